@@ -1,0 +1,145 @@
+/**
+ * The event catalog: every CloudEvent type vvcu emits or consumes, in one place.
+ * Knative Triggers (knative/), the embedded router, the functions and docs/events.md
+ * all derive from this module.
+ */
+import { z } from "zod";
+import {
+  CamMessageSchema,
+  CpmMessageSchema,
+  DenmMessageSchema,
+  LogsMessageSchema,
+  type MessageType,
+  VamMessageSchema,
+} from "./cits/types.ts";
+import { MigrationRequestSchema, MigrationSchema } from "./migration/model.ts";
+import { TwinSchema } from "./twin/model.ts";
+
+export const EVENT_TYPE_PREFIX = "io.vvcu";
+
+/** CloudEvents extension attributes vvcu sets (names: lower-case a-z0-9, at most 20 chars). */
+export const EXTENSIONS = {
+  /** Lower-case C-ITS message type: cam, cpm, denm, vam, logs. */
+  messageType: "vvcumsgtype",
+  /** ITS-centre quadkey tile of the message, when known. */
+  quadkey: "vvcuquadkey",
+  /** MEC the event was produced in. */
+  mec: "vvcumec",
+  /** Migration id, on migration.* events. */
+  migration: "vvcumigration",
+  /** W3C trace context (CloudEvents distributed-tracing extension). */
+  traceparent: "traceparent",
+} as const;
+
+const TwinEventDataSchema = z.object({ twin: TwinSchema });
+const TwinExpiredDataSchema = z.object({ id: z.string(), mec: z.string(), lastSeen: z.string() });
+const MigrationEventDataSchema = z.object({ migration: MigrationSchema });
+
+export const EVENT_CATALOG = {
+  "io.vvcu.cits.cam.received": {
+    description: "A CAM (cooperative awareness) from a vehicle or RSU, decoded and normalized.",
+    producer: "bridge",
+    data: CamMessageSchema,
+  },
+  "io.vvcu.cits.cpm.received": {
+    description: "A CPM (collective perception) with its perceived objects in lat/lon.",
+    producer: "bridge",
+    data: CpmMessageSchema,
+  },
+  "io.vvcu.cits.denm.received": {
+    description: "A DENM (decentralized environmental notification): a hazard event and its validity.",
+    producer: "bridge",
+    data: DenmMessageSchema,
+  },
+  "io.vvcu.cits.vam.received": {
+    description: "A VAM (vulnerable road user awareness).",
+    producer: "bridge",
+    data: VamMessageSchema,
+  },
+  "io.vvcu.cits.logs.received": {
+    description: "A station log: LOGS/network (flow) or LOGS/access (signal quality).",
+    producer: "bridge",
+    data: LogsMessageSchema,
+  },
+  "io.vvcu.twin.created": {
+    description: "A twin was created the first time its station was seen.",
+    producer: "twin",
+    data: TwinEventDataSchema,
+  },
+  "io.vvcu.twin.updated": {
+    description: "A twin's state changed (coalesced per twin).",
+    producer: "twin",
+    data: TwinEventDataSchema,
+  },
+  "io.vvcu.twin.expired": {
+    description: "A twin was removed after its station stayed quiet past the expiry period.",
+    producer: "twin",
+    data: TwinExpiredDataSchema,
+  },
+  "io.vvcu.migration.requested": {
+    description: "Somebody (the geofence or the API) asked for a twin to move to another MEC.",
+    producer: "geofence, manager",
+    data: MigrationRequestSchema,
+  },
+  "io.vvcu.migration.started": {
+    description: "The migration was reserved and the twin is being placed at the target.",
+    producer: "migration",
+    data: MigrationEventDataSchema,
+  },
+  "io.vvcu.migration.ready": {
+    description: "The twin is ready at the target: subscribed and hydrated (time until ready is set).",
+    producer: "migration",
+    data: MigrationEventDataSchema,
+  },
+  "io.vvcu.migration.completed": {
+    description: "The twin's home switched and the source was released (time until done is set).",
+    producer: "migration",
+    data: MigrationEventDataSchema,
+  },
+  "io.vvcu.migration.failed": {
+    description: "The migration failed; the record carries the error.",
+    producer: "migration",
+    data: MigrationEventDataSchema,
+  },
+  "io.vvcu.migration.rolledback": {
+    description: "The migration failed before the switch and was undone; the twin stays at the source.",
+    producer: "migration",
+    data: MigrationEventDataSchema,
+  },
+} as const satisfies Record<string, { description: string; producer: string; data: z.ZodType }>;
+
+export type EventType = keyof typeof EVENT_CATALOG;
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]["data"]>;
+export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
+
+export function citsEventType(type: MessageType): EventType {
+  return `${EVENT_TYPE_PREFIX}.cits.${type}.received` as EventType;
+}
+
+export const CITS_EVENT_TYPES = EVENT_TYPES.filter((type) => type.startsWith(`${EVENT_TYPE_PREFIX}.cits.`));
+export const MIGRATION_OUTCOME_TYPES: EventType[] = [
+  "io.vvcu.migration.started",
+  "io.vvcu.migration.ready",
+  "io.vvcu.migration.completed",
+  "io.vvcu.migration.failed",
+  "io.vvcu.migration.rolledback",
+];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_CATALOG, type);
+}
+
+/** Validates an event's data against the catalog; returns the reason when it does not fit. */
+export function parseEventData<T extends EventType>(
+  type: T,
+  data: unknown,
+): { ok: true; data: EventData<T> } | { ok: false; reason: string } {
+  const result = EVENT_CATALOG[type].data.safeParse(data);
+  if (result.success) return { ok: true, data: result.data as EventData<T> };
+  return { ok: false, reason: z.prettifyError(result.error) };
+}
+
+/** The CloudEvents `source` of a vvcu component in a MEC. */
+export function eventSource(mec: string, component: string): string {
+  return `/vvcu/${mec}/${component}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * The twin: the live mirror of one station, as stored, served by the API and carried
+ * in `twin.updated`. The public `Twin` shape of DESIGN.md is a subset of this.
+ */
+import { z } from "zod";
+import { MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
+
+export const TWIN_STATUSES = ["stable", "migrating"] as const;
+export const TWIN_LIVENESS = ["live", "stale"] as const;
+
+export const MessageCountsSchema = z.object(
+  Object.fromEntries(MESSAGE_TYPES.map((type) => [type, z.number().int().nonnegative()])) as Record<
+    (typeof MESSAGE_TYPES)[number],
+    z.ZodNumber
+  >,
+);
+
+export const TrajectoryPointSchema = z.object({ lat: z.number(), lon: z.number(), timeMs: z.number() });
+
+export const PerceivedObjectStateSchema = z.object({
+  objectId: z.number(),
+  lat: z.number(),
+  lon: z.number(),
+  speed: z.number().optional(), // m/s
+  heading: z.number().optional(),
+  classification: z.string().optional(),
+});
+
+export const HazardSchema = z.object({
+  actionId: z.string(),
+  causeCode: z.number(),
+  subCauseCode: z.number().optional(),
+  description: z.string().optional(),
+  position: PositionSchema.optional(),
+  validUntil: z.string(), // ISO 8601
+});
+
+export const NeighbourSchema = z.object({
+  id: z.string(),
+  distanceM: z.number(),
+  relativeSpeed: z.number(), // m/s, positive when the neighbour is faster
+});
+
+export const NetworkStateSchema = z.object({
+  throughputBps: z.number().optional(),
+  rxBytes: z.number().optional(),
+  txBytes: z.number().optional(),
+  rssiDbm: z.number().optional(),
+  rsrpDbm: z.number().optional(),
+  rsrqDb: z.number().optional(),
+  sinrDb: z.number().optional(),
+  updatedAt: z.string().optional(),
+});
+
+export const TwinSchema = z
+  .object({
+    id: z.string().describe("Station id, as a string"),
+    stationType: z.string().describe("ETSI station type name, e.g. passengerCar, roadSideUnit"),
+    mec: z.string().describe("Id of the MEC hosting the twin"),
+    status: z.enum(TWIN_STATUSES),
+    liveness: z.enum(TWIN_LIVENESS).describe("stale after a quiet period"),
+    position: PositionSchema.optional(),
+    speed: z.number().optional().describe("m/s"),
+    heading: z.number().optional().describe("degrees, clockwise from north"),
+    longitudinalAcceleration: z.number().optional(),
+    yawRate: z.number().optional(),
+    length: z.number().optional(),
+    width: z.number().optional(),
+    exteriorLights: z.array(z.string()).optional(),
+    lastSeen: z.string().describe("ISO 8601"),
+    createdAt: z.string(),
+    messages: MessageCountsSchema,
+    messageRates: z
+      .record(z.string(), z.number())
+      .describe("messages per second over the last window, by type"),
+    trajectory: z.array(TrajectoryPointSchema),
+    distanceM: z.number(),
+    averageSpeed: z.number(),
+    maxSpeed: z.number(),
+    perceivedObjects: z.array(PerceivedObjectStateSchema),
+    hazards: z.array(HazardSchema),
+    network: NetworkStateSchema,
+    neighbours: z.array(NeighbourSchema),
+    /** Sequence of the last applied event: a snapshot's cut, and the guard against late events. */
+    sequence: z.number(),
+    /** Store version, bumped on every write (optimistic concurrency). */
+    version: z.number().int(),
+  })
+  .describe("Twin");
+export type Twin = z.infer<typeof TwinSchema>;
+
+/** What migration moves: the twin's state at a cut, and the event ids applied up to it. */
+export const TwinSnapshotSchema = z.object({
+  twin: TwinSchema,
+  /** Ids of recently applied events, so replays across the cut stay idempotent. */
+  appliedEventIds: z.array(z.string()),
+  takenAt: z.string(),
+});
+export type TwinSnapshot = z.infer<typeof TwinSnapshotSchema>;
