@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
 
 export const TWIN_STATUSES = ["stable", "migrating"] as const;
+export type TwinStatus = (typeof TWIN_STATUSES)[number];
 export const TWIN_LIVENESS = ["live", "stale"] as const;
 
 export const MessageCountsSchema = z.object(

@@ -1,0 +1,178 @@
+/**
+ * Real servers for integration tests: Mosquitto, Redis and Prometheus from Debian's
+ * packages, each started on a free port in a temporary directory and stopped after.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+}
+
+function findBinary(name: string): string {
+  for (const dir of ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} is not installed (apt-get install ${name}); .ci/run installs it`);
+}
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  dir: string;
+  /** Stops the process (SIGTERM, then SIGKILL) and keeps the directory (for restart). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data directory. */
+  restart(): Promise<void>;
+  /** Stops it and removes its directory. */
+  dispose(): Promise<void>;
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function managed(
+  name: string,
+  port: number,
+  dir: string,
+  url: string,
+  spawnIt: () => ChildProcess,
+): Promise<RunningServer> {
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawnIt();
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    try {
+      await waitForPort(port);
+    } catch (error) {
+      await stopProcess(child);
+      throw new Error(`${name} did not start: ${(error as Error).message}\n${output}`);
+    }
+  };
+  await start();
+  return {
+    port,
+    url,
+    dir,
+    stop: () => stopProcess(child),
+    restart: async () => {
+      await stopProcess(child);
+      await start();
+    },
+    dispose: async () => {
+      await stopProcess(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Mosquitto with persistence on, so a restart keeps QoS 1 sessions and queued messages. */
+export async function startMosquitto(): Promise<RunningServer> {
+  const binary = findBinary("mosquitto");
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-mosquitto-"));
+  const config = path.join(dir, "mosquitto.conf");
+  await writeFile(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence true",
+      `persistence_location ${dir}/`,
+      "autosave_interval 1",
+      "max_queued_messages 100000",
+      "log_dest none",
+    ].join("\n"),
+  );
+  return managed("mosquitto", port, dir, `mqtt://127.0.0.1:${port}`, () =>
+    spawn(binary, ["-c", config], { stdio: ["ignore", "pipe", "pipe"] }),
+  );
+}
+
+export async function startRedis(): Promise<RunningServer> {
+  const binary = findBinary("redis-server");
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-redis-"));
+  return managed("redis-server", port, dir, `redis://127.0.0.1:${port}`, () =>
+    spawn(
+      binary,
+      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    ),
+  );
+}
+
+/** Prometheus scraping the given targets every second. */
+export async function startPrometheus(targets: string[], scrapeIntervalS = 1): Promise<RunningServer> {
+  const binary = findBinary("prometheus");
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-prometheus-"));
+  const config = path.join(dir, "prometheus.yml");
+  await writeFile(
+    config,
+    [
+      "global:",
+      `  scrape_interval: ${scrapeIntervalS}s`,
+      "scrape_configs:",
+      "  - job_name: vvcu",
+      "    static_configs:",
+      `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+    ].join("\n"),
+  );
+  return managed("prometheus", port, dir, `http://127.0.0.1:${port}`, () =>
+    spawn(
+      binary,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dir}/data`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--log.level=warn",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    ),
+  );
+}
