@@ -11,8 +11,8 @@ const optionalString = z
 export const ConfigSchema = z.object({
   MQTT_URL: optionalString.describe("Broker to use; unset: start the embedded one"),
   MQTT_PORT: port.default(1883).describe("Port of the embedded broker"),
-  MQTT_USERNAME: optionalString,
-  MQTT_PASSWORD: optionalString,
+  MQTT_USERNAME: optionalString.describe("MQTT user name"),
+  MQTT_PASSWORD: optionalString.describe("MQTT password (prefer MQTT_PASSWORD_FILE)"),
   MQTT_PASSWORD_FILE: optionalString.describe("File holding the MQTT password (a mounted secret)"),
   MQTT_CA_FILE: optionalString.describe("CA bundle for mqtts:// brokers"),
   VVCU_API_PORT: port.default(8080).describe("Manager API port"),
@@ -27,11 +27,17 @@ export const ConfigSchema = z.object({
   VVCU_API_TOKEN_FILE: optionalString.describe("File holding the API token (a mounted secret)"),
   K_SINK: optionalString.describe("Where the bridge (and functions) send CloudEvents"),
   K_CE_OVERRIDES: optionalString.describe("Knative CloudEvent overrides (JSON)"),
-  VVCU_DEADLETTER_TOPIC: z.string().default(DEFAULT_DEADLETTER_TOPIC),
+  VVCU_DEADLETTER_TOPIC: z
+    .string()
+    .default(DEFAULT_DEADLETTER_TOPIC)
+    .describe("MQTT topic for rejected input"),
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
   REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe("Log level of the JSON logs (also --log-level)"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
