@@ -118,6 +118,18 @@ export const metrics = {
     labelNames: ["kind"] as const,
     registers: [registry],
   }),
+  routerDeliveries: new client.Counter({
+    name: "vvcu_router_deliveries_total",
+    help: "Embedded broker deliveries to functions, by outcome (delivered, failed, timeout, no-subscriber)",
+    labelNames: ["mec", "subscriber", "outcome"] as const,
+    registers: [registry],
+  }),
+  routerQueueDepth: new client.Gauge({
+    name: "vvcu_router_queue_depth_events",
+    help: "Events accepted by the embedded broker and not yet delivered",
+    labelNames: ["mec"] as const,
+    registers: [registry],
+  }),
   apiRequests: new client.Counter({
     name: "vvcu_api_requests_total",
     help: "Manager API requests by route and status code",
