@@ -1,0 +1,94 @@
+/**
+ * Knative Triggers as data: which subscriber receives which events. The embedded router reads
+ * knative/triggers.yaml through this module so embedded and cluster routing cannot drift apart.
+ *
+ * Matching follows Knative's `spec.filter.attributes`: every listed attribute must equal the
+ * event's attribute exactly; an empty (or missing) filter matches every event.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+import { z } from "zod";
+
+export const DEFAULT_TRIGGERS_PATH = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "knative",
+  "triggers.yaml",
+);
+
+export interface TriggerRoute {
+  /** metadata.name of the Trigger. */
+  name: string;
+  broker: string;
+  /** Attribute name to the exact value it must have. */
+  filter: Record<string, string>;
+  /** Name of the subscribed Knative Service, e.g. `vvcu-twin`. */
+  subscriber: string;
+}
+
+const TriggerSchema = z.object({
+  kind: z.literal("Trigger"),
+  metadata: z.object({ name: z.string().min(1) }),
+  spec: z.object({
+    broker: z.string().min(1),
+    filter: z.object({ attributes: z.record(z.string(), z.string()).optional() }).optional(),
+    subscriber: z.object({ ref: z.object({ name: z.string().min(1) }) }),
+  }),
+});
+
+/**
+ * Reads every Trigger of a multi-document YAML text; other kinds are skipped.
+ * Throws one Error naming the file, the document and the problem.
+ */
+export function parseTriggers(text: string, fileName: string): TriggerRoute[] {
+  const routes: TriggerRoute[] = [];
+  parseAllDocuments(text).forEach((document, index) => {
+    if (document.errors.length > 0) {
+      throw new Error(`${fileName}: document ${index + 1}: ${document.errors[0]?.message}`);
+    }
+    const value: unknown = document.toJS();
+    if (value === null || typeof value !== "object" || (value as { kind?: unknown }).kind !== "Trigger")
+      return;
+    const parsed = TriggerSchema.safeParse(value);
+    if (!parsed.success) {
+      throw new Error(`${fileName}: document ${index + 1}: ${z.prettifyError(parsed.error)}`);
+    }
+    const { metadata, spec } = parsed.data;
+    routes.push({
+      name: metadata.name,
+      broker: spec.broker,
+      filter: spec.filter?.attributes ?? {},
+      subscriber: spec.subscriber.ref.name,
+    });
+  });
+  return routes;
+}
+
+export function loadTriggers(file: string = DEFAULT_TRIGGERS_PATH): TriggerRoute[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read triggers ${file}: ${(error as Error).message}`);
+  }
+  return parseTriggers(text, file);
+}
+
+export function triggerMatches(route: TriggerRoute, attributes: Record<string, unknown>): boolean {
+  for (const [name, expected] of Object.entries(route.filter)) {
+    if (attributes[name] !== expected) return false;
+  }
+  return true;
+}
+
+/** The Triggers an event matches, in file order: Knative delivers once per matching Trigger. */
+export function matchingTriggers(
+  routes: TriggerRoute[],
+  attributes: Record<string, unknown>,
+): TriggerRoute[] {
+  return routes.filter((route) => triggerMatches(route, attributes));
+}

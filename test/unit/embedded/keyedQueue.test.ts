@@ -1,0 +1,82 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { KeyedQueue } from "../../../functions/lib/runtime/keyedQueue.ts";
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("KeyedQueue", () => {
+  it("keeps each key's items in order while different keys interleave", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "d"), fc.nat(3)), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (items, concurrency) => {
+          const done: [string, number][] = [];
+          const queue = new KeyedQueue<[string, number, number]>({
+            concurrency,
+            worker: async ([key, index, waits]) => {
+              for (let i = 0; i < waits; i++) await tick();
+              done.push([key, index]);
+            },
+            onError: () => {},
+          });
+          for (const [index, [key, waits]] of items.entries()) queue.push(key, [key, index, waits]);
+          await queue.idle();
+          expect(done).toHaveLength(items.length);
+          for (const key of ["a", "b", "c", "d"]) {
+            const order = done.filter(([k]) => k === key).map(([, index]) => index);
+            expect(order).toEqual([...order].sort((x, y) => x - y));
+          }
+        },
+      ),
+    );
+  });
+
+  it("never runs more than `concurrency` items, nor two of one key, at once", async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const runningKeys = new Set<string>();
+    const queue = new KeyedQueue<string>({
+      concurrency: 3,
+      worker: async (key) => {
+        expect(runningKeys.has(key)).toBe(false);
+        runningKeys.add(key);
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await tick();
+        running--;
+        runningKeys.delete(key);
+      },
+      onError: () => {},
+    });
+    for (let i = 0; i < 40; i++) queue.push(`k${i % 5}`, `k${i % 5}`);
+    expect(queue.size).toBe(40);
+    await queue.idle();
+    expect(maxRunning).toBe(3);
+    expect(queue.size).toBe(0);
+  });
+
+  it("reports a failing item and goes on with the key's next one", async () => {
+    const errors: string[] = [];
+    const done: number[] = [];
+    const queue = new KeyedQueue<number>({
+      concurrency: 1,
+      worker: async (n) => {
+        if (n === 2) throw new Error("boom");
+        if (n === 3) throw "not an error";
+        done.push(n);
+      },
+      onError: (error, n) => errors.push(`${n}:${error instanceof Error ? error.message : String(error)}`),
+    });
+    for (const n of [1, 2, 3, 4]) queue.push("one", n);
+    await queue.idle();
+    expect(done).toEqual([1, 4]);
+    expect(errors).toEqual(["2:boom", "3:not an error"]);
+  });
+
+  it("rejects a concurrency below one", () => {
+    expect(() => new KeyedQueue({ concurrency: 0, worker: async () => {}, onError: () => {} })).toThrow(
+      /at least 1/,
+    );
+  });
+});
