@@ -32,4 +32,9 @@ export interface MigrationDriver {
   release(placement: Placement, signal: AbortSignal): Promise<void>;
   /** The placement of a twin already living at a MEC (the source of a migration). */
   existing(twin: string, mec: string): Placement;
+  /**
+   * Optional: the twin at this placement is the home now (after the switch at the target,
+   * after a rollback at the source), e.g. to mark it stable. Failures are logged, not fatal.
+   */
+  activate?(placement: Placement, signal: AbortSignal): Promise<void>;
 }

@@ -1,0 +1,78 @@
+/**
+ * The local driver: the embedded stack's MEC hosts live in this process. The twin's state
+ * really moves: the source's snapshot is hydrated into the target's store, and events that
+ * arrive meanwhile reach both (the placement registry makes the target a guest receiver).
+ */
+import type { PlacementRegistry } from "../../runtime/placement.ts";
+import type { TwinHostApi } from "../../twin/host.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
+import { sleep } from "../timing.ts";
+
+export interface LocalDriverOptions {
+  hosts: Map<string, TwinHostApi>;
+  placement: PlacementRegistry;
+  /** How often waitUntilReady asks the target. */
+  pollIntervalMs?: number;
+  /**
+   * Called after the target became a receiver and before the source's snapshot is taken:
+   * resolves once events accepted for the twin before that moment have reached the source,
+   * so none of them falls between the cut and the target's parking (e.g. the embedded
+   * router's per-twin queue draining). Without it, delivery is assumed synchronous.
+   */
+  settle?: (twin: string, sourceMec: string) => Promise<void>;
+}
+
+export class LocalDriver implements MigrationDriver {
+  readonly name = "local";
+
+  constructor(private readonly options: LocalDriverOptions) {}
+
+  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
+    const source = this.host(request.sourceMec);
+    const target = this.host(request.mec);
+    await source.setStatus(request.twin, "migrating");
+    // Park first, then subscribe: events the target receives from now on wait for the snapshot.
+    await target.expect(request.twin);
+    this.options.placement.addGuest(request.twin, request.mec);
+    await this.options.settle?.(request.twin, request.sourceMec);
+    signal.throwIfAborted();
+    const snapshot = request.snapshot ?? (await source.snapshot(request.twin));
+    if (snapshot === undefined) {
+      throw new Error(`twin ${request.twin} has no state at ${request.sourceMec} to migrate`);
+    }
+    await target.hydrate(snapshot);
+    return this.existing(request.twin, request.mec);
+  }
+
+  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
+    const target = this.host(placement.mec);
+    const interval = this.options.pollIntervalMs ?? 2;
+    while (!(await target.isReady(placement.twin))) {
+      signal.throwIfAborted();
+      await sleep(interval);
+    }
+  }
+
+  async release(placement: Placement, _signal: AbortSignal): Promise<void> {
+    const { placement: registry } = this.options;
+    await this.host(placement.mec).release(placement.twin);
+    const isGuest =
+      registry.homeOf(placement.twin) !== placement.mec &&
+      registry.receiversOf(placement.twin).includes(placement.mec);
+    if (isGuest) registry.removeGuest(placement.twin);
+  }
+
+  async activate(placement: Placement, _signal: AbortSignal): Promise<void> {
+    await this.host(placement.mec).setStatus(placement.twin, "stable");
+  }
+
+  existing(twin: string, mec: string): Placement {
+    return { driver: this.name, twin, mec, ref: `${mec}/${twin}` };
+  }
+
+  private host(mec: string): TwinHostApi {
+    const host = this.options.hosts.get(mec);
+    if (host === undefined) throw new Error(`no local twin host for MEC "${mec}"`);
+    return host;
+  }
+}
