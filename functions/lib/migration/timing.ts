@@ -38,3 +38,44 @@ export async function bounded<T>(
     if (onParentAbort !== undefined) parent.removeEventListener("abort", onParentAbort);
   }
 }
+
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Asks `check` every `intervalMs` until it returns a value (not undefined); rejects when
+ * `check` throws, after `timeoutMs` (naming `what` and the last state seen), or on abort.
+ */
+export async function pollUntil<T>(
+  what: string,
+  options: { timeoutMs: number; intervalMs: number; signal: AbortSignal },
+  check: (signal: AbortSignal) => Promise<{ done: T } | { waiting: string }>,
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = "not asked yet";
+  for (;;) {
+    options.signal.throwIfAborted();
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error(`${what}: not done after ${options.timeoutMs} ms (last: ${last})`);
+    const result = await bounded(what, remaining, options.signal, check);
+    if ("done" in result) return result.done;
+    last = result.waiting;
+    await sleepUnlessAborted(
+      Math.min(options.intervalMs, Math.max(0, deadline - Date.now())),
+      options.signal,
+    );
+  }
+}
