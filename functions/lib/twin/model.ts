@@ -90,11 +90,31 @@ export const TwinSchema = z
   .describe("Twin");
 export type Twin = z.infer<typeof TwinSchema>;
 
+/**
+ * Running figures behind the twin's derived fields (average speed, message rates). Not part of the
+ * public Twin shape, but moved with it so a migrated twin keeps computing the same averages.
+ */
+export const TwinAccumulatorsSchema = z.object({
+  /** Speed reports averaged into `averageSpeed`. */
+  speedSamples: z.number().int().nonnegative(),
+  /** Start of the current message-rate window (receipt time, ms since the epoch). */
+  rateWindowStartMs: z.number(),
+  /** Messages received in the current rate window, by type. */
+  rateWindowCounts: z.record(z.string(), z.number()),
+});
+export type TwinAccumulators = z.infer<typeof TwinAccumulatorsSchema>;
+
 /** What migration moves: the twin's state at a cut, and the event ids applied up to it. */
 export const TwinSnapshotSchema = z.object({
   twin: TwinSchema,
   /** Ids of recently applied events, so replays across the cut stay idempotent. */
   appliedEventIds: z.array(z.string()),
   takenAt: z.string(),
+  accumulators: TwinAccumulatorsSchema.optional(),
 });
 export type TwinSnapshot = z.infer<typeof TwinSnapshotSchema>;
+
+export type Hazard = z.infer<typeof HazardSchema>;
+export type PerceivedObjectState = z.infer<typeof PerceivedObjectStateSchema>;
+export type Neighbour = z.infer<typeof NeighbourSchema>;
+export type TrajectoryPoint = z.infer<typeof TrajectoryPointSchema>;

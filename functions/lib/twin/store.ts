@@ -3,13 +3,15 @@
  * A store belongs to one MEC. Writes are optimistic: `update` re-reads and retries when
  * another writer changed the twin in between, so concurrent writers lose nothing.
  */
-import type { Twin, TwinSnapshot } from "./model.ts";
+import type { Twin, TwinAccumulators, TwinSnapshot } from "./model.ts";
 
 /** What the store keeps per twin: the state and the ids of recently applied events. */
 export interface TwinRecord {
   twin: Twin;
   /** Bounded, most recent last: the idempotence window. */
   appliedEventIds: string[];
+  /** Running figures behind averageSpeed and messageRates (absent on records written before they existed). */
+  accumulators?: TwinAccumulators;
 }
 
 export type Updater = (current: TwinRecord | undefined) => TwinRecord | undefined;

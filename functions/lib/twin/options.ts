@@ -1,0 +1,46 @@
+/** The twin's tunables, with the defaults the embedded stack and the twin function use. */
+export interface TwinOptions {
+  /** Recent positions kept in `trajectory`. */
+  trajectoryLength: number;
+  /** Quiet time after which a twin is `stale`. */
+  staleAfterMs: number;
+  /** Quiet time after which a twin is removed (with a `twin.expired` event). */
+  expireAfterMs: number;
+  /** Window over which `messageRates` are computed. */
+  rateWindowMs: number;
+  /** Other twins of the same MEC within this distance are neighbours. */
+  neighbourRadiusM: number;
+  /** At most this many `twin.updated` per twin and second; the last state is always sent. */
+  maxUpdatesPerSecond: number;
+  /** Events parked per arriving twin (between expect and hydrate); the oldest are dropped beyond. */
+  maxParkedEvents: number;
+  /** Perceived objects kept per twin (the CPM's, capped against hostile input). */
+  maxPerceivedObjects: number;
+  /** Active hazards kept per twin. */
+  maxHazards: number;
+}
+
+export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
+  trajectoryLength: 100,
+  staleAfterMs: 10_000,
+  expireAfterMs: 60_000,
+  rateWindowMs: 5_000,
+  neighbourRadiusM: 300,
+  maxUpdatesPerSecond: 10,
+  maxParkedEvents: 10_000,
+  maxPerceivedObjects: 256,
+  maxHazards: 64,
+};
+
+/** Defaults with the given overrides; throws a clear error for values that make no sense. */
+export function twinOptions(overrides: Partial<TwinOptions> = {}): TwinOptions {
+  const options = { ...DEFAULT_TWIN_OPTIONS, ...overrides };
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`twin option ${name} must be a positive number`);
+  }
+  if (options.expireAfterMs < options.staleAfterMs) {
+    throw new Error("twin option expireAfterMs must not be shorter than staleAfterMs");
+  }
+  return options;
+}

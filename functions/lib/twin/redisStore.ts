@@ -1,0 +1,186 @@
+/**
+ * The Redis twin store: one Redis per MEC in a cluster, keys under a prefix per MEC.
+ *
+ * Each twin is a hash {v: version, r: record JSON}; a set indexes the MEC's twins. A write is a
+ * Lua check-and-set on `v`, so two function instances updating one twin never lose an update:
+ * the loser re-reads and re-applies its (pure) updater. `updateMany` reads all records in one
+ * pipeline and writes them in a second one; only the twins that lost a race go round again.
+ */
+import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import type { Twin, TwinSnapshot } from "./model.ts";
+import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import type { TwinRecord, TwinStore, Updater } from "./store.ts";
+
+const CHECK_AND_SET = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if (current or '-1') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'r', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+`;
+
+/** Attempts of one update before giving up under contention (each one re-reads). */
+const MAX_ATTEMPTS = 100;
+
+type CasArgs = [key: string, index: string, expected: string, version: string, json: string, id: string];
+/** ioredis adds commands defined with defineCommand at run time; these types say what it added. */
+type CasClient = Redis & { vvcuTwinCas(...args: CasArgs): Promise<number> };
+type CasPipeline = ChainableCommander & { vvcuTwinCas(...args: CasArgs): CasPipeline };
+
+export interface RedisTwinStoreOptions {
+  /** redis:// or rediss:// (TLS, verified) URL; or pass `client`. */
+  url?: string;
+  client?: Redis;
+  /** MEC whose twins this store holds: keys live under `${prefix}:${mec}:`. */
+  mec: string;
+  prefix?: string;
+  /** Timeout of every command. */
+  commandTimeoutMs?: number;
+}
+
+export class RedisTwinStore implements TwinStore {
+  private readonly redis: CasClient;
+  private readonly ownsClient: boolean;
+  private readonly keyPrefix: string;
+  private readonly indexKey: string;
+
+  constructor(options: RedisTwinStoreOptions) {
+    if (!options.client && !options.url) throw new Error("RedisTwinStore needs a url or a client");
+    const redisOptions: RedisOptions = {
+      commandTimeout: options.commandTimeoutMs ?? 5_000,
+      connectTimeout: 5_000,
+      maxRetriesPerRequest: 3,
+    };
+    const client = options.client ?? new Redis(options.url as string, redisOptions);
+    this.ownsClient = options.client === undefined;
+    client.defineCommand("vvcuTwinCas", { numberOfKeys: 2, lua: CHECK_AND_SET });
+    this.redis = client as CasClient;
+    this.keyPrefix = `${options.prefix ?? "vvcu"}:${options.mec}:`;
+    this.indexKey = `${this.keyPrefix}twins`;
+  }
+
+  private key(id: string): string {
+    return `${this.keyPrefix}twin:${id}`;
+  }
+
+  async get(id: string): Promise<TwinRecord | undefined> {
+    const json = await this.redis.hget(this.key(id), "r");
+    return json === null ? undefined : parseRecord(id, json);
+  }
+
+  async list(): Promise<Twin[]> {
+    const ids = await this.redis.smembers(this.indexKey);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.key(id), "r");
+    const replies = (await pipeline.exec()) ?? [];
+    const twins: Twin[] = [];
+    replies.forEach(([error, json], index) => {
+      if (error) throw error;
+      if (typeof json === "string") twins.push(parseRecord(ids[index] as string, json).twin);
+    });
+    return twins;
+  }
+
+  async update(id: string, updater: Updater): Promise<TwinRecord | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [version = null, json = null] = await this.redis.hmget(this.key(id), "v", "r");
+      const current = json === null ? undefined : parseRecord(id, json);
+      const next = updater(current);
+      if (next === undefined || next === current) return current;
+      const written = withVersion(next, Number(version ?? 0) + 1);
+      if (await this.checkAndSet(id, version, written)) return written;
+    }
+    throw new Error(`twin ${id}: update lost ${MAX_ATTEMPTS} races in a row; giving up`);
+  }
+
+  async updateMany(updates: { id: string; updater: Updater }[]): Promise<(TwinRecord | undefined)[]> {
+    const byId = new Map<string, number[]>();
+    updates.forEach(({ id }, index) => {
+      const indexes = byId.get(id);
+      if (indexes) indexes.push(index);
+      else byId.set(id, [index]);
+    });
+    const ids = [...byId.keys()];
+    const reads = this.redis.pipeline();
+    for (const id of ids) reads.hmget(this.key(id), "v", "r");
+    const replies = (await reads.exec()) ?? [];
+
+    const results: (TwinRecord | undefined)[] = new Array(updates.length);
+    const writes = this.redis.pipeline() as CasPipeline;
+    const written: { id: string; indexes: number[] }[] = [];
+    ids.forEach((id, position) => {
+      const [error, reply] = replies[position] ?? [new Error("no reply"), null];
+      if (error) throw error;
+      const [version, json] = reply as [string | null, string | null];
+      const current = json === null ? undefined : parseRecord(id, json);
+      const indexes = byId.get(id) as number[];
+      const nextVersion = Number(version ?? 0) + 1;
+      let record = current;
+      for (const index of indexes) {
+        const next = (updates[index] as { updater: Updater }).updater(record);
+        if (next !== undefined && next !== record) record = withVersion(next, nextVersion);
+        results[index] = record;
+      }
+      if (record === current || record === undefined) return;
+      writes.vvcuTwinCas(
+        this.key(id),
+        this.indexKey,
+        version ?? "-1",
+        String(nextVersion),
+        JSON.stringify(record),
+        id,
+      );
+      written.push({ id, indexes });
+    });
+    if (written.length === 0) return results;
+    const outcomes = (await writes.exec()) ?? [];
+    for (const [position, { id, indexes }] of written.entries()) {
+      const [error, applied] = outcomes[position] ?? [new Error("no reply"), 0];
+      if (error) throw error;
+      if (applied === 1) continue;
+      // Lost a race to another writer: replay this twin's updaters, in order, on the fresh state.
+      for (const index of indexes) {
+        results[index] = await this.update(id, (updates[index] as { updater: Updater }).updater);
+      }
+    }
+    return results;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.redis.multi().del(this.key(id)).srem(this.indexKey, id).exec();
+  }
+
+  async snapshot(id: string): Promise<TwinSnapshot | undefined> {
+    const record = await this.get(id);
+    return record ? snapshotOf(record) : undefined;
+  }
+
+  async hydrate(snapshot: TwinSnapshot): Promise<void> {
+    await this.update(snapshot.twin.id, (current) => hydrated(current, snapshot));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async checkAndSet(id: string, expected: string | null, record: TwinRecord): Promise<boolean> {
+    const applied = await this.redis.vvcuTwinCas(
+      this.key(id),
+      this.indexKey,
+      expected ?? "-1",
+      String(record.twin.version),
+      JSON.stringify(record),
+      id,
+    );
+    return applied === 1;
+  }
+}
+
+function parseRecord(id: string, json: string): TwinRecord {
+  try {
+    return JSON.parse(json) as TwinRecord;
+  } catch {
+    throw new Error(`twin ${id}: the stored record is not JSON; delete the key to recover`);
+  }
+}

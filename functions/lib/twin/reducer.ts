@@ -1,0 +1,319 @@
+/**
+ * The twin reducer: the pure function that turns one station's C-ITS events into its twin.
+ *
+ * Rules (documented in the README):
+ * - A twin is created the first time its station is seen.
+ * - Idempotent by event id: an id in the record's window of applied ids changes nothing.
+ * - Every distinct event counts once in `messages` and the rates, even when it is late: it was
+ *   received. A late event (sequence older than the state's) changes nothing else, so it never
+ *   moves the twin backwards.
+ * - `lastSeen` and liveness use receipt time (the caller's clock), never the station's clock,
+ *   so a station with a skewed clock is neither expired at once nor kept forever.
+ */
+import type {
+  CamMessage,
+  CitsMessage,
+  CpmMessage,
+  DenmMessage,
+  LogsMessage,
+  MessageType,
+  Position,
+  VamMessage,
+} from "../cits/types.ts";
+import { MESSAGE_TYPES } from "../cits/types.ts";
+import { distanceM } from "../geo/sphere.ts";
+import type { Hazard, PerceivedObjectState, Twin, TwinAccumulators } from "./model.ts";
+import type { TwinOptions } from "./options.ts";
+import { APPLIED_EVENT_WINDOW, type TwinRecord } from "./store.ts";
+
+export interface ApplyContext {
+  /** The MEC hosting the twin. */
+  mec: string;
+  /** Receipt time, ms since the epoch. */
+  nowMs: number;
+  options: TwinOptions;
+}
+
+export type ApplyOutcome = "applied" | "late" | "duplicate";
+
+export interface ApplyResult {
+  /** The new record; the same object as the input when nothing changed. */
+  record: TwinRecord;
+  changed: boolean;
+  created: boolean;
+  outcome: ApplyOutcome;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function emptyMessageCounts(): Twin["messages"] {
+  return { cam: 0, cpm: 0, denm: 0, vam: 0, logs: 0 };
+}
+
+function newTwin(message: CitsMessage, context: ApplyContext): Twin {
+  const now = iso(context.nowMs);
+  return {
+    id: message.stationId,
+    stationType: message.stationType ?? "unknown",
+    mec: context.mec,
+    status: "stable",
+    liveness: "live",
+    lastSeen: now,
+    createdAt: now,
+    messages: emptyMessageCounts(),
+    messageRates: {},
+    trajectory: [],
+    distanceM: 0,
+    averageSpeed: 0,
+    maxSpeed: 0,
+    perceivedObjects: [],
+    hazards: [],
+    network: {},
+    neighbours: [],
+    sequence: message.sequence,
+    version: 0,
+  };
+}
+
+function newAccumulators(nowMs: number): TwinAccumulators {
+  return { speedSamples: 0, rateWindowStartMs: nowMs, rateWindowCounts: {} };
+}
+
+/** Applies one C-ITS event to a station's record (creating it on first sight). Pure. */
+export function applyEvent(
+  record: TwinRecord | undefined,
+  message: CitsMessage,
+  eventId: string,
+  context: ApplyContext,
+): ApplyResult {
+  if (record?.appliedEventIds.includes(eventId)) {
+    return { record, changed: false, created: false, outcome: "duplicate" };
+  }
+  const created = record === undefined;
+  const previous = record?.twin ?? newTwin(message, context);
+  const late = !created && message.sequence < previous.sequence;
+  const accumulators = countMessage(
+    record?.accumulators ?? newAccumulators(context.nowMs),
+    message.type,
+    context.nowMs,
+    context.options.rateWindowMs,
+  );
+  let twin: Twin = {
+    ...previous,
+    mec: context.mec,
+    liveness: "live",
+    lastSeen: iso(context.nowMs),
+    messages: { ...previous.messages, [message.type]: previous.messages[message.type] + 1 },
+    messageRates: accumulators.rates ?? previous.messageRates,
+    hazards: activeHazards(previous.hazards, context.nowMs),
+  };
+  let running = accumulators.window;
+  if (!late) {
+    twin.sequence = message.sequence;
+    if (message.stationType !== undefined) twin.stationType = message.stationType;
+    const applied = applyContent(twin, running, message, context);
+    twin = applied.twin;
+    running = applied.accumulators;
+  }
+  const appliedEventIds = [...(record?.appliedEventIds ?? []), eventId];
+  if (appliedEventIds.length > APPLIED_EVENT_WINDOW)
+    appliedEventIds.splice(0, appliedEventIds.length - APPLIED_EVENT_WINDOW);
+  return {
+    record: { twin, appliedEventIds, accumulators: running },
+    changed: true,
+    created,
+    outcome: late ? "late" : "applied",
+  };
+}
+
+function applyContent(
+  twin: Twin,
+  accumulators: TwinAccumulators,
+  message: CitsMessage,
+  context: ApplyContext,
+): { twin: Twin; accumulators: TwinAccumulators } {
+  switch (message.type) {
+    case "cam":
+    case "vam":
+      return applyKinematics(twin, accumulators, message, context.options);
+    case "cpm":
+      return applyCpm(twin, accumulators, message, context.options);
+    case "denm":
+      return { twin: applyDenm(twin, message, context), accumulators };
+    case "logs":
+      return { twin: applyLogs(twin, message), accumulators };
+  }
+}
+
+interface Kinematics {
+  position?: Position | undefined;
+  speed?: number | undefined;
+  heading?: number | undefined;
+  timeMs: number;
+}
+
+/** Position, trajectory, distance and speed statistics: what every position report updates. */
+function applyMotion(
+  twin: Twin,
+  accumulators: TwinAccumulators,
+  report: Kinematics,
+  options: TwinOptions,
+): { twin: Twin; accumulators: TwinAccumulators } {
+  const next: Twin = { ...twin };
+  let running = accumulators;
+  if (report.position) {
+    const { lat, lon } = report.position;
+    if (twin.position) next.distanceM = twin.distanceM + distanceM(twin.position, report.position);
+    next.position = report.position;
+    const trajectory = [...twin.trajectory, { lat, lon, timeMs: report.timeMs }];
+    if (trajectory.length > options.trajectoryLength) {
+      trajectory.splice(0, trajectory.length - options.trajectoryLength);
+    }
+    next.trajectory = trajectory;
+  }
+  if (report.speed !== undefined) {
+    const speedSamples = accumulators.speedSamples + 1;
+    next.speed = report.speed;
+    next.averageSpeed = twin.averageSpeed + (report.speed - twin.averageSpeed) / speedSamples;
+    next.maxSpeed = Math.max(twin.maxSpeed, report.speed);
+    running = { ...accumulators, speedSamples };
+  }
+  if (report.heading !== undefined) next.heading = report.heading;
+  return { twin: next, accumulators: running };
+}
+
+function applyKinematics(
+  twin: Twin,
+  accumulators: TwinAccumulators,
+  message: CamMessage | VamMessage,
+  options: TwinOptions,
+): { twin: Twin; accumulators: TwinAccumulators } {
+  const moved = applyMotion(twin, accumulators, message, options);
+  const next = moved.twin;
+  if (message.longitudinalAcceleration !== undefined) {
+    next.longitudinalAcceleration = message.longitudinalAcceleration;
+  }
+  if (message.yawRate !== undefined) next.yawRate = message.yawRate;
+  if (message.length !== undefined) next.length = message.length;
+  if (message.width !== undefined) next.width = message.width;
+  if (message.exteriorLights !== undefined) next.exteriorLights = message.exteriorLights;
+  return moved;
+}
+
+/** A CPM is the full picture of what the station perceives now: it replaces the previous objects. */
+function applyCpm(
+  twin: Twin,
+  accumulators: TwinAccumulators,
+  message: CpmMessage,
+  options: TwinOptions,
+): { twin: Twin; accumulators: TwinAccumulators } {
+  const moved = applyMotion(
+    twin,
+    accumulators,
+    {
+      position: message.referencePosition,
+      speed: message.speed,
+      heading: message.heading,
+      timeMs: message.timeMs,
+    },
+    options,
+  );
+  const objects: PerceivedObjectState[] = [];
+  for (const object of message.perceivedObjects) {
+    if (!object.position) continue; // without a position it cannot be shown or compared
+    if (objects.length >= options.maxPerceivedObjects) break;
+    const state: PerceivedObjectState = {
+      objectId: object.objectId,
+      lat: object.position.lat,
+      lon: object.position.lon,
+    };
+    if (object.speed !== undefined) state.speed = object.speed;
+    if (object.heading !== undefined) state.heading = object.heading;
+    if (object.classification !== undefined) state.classification = object.classification;
+    objects.push(state);
+  }
+  moved.twin.perceivedObjects = objects;
+  return moved;
+}
+
+export function activeHazards(hazards: Hazard[], nowMs: number): Hazard[] {
+  if (hazards.length === 0) return hazards;
+  const active = hazards.filter((hazard) => Date.parse(hazard.validUntil) > nowMs);
+  return active.length === hazards.length ? hazards : active;
+}
+
+/** DENMs keep a hazard, by action id, until its validity ends; a cancellation or negation removes it. */
+function applyDenm(twin: Twin, message: DenmMessage, context: ApplyContext): Twin {
+  const others = twin.hazards.filter((hazard) => hazard.actionId !== message.actionId);
+  const validUntilMs = (message.detectionTimeMs ?? message.timeMs) + message.validityDurationS * 1000;
+  if (message.termination !== undefined || validUntilMs <= context.nowMs) {
+    return others.length === twin.hazards.length ? twin : { ...twin, hazards: others };
+  }
+  const existing = twin.hazards.find((hazard) => hazard.actionId === message.actionId);
+  const hazard: Hazard = {
+    actionId: message.actionId,
+    causeCode: message.eventType?.causeCode ?? existing?.causeCode ?? 0,
+    validUntil: iso(validUntilMs),
+  };
+  const subCauseCode = message.eventType?.subCauseCode ?? existing?.subCauseCode;
+  if (subCauseCode !== undefined) hazard.subCauseCode = subCauseCode;
+  const description = message.eventType?.description ?? existing?.description;
+  if (description !== undefined) hazard.description = description;
+  const position = message.eventPosition ?? existing?.position;
+  if (position !== undefined) hazard.position = position;
+  const hazards = [...others, hazard];
+  if (hazards.length > context.options.maxHazards)
+    hazards.splice(0, hazards.length - context.options.maxHazards);
+  return { ...twin, hazards };
+}
+
+const NETWORK_FIELDS = [
+  "throughputBps",
+  "rxBytes",
+  "txBytes",
+  "rssiDbm",
+  "rsrpDbm",
+  "rsrqDb",
+  "sinrDb",
+] as const;
+
+function applyLogs(twin: Twin, message: LogsMessage): Twin {
+  const network = { ...twin.network, updatedAt: iso(message.timeMs) };
+  for (const field of NETWORK_FIELDS) {
+    const value = message[field];
+    if (value !== undefined) network[field] = value;
+  }
+  return { ...twin, network };
+}
+
+/**
+ * Counts a message in the rate window. When the window has run its length, its rates are
+ * computed and a new window starts with this message.
+ */
+function countMessage(
+  accumulators: TwinAccumulators,
+  type: MessageType,
+  nowMs: number,
+  windowMs: number,
+): { window: TwinAccumulators; rates: Record<string, number> | undefined } {
+  const rolled = rollRateWindow(accumulators, nowMs, windowMs);
+  const counts = rolled.window.rateWindowCounts;
+  return {
+    window: { ...rolled.window, rateWindowCounts: { ...counts, [type]: (counts[type] ?? 0) + 1 } },
+    rates: rolled.rates,
+  };
+}
+
+/** Closes the rate window when it has run its length: rates per second by type, and a new empty window. */
+export function rollRateWindow(
+  accumulators: TwinAccumulators,
+  nowMs: number,
+  windowMs: number,
+): { window: TwinAccumulators; rates: Record<string, number> | undefined } {
+  const elapsedMs = nowMs - accumulators.rateWindowStartMs;
+  if (elapsedMs < windowMs) return { window: accumulators, rates: undefined };
+  const rates: Record<string, number> = {};
+  for (const type of MESSAGE_TYPES)
+    rates[type] = (accumulators.rateWindowCounts[type] ?? 0) / (elapsedMs / 1000);
+  return { window: { ...accumulators, rateWindowStartMs: nowMs, rateWindowCounts: {} }, rates };
+}

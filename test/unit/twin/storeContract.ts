@@ -1,0 +1,141 @@
+/**
+ * The TwinStore contract: every store (memory, Redis) runs this same suite.
+ * `open()` gives a new client of one shared backend, so concurrency is tested between clients.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { twinOptions } from "../../../functions/lib/twin/options.ts";
+import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
+import { APPLIED_EVENT_WINDOW, type TwinRecord, type TwinStore } from "../../../functions/lib/twin/store.ts";
+import { cam, T0 } from "./messages.ts";
+
+const context = { mec: "mec-a", nowMs: T0, options: twinOptions() };
+
+function recordAt(stationId: string, sequence: number, eventId = `${stationId}-${sequence}`): TwinRecord {
+  return applyEvent(undefined, cam(stationId, sequence), eventId, context).record;
+}
+
+/** An updater that applies one CAM: what the twin service does per event. */
+const applyCam =
+  (stationId: string, sequence: number, eventId: string) => (current: TwinRecord | undefined) =>
+    applyEvent(current, cam(stationId, sequence), eventId, context).record;
+
+export interface StoreBackend {
+  /** Empties the backend; runs before each test. */
+  reset(): Promise<void>;
+  /** A new client of the backend. */
+  open(): Promise<TwinStore>;
+}
+
+export function storeContract(name: string, backend: StoreBackend): void {
+  describe(`TwinStore contract: ${name}`, () => {
+    const opened: TwinStore[] = [];
+    const client = async () => {
+      const store = await backend.open();
+      opened.push(store);
+      return store;
+    };
+    beforeEach(() => backend.reset());
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
+
+    it("creates through update, reads back, lists and deletes", async () => {
+      const store = await client();
+      expect(await store.get("100")).toBeUndefined();
+      const written = await store.update("100", () => recordAt("100", 1));
+      expect(written?.twin.id).toBe("100");
+      expect(written?.twin.version).toBe(1);
+      const read = await store.get("100");
+      expect(read?.twin.position).toEqual({ lat: 40.6405, lon: -8.6538 });
+      expect(read?.appliedEventIds).toEqual(["100-1"]);
+      await store.update("200", () => recordAt("200", 1));
+      expect((await store.list()).map((twin) => twin.id).sort()).toEqual(["100", "200"]);
+      await store.delete("100");
+      expect(await store.get("100")).toBeUndefined();
+      expect((await store.list()).map((twin) => twin.id)).toEqual(["200"]);
+    });
+
+    it("bumps the version on every write and not when the updater changes nothing", async () => {
+      const store = await client();
+      await store.update("7", applyCam("7", 1, "a"));
+      await store.update("7", applyCam("7", 2, "b"));
+      const same = await store.update("7", (current) => current);
+      expect(same?.twin.version).toBe(2);
+      const none = await store.update("7", () => undefined);
+      expect(none?.twin.version).toBe(2);
+      expect((await store.get("7"))?.twin.messages.cam).toBe(2);
+    });
+
+    it("applies updateMany in order, several per twin, and returns each result", async () => {
+      const store = await client();
+      const results = await store.updateMany([
+        { id: "1", updater: applyCam("1", 1, "e1") },
+        { id: "2", updater: applyCam("2", 1, "e2") },
+        { id: "1", updater: applyCam("1", 2, "e3") },
+        { id: "1", updater: applyCam("1", 2, "e3") }, // duplicate event id: no change
+      ]);
+      expect(results.map((record) => record?.twin.messages.cam)).toEqual([1, 1, 2, 2]);
+      expect((await store.get("1"))?.appliedEventIds).toEqual(["e1", "e3"]);
+      expect((await store.get("1"))?.twin.messages.cam).toBe(2);
+      expect((await store.get("2"))?.twin.messages.cam).toBe(1);
+    });
+
+    it("loses no update when two clients update one twin concurrently", async () => {
+      const first = await client();
+      const second = await client();
+      const perClient = 60;
+      const writes = [];
+      for (let i = 0; i < perClient; i++) {
+        writes.push(first.update("42", applyCam("42", i, `first-${i}`)));
+        writes.push(second.update("42", applyCam("42", i, `second-${i}`)));
+      }
+      // and pipelined batches racing each other too
+      const batch = (store: TwinStore, tag: string) =>
+        store.updateMany(
+          Array.from({ length: 20 }, (_, i) => ({
+            id: "42",
+            updater: applyCam("42", 100 + i, `${tag}-${i}`),
+          })),
+        );
+      writes.push(batch(first, "batch-a"), batch(second, "batch-b"));
+      await Promise.all(writes);
+      const record = await first.get("42");
+      expect(record?.twin.messages.cam).toBe(2 * perClient + 40);
+      expect(new Set(record?.appliedEventIds).size).toBe(Math.min(APPLIED_EVENT_WINDOW, 2 * perClient + 40));
+    });
+
+    it("snapshots with the sequence of the last applied event and hydrates another store", async () => {
+      const source = await client();
+      await source.update("9", applyCam("9", 1, "x1"));
+      await source.update("9", applyCam("9", 5, "x5"));
+      const snapshot = await source.snapshot("9");
+      expect(snapshot?.twin.sequence).toBe(T0 + 5);
+      expect(snapshot?.appliedEventIds).toEqual(["x1", "x5"]);
+      expect(snapshot?.accumulators?.speedSamples).toBe(2);
+      expect(await source.snapshot("nobody")).toBeUndefined();
+      if (!snapshot) throw new Error("no snapshot");
+      await source.delete("9");
+      await source.hydrate(snapshot);
+      const installed = await source.get("9");
+      expect(installed?.twin.sequence).toBe(T0 + 5);
+      expect(installed?.appliedEventIds).toEqual(["x1", "x5"]);
+      expect(installed?.accumulators?.speedSamples).toBe(2);
+    });
+
+    it("keeps the newer of snapshot and existing state on hydrate", async () => {
+      const store = await client();
+      await store.update("5", applyCam("5", 10, "n10"));
+      const old = {
+        twin: { ...recordAt("5", 3).twin },
+        appliedEventIds: ["n3"],
+        takenAt: new Date(T0).toISOString(),
+      };
+      await store.hydrate(old);
+      expect((await store.get("5"))?.twin.sequence).toBe(T0 + 10);
+      const newer = { ...old, twin: { ...old.twin, sequence: T0 + 20 }, appliedEventIds: ["n20"] };
+      await store.hydrate(newer);
+      expect((await store.get("5"))?.twin.sequence).toBe(T0 + 20);
+      expect((await store.get("5"))?.appliedEventIds).toEqual(["n20"]);
+    });
+  });
+}
