@@ -1,0 +1,77 @@
+/** A scriptable in-memory driver for engine tests: records every call, fails or hangs on request. */
+import type {
+  MigrationDriver,
+  Placement,
+  PlacementRequest,
+} from "../../../functions/lib/migration/driver.ts";
+
+export interface FakeDriverScript {
+  placeFails?: boolean;
+  /** waitUntilReady never resolves (until its signal aborts). */
+  neverReady?: boolean;
+  /** waitUntilReady waits for this promise. */
+  readyGate?: Promise<void>;
+  /** The first N releases fail. */
+  releaseFailures?: number;
+  /** release never resolves. */
+  releaseHangs?: boolean;
+}
+
+export class FakeDriver implements MigrationDriver {
+  readonly calls: string[] = [];
+  /** Twins present per MEC, as the driver sees them. */
+  private releaseFailuresLeft: number;
+
+  constructor(
+    readonly name: string,
+    private readonly script: FakeDriverScript = {},
+    /** Twins present per MEC; pass one map to several drivers to model one world. */
+    readonly present = new Map<string, Set<string>>(),
+  ) {
+    this.releaseFailuresLeft = script.releaseFailures ?? 0;
+  }
+
+  at(mec: string): Set<string> {
+    let twins = this.present.get(mec);
+    if (twins === undefined) {
+      twins = new Set();
+      this.present.set(mec, twins);
+    }
+    return twins;
+  }
+
+  async place(request: PlacementRequest, _signal: AbortSignal): Promise<Placement> {
+    this.calls.push(`place ${request.twin}@${request.mec}`);
+    if (this.script.placeFails) throw new Error("target refused the twin");
+    this.at(request.mec).add(request.twin);
+    return this.existing(request.twin, request.mec);
+  }
+
+  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
+    this.calls.push(`wait ${placement.twin}@${placement.mec}`);
+    if (this.script.readyGate) await this.script.readyGate;
+    if (this.script.neverReady) {
+      await new Promise<void>((_, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    }
+  }
+
+  async release(placement: Placement, _signal: AbortSignal): Promise<void> {
+    this.calls.push(`release ${placement.twin}@${placement.mec}`);
+    if (this.script.releaseHangs) await new Promise<void>(() => {});
+    if (this.releaseFailuresLeft > 0) {
+      this.releaseFailuresLeft--;
+      throw new Error("orchestrator unavailable");
+    }
+    this.at(placement.mec).delete(placement.twin);
+  }
+
+  async activate(placement: Placement, _signal: AbortSignal): Promise<void> {
+    this.calls.push(`activate ${placement.twin}@${placement.mec}`);
+  }
+
+  existing(twin: string, mec: string): Placement {
+    return { driver: this.name, twin, mec, ref: `${mec}/${twin}` };
+  }
+}
