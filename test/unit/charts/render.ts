@@ -36,12 +36,10 @@ function evaluate(expression: string, context: RenderContext): string {
   const [head, ...pipes] = stages;
   if (head === undefined) throw new Error("empty template action");
   let value: unknown;
-  const join = /^join "(.*)" (\S+)$/.exec(head);
+  const toJson = /^toJson (\S+)$/.exec(head);
   const toYaml = /^toYaml (\S+)$/.exec(head);
-  if (join?.[1] !== undefined && join[2] !== undefined) {
-    const list = lookup(context, join[2]);
-    if (!Array.isArray(list)) throw new Error(`join needs a list, got ${JSON.stringify(list)}`);
-    value = list.map(asText).join(join[1]);
+  if (toJson?.[1] !== undefined) {
+    value = JSON.stringify(lookup(context, toJson[1]));
   } else if (toYaml?.[1] !== undefined) {
     value = YAML.stringify(lookup(context, toYaml[1])).trimEnd();
   } else {

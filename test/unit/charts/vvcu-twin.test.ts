@@ -97,7 +97,7 @@ describe("charts/vvcu-twin templates", () => {
       VVCU_MEC_ID: "mec-b",
       VVCU_MIGRATION_ID: "m-7f3a",
       VVCU_HYDRATE_FROM: migrated.hydrateFrom,
-      VVCU_TWIN_TOPICS: "obu/inqueue/json/3402/#,vanetza/out/cam",
+      VVCU_TWIN_TOPICS: JSON.stringify(migrated.topics),
     });
     expect(container?.readinessProbe.httpGet.path).toBe("/ready");
     expect(container?.image).toBe("ghcr.io/vvcu/vvcu:0.1.0");
@@ -119,7 +119,7 @@ describe("the template renderer of this test", () => {
 
   it("renders values, quote, join, toYaml and nindent", () => {
     expect(renderTemplate("v: {{ .Values.a | quote }}", context)).toBe('v: "x"');
-    expect(renderTemplate('v: {{ join "," .Values.list }}', context)).toBe("v: p,q");
+    expect(renderTemplate("v: {{ toJson .Values.list | quote }}", context)).toBe('v: "[\\"p\\",\\"q\\"]"');
     expect(renderTemplate("m:\n  {{- toYaml .Values.nested | nindent 2 }}", context)).toBe("m:\n  k: 1");
   });
 

@@ -129,7 +129,7 @@ export function twinCnfObjects(values: TwinCnfValues, releaseName = twinCnfName(
                 { name: TWIN_CNF_ENV.migration, value: values.migrationId },
                 { name: TWIN_CNF_ENV.hydrateFrom, value: values.hydrateFrom },
                 { name: "MQTT_URL", value: values.mqttUrl },
-                { name: TWIN_CNF_ENV.topics, value: values.topics.join(",") },
+                { name: TWIN_CNF_ENV.topics, value: JSON.stringify(values.topics) },
               ],
               // Ready means hydrated and applying events: the migration's step 3.
               readinessProbe: httpProbe("/ready", 1, 3),
