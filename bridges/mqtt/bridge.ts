@@ -1,0 +1,267 @@
+/**
+ * The bridge: MQTT in, CloudEvents out. Each message is classified (pure), filtered, queued per
+ * station (ordered, bounded), delivered with retries, and only then acknowledged to the broker,
+ * so every message the broker accepted reaches the sink or the dead-letter topic at least once.
+ */
+import type { CloudEvent } from "cloudevents";
+import { decode as decodeCits } from "../../functions/lib/cits/decode.ts";
+import { componentLogger, type Logger, rateLimited } from "../../functions/lib/log.ts";
+import { metrics } from "../../functions/lib/metrics.ts";
+import { KeyedQueue } from "../../functions/lib/runtime/keyedQueue.ts";
+import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
+import type { BackoffPolicy } from "./backoff.ts";
+import { classify, type Decode, type InboundMessage } from "./classify.ts";
+import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
+import { type Delivery, DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts";
+import { forwardAll, type ShouldForward } from "./filter.ts";
+import { type MqttSourceOptions, startMqttSource } from "./mqttSource.ts";
+import { startBridgeServer } from "./server.ts";
+
+export interface BridgeOptions {
+  /** The MEC this bridge serves: the event source, the `vvcumec` extension and the metrics label. */
+  mec: string;
+  mqtt: Omit<MqttSourceOptions, "onMessage" | "logger" | "topics" | "clientId" | "receiveMaximum"> & {
+    clientId?: string;
+    topics?: readonly string[];
+  };
+  delivery: Delivery;
+  deadLetterTopic?: string;
+  shouldForward?: ShouldForward;
+  /** Deliveries in flight at once (different stations). */
+  concurrency?: number;
+  /** Messages held (queued or in flight) before the bridge stops reading from the broker. */
+  capacity?: number;
+  /** How long close() lets the queue drain before giving up (the rest is redelivered later). */
+  drainTimeoutMs?: number;
+  retryPolicy?: BackoffPolicy;
+  /** Port of /metrics, /health, /ready; undefined: no server (the embedded stack has its own). */
+  httpPort?: number;
+  httpHost?: string;
+  /** The C-ITS decoder; default functions/lib/cits/decode.ts. */
+  decode?: Decode;
+  logger?: Logger;
+  /** Called on close, after the bridge stopped (e.g. the placement informer). */
+  onClose?: () => Promise<void>;
+}
+
+export interface BridgeStats {
+  received: number;
+  forwarded: number;
+  filtered: number;
+  rejected: Partial<Record<DeadLetterCode, number>>;
+  retries: number;
+  /** Messages the broker sent again (DUP flag): delivered more than once downstream, same event id. */
+  redelivered: number;
+  queued: number;
+  connected: boolean;
+}
+
+export interface RunningBridge {
+  close(): Promise<void>;
+  stats(): BridgeStats;
+  /** Port of the HTTP server, when one was started. */
+  port: number | undefined;
+  isReady(): boolean;
+}
+
+interface Work {
+  event: CloudEvent<unknown>;
+  message: InboundMessage;
+  messageType: string;
+  ack: () => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
+  const { mec, delivery } = options;
+  const logger = options.logger ?? componentLogger("bridge", { mec });
+  const decode = options.decode ?? decodeCits;
+  const deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEADLETTER_TOPIC;
+  const shouldForward = options.shouldForward ?? forwardAll;
+  const concurrency = options.concurrency ?? 64;
+  const capacity = Math.max(concurrency, options.capacity ?? 2000);
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  const logRejection = rateLimited(10_000);
+  const stopping = new AbortController();
+  const stats: BridgeStats = {
+    received: 0,
+    forwarded: 0,
+    filtered: 0,
+    rejected: {},
+    retries: 0,
+    redelivered: 0,
+    queued: 0,
+    connected: false,
+  };
+  const pendingDeadLetters = new Set<Promise<void>>();
+  let roomWaiters: (() => void)[] = [];
+  let closing = false;
+  let resumeOnClose: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resumeOnClose = resolve;
+  });
+
+  async function reject(
+    message: InboundMessage,
+    code: DeadLetterCode,
+    reason: string,
+    sink?: { status: number; body: string },
+  ): Promise<void> {
+    stats.rejected[code] = (stats.rejected[code] ?? 0) + 1;
+    metrics.bridgeRejected.inc({ mec, reason: code });
+    logRejection(code, () =>
+      logger.warn({ code, reason, topic: message.topic }, "rejected to the dead-letter topic"),
+    );
+    const record = deadLetter({
+      code,
+      reason,
+      topic: message.topic,
+      payload: message.payload,
+      receivedAtMs: message.receivedAtMs,
+      mec,
+      ...(sink ? { sink } : {}),
+    });
+    try {
+      await source.publish(deadLetterTopic, JSON.stringify(record));
+    } catch (error) {
+      // The record is information, not the message: a broker that refuses it must not stall the session.
+      logRejection("dead-letter-publish", () =>
+        logger.error({ err: error }, "could not publish to the dead-letter topic"),
+      );
+    }
+  }
+
+  function rejectNow(message: InboundMessage, ack: () => void, code: DeadLetterCode, reason: string): void {
+    const pending = reject(message, code, reason).finally(() => {
+      ack();
+      pendingDeadLetters.delete(pending);
+    });
+    pendingDeadLetters.add(pending);
+  }
+
+  async function work(item: Work): Promise<void> {
+    try {
+      await deliverWithRetry(delivery, item.event, {
+        signal: stopping.signal,
+        ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
+        onRetry: (error, attempt, delayMs) => {
+          stats.retries++;
+          metrics.bridgeRetries.inc({ mec });
+          logRejection("retry", () =>
+            logger.warn(
+              { err: error.message, status: error.status, attempt, delayMs },
+              "delivery failed; retrying",
+            ),
+          );
+        },
+      });
+      stats.forwarded++;
+      metrics.bridgeForwarded.inc({ mec, type: item.messageType });
+      metrics.bridgeDeliverySeconds.observe({ mec }, (Date.now() - item.message.receivedAtMs) / 1000);
+      item.ack();
+    } catch (error) {
+      // Shutting down: no ack, so the broker hands the message to the next session.
+      if (error instanceof DeliveryAborted) return;
+      const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+      const sink =
+        failure.status === undefined ? undefined : { status: failure.status, body: failure.body ?? "" };
+      await reject(item.message, "sink-rejected", `the sink refused the event: ${failure.message}`, sink);
+      item.ack();
+    }
+  }
+
+  const queue = new KeyedQueue<Work>({
+    concurrency,
+    worker: work,
+    onError: (error) => logger.error({ err: error }, "delivery worker failed"),
+    onSizeChange: (size) => {
+      stats.queued = size;
+      metrics.bridgeQueueDepth.set({ mec }, size);
+      if (size < capacity && roomWaiters.length > 0) {
+        const waiters = roomWaiters;
+        roomWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    },
+  });
+
+  function onMessage(
+    message: InboundMessage,
+    ack: () => void,
+    redelivered: boolean,
+  ): Promise<void> | undefined {
+    // Stop taking: hold the read loop; the broker keeps this and later messages for the next session.
+    if (closing) return closed;
+    stats.received++;
+    if (redelivered) stats.redelivered++;
+    const outcome = classify(message, mec, decode);
+    if (outcome.kind === "reject") {
+      metrics.bridgeReceived.inc({ mec, type: "unknown" });
+      rejectNow(message, ack, outcome.code, outcome.reason);
+      return undefined;
+    }
+    metrics.bridgeReceived.inc({ mec, type: outcome.messageType });
+    if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
+      stats.filtered++;
+      metrics.bridgeFiltered.inc({ mec });
+      ack();
+      return undefined;
+    }
+    const key = outcome.stationId ?? `source:${outcome.event.source}`;
+    queue.push(key, { event: outcome.event, message, messageType: outcome.messageType, ack });
+    if (queue.size < capacity) return undefined;
+    return new Promise<void>((resolve) => roomWaiters.push(resolve));
+  }
+
+  const mqttOptions = options.mqtt;
+  const source = startMqttSource({
+    ...mqttOptions,
+    clientId: mqttOptions.clientId ?? `vvcu-bridge-${mec}`,
+    topics: mqttOptions.topics ?? DEFAULT_INPUT_TOPICS,
+    receiveMaximum: capacity,
+    logger,
+    onMessage,
+  });
+
+  const isReady = () => !closing && source.isConnected();
+  const server =
+    options.httpPort === undefined
+      ? undefined
+      : await startBridgeServer({
+          port: options.httpPort,
+          ...(options.httpHost ? { host: options.httpHost } : {}),
+          isReady,
+        });
+
+  let closePromise: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing = true;
+    const drained = await Promise.race([
+      Promise.all([queue.idle(), ...pendingDeadLetters]).then(() => true),
+      sleep(drainTimeoutMs).then(() => false),
+    ]);
+    if (!drained) {
+      logger.warn({ left: queue.size }, "drain deadline passed; the broker redelivers what is left");
+      stopping.abort();
+      await Promise.race([queue.idle(), sleep(2_000)]);
+    }
+    await source.close();
+    resumeOnClose();
+    await server?.close();
+    await delivery.close?.();
+    await options.onClose?.();
+    logger.info({ forwarded: stats.forwarded, rejected: stats.rejected }, "bridge stopped");
+  }
+
+  logger.info({ url: mqttOptions.url, concurrency, capacity, deadLetterTopic }, "bridge started");
+  return {
+    close: () => {
+      closePromise ??= close();
+      return closePromise;
+    },
+    stats: () => ({ ...stats, rejected: { ...stats.rejected }, connected: source.isConnected() }),
+    port: server?.port,
+    isReady,
+  };
+}

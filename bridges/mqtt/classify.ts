@@ -1,0 +1,80 @@
+/**
+ * What to do with one MQTT message: forward a CloudEvent (for which station, placed where) or
+ * reject it with a reason. Pure: the decoder is passed in, nothing here touches the network.
+ */
+import type { CloudEvent } from "cloudevents";
+import { type DecodeResult, MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
+import { EXTENSIONS } from "../../functions/lib/events.ts";
+import type { DeadLetterCode } from "./deadLetter.ts";
+import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
+import { mqttCloudEvent, type UserProperties } from "./mqttCloudEvent.ts";
+
+/** The C-ITS decoder's signature (functions/lib/cits/decode.ts). */
+export type Decode = (topic: string, payload: Buffer, receivedAtMs?: number) => DecodeResult;
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  receivedAtMs: number;
+  /** MQTT 5 user properties (CloudEvents binary mode). */
+  userProperties?: UserProperties;
+  /** MQTT 5 Content Type. */
+  contentType?: string;
+}
+
+export type Classified =
+  | {
+      kind: "forward";
+      event: CloudEvent<unknown>;
+      /** Undefined for a CloudEvent without a subject: nothing to filter by. */
+      stationId: string | undefined;
+      position: LatLon | undefined;
+      /** Label for the metrics: the C-ITS type, or "cloudevent". */
+      messageType: string;
+    }
+  | { kind: "reject"; code: DeadLetterCode; reason: string };
+
+const SPECVERSION = Buffer.from('"specversion"');
+
+function mightBeCloudEvent(message: InboundMessage): boolean {
+  return (
+    message.userProperties?.specversion !== undefined ||
+    message.contentType?.toLowerCase().startsWith("application/cloudevents") === true ||
+    message.payload.includes(SPECVERSION)
+  );
+}
+
+export function classify(message: InboundMessage, mec: string, decode: Decode): Classified {
+  if (message.payload.byteLength > MAX_PAYLOAD_BYTES) {
+    return {
+      kind: "reject",
+      code: "too-large",
+      reason: `payload of ${message.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`,
+    };
+  }
+  if (mightBeCloudEvent(message)) {
+    const result = mqttCloudEvent(message.payload, message.userProperties, message.contentType, undefined);
+    if (result.kind === "event") {
+      const declaredType = result.event[EXTENSIONS.messageType];
+      return {
+        kind: "forward",
+        event: result.event,
+        stationId: result.event.subject,
+        position: undefined,
+        messageType: typeof declaredType === "string" ? declaredType : "cloudevent",
+      };
+    }
+    if (result.kind === "invalid")
+      return { kind: "reject", code: "invalid-cloudevent", reason: result.reason };
+  }
+  const decoded = decode(message.topic, message.payload, message.receivedAtMs);
+  if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
+  const event = citsCloudEvent(decoded.message, { mec, topic: message.topic, payload: message.payload });
+  return {
+    kind: "forward",
+    event,
+    stationId: decoded.message.stationId,
+    position: positionOf(decoded.message),
+    messageType: decoded.message.type,
+  };
+}
