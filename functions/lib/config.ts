@@ -34,6 +34,47 @@ export const ConfigSchema = z.object({
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
   REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
+  VVCU_GEOFENCE_MARGIN_M: z.coerce
+    .number()
+    .min(0)
+    .default(25)
+    .describe("Geofence hysteresis: metres past the home zone's border before another zone counts"),
+  VVCU_GEOFENCE_MIN_DWELL_S: z.coerce
+    .number()
+    .min(0)
+    .default(2)
+    .describe("Geofence hysteresis: seconds inside the new zone before a migration"),
+  VVCU_GEOFENCE_MIN_FIXES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(3)
+    .describe("Geofence hysteresis: positions inside the new zone before a migration"),
+  VVCU_GEOFENCE_COOLDOWN_S: z.coerce
+    .number()
+    .min(0)
+    .default(30)
+    .describe("Seconds after a twin's migration before the geofence moves it again"),
+  VVCU_GEOFENCE_PREDICTION: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((value) => value === "true" || value === "1")
+    .describe("Request migrations early from the position projected from speed and heading"),
+  VVCU_GEOFENCE_LEAD_S: z.coerce
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      "Prediction lead in seconds; default: the driver's typical time until ready (local 1, kubernetes 5, osm 35)",
+    ),
+  VVCU_MIGRATION_JOURNAL: optionalString.describe(
+    "Migration journal (JSON lines); embedded default: .vvcu/migrations.jsonl",
+  ),
+  VVCU_MIGRATION_READY_TIMEOUT_S: z.coerce
+    .number()
+    .positive()
+    .default(120)
+    .describe("A migration whose target is not ready after this many seconds rolls back"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")
