@@ -1,0 +1,186 @@
+/**
+ * decode(topic, payload): one MQTT message in any accepted dialect to the normalized C-ITS
+ * message of types.ts (SI units, degrees), or a typed rejection with a reason a person can act
+ * on. Pure apart from the clock it reads when no receipt time is given; never throws.
+ *
+ * Time: the envelope `timestamp` (vanetza-nap: Unix seconds as a float; values above 1e11 are
+ * taken as ms), else the receipt time. `sequence` is that time in ms with its sub-millisecond
+ * part kept, so it grows with the station's message order.
+ */
+import { convertCpm, readCpm } from "./cpm.ts";
+import { convertDenm, readDenm } from "./denm.ts";
+import { type ItsMessageType, locate, type Route, routeTopic } from "./dialect.ts";
+import { convertKinematics, readKinematics } from "./kinematics.ts";
+import { normalizeLogs } from "./logs.ts";
+import { DecodeFailure, fail, isObject, type JsonObject, numberAt, stationIdFrom } from "./read.ts";
+import {
+  type CitsMessage,
+  type DecodeResult,
+  MAX_PAYLOAD_BYTES,
+  type Origin,
+  STATION_TYPES,
+  type StationTypeName,
+} from "./types.ts";
+import { decideUnits, envelopeTimestampToMs } from "./units.ts";
+
+export type { DecodeResult } from "./types.ts";
+
+function payloadText(payload: Buffer | string): string {
+  if (typeof payload === "string") {
+    // UTF-8 needs at least one byte per UTF-16 unit and at most three.
+    if (
+      payload.length > MAX_PAYLOAD_BYTES ||
+      (payload.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
+    ) {
+      fail("too-large", `payload is larger than ${MAX_PAYLOAD_BYTES} bytes; not read`);
+    }
+    return payload;
+  }
+  if (payload.length > MAX_PAYLOAD_BYTES) {
+    fail("too-large", `payload of ${payload.length} bytes is larger than ${MAX_PAYLOAD_BYTES}; not read`);
+  }
+  return payload.toString("utf8");
+}
+
+function parseJson(text: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    fail("not-json", `payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isObject(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    fail("not-an-object", `payload is ${kind}; a C-ITS message is a JSON object`);
+  }
+  return value;
+}
+
+function stationTypeName(code: number | undefined): StationTypeName | undefined {
+  if (code === undefined) return undefined;
+  return (STATION_TYPES as Record<number, StationTypeName>)[code];
+}
+
+interface Common {
+  stationId: string;
+  timeMs: number;
+  sequence: number;
+}
+
+function common(root: JsonObject, stationId: string | undefined, receivedAtMs: number | undefined): Common {
+  if (stationId === undefined) {
+    fail(
+      "missing-station-id",
+      "no station id: expected it in the topic, the envelope stationID, header.stationId or the body's stationID",
+    );
+  }
+  const timestamp = numberAt(root, "timestamp", "");
+  const precise =
+    timestamp !== undefined && timestamp > 0
+      ? envelopeTimestampToMs(timestamp)
+      : (receivedAtMs ?? Date.now());
+  return { stationId, timeMs: Math.floor(precise), sequence: precise };
+}
+
+function decodeIts(
+  route: Route,
+  root: JsonObject,
+  receivedAtMs: number | undefined,
+  topic: string,
+): CitsMessage {
+  const located = locate(root, route.type as ItsMessageType | undefined);
+  const { type, body, bodyPath, header, headerPath } = located;
+  const stationId =
+    route.stationId ??
+    stationIdFrom(root.stationID, "stationID") ??
+    stationIdFrom(header?.stationId, `${headerPath}.stationId`) ??
+    stationIdFrom(header?.stationID, `${headerPath}.stationID`) ??
+    stationIdFrom(body.stationID, `${bodyPath}.stationID`) ??
+    stationIdFrom(body.stationId, `${bodyPath}.stationId`);
+  const base = common(root, stationId, receivedAtMs);
+  const dialect =
+    route.dialect !== "plain"
+      ? route.dialect
+      : located.shape === "envelope"
+        ? "vanetza-out"
+        : located.shape === "nested"
+          ? "nested"
+          : "plain";
+  const fallbackUnits = route.dialect === "plain" && located.shape === "nested" ? "raw" : route.defaultUnits;
+  const origin = (units: Origin["units"]): Origin =>
+    route.quadkey === undefined
+      ? { topic, dialect, units }
+      : { topic, dialect, quadkey: route.quadkey, units };
+  const withStationType = (code: number | undefined) => {
+    const name = stationTypeName(code);
+    return name === undefined ? {} : { stationType: name };
+  };
+
+  if (type === "cam" || type === "vam") {
+    const read = readKinematics(body, bodyPath, type);
+    const units = decideUnits(read.readings.items, fallbackUnits);
+    return {
+      type,
+      ...base,
+      ...withStationType(read.stationTypeCode),
+      origin: origin(units),
+      ...convertKinematics(read, units),
+    };
+  }
+  if (type === "cpm") {
+    const read = readCpm(body, bodyPath);
+    const units = decideUnits(read.readings.items, fallbackUnits);
+    return {
+      type,
+      ...base,
+      ...withStationType(read.stationTypeCode),
+      origin: origin(units),
+      ...convertCpm(read, units),
+    };
+  }
+  const read = readDenm(body, bodyPath);
+  const units = decideUnits(read.readings.items, fallbackUnits);
+  return {
+    type,
+    ...base,
+    ...withStationType(read.stationTypeCode),
+    origin: origin(units),
+    ...convertDenm(read, units),
+  };
+}
+
+function decodeOrThrow(
+  topic: string,
+  payload: Buffer | string,
+  receivedAtMs: number | undefined,
+): CitsMessage {
+  const text = payloadText(payload);
+  const route = routeTopic(topic);
+  const root = parseJson(text);
+  if (route.type === "logs") {
+    const base = common(root, route.stationId, receivedAtMs);
+    const origin: Origin = { topic, dialect: route.dialect, units: route.defaultUnits };
+    return { type: "logs", ...base, origin, ...normalizeLogs(root, route.logsKind ?? "network") };
+  }
+  return decodeIts(route, root, receivedAtMs, topic);
+}
+
+/**
+ * Decodes one message. `topic` is the MQTT topic it came on ("" when unknown: the payload
+ * alone decides); `receivedAtMs` is its receipt time, used when the message carries none.
+ */
+export function decode(topic: string, payload: Buffer | string, receivedAtMs?: number): DecodeResult {
+  try {
+    return { ok: true, message: decodeOrThrow(topic, payload, receivedAtMs) };
+  } catch (error) {
+    if (error instanceof DecodeFailure) {
+      return { ok: false, rejection: { code: error.code, reason: error.reason, topic } };
+    }
+    // A reader missed a shape: still a rejection, never a crash of the caller.
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      rejection: { code: "invalid-field", reason: `cannot decode this payload: ${message}`, topic },
+    };
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Dialects: what the MQTT topic says (station, type, quadkey, default units) and where the
+ * message sits inside the payload. Topics (DESIGN.md "Input the bridge accepts"):
+ *   vanetza/out/<type>                                   vanetza-nap output envelope
+ *   vanetza/in/<type>                                    the body an application publishes to vanetza
+ *   its_center/inqueue/json/<station>/<TYPE>/<q>/<q>/..  ITS-centre feed, one quadkey digit per level
+ *   obu/inqueue/json/<station>/<TYPE>                    per-station feed, also LOGS/network, LOGS/access
+ * An empty topic means "no topic" (`vvcu decode` without --topic): the payload alone decides.
+ *
+ * Payload shapes, recognised whatever the topic:
+ *   envelope {stationID, timestamp, fields: {header, cam | cpm | denm | vam | payload}}
+ *   nested   {"CAM": {header, cam: {...}}} / {"CPM": {cpm: {cpmParameters: ...}}}
+ *   plain    {header, cam: {...}} (ITS-centre) or the message body itself (vanetza/in).
+ */
+import { fail, isObject, type JsonObject, objectAt } from "./read.ts";
+import type { Dialect, MessageType, UnitSystem } from "./types.ts";
+
+export type ItsMessageType = Exclude<MessageType, "logs">;
+const ITS_TYPES: readonly ItsMessageType[] = ["cam", "cpm", "denm", "vam"];
+const UPPER_KEYS: Record<ItsMessageType, string> = { cam: "CAM", cpm: "CPM", denm: "DENM", vam: "VAM" };
+/** ItsPduHeader messageId values (TS 102 894-2). */
+const MESSAGE_IDS: Record<number, ItsMessageType> = { 1: "denm", 2: "cam", 14: "cpm", 16: "vam" };
+
+export interface Route {
+  dialect: Dialect;
+  /** Message type named by the topic; undefined when the payload must tell. */
+  type?: MessageType;
+  stationId?: string;
+  quadkey?: string;
+  logsKind?: "network" | "access";
+  defaultUnits: UnitSystem;
+}
+
+function itsType(name: string): ItsMessageType | undefined {
+  const lower = name.toLowerCase();
+  return (ITS_TYPES as readonly string[]).includes(lower) ? (lower as ItsMessageType) : undefined;
+}
+
+function requireType(name: string | undefined, topic: string): ItsMessageType {
+  const type = name === undefined ? undefined : itsType(name);
+  if (type === undefined) {
+    fail(
+      "unknown-message-type",
+      `topic ${topic} names message type '${name ?? ""}'; vvcu decodes CAM, CPM, DENM, VAM and LOGS/network, LOGS/access`,
+    );
+  }
+  return type;
+}
+
+function requireStation(id: string | undefined, topic: string): string {
+  if (id === undefined || id === "")
+    fail("missing-station-id", `topic ${topic} has an empty station id level`);
+  return id;
+}
+
+const ACCEPTED_TOPICS =
+  "vanetza/out/<type>, vanetza/in/<type>, its_center/inqueue/json/<station>/<TYPE>/<quadkey digits>, obu/inqueue/json/<station>/<TYPE>";
+
+/** The route of a topic; rejects topics vvcu does not read and types it does not decode. */
+export function routeTopic(topic: string): Route {
+  if (topic === "") return { dialect: "plain", defaultUnits: "transformed" };
+  const levels = topic.split("/");
+  const [first, second, third] = levels;
+  if (first === "vanetza" && (second === "out" || second === "in") && levels.length === 3) {
+    return {
+      dialect: second === "out" ? "vanetza-out" : "vanetza-in",
+      type: requireType(third, topic),
+      defaultUnits: second === "out" ? "transformed" : "raw",
+    };
+  }
+  if (first === "its_center" && second === "inqueue" && third === "json" && levels.length >= 5) {
+    const digits = levels.slice(5);
+    for (const digit of digits) {
+      if (!/^[0-3]$/.test(digit)) {
+        fail("unknown-topic", `topic ${topic}: quadkey level '${digit}' is not one digit 0-3`);
+      }
+    }
+    return {
+      dialect: "its-center",
+      stationId: requireStation(levels[3], topic),
+      type: requireType(levels[4], topic),
+      ...(digits.length > 0 ? { quadkey: digits.join("") } : {}),
+      defaultUnits: "raw",
+    };
+  }
+  if (first === "obu" && second === "inqueue" && third === "json" && levels.length >= 5) {
+    const stationId = requireStation(levels[3], topic);
+    const typeName = levels[4] as string;
+    if (typeName.toUpperCase() === "LOGS") {
+      const kind = levels[5]?.toLowerCase();
+      if (levels.length !== 6 || (kind !== "network" && kind !== "access")) {
+        fail("unknown-message-type", `topic ${topic}: station logs are LOGS/network or LOGS/access`);
+      }
+      return { dialect: "obu-feed", stationId, type: "logs", logsKind: kind, defaultUnits: "raw" };
+    }
+    if (levels.length !== 5) fail("unknown-topic", `topic ${topic} has levels after the message type`);
+    return { dialect: "obu-feed", stationId, type: requireType(typeName, topic), defaultUnits: "raw" };
+  }
+  return fail("unknown-topic", `topic ${topic} is not one vvcu reads (${ACCEPTED_TOPICS})`);
+}
+
+export interface Located {
+  type: ItsMessageType;
+  /** The message itself: {generationDeltaTime, camParameters} and the like. */
+  body: JsonObject;
+  /** Dotted path of body inside the payload, for reasons. */
+  bodyPath: string;
+  header?: JsonObject;
+  headerPath: string;
+  shape: "envelope" | "nested" | "plain";
+}
+
+function sniffBodyType(body: JsonObject): ItsMessageType | undefined {
+  if (body.camParameters !== undefined) return "cam";
+  if (body.vamParameters !== undefined) return "vam";
+  if (
+    body.cpmParameters !== undefined ||
+    body.cpmContainers !== undefined ||
+    body.managementContainer !== undefined
+  )
+    return "cpm";
+  if (body.management !== undefined && body.situation !== undefined) return "denm";
+  if (body.latitude !== undefined && body.longitude !== undefined) return "cam";
+  return undefined;
+}
+
+/** Finds the message inside the payload; `expected` is the type the topic named, if any. */
+export function locate(root: JsonObject, expected: ItsMessageType | undefined): Located {
+  let level = root;
+  let levelPath = "";
+  let shape: Located["shape"] = "plain";
+  let type = expected;
+  const fields = objectAt(root, "fields", "");
+  if (fields !== undefined) {
+    level = fields;
+    levelPath = "fields";
+    shape = "envelope";
+  } else {
+    for (const candidate of type === undefined ? ITS_TYPES : [type]) {
+      const key = UPPER_KEYS[candidate];
+      const wrapped = objectAt(root, key, "");
+      if (wrapped !== undefined) {
+        level = wrapped;
+        levelPath = key;
+        shape = "nested";
+        type = candidate;
+        break;
+      }
+    }
+  }
+  const at = (key: string): string => (levelPath === "" ? key : `${levelPath}.${key}`);
+  const header = objectAt(level, "header", levelPath);
+
+  const carried = ITS_TYPES.filter((candidate) => isObject(level[candidate]));
+  if (type !== undefined && carried.length > 0 && !carried.includes(type)) {
+    fail("unknown-message-type", `the topic names ${type} but the payload carries ${carried.join(", ")}`);
+  }
+  if (type === undefined) type = carried[0];
+  if (type === undefined && header !== undefined) {
+    const id = header.messageId ?? header.messageID;
+    if (typeof id === "number") type = MESSAGE_IDS[id];
+  }
+  const payloadBody = objectAt(level, "payload", levelPath);
+  if (type === undefined && payloadBody !== undefined) type = sniffBodyType(payloadBody);
+  if (type === undefined) type = sniffBodyType(level);
+  if (type === undefined) {
+    fail(
+      "unknown-message-type",
+      "cannot tell the message type: no cam, cpm, denm or vam in the payload, no header messageId, and no topic",
+    );
+  }
+  const inner = objectAt(level, type, levelPath);
+  if (inner !== undefined)
+    return { type, body: inner, bodyPath: at(type), header, headerPath: at("header"), shape };
+  if (payloadBody !== undefined) {
+    return { type, body: payloadBody, bodyPath: at("payload"), header, headerPath: at("header"), shape };
+  }
+  return { type, body: level, bodyPath: levelPath, header, headerPath: at("header"), shape };
+}
