@@ -1,4 +1,5 @@
 /** Deadlines for driver calls: drivers get a signal, and the engine does not trust them to honour it. */
+import { metrics } from "../metrics.ts";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,5 +78,22 @@ export async function pollUntil<T>(
       Math.min(options.intervalMs, Math.max(0, deadline - Date.now())),
       options.signal,
     );
+  }
+}
+
+/** Times one call to an orchestrator (OSM's NBI, a Kubernetes API) into orchestratorCallSeconds. */
+export async function timedOrchestratorCall<T>(
+  driver: string,
+  operation: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const stop = metrics.orchestratorCallSeconds.startTimer({ driver, operation });
+  try {
+    const result = await work();
+    stop({ outcome: "ok" });
+    return result;
+  } catch (error) {
+    stop({ outcome: "error" });
+    throw error;
   }
 }
