@@ -53,7 +53,7 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
     };
   }
   if (mightBeCloudEvent(message)) {
-    const result = mqttCloudEvent(message.payload, message.userProperties, message.contentType, undefined);
+    const result = mqttCloudEvent(message.payload, message.userProperties, message.contentType);
     if (result.kind === "event") {
       const declaredType = result.event[EXTENSIONS.messageType];
       return {

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { classify, type InboundMessage } from "../../../bridges/mqtt/classify.ts";
+import { eventId } from "../../../bridges/mqtt/event.ts";
+import { decode } from "../../../functions/lib/cits/decode.ts";
+import { MAX_PAYLOAD_BYTES } from "../../../functions/lib/cits/types.ts";
+import { structuredCloudEvent, vanetzaCam } from "./samples.ts";
+
+const inbound = (
+  topic: string,
+  payload: string | Buffer,
+  extra: Partial<InboundMessage> = {},
+): InboundMessage => ({
+  topic,
+  payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+  receivedAtMs: 1_700_000_500_000,
+  ...extra,
+});
+
+describe("classify", () => {
+  it("forwards a decodable C-ITS message with its station and position", () => {
+    const outcome = classify(inbound("vanetza/out/cam", vanetzaCam(12, 1, 40.1, -8.2)), "mec-a", decode);
+    expect(outcome.kind).toBe("forward");
+    if (outcome.kind !== "forward") return;
+    expect(outcome.stationId).toBe("12");
+    expect(outcome.position).toEqual({ lat: 40.1, lon: -8.2 });
+    expect(outcome.messageType).toBe("cam");
+    expect(outcome.event.type).toBe("io.vvcu.cits.cam.received");
+  });
+
+  it("rejects what the decoder rejects, with its code", () => {
+    const outcome = classify(inbound("vanetza/out/cam", "{not json"), "mec-a", decode);
+    expect(outcome).toMatchObject({ kind: "reject", code: "not-json" });
+  });
+
+  it("rejects payloads over the limit unread", () => {
+    let called = false;
+    const outcome = classify(
+      inbound("vanetza/out/cam", Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 32)),
+      "mec-a",
+      (t, p) => {
+        called = true;
+        return decode(t, p);
+      },
+    );
+    expect(outcome).toMatchObject({ kind: "reject", code: "too-large" });
+    expect(called).toBe(false);
+  });
+
+  it("forwards a structured CloudEvent as it is", () => {
+    const outcome = classify(
+      inbound("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent)),
+      "mec-a",
+      decode,
+    );
+    expect(outcome.kind).toBe("forward");
+    if (outcome.kind !== "forward") return;
+    expect(outcome.event.id).toBe("ext-1");
+    expect(outcome.event.type).toBe("org.example.roadworks");
+    expect(outcome.event.source).toBe("/partner/roadworks");
+    expect(outcome.event.partnerext).toBe("kept");
+    expect(outcome.event.data).toEqual({ lane: 2, closed: true });
+    expect(outcome.stationId).toBe("rsu-42");
+    expect(outcome.messageType).toBe("cloudevent");
+  });
+
+  it("forwards an MQTT 5 binary-mode CloudEvent from user properties", () => {
+    const outcome = classify(
+      inbound("vanetza/out/cam", '{"x":1}', {
+        userProperties: {
+          specversion: "1.0",
+          id: "b-1",
+          type: "org.example.t",
+          source: "/s",
+          subject: "55",
+          vvcumsgtype: "cam",
+        },
+        contentType: "application/json",
+      }),
+      "mec-a",
+      decode,
+    );
+    expect(outcome.kind).toBe("forward");
+    if (outcome.kind !== "forward") return;
+    expect(outcome.event.id).toBe("b-1");
+    expect(outcome.event.datacontenttype).toBe("application/json");
+    expect(outcome.event.data).toEqual({ x: 1 });
+    expect(outcome.stationId).toBe("55");
+    expect(outcome.messageType).toBe("cam");
+  });
+
+  it("rejects a message that claims to be a CloudEvent and is not one", () => {
+    const broken = { specversion: "1.0", id: "x" }; // no type, no source
+    const outcome = classify(inbound("vanetza/out/cam", JSON.stringify(broken)), "mec-a", decode);
+    expect(outcome).toMatchObject({ kind: "reject", code: "invalid-cloudevent" });
+  });
+
+  it("gives a redelivered message the same event id", () => {
+    const payload = vanetzaCam(3, 9);
+    const first = classify(inbound("vanetza/out/cam", payload), "mec-a", decode);
+    const again = classify({ ...inbound("vanetza/out/cam", payload), receivedAtMs: 1 }, "mec-a", decode);
+    if (first.kind !== "forward" || again.kind !== "forward") throw new Error("expected forwards");
+    expect(again.event.id).toBe(first.event.id);
+    expect(first.event.id).toBe(eventId("vanetza/out/cam", Buffer.from(payload)));
+  });
+});
