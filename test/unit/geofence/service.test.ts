@@ -7,39 +7,10 @@ import type { Migration, MigrationRequest } from "../../../functions/lib/migrati
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
 import { CollectingSink, type EventSink } from "../../../functions/lib/runtime/sink.ts";
 import type { Twin } from "../../../functions/lib/twin/model.ts";
-import { at, ZONES } from "./tracks.ts";
+import { T0, twinAt, ZONES } from "./tracks.ts";
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-const T0 = Date.parse("2026-11-28T07:00:00.000Z");
 const silent = pino({ level: "silent" });
-
-export function twinAt(x: number, seconds: number, overrides: Partial<Twin> = {}): Twin {
-  return {
-    id: "42",
-    stationType: "passengerCar",
-    mec: "mec-a",
-    status: "stable",
-    liveness: "live",
-    position: at(x),
-    speed: 14,
-    heading: 90,
-    lastSeen: new Date(T0 + seconds * 1000).toISOString(),
-    createdAt: new Date(T0).toISOString(),
-    messages: { cam: seconds, cpm: 0, denm: 0, vam: 0, logs: 0 },
-    messageRates: {},
-    trajectory: [],
-    distanceM: 0,
-    averageSpeed: 14,
-    maxSpeed: 14,
-    perceivedObjects: [],
-    hazards: [],
-    network: {},
-    neighbours: [],
-    sequence: seconds,
-    version: seconds,
-    ...overrides,
-  };
-}
 
 const twinEvent = (twin: Twin, type = "io.vvcu.twin.updated") =>
   new CloudEvent({

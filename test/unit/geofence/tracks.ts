@@ -16,6 +16,7 @@ import {
   noteMigration,
 } from "../../../functions/lib/geofence/decide.ts";
 import { zoneLookup } from "../../../functions/lib/geofence/zones.ts";
+import type { Twin } from "../../../functions/lib/twin/model.ts";
 
 export const BORDER_LON = -8.64;
 const ORIGIN: LatLon = { lat: 40.65, lon: BORDER_LON };
@@ -110,4 +111,35 @@ export function drive(
     }
   });
   return { decisions, all, home, state };
+}
+
+export const T0 = Date.parse("2026-11-28T07:00:00.000Z");
+
+/** A whole twin at x metres east of the border, `seconds` after T0. */
+export function twinAt(x: number, seconds: number, overrides: Partial<Twin> = {}): Twin {
+  return {
+    id: "42",
+    stationType: "passengerCar",
+    mec: "mec-a",
+    status: "stable",
+    liveness: "live",
+    position: at(x),
+    speed: 14,
+    heading: 90,
+    lastSeen: new Date(T0 + seconds * 1000).toISOString(),
+    createdAt: new Date(T0).toISOString(),
+    messages: { cam: seconds, cpm: 0, denm: 0, vam: 0, logs: 0 },
+    messageRates: {},
+    trajectory: [],
+    distanceM: 0,
+    averageSpeed: 14,
+    maxSpeed: 14,
+    perceivedObjects: [],
+    hazards: [],
+    network: {},
+    neighbours: [],
+    sequence: seconds,
+    version: seconds,
+    ...overrides,
+  };
 }
