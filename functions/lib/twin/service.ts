@@ -1,0 +1,396 @@
+/**
+ * The twin service of one MEC: applies C-ITS CloudEvents to twins in the store, emits twin.*
+ * events, and hosts twins arriving by migration (TwinHostApi). The imperative shell around the
+ * pure reducer and sweep; every method is async with JSON-serialisable arguments, so an HTTP
+ * adapter can serve it as it is.
+ *
+ * Events are applied in batches: whatever arrives while a store write is in flight goes into the
+ * next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
+ */
+import { CloudEvent } from "cloudevents";
+import type { CitsMessage } from "../cits/types.ts";
+import {
+  CITS_EVENT_TYPES,
+  type EventType,
+  EXTENSIONS,
+  eventSource,
+  isEventType,
+  parseEventData,
+} from "../events.ts";
+import { componentLogger, type Logger, rateLimited } from "../log.ts";
+import { metrics } from "../metrics.ts";
+import type { EventSink } from "../runtime/sink.ts";
+import { Coalescer } from "./coalescer.ts";
+import type { TwinHostApi } from "./host.ts";
+import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
+import { NeighbourIndex } from "./neighbours.ts";
+import { type TwinOptions, twinOptions } from "./options.ts";
+import { type ApplyResult, applyEvent } from "./reducer.ts";
+import type { TwinRecord, TwinStore } from "./store.ts";
+import { type SweepOutcome, sweepRecord } from "./sweep.ts";
+
+export type HandleOutcome =
+  | "applied"
+  | "late"
+  | "duplicate"
+  | "parked"
+  | "released"
+  | "invalid"
+  | "unsupported";
+
+export interface TwinServiceOptions {
+  mec: string;
+  store: TwinStore;
+  sink: EventSink;
+  options?: Partial<TwinOptions>;
+  /** Receipt clock, ms since the epoch (tests pass their own). */
+  clock?: () => number;
+  logger?: Logger;
+}
+
+interface PendingEvent {
+  message: CitsMessage;
+  eventId: string;
+  traceparent: string | undefined;
+  result?: ApplyResult;
+  done: (outcome: HandleOutcome) => void;
+  failed: (error: unknown) => void;
+}
+
+/** How long events for a released twin are dropped: stragglers the bridge sent before the switch. */
+const RELEASED_GRACE_MS = 30_000;
+const CITS_TYPES = new Set<string>(CITS_EVENT_TYPES);
+
+export class TwinService implements TwinHostApi {
+  readonly mec: string;
+  readonly options: TwinOptions;
+  private readonly store: TwinStore;
+  private readonly sink: EventSink;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly warnOnce = rateLimited(10_000);
+  private readonly positions: NeighbourIndex;
+  private readonly statuses = new Map<string, TwinStatus>();
+  /** The last state seen of each twin and the trace it came with: what a trailing update sends. */
+  private readonly latest = new Map<string, { twin: Twin; traceparent: string | undefined }>();
+  private readonly coalescer: Coalescer;
+  private readonly arriving = new Map<string, PendingEvent[]>();
+  private readonly released = new Map<string, number>();
+  private queue: PendingEvent[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly emitting = new Set<Promise<void>>();
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(config: TwinServiceOptions) {
+    this.mec = config.mec;
+    this.store = config.store;
+    this.sink = config.sink;
+    this.options = twinOptions(config.options);
+    this.clock = config.clock ?? Date.now;
+    this.log = config.logger ?? componentLogger("twin", { mec: config.mec });
+    this.positions = new NeighbourIndex(this.options.neighbourRadiusM);
+    this.coalescer = new Coalescer({
+      minIntervalMs: 1000 / this.options.maxUpdatesPerSecond,
+      send: (id) => this.sendLatest(id),
+      now: this.clock,
+    });
+  }
+
+  /** Applies one `io.vvcu.cits.*.received` event. Bad input is logged and counted, never thrown. */
+  async handle(event: CloudEvent<unknown>): Promise<HandleOutcome> {
+    if (!isEventType(event.type) || !CITS_TYPES.has(event.type)) {
+      this.ignore("unsupported", event.type);
+      return "unsupported";
+    }
+    const parsed = parseEventData(event.type as EventType, event.data);
+    if (!parsed.ok) {
+      this.ignore("invalid", `${event.type} ${event.id}: ${parsed.reason}`);
+      return "invalid";
+    }
+    const message = parsed.data as CitsMessage;
+    const stationId = message.stationId;
+    const releasedAt = this.released.get(stationId);
+    if (releasedAt !== undefined) {
+      if (this.clock() - releasedAt < RELEASED_GRACE_MS) {
+        this.ignore("released", stationId);
+        return "released";
+      }
+      this.released.delete(stationId);
+    }
+    const traceparent = event[EXTENSIONS.traceparent] as string | undefined;
+    return new Promise<HandleOutcome>((done, failed) => {
+      const pending: PendingEvent = { message, eventId: event.id, traceparent, done, failed };
+      if (this.park(pending)) return;
+      this.queue.push(pending);
+      this.scheduleFlush();
+    });
+  }
+
+  async twins(): Promise<Twin[]> {
+    return (await this.store.list()).map((twin) => this.withNeighbours(twin));
+  }
+
+  async twin(id: string): Promise<Twin | undefined> {
+    const record = await this.store.get(id);
+    return record ? this.withNeighbours(record.twin) : undefined;
+  }
+
+  // --- TwinHostApi: the migration seam -------------------------------------------------------
+
+  async expect(twinId: string): Promise<void> {
+    this.released.delete(twinId);
+    if (!this.arriving.has(twinId)) this.arriving.set(twinId, []);
+  }
+
+  async hydrate(snapshot: TwinSnapshot): Promise<void> {
+    const id = snapshot.twin.id;
+    await this.store.hydrate({ ...snapshot, twin: { ...snapshot.twin, mec: this.mec } });
+    // From here on events go to the queue. The parked ones go first, in the station's order; the
+    // reducer's idempotence by id drops those the snapshot already holds, so none counts twice.
+    const parked = (this.arriving.get(id) ?? []).sort((a, b) => a.message.sequence - b.message.sequence);
+    this.arriving.delete(id);
+    const applied = parked.map(
+      (pending) =>
+        new Promise<HandleOutcome>((done, failed) => {
+          this.queue.push({ ...pending, done, failed });
+        }),
+    );
+    this.scheduleFlush();
+    await Promise.all(applied);
+    const record = await this.store.get(id);
+    if (record) this.changed(record.twin, this.latest.get(id)?.traceparent);
+  }
+
+  async isReady(twinId: string): Promise<boolean> {
+    return !this.arriving.has(twinId) && (await this.store.get(twinId)) !== undefined;
+  }
+
+  async snapshot(twinId: string): Promise<TwinSnapshot | undefined> {
+    await this.drain();
+    return this.store.snapshot(twinId);
+  }
+
+  async setStatus(twinId: string, status: TwinStatus): Promise<void> {
+    const record = await this.store.update(twinId, (current) =>
+      current && current.twin.status !== status ? { ...current, twin: { ...current.twin, status } } : current,
+    );
+    if (record) this.changed(record.twin, this.latest.get(twinId)?.traceparent);
+  }
+
+  async release(twinId: string): Promise<void> {
+    for (const pending of this.arriving.get(twinId) ?? []) pending.done("released");
+    this.arriving.delete(twinId);
+    this.released.set(twinId, this.clock());
+    this.forget(twinId);
+    await this.store.delete(twinId);
+  }
+
+  // --- time-driven work ----------------------------------------------------------------------
+
+  /** Marks quiet twins stale, removes expired ones (with `twin.expired`), drops ended hazards. */
+  async sweep(nowMs = this.clock()): Promise<{ changed: string[]; expired: string[] }> {
+    const twins = await this.store.list();
+    const outcomes = new Map<string, SweepOutcome>();
+    const records = await this.store.updateMany(
+      twins.map((twin) => ({
+        id: twin.id,
+        updater: (current: TwinRecord | undefined) => {
+          if (!current) return undefined;
+          const result = sweepRecord(current, nowMs, this.options);
+          outcomes.set(twin.id, result.outcome);
+          return result.outcome === "changed" ? result.record : current;
+        },
+      })),
+    );
+    const changed: string[] = [];
+    const expired: string[] = [];
+    for (const [index, twin] of twins.entries()) {
+      const record = records[index];
+      if (!record) continue;
+      const outcome = outcomes.get(twin.id);
+      if (outcome === "expired") {
+        await this.store.delete(twin.id);
+        this.forget(twin.id);
+        expired.push(twin.id);
+        this.emit("io.vvcu.twin.expired", twin.id, {
+          id: twin.id,
+          mec: this.mec,
+          lastSeen: record.twin.lastSeen,
+        });
+      } else if (outcome === "changed") {
+        changed.push(twin.id);
+        this.changed(record.twin, this.latest.get(twin.id)?.traceparent);
+      } else if (!this.latest.has(twin.id)) {
+        this.remember(record.twin, undefined); // written by another instance of the function
+      }
+    }
+    for (const [id, at] of this.released) if (nowMs - at >= RELEASED_GRACE_MS) this.released.delete(id);
+    return { changed, expired };
+  }
+
+  /** Loads the MEC's twins into the position cache and sweeps every `intervalMs`. */
+  async start(intervalMs = 1000): Promise<void> {
+    for (const twin of await this.store.list()) this.remember(twin, undefined);
+    this.sweepTimer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.log.error({ err: error }, "twin sweep failed"));
+    }, intervalMs);
+    this.sweepTimer.unref?.();
+  }
+
+  /** Stops sweeping, applies what is queued and sends every pending update. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    await this.drain();
+  }
+
+  /** Resolves when everything handled so far is applied and every pending update is sent. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) {
+      this.scheduleFlush();
+      await this.flushing;
+    }
+    this.coalescer.flush();
+    await Promise.all([...this.emitting]);
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  private ignore(reason: string, detail: string): void {
+    metrics.twinEventsIgnored.inc({ mec: this.mec, reason });
+    this.warnOnce(reason, () => this.log.warn({ reason, detail }, "twin event not applied"));
+  }
+
+  /** Parks an event of an arriving twin; true when parked. Bounded: the oldest is dropped. */
+  private park(pending: PendingEvent): boolean {
+    const parked = this.arriving.get(pending.message.stationId);
+    if (!parked) return false;
+    parked.push(pending);
+    if (parked.length > this.options.maxParkedEvents) {
+      const dropped = parked.shift() as PendingEvent;
+      this.ignore("parked-overflow", pending.message.stationId);
+      dropped.done("released");
+    }
+    pending.done("parked");
+    return true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = new Promise<void>((resolve) => queueMicrotask(resolve))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = undefined;
+        this.scheduleFlush();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const batch: PendingEvent[] = [];
+    for (const pending of this.queue.splice(0)) {
+      // A twin may have become expected or been released while its events waited.
+      if (this.released.has(pending.message.stationId)) pending.done("released");
+      else if (!this.park(pending)) batch.push(pending);
+    }
+    if (batch.length === 0) return;
+    const nowMs = this.clock();
+    const context = { mec: this.mec, nowMs, options: this.options };
+    let records: (TwinRecord | undefined)[];
+    try {
+      records = await this.store.updateMany(
+        batch.map((pending) => ({
+          id: pending.message.stationId,
+          updater: (current: TwinRecord | undefined) => {
+            pending.result = applyEvent(current, pending.message, pending.eventId, context);
+            return pending.result.record;
+          },
+        })),
+      );
+    } catch (error) {
+      this.log.error({ err: error, events: batch.length }, "twin store write failed");
+      for (const pending of batch) pending.failed(error);
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const result = pending.result as ApplyResult;
+      const record = records[index];
+      if (result.outcome === "duplicate")
+        metrics.twinEventsIgnored.inc({ mec: this.mec, reason: "duplicate" });
+      else if (result.outcome === "late") metrics.twinEventsIgnored.inc({ mec: this.mec, reason: "late" });
+      else metrics.twinEventsApplied.inc({ mec: this.mec, type: pending.message.type });
+      if (record && result.changed) {
+        if (result.created && !this.latest.has(record.twin.id)) {
+          this.remember(record.twin, pending.traceparent);
+          this.coalescer.sent(record.twin.id);
+          this.emit(
+            "io.vvcu.twin.created",
+            record.twin.id,
+            { twin: this.withNeighbours(record.twin) },
+            pending.traceparent,
+          );
+        } else {
+          this.changed(record.twin, pending.traceparent);
+        }
+      }
+      pending.done(result.outcome);
+    });
+  }
+
+  private changed(twin: Twin, traceparent: string | undefined): void {
+    this.remember(twin, traceparent);
+    this.coalescer.touch(twin.id);
+  }
+
+  private remember(twin: Twin, traceparent: string | undefined): void {
+    this.latest.set(twin.id, { twin, traceparent });
+    if (twin.position) {
+      this.positions.upsert(twin.id, {
+        lat: twin.position.lat,
+        lon: twin.position.lon,
+        speed: twin.speed ?? 0,
+      });
+    }
+    const previous = this.statuses.get(twin.id);
+    if (previous !== twin.status) {
+      if (previous) metrics.twins.dec({ mec: this.mec, status: previous });
+      metrics.twins.inc({ mec: this.mec, status: twin.status });
+      this.statuses.set(twin.id, twin.status);
+    }
+  }
+
+  private forget(twinId: string): void {
+    this.coalescer.cancel(twinId);
+    this.latest.delete(twinId);
+    this.positions.remove(twinId);
+    const status = this.statuses.get(twinId);
+    if (status) metrics.twins.dec({ mec: this.mec, status });
+    this.statuses.delete(twinId);
+  }
+
+  private sendLatest(twinId: string): void {
+    const latest = this.latest.get(twinId);
+    if (!latest) return;
+    this.emit("io.vvcu.twin.updated", twinId, { twin: this.withNeighbours(latest.twin) }, latest.traceparent);
+  }
+
+  private withNeighbours(twin: Twin): Twin {
+    return { ...twin, neighbours: this.positions.near(twin.id) };
+  }
+
+  private emit(type: EventType, subject: string, data: unknown, traceparent?: string): void {
+    const event = new CloudEvent<unknown>({
+      type,
+      source: eventSource(this.mec, "twin"),
+      subject,
+      datacontenttype: "application/json",
+      data,
+      [EXTENSIONS.mec]: this.mec,
+      ...(traceparent ? { [EXTENSIONS.traceparent]: traceparent } : {}),
+    });
+    const sending = this.sink
+      .emit(event)
+      .catch((error: unknown) => this.log.error({ err: error, type, subject }, "twin event not delivered"))
+      .finally(() => this.emitting.delete(sending));
+    this.emitting.add(sending);
+  }
+}
