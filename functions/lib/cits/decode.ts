@@ -20,6 +20,7 @@ import {
   type Origin,
   STATION_TYPES,
   type StationTypeName,
+  type UnitSystem,
 } from "./types.ts";
 import { decideUnits, envelopeTimestampToMs } from "./units.ts";
 
@@ -60,6 +61,9 @@ function stationTypeName(code: number | undefined): StationTypeName | undefined 
   if (code === undefined) return undefined;
   return (STATION_TYPES as Record<number, StationTypeName>)[code];
 }
+
+/** Replaced before the message leaves decodeIts; keeps the object's shape stable for the JIT. */
+const ORIGIN_PLACEHOLDER: Origin = { topic: "", dialect: "plain", units: "raw" };
 
 interface Common {
   stationId: string;
@@ -107,46 +111,31 @@ function decodeIts(
           ? "nested"
           : "plain";
   const fallbackUnits = route.dialect === "plain" && located.shape === "nested" ? "raw" : route.defaultUnits;
-  const origin = (units: Origin["units"]): Origin =>
-    route.quadkey === undefined
-      ? { topic, dialect, units }
-      : { topic, dialect, quadkey: route.quadkey, units };
-  const withStationType = (code: number | undefined) => {
-    const name = stationTypeName(code);
-    return name === undefined ? {} : { stationType: name };
-  };
+  const quadkey = route.quadkey;
 
+  let message: CitsMessage;
+  let units: UnitSystem;
+  let stationTypeCode: number | undefined;
   if (type === "cam" || type === "vam") {
     const read = readKinematics(body, bodyPath, type);
-    const units = decideUnits(read.readings.items, fallbackUnits);
-    return {
-      type,
-      ...base,
-      ...withStationType(read.stationTypeCode),
-      origin: origin(units),
-      ...convertKinematics(read, units),
-    };
-  }
-  if (type === "cpm") {
+    units = decideUnits(read.readings.items, fallbackUnits);
+    stationTypeCode = read.stationTypeCode;
+    message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertKinematics(read, units) };
+  } else if (type === "cpm") {
     const read = readCpm(body, bodyPath);
-    const units = decideUnits(read.readings.items, fallbackUnits);
-    return {
-      type,
-      ...base,
-      ...withStationType(read.stationTypeCode),
-      origin: origin(units),
-      ...convertCpm(read, units),
-    };
+    units = decideUnits(read.readings.items, fallbackUnits);
+    stationTypeCode = read.stationTypeCode;
+    message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertCpm(read, units) };
+  } else {
+    const read = readDenm(body, bodyPath);
+    units = decideUnits(read.readings.items, fallbackUnits);
+    stationTypeCode = read.stationTypeCode;
+    message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertDenm(read, units) };
   }
-  const read = readDenm(body, bodyPath);
-  const units = decideUnits(read.readings.items, fallbackUnits);
-  return {
-    type,
-    ...base,
-    ...withStationType(read.stationTypeCode),
-    origin: origin(units),
-    ...convertDenm(read, units),
-  };
+  message.origin = quadkey === undefined ? { topic, dialect, units } : { topic, dialect, quadkey, units };
+  const stationType = stationTypeName(stationTypeCode);
+  if (stationType !== undefined) message.stationType = stationType;
+  return message;
 }
 
 function decodeOrThrow(

@@ -12,7 +12,7 @@
  *   nested   {"CAM": {header, cam: {...}}} / {"CPM": {cpm: {cpmParameters: ...}}}
  *   plain    {header, cam: {...}} (ITS-centre) or the message body itself (vanetza/in).
  */
-import { fail, isObject, type JsonObject, objectAt } from "./read.ts";
+import { fail, isObject, type JsonObject, joinPath, objectAt } from "./read.ts";
 import type { Dialect, MessageType, UnitSystem } from "./types.ts";
 
 export type ItsMessageType = Exclude<MessageType, "logs">;
@@ -56,8 +56,21 @@ function requireStation(id: string | undefined, topic: string): string {
 const ACCEPTED_TOPICS =
   "vanetza/out/<type>, vanetza/in/<type>, its_center/inqueue/json/<station>/<TYPE>/<quadkey digits>, obu/inqueue/json/<station>/<TYPE>";
 
+const ROUTE_CACHE_SIZE = 4096;
+const routeCache = new Map<string, Route>();
+
 /** The route of a topic; rejects topics vvcu does not read and types it does not decode. */
 export function routeTopic(topic: string): Route {
+  const cached = routeCache.get(topic);
+  if (cached !== undefined) return cached;
+  const route = parseTopic(topic);
+  // Topics repeat (one or a few per station); a full cache starts over rather than growing.
+  if (routeCache.size >= ROUTE_CACHE_SIZE) routeCache.clear();
+  routeCache.set(topic, route);
+  return route;
+}
+
+function parseTopic(topic: string): Route {
   if (topic === "") return { dialect: "plain", defaultUnits: "transformed" };
   const levels = topic.split("/");
   const [first, second, third] = levels;
@@ -148,14 +161,22 @@ export function locate(root: JsonObject, expected: ItsMessageType | undefined): 
       }
     }
   }
-  const at = (key: string): string => (levelPath === "" ? key : `${levelPath}.${key}`);
   const header = objectAt(level, "header", levelPath);
+  const headerPath = joinPath(levelPath, "header");
 
-  const carried = ITS_TYPES.filter((candidate) => isObject(level[candidate]));
-  if (type !== undefined && carried.length > 0 && !carried.includes(type)) {
-    fail("unknown-message-type", `the topic names ${type} but the payload carries ${carried.join(", ")}`);
+  let carried: ItsMessageType | undefined;
+  for (const candidate of ITS_TYPES) {
+    if (!isObject(level[candidate])) continue;
+    if (candidate === type) {
+      carried = candidate;
+      break;
+    }
+    carried ??= candidate;
   }
-  if (type === undefined) type = carried[0];
+  if (type !== undefined && carried !== undefined && carried !== type) {
+    fail("unknown-message-type", `the topic names ${type} but the payload carries ${carried}`);
+  }
+  if (type === undefined) type = carried;
   if (type === undefined && header !== undefined) {
     const id = header.messageId ?? header.messageID;
     if (typeof id === "number") type = MESSAGE_IDS[id];
@@ -171,9 +192,9 @@ export function locate(root: JsonObject, expected: ItsMessageType | undefined): 
   }
   const inner = objectAt(level, type, levelPath);
   if (inner !== undefined)
-    return { type, body: inner, bodyPath: at(type), header, headerPath: at("header"), shape };
+    return { type, body: inner, bodyPath: joinPath(levelPath, type), header, headerPath, shape };
   if (payloadBody !== undefined) {
-    return { type, body: payloadBody, bodyPath: at("payload"), header, headerPath: at("header"), shape };
+    return { type, body: payloadBody, bodyPath: joinPath(levelPath, "payload"), header, headerPath, shape };
   }
-  return { type, body: level, bodyPath: levelPath, header, headerPath: at("header"), shape };
+  return { type, body: level, bodyPath: levelPath, header, headerPath, shape };
 }
