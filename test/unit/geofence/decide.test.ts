@@ -169,9 +169,10 @@ describe("geofence decide: state rules", () => {
 
   it("a request nobody reported on stops blocking after the running timeout", () => {
     const state = { running: { to: "mec-b", sinceMs: 0 } };
-    expect(decide(state, { timeMs: 5, position: at(100) }, context(1_000)).decision.why).toBe(
-      "migration-running",
-    );
+    expect(decide(state, { timeMs: 5, position: at(100) }, context(1_000)).decision).toEqual({
+      kind: "stay",
+      why: "migration-running",
+    });
     expect(decide(state, { timeMs: 5, position: at(100) }, context(200_000)).decision).toEqual({
       kind: "stay",
       why: "dwelling",
