@@ -45,11 +45,11 @@ export function pointInGeometry(geometry: ZoneGeometry, point: LatLon): boolean 
   return false;
 }
 
-/** The bounding box of all outer rings. */
+/** The bounding box of all rings (holes too, so even a malformed hole cannot escape the index). */
 export function bboxOf(geometry: ZoneGeometry): BBox {
   const box: BBox = { west: Infinity, south: Infinity, east: -Infinity, north: -Infinity };
   for (const rings of polygonsOf(geometry)) {
-    for (const position of rings[0] ?? []) {
+    for (const position of rings.flat()) {
       const lon = position[0] as number;
       const lat = position[1] as number;
       if (lon < box.west) box.west = lon;
