@@ -72,10 +72,9 @@ describe("applyEvent: CAM", () => {
       points.map((position, i) => ({ message: cam("7", i * 100, { position, speed: speeds[i] }) })),
     );
     const twin = record.twin;
-    const expectedDistance =
-      distanceM(points[0]!, points[1]!) +
-      distanceM(points[1]!, points[2]!) +
-      distanceM(points[2]!, points[3]!);
+    const expectedDistance = points
+      .slice(1)
+      .reduce((sum, point, i) => sum + distanceM(points[i] ?? point, point), 0);
     expect(twin.distanceM).toBeCloseTo(expectedDistance, 6);
     expect(twin.distanceM).toBeGreaterThan(300); // about 111 m per 0.001 degree of latitude
     expect(twin.averageSpeed).toBeCloseTo(15, 10);
