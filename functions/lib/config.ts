@@ -75,6 +75,9 @@ export const ConfigSchema = z.object({
     .positive()
     .default(120)
     .describe("A migration whose target is not ready after this many seconds rolls back"),
+  VVCU_LOG_FILE: optionalString.describe(
+    "Where JSON logs go: stdout (default), stderr, or a file path (vvcu start: stderr unless --log-file)",
+  ),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")

@@ -3,13 +3,26 @@ import { pino } from "pino";
 export type Logger = pino.Logger;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** The root logger: JSON lines on stdout, level from LOG_LEVEL. Components take a child. */
-export const rootLogger: Logger = pino({
-  level: process.env.LOG_LEVEL ?? "info",
-  base: { service: "vvcu" },
-  // Secrets never reach the log, whatever a caller passes.
-  redact: ["password", "token", "authorization", "*.password", "*.token", "*.authorization"],
-});
+/**
+ * Where the logs go: stdout (the default, for containers), or VVCU_LOG_FILE: `stderr` or a file
+ * path (`vvcu start` keeps stdout for its live summary).
+ */
+function logDestination(target: string | undefined): pino.DestinationStream | undefined {
+  if (target === undefined || target === "" || target === "stdout") return undefined;
+  if (target === "stderr") return pino.destination({ dest: 2, sync: true });
+  return pino.destination({ dest: target, mkdir: true, sync: true });
+}
+
+/** The root logger: JSON lines, level from LOG_LEVEL. Components take a child. */
+export const rootLogger: Logger = pino(
+  {
+    level: process.env.LOG_LEVEL ?? "info",
+    base: { service: "vvcu" },
+    // Secrets never reach the log, whatever a caller passes.
+    redact: ["password", "token", "authorization", "*.password", "*.token", "*.authorization"],
+  },
+  logDestination(process.env.VVCU_LOG_FILE),
+);
 
 export function componentLogger(component: string, fields: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...fields });
