@@ -187,7 +187,7 @@ describe("ZoneIndex", () => {
     const between = index.nearest(40.61, -8.62);
     expect(between?.id).toBe("east");
     expect(between?.distanceM).toBeCloseTo(
-      distanceToBoundaryM(zones[1].geometry as Polygon, { lat: 40.61, lon: -8.62 }),
+      distanceToBoundaryM((zones[1] as Zone).geometry, { lat: 40.61, lon: -8.62 }),
       6,
     );
     fc.assert(
