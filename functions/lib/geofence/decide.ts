@@ -61,6 +61,10 @@ export interface GeofenceState {
   lastDecisionMs?: number;
   cooldownUntilMs?: number;
   running?: { to: string; sinceMs: number; migrationId?: string };
+  /** The home at the previous fix: a change means a migration completed. */
+  lastHome?: string;
+  /** The twin reported itself migrating since the last outcome. */
+  sawMigrating?: boolean;
 }
 
 export interface Fix {
@@ -113,8 +117,8 @@ export function decide(state: GeofenceState, fix: Fix, context: GeofenceContext)
   if (state.lastFixMs !== undefined && fix.timeMs <= state.lastFixMs) return stay(state, "stale-fix");
   const position = fix.position;
   if (position === undefined) return stay(state, "no-position");
-  let next: GeofenceState = { ...state, lastFixMs: fix.timeMs };
   const { home, zones, options, nowMs } = context;
+  let next: GeofenceState = { ...observeOutcome(state, context), lastFixMs: fix.timeMs };
 
   if (home === undefined) return firstPlacement(next, position, zones);
 
@@ -164,6 +168,22 @@ export function noteMigration(
   // A stale outcome of an earlier migration must not unblock a newer one.
   if (state.running?.migrationId !== undefined && state.running.migrationId !== migration.id) return state;
   return { ...withoutCandidate(state), running: undefined, cooldownUntilMs: nowMs + options.cooldownMs };
+}
+
+/**
+ * Infers a migration's end from the twin itself, for a geofence that receives no migration
+ * events: the home changed (completed), or the twin stopped migrating at the same home
+ * (rolled back). Either ends `running` and starts the cooldown.
+ */
+function observeOutcome(state: GeofenceState, context: GeofenceContext): GeofenceState {
+  const { home, migrating, nowMs, options } = context;
+  const homeChanged = state.lastHome !== undefined && home !== undefined && home !== state.lastHome;
+  const stoppedMigrating = state.sawMigrating === true && !migrating;
+  let next: GeofenceState = { ...state, lastHome: home, sawMigrating: migrating === true };
+  if (homeChanged || stoppedMigrating) {
+    next = { ...withoutCandidate(next), running: undefined, cooldownUntilMs: nowMs + options.cooldownMs };
+  }
+  return next;
 }
 
 function firstPlacement(state: GeofenceState, position: LatLon, zones: ZoneLookup): DecideResult {

@@ -1,8 +1,10 @@
 /**
  * The geofence function's shell: keeps the per-twin decision state, turns `twin.created` /
- * `twin.updated` into fixes, and emits `migration.requested`. It learns what the engine
- * did from `migration.*` events (routed to it by knative/triggers.yaml) or, in one process,
- * from `noteMigration` (the engine's onChange), so it never asks twice while one runs and
+ * `twin.updated` into fixes, and emits `migration.requested`. It learns how a migration
+ * ended from the twin events themselves (the home changed: completed; the twin stopped
+ * migrating at the same home: rolled back), so in a cluster it needs no more Triggers than
+ * twin.*; in one process it can also be told at once through `noteMigration` (wire the
+ * engine's onChange) or `migration.*` events, so it never asks twice while one runs and
  * honours the cooldown after one ended.
  */
 import { createHash } from "node:crypto";

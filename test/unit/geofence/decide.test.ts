@@ -148,6 +148,22 @@ describe("geofence decide: scripted tracks", () => {
     expect(run.all[15]).toEqual({ kind: "stay", why: "migration-running" });
     expect(run.all[17]).toEqual({ kind: "stay", why: "cooldown" });
   });
+  it("without migration events, infers the end of a migration from the home change", () => {
+    const out = Array.from({ length: 30 }, (_, k) => [-200 + 20 * k, 0] as [number, number]);
+    const back = Array.from({ length: 60 }, (_, k) => [380 - 20 * k, 0] as [number, number]);
+    const run = drive(
+      trackThrough([...out, ...back]),
+      { ...NO_PREDICTION, cooldownMs: 5_000 },
+      {
+        home: "mec-a",
+        migrationMs: 3_000,
+        outcomeEvents: false,
+      },
+    );
+    expect(run.decisions.map(({ index }) => index)).toEqual([14, 53]);
+    expect(run.all[16]).toEqual({ kind: "stay", why: "migration-running" });
+    expect(run.all[17]).toEqual({ kind: "stay", why: "cooldown" });
+  });
 });
 
 describe("geofence decide: state rules", () => {
@@ -177,6 +193,25 @@ describe("geofence decide: state rules", () => {
       kind: "stay",
       why: "dwelling",
     });
+  });
+
+  it("a twin that stops migrating at the same home was rolled back: running ends, cooldown starts", () => {
+    const requested = decide(
+      {},
+      { timeMs: 1, position: at(100) },
+      { ...context(1), options: { ...options, minFixes: 1, minDwellMs: 0 } },
+    );
+    expect(requested.decision.kind).toBe("migrate");
+    const migrating = decide(
+      requested.state,
+      { timeMs: 2, position: at(110) },
+      { ...context(2), migrating: true },
+    );
+    expect(migrating.decision).toEqual({ kind: "stay", why: "migration-running" });
+    const stable = decide(migrating.state, { timeMs: 3, position: at(120) }, context(3));
+    expect(stable.decision).toEqual({ kind: "stay", why: "cooldown" });
+    expect(stable.state.running).toBeUndefined();
+    expect(stable.state.cooldownUntilMs).toBe(3 + options.cooldownMs);
   });
 
   it("a stale outcome does not unblock a newer migration; a failure starts the cooldown", () => {

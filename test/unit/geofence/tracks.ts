@@ -81,7 +81,7 @@ export interface DriveResult {
 export function drive(
   fixes: Fix[],
   options: Partial<GeofenceOptions> = {},
-  initial: { home?: string | undefined; migrationMs?: number } = { home: "mec-a" },
+  initial: { home?: string | undefined; migrationMs?: number; outcomeEvents?: boolean } = { home: "mec-a" },
 ): DriveResult {
   const effective = { ...DEFAULT_GEOFENCE_OPTIONS, ...options };
   let state: GeofenceState = {};
@@ -92,12 +92,13 @@ export function drive(
   fixes.forEach((fix, index) => {
     if (pending !== undefined && fix.timeMs >= pending.doneAtMs) {
       home = pending.to;
-      state = noteMigration(
-        state,
-        { id: "m", to: pending.to, status: "completed" },
-        pending.doneAtMs,
-        effective,
-      );
+      if (initial.outcomeEvents !== false)
+        state = noteMigration(
+          state,
+          { id: "m", to: pending.to, status: "completed" },
+          pending.doneAtMs,
+          effective,
+        );
       pending = undefined;
     }
     const result = decide(state, fix, { home, nowMs: fix.timeMs, zones: ZONES, options: effective });
