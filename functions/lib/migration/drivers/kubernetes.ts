@@ -1,0 +1,351 @@
+/**
+ * The kubernetes driver: a twin is a twin CNF (Deployment + Service, the objects of
+ * charts/vvcu-twin) in the target MEC's cluster, one kubeconfig context per MEC.
+ * Place = server-side apply; ready = the Deployment's readyReplicas, then the twin's own
+ * /ready; release = foreground delete, waited for until the Deployment is gone.
+ */
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+  PatchStrategy,
+} from "@kubernetes/client-node";
+import { componentLogger } from "../../log.ts";
+import { isTwinCnfReady, RemoteTwinHost } from "../../twin/remote.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
+import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../timing.ts";
+import {
+  TWIN_CNF_DEFAULTS,
+  TWIN_CNF_PORT,
+  type TwinCnfValues,
+  twinCnfName,
+  twinCnfObjects,
+} from "./kubernetes-objects.ts";
+
+const DRIVER = "kubernetes";
+const log = componentLogger("driver-kubernetes");
+
+/** A MEC's cluster, as the topology's `kubernetes: {context, namespace}` gives it. */
+export interface KubernetesMecTarget {
+  context: string;
+  namespace: string;
+  /**
+   * Base URL the migration function reaches a twin CNF of this MEC at, with {name},
+   * {namespace}, {twin} and {mec} filled in. Default: the Service's cluster DNS name.
+   */
+  twinUrl?: string;
+  /** Broker the twins of this MEC subscribe to (default: the chart's). */
+  mqttUrl?: string;
+}
+
+export interface KubernetesDriverOptions {
+  kubeConfig: KubeConfig;
+  mecs: Record<string, KubernetesMecTarget>;
+  /** Chart values for every twin (image, topics, resources, mqttUrl). */
+  values?: Partial<Omit<TwinCnfValues, "stationId" | "mecId" | "migrationId" | "hydrateFrom">>;
+  callTimeoutMs?: number;
+  readyTimeoutMs?: number;
+  releaseTimeoutMs?: number;
+  pollIntervalMs?: number;
+  fieldManager?: string;
+}
+
+export const DEFAULT_TWIN_URL = `http://{name}.{namespace}.svc.cluster.local:${TWIN_CNF_PORT}`;
+
+interface Clients {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+}
+
+type CallOptions = Parameters<AppsV1Api["readNamespacedDeployment"]>[1];
+
+/** Per-call middleware: the deadline's signal, and the apply content type for server-side apply. */
+function callOptions(signal: AbortSignal, contentType?: string): CallOptions {
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal);
+          if (contentType) context.setHeaderParam("Content-Type", contentType);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: "append",
+  };
+}
+
+/** The API server's own message (a Status object) when there is one. */
+function describeApiError(error: unknown): string {
+  if (!(error instanceof ApiException)) return errorMessage(error);
+  const body: unknown = typeof error.body === "string" ? safeJson(error.body) : error.body;
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return `${error.code}${typeof message === "string" ? ` ${message}` : ""}`;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}
+
+const isNotFound = (error: unknown) => error instanceof KubernetesApiError && error.code === 404;
+/** Worth asking again: the server was busy or unreachable, not a refusal. */
+const isTransient = (error: unknown) =>
+  !(error instanceof KubernetesApiError) || error.code >= 500 || error.code === 429;
+
+export class KubernetesDriver implements MigrationDriver {
+  readonly name = DRIVER;
+  private readonly clients = new Map<string, Clients>();
+  private readonly callTimeoutMs: number;
+  private readonly readyTimeoutMs: number;
+  private readonly releaseTimeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly fieldManager: string;
+
+  constructor(private readonly options: KubernetesDriverOptions) {
+    this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+    this.releaseTimeoutMs = options.releaseTimeoutMs ?? 60_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.fieldManager = options.fieldManager ?? "vvcu-migration";
+  }
+
+  existing(twin: string, mec: string): Placement {
+    return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin)}` };
+  }
+
+  /** Base URL of a twin CNF at a MEC. */
+  twinUrl(twin: string, mec: string): string {
+    const target = this.target(mec);
+    const fill: Record<string, string> = { name: twinCnfName(twin), namespace: target.namespace, twin, mec };
+    return (target.twinUrl ?? DEFAULT_TWIN_URL).replace(
+      /\{(\w+)\}/g,
+      (match, key: string) => fill[key] ?? match,
+    );
+  }
+
+  /** The chart values of a placement; exported through the objects so the chart test covers them. */
+  values(request: PlacementRequest): TwinCnfValues {
+    const target = this.target(request.mec);
+    const fromElsewhere = request.sourceMec !== request.mec && request.sourceMec in this.options.mecs;
+    return {
+      ...TWIN_CNF_DEFAULTS,
+      ...this.options.values,
+      ...(target.mqttUrl ? { mqttUrl: target.mqttUrl } : {}),
+      stationId: request.twin,
+      mecId: request.mec,
+      migrationId: request.migrationId,
+      hydrateFrom: fromElsewhere
+        ? `${this.twinUrl(request.twin, request.sourceMec)}/twins/${encodeURIComponent(request.twin)}/snapshot`
+        : "",
+    };
+  }
+
+  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
+    const placement = this.existing(request.twin, request.mec);
+    const { namespace } = this.target(request.mec);
+    const { deployment, service } = twinCnfObjects(this.values(request));
+    const { apps, core } = this.client(request.mec);
+    const apply = PatchStrategy.ServerSideApply;
+    await this.markSource(request, signal);
+    // The Service first, so the twin is reachable as soon as its Deployment turns ready.
+    await this.call(request.mec, "apply-service", signal, (s) =>
+      core.patchNamespacedService(
+        {
+          ...this.applyParams(service.metadata.name, namespace),
+          body: { ...service, metadata: { ...service.metadata, namespace } },
+        },
+        callOptions(s, apply),
+      ),
+    );
+    await this.call(request.mec, "apply-deployment", signal, (s) =>
+      apps.patchNamespacedDeployment(
+        {
+          ...this.applyParams(deployment.metadata.name, namespace),
+          body: { ...deployment, metadata: { ...deployment.metadata, namespace } },
+        },
+        callOptions(s, apply),
+      ),
+    );
+    return placement;
+  }
+
+  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
+    const { namespace, name } = this.parseRef(placement);
+    const { apps } = this.client(placement.mec);
+    const deadline = Date.now() + this.readyTimeoutMs;
+    const wait = { intervalMs: this.pollIntervalMs, signal };
+    await pollUntil(
+      `deployment ${namespace}/${name} at ${placement.mec}`,
+      { ...wait, timeoutMs: this.readyTimeoutMs },
+      async (s) => {
+        let deployment: Awaited<ReturnType<AppsV1Api["readNamespacedDeployment"]>>;
+        try {
+          deployment = await this.call(placement.mec, "read-deployment", s, (c) =>
+            apps.readNamespacedDeployment({ name, namespace }, callOptions(c)),
+          );
+        } catch (error) {
+          if (isTransient(error)) return { waiting: errorMessage(error) };
+          throw error;
+        }
+        const stalled = deployment.status?.conditions?.find(
+          (condition) => condition.type === "Progressing" && condition.status === "False",
+        );
+        if (stalled)
+          throw new Error(
+            `deployment ${namespace}/${name} at ${placement.mec}: ${stalled.reason}: ${stalled.message}`,
+          );
+        const ready = deployment.status?.readyReplicas ?? 0;
+        const current =
+          (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+        return ready >= 1 && current ? { done: true } : { waiting: `readyReplicas ${ready}` };
+      },
+    );
+    const url = this.twinUrl(placement.twin, placement.mec);
+    await pollUntil(
+      `twin ${placement.twin} /ready at ${url}`,
+      { ...wait, timeoutMs: Math.max(0, deadline - Date.now()) },
+      async (s) =>
+        (await isTwinCnfReady(url, s, this.callTimeoutMs)) ? { done: true } : { waiting: "not ready" },
+    );
+  }
+
+  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+    const { namespace, name } = this.parseRef(placement);
+    const { apps, core } = this.client(placement.mec);
+    const options = { name, namespace, propagationPolicy: "Foreground" };
+    await this.ignoreNotFound(
+      this.call(placement.mec, "delete-deployment", signal, (s) =>
+        apps.deleteNamespacedDeployment(options, callOptions(s)),
+      ),
+    );
+    await this.ignoreNotFound(
+      this.call(placement.mec, "delete-service", signal, (s) =>
+        core.deleteNamespacedService(options, callOptions(s)),
+      ),
+    );
+    await pollUntil(
+      `deletion of deployment ${namespace}/${name} at ${placement.mec}`,
+      { timeoutMs: this.releaseTimeoutMs, intervalMs: this.pollIntervalMs, signal },
+      async (s) => {
+        try {
+          await this.call(placement.mec, "read-deployment", s, (c) =>
+            apps.readNamespacedDeployment({ name, namespace }, callOptions(c)),
+          );
+          return { waiting: "still terminating" };
+        } catch (error) {
+          if (isNotFound(error)) return { done: true };
+          if (isTransient(error)) return { waiting: errorMessage(error) };
+          throw error;
+        }
+      },
+    );
+  }
+
+  async activate(placement: Placement, signal: AbortSignal): Promise<void> {
+    await bounded("activate", this.callTimeoutMs, signal, () =>
+      this.remote(placement.twin, placement.mec).setStatus(placement.twin, "stable"),
+    );
+  }
+
+  /** Best effort: the source twin shows `migrating` in the API and dashboards meanwhile. */
+  private async markSource(request: PlacementRequest, signal: AbortSignal): Promise<void> {
+    if (request.sourceMec === request.mec || !(request.sourceMec in this.options.mecs)) return;
+    try {
+      await bounded("mark source migrating", this.callTimeoutMs, signal, () =>
+        this.remote(request.twin, request.sourceMec).setStatus(request.twin, "migrating"),
+      );
+    } catch (error) {
+      log.warn(
+        { twin: request.twin, mec: request.sourceMec, err: errorMessage(error) },
+        "could not mark the source twin migrating",
+      );
+    }
+  }
+
+  private remote(twin: string, mec: string): RemoteTwinHost {
+    return new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+  }
+
+  private applyParams(name: string, namespace: string) {
+    return { name, namespace, fieldManager: this.fieldManager, force: true };
+  }
+
+  private async ignoreNotFound(call: Promise<unknown>): Promise<void> {
+    try {
+      await call;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /** One API call: bounded by the call timeout, timed, and failing with the API's message. */
+  private async call<T>(
+    mec: string,
+    operation: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ) {
+    try {
+      return await timedOrchestratorCall(DRIVER, operation, () =>
+        bounded(operation, this.callTimeoutMs, signal, work),
+      );
+    } catch (error) {
+      if (error instanceof ApiException) {
+        throw new KubernetesApiError(
+          `kubernetes ${operation} at ${mec}: ${describeApiError(error)}`,
+          error.code,
+        );
+      }
+      throw new Error(`kubernetes ${operation} at ${mec}: ${errorMessage(error)}`);
+    }
+  }
+
+  private parseRef(placement: Placement): { namespace: string; name: string } {
+    const [namespace, name] = placement.ref.split("/");
+    if (!namespace || !name) throw new Error(`not a kubernetes placement ref: "${placement.ref}"`);
+    return { namespace, name };
+  }
+
+  private target(mec: string): KubernetesMecTarget {
+    const target = this.options.mecs[mec];
+    if (target === undefined) throw new Error(`MEC "${mec}" has no kubernetes context in the topology`);
+    return target;
+  }
+
+  private client(mec: string): Clients {
+    const cached = this.clients.get(mec);
+    if (cached) return cached;
+    const { context } = this.target(mec);
+    const { kubeConfig } = this.options;
+    if (!kubeConfig.getContextObject(context))
+      throw new Error(`kubeconfig has no context "${context}" (MEC ${mec})`);
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: kubeConfig.clusters,
+      users: kubeConfig.users,
+      contexts: kubeConfig.contexts,
+      currentContext: context,
+    });
+    const clients = { apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api) };
+    this.clients.set(mec, clients);
+    return clients;
+  }
+}
+
+/** A Kubernetes API answer other than success, with its status code. */
+export class KubernetesApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = "KubernetesApiError";
+  }
+}
