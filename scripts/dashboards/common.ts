@@ -1,0 +1,90 @@
+/**
+ * Shared pieces of the vvcu dashboards: the two data sources (their uids match grafana/provisioning),
+ * queries, and the transformations through which a panel names the fields it reads, so the test can
+ * check every name against what the proxy publishes and every metric against metrics.ts.
+ */
+import type * as cog from "@grafana/grafana-foundation-sdk/cog";
+import {
+  FrameGeometrySourceBuilder,
+  FrameGeometrySourceMode,
+  MapLayerOptionsBuilder,
+  ReduceDataOptionsBuilder,
+} from "@grafana/grafana-foundation-sdk/common";
+import type { DataTransformerConfig } from "@grafana/grafana-foundation-sdk/dashboard";
+import { MapViewConfigBuilder } from "@grafana/grafana-foundation-sdk/geomap";
+import { DataqueryBuilder as PrometheusQueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
+
+export const MQTT_DATASOURCE = { type: "grafana-mqtt-datasource", uid: "vvcu-mqtt" } as const;
+export const PROMETHEUS_DATASOURCE = { type: "prometheus", uid: "vvcu-prometheus" } as const;
+
+/** Where the bundled Aveiro topology lies, so the maps open on the MECs. */
+export const AVEIRO = { lat: 40.64, lon: -8.65, zoom: 12 } as const;
+
+interface MqttQuery extends cog.Dataquery {
+  refId: string;
+  topic: string;
+  datasource: typeof MQTT_DATASOURCE;
+}
+
+/** A grafana-mqtt-datasource query: the panel subscribes to `topic` (MQTT filters allowed). */
+export function mqttQuery(refId: string, topic: string): cog.Builder<cog.Dataquery> {
+  return {
+    build: (): MqttQuery => ({
+      refId,
+      topic,
+      datasource: MQTT_DATASOURCE,
+      _implementsDataqueryVariant() {},
+    }),
+  };
+}
+
+export function prometheusQuery(refId: string, expr: string, legend: string): PrometheusQueryBuilder {
+  return new PrometheusQueryBuilder()
+    .refId(refId)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .expr(expr)
+    .legendFormat(legend)
+    .range();
+}
+
+/** Keeps only these fields of the MQTT frames: the panel's declaration of what it reads. */
+export function readFields(names: string[]): DataTransformerConfig {
+  return { id: "filterFieldsByName", options: { include: { names } } };
+}
+
+/** Turns a nested JSON object field (e.g. twinsPerMec) into one field per key. */
+export function expandObject(source: string): DataTransformerConfig {
+  return { id: "extractFields", options: { source, format: "json", replace: true, keepTime: false } };
+}
+
+/** Merges the frames of a wildcard subscription (one per topic) into one table. */
+export const MERGE_FRAMES: DataTransformerConfig = { id: "merge", options: {} };
+
+export function lastValue(fields = "") {
+  return new ReduceDataOptionsBuilder().values(false).calcs(["lastNotNull"]).fields(fields);
+}
+
+export function mapView(zoom: number = AVEIRO.zoom) {
+  return new MapViewConfigBuilder().id("coords").lat(AVEIRO.lat).lon(AVEIRO.lon).zoom(zoom);
+}
+
+/** A markers layer placed by the `lat`/`lon` fields of the frames of one query. */
+export function markersLayer(name: string, refId: string, color: string, size: number) {
+  return new MapLayerOptionsBuilder()
+    .type("markers")
+    .name(name)
+    .filterData({ id: "byRefId", options: refId })
+    .location(
+      new FrameGeometrySourceBuilder().mode(FrameGeometrySourceMode.Coords).latitude("lat").longitude("lon"),
+    )
+    .tooltip(true)
+    .config({
+      showLegend: true,
+      style: {
+        color: { fixed: color },
+        size: { fixed: size },
+        opacity: 0.8,
+        symbol: { mode: "fixed", fixed: "img/icons/marker/circle.svg" },
+      },
+    });
+}

@@ -1,0 +1,137 @@
+/** The Twin dashboard: one twin, chosen by the `twin` variable (its station id). */
+import { BigValueColorMode, BigValueTextMode } from "@grafana/grafana-foundation-sdk/common";
+import {
+  type Dashboard,
+  DashboardBuilder,
+  MappingType,
+  RowBuilder,
+  TextBoxVariableBuilder,
+} from "@grafana/grafana-foundation-sdk/dashboard";
+import { PanelBuilder as GeomapPanelBuilder } from "@grafana/grafana-foundation-sdk/geomap";
+import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-sdk/table";
+import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
+import { dashboardTopics } from "../../functions/lib/topics.ts";
+import {
+  expandObject,
+  lastValue,
+  MQTT_DATASOURCE,
+  mapView,
+  markersLayer,
+  mqttQuery,
+  PROMETHEUS_DATASOURCE,
+  prometheusQuery,
+  readFields,
+} from "./common.ts";
+
+const TWIN = "$twin";
+const ALL_FIELDS = "/.*/";
+
+function twinStat(title: string, topic: string, fields: string[], unit = "none") {
+  return new StatPanelBuilder()
+    .title(title)
+    .datasource(MQTT_DATASOURCE)
+    .withTarget(mqttQuery("A", topic))
+    .withTransformation(readFields(fields))
+    .reduceOptions(lastValue(ALL_FIELDS))
+    .textMode(BigValueTextMode.ValueAndName)
+    .unit(unit)
+    .height(5)
+    .span(6);
+}
+
+function statusStat() {
+  return twinStat("Status", dashboardTopics.twin(TWIN), ["status"])
+    .colorMode(BigValueColorMode.Background)
+    .mappings([
+      {
+        type: MappingType.ValueToText,
+        options: {
+          stable: { text: "stable", color: "green", index: 0 },
+          migrating: { text: "migrating", color: "orange", index: 1 },
+        },
+      },
+    ]);
+}
+
+function positionMap() {
+  return new GeomapPanelBuilder()
+    .title("Position")
+    .datasource(MQTT_DATASOURCE)
+    .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
+    .withTransformation(readFields(["id", "lat", "lon", "speedKmh", "heading"]))
+    .view(mapView(14))
+    .layers([markersLayer("Twin", "A", "blue", 10)])
+    .height(12)
+    .span(12);
+}
+
+function neighboursTable() {
+  return new TablePanelBuilder()
+    .title("Neighbours")
+    .description("Stations near this one: id, distance and relative speed.")
+    .datasource(MQTT_DATASOURCE)
+    .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
+    .withTransformation(readFields(["neighbours"]))
+    .withTransformation(expandObject("neighbours"))
+    .height(12)
+    .span(12);
+}
+
+function migrationHistory() {
+  return new TimeseriesPanelBuilder()
+    .title("Time until ready / done of the last migration (history)")
+    .datasource(PROMETHEUS_DATASOURCE)
+    .withTarget(
+      prometheusQuery("A", 'vvcu_twin_last_migration_time_until_ready_seconds{twin="$twin"}', "until ready"),
+    )
+    .withTarget(
+      prometheusQuery("B", 'vvcu_twin_last_migration_time_until_done_seconds{twin="$twin"}', "until done"),
+    )
+    .unit("s")
+    .height(8)
+    .span(12);
+}
+
+function speed() {
+  return new TimeseriesPanelBuilder()
+    .title("Speed (live)")
+    .datasource(MQTT_DATASOURCE)
+    .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
+    .withTransformation(readFields(["speedKmh"]))
+    .unit("velocitykmh")
+    .height(8)
+    .span(12);
+}
+
+export function twinDashboard(): Dashboard {
+  return new DashboardBuilder("vvcu: Twin")
+    .uid("vvcu-twin")
+    .tags(["vvcu"])
+    .description("One twin: where it is, where it lives, its neighbours and its migrations.")
+    .refresh("5s")
+    .time({ from: "now-1h", to: "now" })
+    .readonly()
+    .withVariable(
+      new TextBoxVariableBuilder("twin")
+        .label("Twin (station id)")
+        .description("Station id of the twin, as in GET /api/v1/twins"),
+    )
+    .withRow(new RowBuilder("Twin $twin"))
+    .withPanel(twinStat("Station", dashboardTopics.twin(TWIN), ["id", "stationType"]))
+    .withPanel(twinStat("MEC", dashboardTopics.twin(TWIN), ["mec"]))
+    .withPanel(statusStat())
+    .withPanel(twinStat("Migrations", dashboardTopics.twinMigration(TWIN), ["migrations"]))
+    .withPanel(positionMap())
+    .withPanel(neighboursTable())
+    .withRow(new RowBuilder("Migrations"))
+    .withPanel(
+      twinStat("Last time until ready", dashboardTopics.twinMigration(TWIN), ["timeUntilReadyMs"], "ms"),
+    )
+    .withPanel(
+      twinStat("Last time until done", dashboardTopics.twinMigration(TWIN), ["timeUntilDoneMs"], "ms"),
+    )
+    .withPanel(migrationHistory())
+    .withPanel(speed())
+    .build();
+}
