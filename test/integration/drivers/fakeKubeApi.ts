@@ -43,7 +43,10 @@ export class FakeKubeApi {
     this.server = http.createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
-      request.on("end", () => this.handle(request, Buffer.concat(chunks).toString("utf8"), response));
+      request.on("end", () => {
+        const [code, value] = this.answer(request, Buffer.concat(chunks).toString("utf8"));
+        response.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(value));
+      });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -70,7 +73,7 @@ export class FakeKubeApi {
     deployment.status = value;
   }
 
-  private handle(request: http.IncomingMessage, text: string, response: http.ServerResponse): void {
+  private answer(request: http.IncomingMessage, text: string): [number, unknown] {
     const url = new URL(request.url ?? "/", this.url);
     const body = text ? (JSON.parse(text) as unknown) : undefined;
     const method = request.method ?? "GET";
@@ -82,8 +85,7 @@ export class FakeKubeApi {
       authorization: request.headers.authorization,
       body,
     });
-    const reply = (code: number, value: unknown) =>
-      response.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(value));
+    const reply = (code: number, value: unknown): [number, unknown] => [code, value];
     const match = ROUTE.exec(url.pathname);
     if (!match?.[1] || !match[2])
       return reply(404, status(404, "NotFound", "the server could not find the requested resource"));
