@@ -153,7 +153,7 @@ export function parseTopology(text: string, fileName: string): Topology {
       const path = issue.path as PropertyKey[];
       const line = lineOf(document, lineCounter, path);
       const where = line === undefined ? fileName : `${fileName}:${line}`;
-      return `${where}: ${formatPath(path)}: ${issueMessage(issue)}`;
+      return `${where}: ${formatPath(path)}: ${issueMessage(issue, data)}`;
     });
     throw new Error(`invalid topology ${fileName}:\n${problems.join("\n")}`);
   }
@@ -174,11 +174,22 @@ function lineOf(
   return undefined;
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys")
+function issueMessage(issue: z.core.$ZodIssue, data: unknown): string {
+  if (issue.code === "unrecognized_keys") {
     return `unknown key(s) ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
-  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.message})`;
+  }
+  if (issue.code === "invalid_type" && !isPresent(data, issue.path)) return `is required (${issue.message})`;
   return issue.message;
+}
+
+/** Whether the parsed YAML has a value (even null) at the path. */
+function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
+  let value = data;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return true;
 }
 
 /** Reads and validates a topology file (default: the bundled Aveiro topology). */
