@@ -1,4 +1,77 @@
-export async function run(_argv: string[]): Promise<number> {
-  console.error("vvcu decode: not built yet");
-  return 1;
+/**
+ * `vvcu decode [FILE] [--topic T]`: decodes one C-ITS JSON message from FILE or stdin.
+ * Prints the normalized message as JSON on stdout and exits 0, or the rejection on stderr
+ * and exits 1. Without --topic the payload alone decides (a vanetza-nap envelope, the nested
+ * {"CAM": ...} form, or a {header, cam} / bare body: type from its keys or header messageId).
+ */
+import { createReadStream } from "node:fs";
+import { parseArgs } from "node:util";
+import { decode } from "../../functions/lib/cits/decode.ts";
+import { MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
+
+const USAGE = `usage: vvcu decode [FILE] [--topic T]
+
+Decodes one C-ITS JSON message (CAM, CPM, DENM, VAM, LOGS) from FILE, or stdin when FILE is
+omitted or "-". --topic gives the MQTT topic it came on (e.g. vanetza/out/cam,
+its_center/inqueue/json/33/CAM/0/3/3/1); without it the payload alone decides.
+Prints the normalized JSON and exits 0, or the rejection reason on stderr and exits 1.`;
+
+/** Reads at most MAX_PAYLOAD_BYTES + 1 bytes: enough for the decoder to reject a larger payload unread. */
+async function readCapped(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    if (length <= MAX_PAYLOAD_BYTES) {
+      chunks.push(buffer);
+      length += buffer.length;
+    }
+  }
+  return Buffer.concat(chunks, length);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        topic: { type: "string", short: "t" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  }
+  try {
+    parsed = parse();
+  } catch (error) {
+    console.error(`vvcu decode: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    console.error(`vvcu decode: one FILE at most, got ${positionals.length}\n\n${USAGE}`);
+    return 2;
+  }
+  const file = positionals[0];
+  let payload: Buffer;
+  try {
+    payload = await readCapped(file === undefined || file === "-" ? process.stdin : createReadStream(file));
+  } catch (error) {
+    console.error(
+      `vvcu decode: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 1;
+  }
+  const result = decode(values.topic ?? "", payload, Date.now());
+  if (!result.ok) {
+    console.error(`vvcu decode: rejected (${result.rejection.code}): ${result.rejection.reason}`);
+    return 1;
+  }
+  console.log(JSON.stringify(result.message, null, 2));
+  return 0;
 }
