@@ -130,7 +130,7 @@ describe("KubernetesDriver.place", () => {
 
   it("names a MEC without a kubernetes context", async () => {
     await expect(driver.place({ ...request, mec: "mec-z" }, signal())).rejects.toThrow(
-      /MEC "mec-z" has no kubernetes context/,
+      /MEC "mec-z" has no kubernetes settings/,
     );
   });
 });

@@ -12,47 +12,30 @@ import {
   Observable,
   PatchStrategy,
 } from "@kubernetes/client-node";
-import { componentLogger } from "../../log.ts";
-import { isTwinCnfReady, RemoteTwinHost } from "../../twin/remote.ts";
+import { isTwinCnfReady } from "../../twin/remote.ts";
 import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
 import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../timing.ts";
-import {
-  TWIN_CNF_DEFAULTS,
-  TWIN_CNF_PORT,
-  type TwinCnfValues,
-  twinCnfName,
-  twinCnfObjects,
-} from "./kubernetes-objects.ts";
+import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetes-objects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
 
 const DRIVER = "kubernetes";
-const log = componentLogger("driver-kubernetes");
 
 /** A MEC's cluster, as the topology's `kubernetes: {context, namespace}` gives it. */
-export interface KubernetesMecTarget {
+export interface KubernetesMecTarget extends TwinCnfSite {
   context: string;
-  namespace: string;
-  /**
-   * Base URL the migration function reaches a twin CNF of this MEC at, with {name},
-   * {namespace}, {twin} and {mec} filled in. Default: the Service's cluster DNS name.
-   */
-  twinUrl?: string;
-  /** Broker the twins of this MEC subscribe to (default: the chart's). */
-  mqttUrl?: string;
 }
 
 export interface KubernetesDriverOptions {
   kubeConfig: KubeConfig;
   mecs: Record<string, KubernetesMecTarget>;
   /** Chart values for every twin (image, topics, resources, mqttUrl). */
-  values?: Partial<Omit<TwinCnfValues, "stationId" | "mecId" | "migrationId" | "hydrateFrom">>;
+  values?: SharedTwinCnfValues;
   callTimeoutMs?: number;
   readyTimeoutMs?: number;
   releaseTimeoutMs?: number;
   pollIntervalMs?: number;
   fieldManager?: string;
 }
-
-export const DEFAULT_TWIN_URL = `http://{name}.{namespace}.svc.cluster.local:${TWIN_CNF_PORT}`;
 
 interface Clients {
   apps: AppsV1Api;
@@ -107,8 +90,10 @@ export class KubernetesDriver implements MigrationDriver {
   private readonly releaseTimeoutMs: number;
   private readonly pollIntervalMs: number;
   private readonly fieldManager: string;
+  private readonly sites: TwinCnfSites;
 
   constructor(private readonly options: KubernetesDriverOptions) {
+    this.sites = new TwinCnfSites(options.mecs, options.values, options.callTimeoutMs);
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
     this.releaseTimeoutMs = options.releaseTimeoutMs ?? 60_000;
@@ -120,31 +105,9 @@ export class KubernetesDriver implements MigrationDriver {
     return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin)}` };
   }
 
-  /** Base URL of a twin CNF at a MEC. */
-  twinUrl(twin: string, mec: string): string {
-    const target = this.target(mec);
-    const fill: Record<string, string> = { name: twinCnfName(twin), namespace: target.namespace, twin, mec };
-    return (target.twinUrl ?? DEFAULT_TWIN_URL).replace(
-      /\{(\w+)\}/g,
-      (match, key: string) => fill[key] ?? match,
-    );
-  }
-
-  /** The chart values of a placement; exported through the objects so the chart test covers them. */
+  /** The chart values of a placement (the same the OSM driver passes to the chart). */
   values(request: PlacementRequest): TwinCnfValues {
-    const target = this.target(request.mec);
-    const fromElsewhere = request.sourceMec !== request.mec && request.sourceMec in this.options.mecs;
-    return {
-      ...TWIN_CNF_DEFAULTS,
-      ...this.options.values,
-      ...(target.mqttUrl ? { mqttUrl: target.mqttUrl } : {}),
-      stationId: request.twin,
-      mecId: request.mec,
-      migrationId: request.migrationId,
-      hydrateFrom: fromElsewhere
-        ? `${this.twinUrl(request.twin, request.sourceMec)}/twins/${encodeURIComponent(request.twin)}/snapshot`
-        : "",
-    };
+    return this.sites.values(request);
   }
 
   async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
@@ -153,7 +116,7 @@ export class KubernetesDriver implements MigrationDriver {
     const { deployment, service } = twinCnfObjects(this.values(request));
     const { apps, core } = this.client(request.mec);
     const apply = PatchStrategy.ServerSideApply;
-    await this.markSource(request, signal);
+    await this.sites.markSourceMigrating(request, signal);
     // The Service first, so the twin is reachable as soon as its Deployment turns ready.
     await this.call(request.mec, "apply-service", signal, (s) =>
       core.patchNamespacedService(
@@ -207,7 +170,7 @@ export class KubernetesDriver implements MigrationDriver {
         return ready >= 1 && current ? { done: true } : { waiting: `readyReplicas ${ready}` };
       },
     );
-    const url = this.twinUrl(placement.twin, placement.mec);
+    const url = this.sites.twinUrl(placement.twin, placement.mec);
     await pollUntil(
       `twin ${placement.twin} /ready at ${url}`,
       { ...wait, timeoutMs: Math.max(0, deadline - Date.now()) },
@@ -249,28 +212,7 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   async activate(placement: Placement, signal: AbortSignal): Promise<void> {
-    await bounded("activate", this.callTimeoutMs, signal, () =>
-      this.remote(placement.twin, placement.mec).setStatus(placement.twin, "stable"),
-    );
-  }
-
-  /** Best effort: the source twin shows `migrating` in the API and dashboards meanwhile. */
-  private async markSource(request: PlacementRequest, signal: AbortSignal): Promise<void> {
-    if (request.sourceMec === request.mec || !(request.sourceMec in this.options.mecs)) return;
-    try {
-      await bounded("mark source migrating", this.callTimeoutMs, signal, () =>
-        this.remote(request.twin, request.sourceMec).setStatus(request.twin, "migrating"),
-      );
-    } catch (error) {
-      log.warn(
-        { twin: request.twin, mec: request.sourceMec, err: errorMessage(error) },
-        "could not mark the source twin migrating",
-      );
-    }
-  }
-
-  private remote(twin: string, mec: string): RemoteTwinHost {
-    return new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    await this.sites.setStatus(placement.twin, placement.mec, "stable", signal);
   }
 
   private applyParams(name: string, namespace: string) {
@@ -314,9 +256,7 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   private target(mec: string): KubernetesMecTarget {
-    const target = this.options.mecs[mec];
-    if (target === undefined) throw new Error(`MEC "${mec}" has no kubernetes context in the topology`);
-    return target;
+    return this.sites.site(mec, "kubernetes") as KubernetesMecTarget;
   }
 
   private client(mec: string): Clients {
