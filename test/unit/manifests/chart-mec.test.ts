@@ -3,6 +3,7 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { parseTopology } from "../../../functions/lib/topology.ts";
 import { renderTemplate } from "./helm-lite.ts";
 import { type KubeObject, loadManifestDir, ROOT, renderChart, validateObject } from "./kube.ts";
 
@@ -61,8 +62,10 @@ function essentials(object: KubeObject): unknown {
 }
 
 describe("charts/vvcu-mec", () => {
-  it("has default values that satisfy values.schema.json", () => {
+  it("has default values that satisfy values.schema.json and render a topology the functions load", () => {
     expect(validateValues(defaults), JSON.stringify(validateValues.errors)).toBe(true);
+    const topology = renderChart(CHART).objects.find((object) => object.metadata.name === "vvcu-topology");
+    expect(parseTopology(topology?.data["topology.yaml"], "topology.yaml").mecs).toHaveLength(1);
   });
 
   it("rejects values that would render a broken MEC", () => {
@@ -76,6 +79,8 @@ describe("charts/vvcu-mec", () => {
       },
       { ...defaults, image: { repository: "vvcu", tag: "1", pullPolicy: "Sometimes" } },
       { ...defaults, replicas: 3 },
+      { ...defaults, driver: "docker" },
+      { ...defaults, mec: { ...(defaults.mec as object), kubernetes: {} } },
     ];
     for (const values of bad) expect(validateValues(values), JSON.stringify(values)).toBe(false);
   });
@@ -109,12 +114,23 @@ describe("charts/vvcu-mec", () => {
   });
 
   it("builds the functions' topology from this MEC and its peers, with the release namespace in K_SINK", () => {
-    const peer = { id: "mec-b", name: "Aveiro South", zone: zoneB, kubernetes: { context: "kind-mec-b" } };
-    const { objects } = renderChart(CHART, { peers: [peer] }, { name: "vvcu", namespace: "edge" });
+    const mec = { ...(defaults.mec as object), kubernetes: { context: "mec-a", namespace: "edge" } };
+    const peer = { id: "mec-b", name: "Aveiro South", zone: zoneB, kubernetes: { context: "mec-b" } };
+    const values = { driver: "kubernetes", mec, peers: [peer] };
+    expect(validateValues({ ...defaults, ...values }), JSON.stringify(validateValues.errors)).toBe(true);
+    const { objects } = renderChart(CHART, values, { name: "vvcu", namespace: "edge" });
     const topology = objects.find(
       (object) => object.kind === "ConfigMap" && object.metadata.name === "vvcu-topology",
     );
-    expect(parse(topology?.data["topology.yaml"])).toEqual({ mecs: [defaults.mec, peer] });
+    const text = topology?.data["topology.yaml"] as string;
+    expect(parse(text)).toEqual({ defaults: { driver: "kubernetes" }, mecs: [mec, peer] });
+    // The functions' own loader accepts it (the kubernetes driver needs a context on every MEC).
+    expect(parseTopology(text, "topology.yaml").mecs.map((each) => each.id)).toEqual(["mec-a", "mec-b"]);
+    const withoutContext = renderChart(CHART, {
+      ...values,
+      peers: [{ id: "mec-b", zone: zoneB }],
+    }).objects.find((object) => object.metadata.name === "vvcu-topology");
+    expect(() => parseTopology(withoutContext?.data["topology.yaml"], "topology.yaml")).toThrow(/kubernetes/);
     const twin = objects.find((object) => object.metadata.name === "vvcu-twin");
     const env = twin?.spec.template.spec.containers[0].env as { name: string; value: string }[];
     expect(env).toContainEqual({
