@@ -1,0 +1,257 @@
+/**
+ * The manager API (DESIGN.md "Manager API") as one node `(req, res)` handler: it runs under
+ * functions-framework (`functions.http("manager", handler)`) and under `http.createServer`.
+ * Bad input is always a 4xx with `{error}`; a 500 means a bug.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import { componentLogger, type Logger } from "../log.ts";
+import { registry as defaultRegistry, metrics } from "../metrics.ts";
+import type { MigrationControl } from "../migration/engine.ts";
+import type { MigrationRequest } from "../migration/model.ts";
+import type { PlacementRegistry } from "../runtime/placement.ts";
+import { authorized } from "./auth.ts";
+import type { TwinDirectory } from "./directory.ts";
+import { docsPage } from "./docs.ts";
+import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
+
+export interface ManagerOptions {
+  twins: TwinDirectory;
+  /** The MECs of the topology. */
+  mecs: { id: string; name?: string }[];
+  placement: PlacementRegistry;
+  migrations: MigrationControl;
+  /** When set, mutating calls need `Authorization: Bearer <token>`. */
+  apiToken?: string;
+  metricsRegistry?: Registry;
+  version?: string;
+  newMigrationId?: () => string;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export type ManagerHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  contentType?: string;
+}
+
+interface Route {
+  name: string;
+  method: "GET" | "POST";
+  pattern: RegExp;
+  handle: (match: string[], req: IncomingMessage, url: URL) => Promise<Reply>;
+}
+
+export function createManagerHandler(options: ManagerOptions): ManagerHandler {
+  const logger = options.logger ?? componentLogger("manager");
+  const metricsRegistry = options.metricsRegistry ?? defaultRegistry;
+  const document = openApiDocument(options.version ?? "0.1.0");
+  const newMigrationId = options.newMigrationId ?? (() => `man-${randomUUID()}`);
+  const now = options.now ?? (() => new Date());
+  const mecIds = new Set(options.mecs.map((mec) => mec.id));
+  const json = (body: unknown, status = 200): Reply => ({ status, body });
+
+  const routes: Route[] = [
+    { name: "/health", method: "GET", pattern: /^\/health$/, handle: async () => json({ status: "ok" }) },
+    {
+      name: "/openapi.json",
+      method: "GET",
+      pattern: /^\/openapi\.json$/,
+      handle: async () => json(document),
+    },
+    {
+      name: "/docs",
+      method: "GET",
+      pattern: /^\/docs\/?$/,
+      handle: async () => ({ status: 200, body: docsPage(), contentType: "text/html; charset=utf-8" }),
+    },
+    {
+      name: "/metrics",
+      method: "GET",
+      pattern: /^\/metrics$/,
+      handle: async () => ({
+        status: 200,
+        body: await metricsRegistry.metrics(),
+        contentType: metricsRegistry.contentType,
+      }),
+    },
+    {
+      name: "/api/v1/twins",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/twins$`),
+      handle: async () => json(await options.twins.list()),
+    },
+    {
+      name: "/api/v1/twins/{id}",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)$`),
+      handle: async ([id]) => json(await existingTwin(pathParam(id))),
+    },
+    {
+      name: "/api/v1/mecs",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/mecs$`),
+      handle: async () =>
+        json(
+          options.mecs.map((mec) => ({
+            id: mec.id,
+            name: mec.name ?? mec.id,
+            twins: options.placement
+              .twinsAt(mec.id)
+              .sort((a, b) => a.localeCompare(b, "en", { numeric: true })),
+          })),
+        ),
+    },
+    {
+      name: "/api/v1/migrations",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/migrations$`),
+      handle: async (_match, _req, url) => {
+        const twin = url.searchParams.get("twin");
+        return json(options.migrations.list(twin === null ? {} : { twin }));
+      },
+    },
+    {
+      name: "/api/v1/twins/{id}/migrations",
+      method: "POST",
+      pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/migrations$`),
+      handle: async ([id], req) => {
+        if (!authorized(req.headers.authorization, options.apiToken)) {
+          throw new HttpError(401, "missing or wrong bearer token", {
+            "WWW-Authenticate": 'Bearer realm="vvcu"',
+          });
+        }
+        const twin = await existingTwin(pathParam(id));
+        const body = MigrationBodySchema.safeParse(await readJson(req));
+        if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
+        const { target } = body.data;
+        if (!mecIds.has(target)) throw new HttpError(400, `unknown target MEC "${target}"`);
+        const from = options.placement.homeOf(twin.id) ?? twin.mec;
+        if (from === target) throw new HttpError(400, `twin ${twin.id} already lives at ${target}`);
+        const request: MigrationRequest = {
+          id: newMigrationId(),
+          twin: twin.id,
+          from,
+          to: target,
+          trigger: "manual",
+          reason: "manual",
+          requestedAt: now().toISOString(),
+        };
+        const outcome = await options.migrations.request(request, {
+          traceparent: headerValue(req.headers.traceparent),
+        });
+        switch (outcome.kind) {
+          case "started":
+          case "duplicate":
+            return json(outcome.migration, 202);
+          case "conflict":
+            throw new HttpError(409, `migration ${outcome.migration.id} of twin ${twin.id} is running`);
+          case "rejected":
+            throw new HttpError(400, outcome.error);
+        }
+      },
+    },
+  ];
+
+  async function existingTwin(id: string) {
+    const twin = await options.twins.get(id);
+    if (twin === undefined) throw new HttpError(404, `no twin "${id}"`);
+    return twin;
+  }
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://manager.invalid");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const matching = routes
+      .map((route) => ({ route, match: route.pattern.exec(path) }))
+      .filter((r) => r.match);
+    const found = matching.find(({ route }) => route.method === req.method);
+    const routeName = found?.route.name ?? (matching[0]?.route.name || "unknown");
+    let reply: Reply;
+    let headers: Record<string, string> = {};
+    try {
+      if (matching.length === 0) throw new HttpError(404, `no such path: ${path}`);
+      if (found === undefined || found.match === null) {
+        const allow = matching.map(({ route }) => route.method).join(", ");
+        throw new HttpError(405, `method ${req.method} not allowed on ${path}`, { Allow: allow });
+      }
+      reply = await found.route.handle(found.match.slice(1), req, url);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        reply = { status: error.status, body: { error: error.message } };
+        headers = error.headers;
+      } else {
+        logger.error({ err: error, path, method: req.method }, "manager API request failed");
+        reply = { status: 500, body: { error: "internal error" } };
+      }
+    }
+    metrics.apiRequests.inc({ route: routeName, status: String(reply.status) });
+    send(res, reply, headers);
+  };
+}
+
+function send(res: ServerResponse, reply: Reply, headers: Record<string, string>): void {
+  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "Content-Type": reply.contentType ?? "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+    ...headers,
+  });
+  res.end(text);
+}
+
+function pathParam(raw: string | undefined): string {
+  try {
+    const value = decodeURIComponent(raw ?? "");
+    if (value === "") throw new Error("empty");
+    return value;
+  } catch {
+    throw new HttpError(400, `bad path parameter: ${raw}`);
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The request body as JSON; functions-framework has parsed it already (req.body), node http has not. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (parsed !== undefined && !Buffer.isBuffer(parsed) && typeof parsed !== "string") return parsed;
+  let text: string;
+  if (typeof parsed === "string" || Buffer.isBuffer(parsed)) text = parsed.toString();
+  else {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    text = Buffer.concat(chunks).toString("utf8");
+  }
+  if (text.trim() === "") throw new HttpError(400, 'bad body: expected JSON like {"target": "<mec id>"}');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "bad body: not valid JSON");
+  }
+}

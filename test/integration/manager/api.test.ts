@@ -1,0 +1,297 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { apiTokenFromConfig } from "../../../functions/lib/manager/auth.ts";
+import type { TwinDirectory } from "../../../functions/lib/manager/directory.ts";
+import { createManagerHandler } from "../../../functions/lib/manager/handler.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
+import type { Migration } from "../../../functions/lib/migration/model.ts";
+import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import type { Twin } from "../../../functions/lib/twin/model.ts";
+import { twinAt } from "../../unit/geofence/tracks.ts";
+import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
+
+const silent = pino({ level: "silent" });
+const TOKEN = "s3cret-token";
+const MECS = [
+  { id: "mec-a", name: "Aveiro North" },
+  { id: "mec-b", name: "Aveiro South" },
+];
+
+interface Api {
+  url: string;
+  engine: MigrationEngine;
+  placement: PlacementRegistry;
+  open: () => void;
+  server: Server;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}): Promise<Api> {
+  const twins: Twin[] = [twinAt(-500, 1, { id: "42" }), twinAt(700, 1, { id: "7", mec: "mec-b" })];
+  const directory: TwinDirectory = {
+    list: async () => twins,
+    get: async (id) => twins.find((twin) => twin.id === id),
+  };
+  const placement = new PlacementRegistry();
+  placement.setHome("42", "mec-a");
+  placement.setHome("7", "mec-b");
+  let open: () => void = () => {};
+  const readyGate = options.holdReady
+    ? new Promise<void>((resolve) => {
+        open = resolve;
+      })
+    : undefined;
+  const driver = new FakeDriver("fake", { readyGate });
+  const engine = new MigrationEngine({
+    mecs: MECS.map((mec) => mec.id),
+    driverFor: () => driver,
+    placement,
+    journal: new MemoryJournal(),
+    sink: new CollectingSink(),
+    logger: silent,
+  });
+  let sequence = 0;
+  const handler = createManagerHandler({
+    twins: directory,
+    mecs: MECS,
+    placement,
+    migrations: engine,
+    apiToken: options.apiToken,
+    newMigrationId: () => `man-${++sequence}`,
+    now: () => new Date("2026-11-28T07:00:00.000Z"),
+    logger: silent,
+  });
+  const server = createServer((req, res) => void handler(req, res));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, engine, placement, open, server };
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
+
+describe("manager API", () => {
+  it("GET /health", async () => {
+    const { url } = await startApi();
+    const response = await get(`${url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("GET /api/v1/twins and /api/v1/twins/{id}, 404 for an unknown twin", async () => {
+    const { url } = await startApi();
+    const list = (await (await get(`${url}/api/v1/twins`)).json()) as Twin[];
+    expect(list.map((twin) => [twin.id, twin.mec])).toEqual([
+      ["42", "mec-a"],
+      ["7", "mec-b"],
+    ]);
+    const one = await get(`${url}/api/v1/twins/42`);
+    expect(one.status).toBe(200);
+    const twin = (await one.json()) as Twin;
+    expect(twin).toMatchObject({
+      id: "42",
+      stationType: "passengerCar",
+      mec: "mec-a",
+      status: "stable",
+      speed: 14,
+    });
+    expect(twin.position?.lon).toBeLessThan(-8.64);
+    const missing = await get(`${url}/api/v1/twins/999`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'no twin "999"' });
+  });
+
+  it("GET /api/v1/mecs lists the topology's MECs with their twins", async () => {
+    const { url } = await startApi();
+    expect(await (await get(`${url}/api/v1/mecs`)).json()).toEqual([
+      { id: "mec-a", name: "Aveiro North", twins: ["42"] },
+      { id: "mec-b", name: "Aveiro South", twins: ["7"] },
+    ]);
+  });
+
+  it("POST a migration: 202 running, then listed newest first and filtered by twin", async () => {
+    const { url, engine, placement } = await startApi();
+    const response = await post(`${url}/api/v1/twins/42/migrations`, { target: "mec-b" });
+    expect(response.status).toBe(202);
+    const migration = (await response.json()) as Migration;
+    expect(migration).toMatchObject({
+      id: "man-1",
+      twin: "42",
+      from: "mec-a",
+      to: "mec-b",
+      trigger: "manual",
+      reason: "manual",
+      status: "running",
+      requestedAt: "2026-11-28T07:00:00.000Z",
+    });
+    await engine.settled("man-1");
+    expect(placement.homeOf("42")).toBe("mec-b");
+    expect((await post(`${url}/api/v1/twins/7/migrations`, { target: "mec-a" })).status).toBe(202);
+    await engine.settled("man-2");
+
+    const all = (await (await get(`${url}/api/v1/migrations`)).json()) as Migration[];
+    expect(all.map((m) => [m.id, m.status])).toEqual([
+      ["man-2", "completed"],
+      ["man-1", "completed"],
+    ]);
+    expect(all[1]?.timeUntilReadyMs).toBeGreaterThan(0);
+    expect(all[1]?.timeUntilDoneMs).toBeGreaterThan(0);
+    const only = (await (await get(`${url}/api/v1/migrations?twin=42`)).json()) as Migration[];
+    expect(only.map((m) => m.id)).toEqual(["man-1"]);
+    expect(await (await get(`${url}/api/v1/migrations?twin=nobody`)).json()).toEqual([]);
+  });
+
+  it("POST a migration: 404 unknown twin, 400 unknown or same target or bad body", async () => {
+    const { url } = await startApi();
+    const cases: [string, unknown, number, RegExp][] = [
+      ["999", { target: "mec-b" }, 404, /no twin "999"/],
+      ["42", { target: "mec-z" }, 400, /unknown target MEC "mec-z"/],
+      ["42", { target: "mec-a" }, 400, /already lives at mec-a/],
+      ["42", {}, 400, /bad body/],
+      ["42", { target: "mec-b", extra: 1 }, 400, /bad body/],
+      ["42", { target: 5 }, 400, /bad body/],
+      ["42", "{not json", 400, /not valid JSON/],
+      ["42", "", 400, /expected JSON/],
+      ["42", [1, 2], 400, /bad body/],
+    ];
+    for (const [twin, body, status, message] of cases) {
+      const response = await post(`${url}/api/v1/twins/${twin}/migrations`, body);
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      expect(response.headers.get("content-type")).toMatch(/application\/json/);
+      expect(((await response.json()) as { error: string }).error).toMatch(message);
+    }
+  });
+
+  it("POST a migration while one runs: 409", async () => {
+    const { url, engine, open } = await startApi({ holdReady: true });
+    expect((await post(`${url}/api/v1/twins/42/migrations`, { target: "mec-b" })).status).toBe(202);
+    const second = await post(`${url}/api/v1/twins/42/migrations`, { target: "mec-b" });
+    expect(second.status).toBe(409);
+    expect(await second.json()).toEqual({ error: "migration man-1 of twin 42 is running" });
+    open();
+    expect((await engine.settled("man-1"))?.status).toBe("completed");
+  });
+
+  it("with a token: 401 without or with a wrong bearer, 202 with the right one; reads stay open", async () => {
+    const { url } = await startApi({ apiToken: TOKEN });
+    const target = `${url}/api/v1/twins/42/migrations`;
+    const without = await post(target, { target: "mec-b" });
+    expect(without.status).toBe(401);
+    expect(without.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await without.json()).toEqual({ error: "missing or wrong bearer token" });
+    expect((await post(target, { target: "mec-b" }, { Authorization: "Bearer wrong" })).status).toBe(401);
+    expect((await post(target, { target: "mec-b" }, { Authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    // Auth comes before anything else: an unknown twin is not revealed to a caller without the token.
+    expect((await post(`${url}/api/v1/twins/999/migrations`, { target: "mec-b" })).status).toBe(401);
+    expect((await post(target, { target: "mec-b" }, { Authorization: `Bearer ${TOKEN}` })).status).toBe(202);
+    expect((await get(`${url}/api/v1/twins`)).status).toBe(200);
+  });
+
+  it("serves the OpenAPI document, the docs page and the metrics", async () => {
+    const { url } = await startApi();
+    const document = (await (await get(`${url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(document.openapi).toBe("3.0.3");
+    expect(Object.keys(document.paths).sort()).toEqual(
+      [
+        "/health",
+        "/api/v1/twins",
+        "/api/v1/twins/{id}",
+        "/api/v1/mecs",
+        "/api/v1/migrations",
+        "/api/v1/twins/{id}/migrations",
+        "/metrics",
+      ].sort(),
+    );
+    expect(
+      Object.keys(document.paths["/api/v1/twins/{id}/migrations"]?.post?.responses ?? {}).sort(),
+    ).toEqual(["202", "400", "401", "404", "409"]);
+    for (const field of [
+      "id",
+      "stationType",
+      "mec",
+      "status",
+      "position",
+      "speed",
+      "heading",
+      "lastSeen",
+      "messages",
+    ]) {
+      expect(document.components.schemas.Twin?.properties).toHaveProperty(field);
+    }
+    for (const field of [
+      "id",
+      "twin",
+      "from",
+      "to",
+      "trigger",
+      "status",
+      "requestedAt",
+      "timeUntilReadyMs",
+    ]) {
+      expect(document.components.schemas.Migration?.properties).toHaveProperty(field);
+    }
+
+    const docs = await get(`${url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toMatch(/text\/html/);
+    const html = await docs.text();
+    expect(html).toContain("openapi.json");
+    expect(html).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+
+    const metrics = await get(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/vvcu_api_requests_total\{route="\/docs",status="200"\} \d+/);
+  });
+
+  it("answers unknown paths with 404 and wrong methods with 405, as JSON", async () => {
+    const { url } = await startApi();
+    const unknown = await get(`${url}/api/v1/nothing`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: "no such path: /api/v1/nothing" });
+    const wrong = await fetch(`${url}/api/v1/twins`, { method: "DELETE", signal: AbortSignal.timeout(5000) });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET");
+    const badEscape = await get(`${url}/api/v1/twins/%E0%A4%A`);
+    expect(badEscape.status).toBe(400);
+  });
+});
+
+describe("apiTokenFromConfig", () => {
+  it("reads the token from the variable or a mounted file, and fails clearly on a bad file", async () => {
+    expect(apiTokenFromConfig({ VVCU_API_TOKEN: "abc", VVCU_API_TOKEN_FILE: undefined })).toBe("abc");
+    expect(apiTokenFromConfig({ VVCU_API_TOKEN: undefined, VVCU_API_TOKEN_FILE: undefined })).toBeUndefined();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-token-"));
+    try {
+      const file = path.join(dir, "token");
+      await writeFile(file, "from-file\n");
+      expect(apiTokenFromConfig({ VVCU_API_TOKEN: undefined, VVCU_API_TOKEN_FILE: file })).toBe("from-file");
+      expect(() =>
+        apiTokenFromConfig({ VVCU_API_TOKEN: undefined, VVCU_API_TOKEN_FILE: path.join(dir, "no") }),
+      ).toThrow(/VVCU_API_TOKEN_FILE: cannot read/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
