@@ -34,6 +34,31 @@ export const ConfigSchema = z.object({
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
   REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
+  VVCU_TWIN_STALE_AFTER_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Seconds without messages before a twin is stale; default 10 (functions/lib/twin/options.ts)"),
+  VVCU_TWIN_EXPIRE_AFTER_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Seconds without messages before a twin is removed (twin.expired); default 60"),
+  VVCU_TWIN_NEIGHBOUR_RADIUS_M: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Twins of the same MEC within this many metres are neighbours; default 300"),
+  VVCU_TWIN_UPDATES_PER_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("At most this many twin.updated per twin and second (the last state is always sent); default 10"),
+  VVCU_DASHBOARD_MQTT_QOS: z
+    .enum(["0", "1"])
+    .default("0")
+    .transform(Number)
+    .describe("QoS of the proxy's dashboard publications"),
   VVCU_GEOFENCE_MARGIN_M: z.coerce
     .number()
     .min(0)

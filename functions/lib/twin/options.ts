@@ -44,3 +44,22 @@ export function twinOptions(overrides: Partial<TwinOptions> = {}): TwinOptions {
   }
   return options;
 }
+
+/** The options the environment sets (config.ts: VVCU_TWIN_*); the rest keep their defaults. */
+export function twinOptionsFromConfig(config: {
+  VVCU_TWIN_STALE_AFTER_S?: number | undefined;
+  VVCU_TWIN_EXPIRE_AFTER_S?: number | undefined;
+  VVCU_TWIN_NEIGHBOUR_RADIUS_M?: number | undefined;
+  VVCU_TWIN_UPDATES_PER_S?: number | undefined;
+}): TwinOptions {
+  const overrides: Partial<TwinOptions> = {};
+  if (config.VVCU_TWIN_STALE_AFTER_S !== undefined)
+    overrides.staleAfterMs = config.VVCU_TWIN_STALE_AFTER_S * 1000;
+  if (config.VVCU_TWIN_EXPIRE_AFTER_S !== undefined)
+    overrides.expireAfterMs = config.VVCU_TWIN_EXPIRE_AFTER_S * 1000;
+  if (config.VVCU_TWIN_NEIGHBOUR_RADIUS_M !== undefined)
+    overrides.neighbourRadiusM = config.VVCU_TWIN_NEIGHBOUR_RADIUS_M;
+  if (config.VVCU_TWIN_UPDATES_PER_S !== undefined)
+    overrides.maxUpdatesPerSecond = config.VVCU_TWIN_UPDATES_PER_S;
+  return twinOptions(overrides);
+}

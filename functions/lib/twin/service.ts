@@ -7,7 +7,7 @@
  * Events are applied in batches: whatever arrives while a store write is in flight goes into the
  * next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
  */
-import { CloudEvent } from "cloudevents";
+import { CloudEvent, type CloudEventV1 } from "cloudevents";
 import type { CitsMessage } from "../cits/types.ts";
 import {
   CITS_EVENT_TYPES,
@@ -97,7 +97,7 @@ export class TwinService implements TwinHostApi {
   }
 
   /** Applies one `io.vvcu.cits.*.received` event. Bad input is logged and counted, never thrown. */
-  async handle(event: CloudEvent<unknown>): Promise<HandleOutcome> {
+  async handle(event: CloudEventV1<unknown>): Promise<HandleOutcome> {
     if (!isEventType(event.type) || !CITS_TYPES.has(event.type)) {
       this.ignore("unsupported", event.type);
       return "unsupported";

@@ -1,0 +1,47 @@
+/**
+ * A twin service built from the environment, as the Knative twin function runs it: the MEC from
+ * VVCU_MEC_ID, Redis when REDIS_URL is set (else memory), events to K_SINK over HTTP.
+ */
+import type { Config } from "../config.ts";
+import { componentLogger } from "../log.ts";
+import { HttpSink } from "../runtime/httpSink.ts";
+import type { EventSink } from "../runtime/sink.ts";
+import { MemoryTwinStore } from "./memoryStore.ts";
+import { twinOptionsFromConfig } from "./options.ts";
+import { RedisTwinStore } from "./redisStore.ts";
+import { TwinService } from "./service.ts";
+import type { TwinStore } from "./store.ts";
+
+/** A sink for a function run without K_SINK (local trials): events are logged at debug and dropped. */
+class DroppingSink implements EventSink {
+  private readonly log = componentLogger("twin");
+  async emit(event: { type: string; subject?: string | undefined }): Promise<void> {
+    this.log.debug({ type: event.type, subject: event.subject }, "no K_SINK: event dropped");
+  }
+}
+
+export interface ConfiguredTwinService {
+  service: TwinService;
+  /** Stops sweeping, sends what is pending, closes the store and the sink. */
+  close(): Promise<void>;
+}
+
+export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
+  if (!config.VVCU_MEC_ID) throw new Error("VVCU_MEC_ID is not set: the twin function must know its MEC");
+  const mec = config.VVCU_MEC_ID;
+  const store: TwinStore = config.REDIS_URL
+    ? new RedisTwinStore({ url: config.REDIS_URL, mec })
+    : new MemoryTwinStore();
+  const sink = config.K_SINK
+    ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
+    : new DroppingSink();
+  const service = new TwinService({ mec, store, sink, options: twinOptionsFromConfig(config) });
+  return {
+    service,
+    async close() {
+      await service.stop();
+      await store.close();
+      if (sink instanceof HttpSink) await sink.close();
+    },
+  };
+}
