@@ -76,8 +76,8 @@ describe("twin function (functions/twin)", () => {
     expect(created?.subject).toBe("2001");
     expect(created?.[EXTENSIONS.mec]).toBe("mec-a");
     expect(created?.[EXTENSIONS.traceparent]).toBe(TRACEPARENT);
-    expect((created?.data as { twin: Twin }).twin.speed).toBe(12.5);
+    expect((created?.data as { twin: Twin } | undefined)?.twin.speed).toBe(12.5);
     const updated = received.filter((event) => event.type === "io.vvcu.twin.updated").at(-1);
-    expect((updated?.data as { twin: Twin }).twin.messages.cpm).toBe(1);
+    expect((updated?.data as { twin: Twin } | undefined)?.twin.messages.cpm).toBe(1);
   });
 });
