@@ -119,6 +119,9 @@ export async function startMosquitto(): Promise<RunningServer> {
     [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous true",
+      // Run as root, Mosquitto drops to user "mosquitto", which cannot write this directory: its
+      // persistence would silently do nothing and a restart would lose every session.
+      `user ${os.userInfo().username}`,
       "persistence true",
       `persistence_location ${dir}/`,
       "autosave_interval 1",
