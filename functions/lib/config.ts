@@ -53,7 +53,9 @@ export const ConfigSchema = z.object({
     .number()
     .positive()
     .optional()
-    .describe("At most this many twin.updated per twin and second (the last state is always sent); default 10"),
+    .describe(
+      "At most this many twin.updated per twin and second (the last state is always sent); default 10",
+    ),
   VVCU_DASHBOARD_MQTT_QOS: z
     .enum(["0", "1"])
     .default("0")
@@ -100,6 +102,24 @@ export const ConfigSchema = z.object({
     .positive()
     .default(120)
     .describe("A migration whose target is not ready after this many seconds rolls back"),
+  OSM_NBI_URL: optionalString.describe(
+    "OSM northbound API for the osm migration driver, e.g. https://osm:9999",
+  ),
+  OSM_USERNAME: optionalString.describe("OSM user of the osm driver"),
+  OSM_PASSWORD: optionalString.describe("OSM password (prefer OSM_PASSWORD_FILE)"),
+  OSM_PASSWORD_FILE: optionalString.describe("File holding the OSM password (a mounted secret)"),
+  OSM_PROJECT: z.string().default("admin").describe("OSM project the twins' NS instances belong to"),
+  OSM_CA_FILE: optionalString.describe(
+    "CA bundle (PEM) that signed the NBI's certificate; verification is always on",
+  ),
+  VVCU_TWIN_ID: optionalString.describe(
+    "Twin CNF: the one station this process hosts (set by charts/vvcu-twin)",
+  ),
+  VVCU_MIGRATION_ID: optionalString.describe(
+    "Twin CNF: the migration that placed it (set by charts/vvcu-twin)",
+  ),
+  VVCU_HYDRATE_FROM: optionalString.describe("Twin CNF: URL of the source twin's snapshot to start from"),
+  VVCU_TWIN_TOPICS: optionalString.describe("Twin CNF: extra MQTT topics, a JSON array of strings"),
   VVCU_LOG_FILE: optionalString.describe(
     "Where JSON logs go: stdout (default), stderr, or a file path (vvcu start: stderr unless --log-file)",
   ),
