@@ -143,3 +143,16 @@ export function parseEventData<T extends EventType>(
 export function eventSource(mec: string, component: string): string {
   return `/vvcu/${mec}/${component}`;
 }
+
+/** The extension attributes each event type carries (traceparent whenever the cause had one). */
+export type ExtensionKey = keyof typeof EXTENSIONS;
+export const EVENT_EXTENSIONS = Object.fromEntries(
+  EVENT_TYPES.map((type): [EventType, readonly ExtensionKey[]] => [
+    type,
+    type.startsWith(`${EVENT_TYPE_PREFIX}.cits.`)
+      ? ["messageType", "quadkey", "mec", "traceparent"]
+      : type.startsWith(`${EVENT_TYPE_PREFIX}.migration.`)
+        ? ["migration", "mec", "traceparent"]
+        : ["mec", "traceparent"],
+  ]),
+) as Record<EventType, readonly ExtensionKey[]>;
