@@ -1,0 +1,43 @@
+/** The embedded MQTT broker (Aedes) that `vvcu start` runs when MQTT_URL is not set. */
+import net from "node:net";
+import { Aedes } from "aedes";
+import { listenError } from "./startupErrors.ts";
+
+export interface EmbeddedBroker {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBroker(port: number, host = "127.0.0.1"): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw listenError(error, "embedded MQTT broker", port, "MQTT_PORT");
+  }
+  const actualPort = (server.address() as net.AddressInfo).port;
+  return {
+    url: `mqtt://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await closed;
+    },
+  };
+}

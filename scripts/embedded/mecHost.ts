@@ -1,0 +1,99 @@
+/**
+ * One MEC of the embedded stack: its broker stand-in (router over knative/triggers.yaml), its
+ * twin store and twin function, and its own MQTT bridge that forwards the stations this MEC
+ * hosts (placement filter) into the router, in process.
+ */
+import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
+import { placementFilter } from "../../bridges/mqtt/filter.ts";
+import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import { EventRouter } from "../../functions/lib/runtime/router.ts";
+import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
+import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
+import type { TwinOptions } from "../../functions/lib/twin/options.ts";
+import { TwinService } from "../../functions/lib/twin/service.ts";
+import type { StationFlow } from "./flow.ts";
+import type { MqttConnection } from "./mqttConnect.ts";
+
+export interface MecHostOptions {
+  mec: string;
+  routes: TriggerRoute[];
+  placement: PlacementRegistry;
+  /** The MEC whose zone holds a position. */
+  zoneOfPosition: (lat: number, lon: number) => string | undefined;
+  flow: StationFlow;
+  mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
+  deadLetterTopic: string;
+  twinOptions?: Partial<TwinOptions>;
+  /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
+  clientIdPrefix: string;
+}
+
+export interface MecHost {
+  mec: string;
+  router: EventRouter;
+  twins: TwinService;
+  bridge: RunningBridge;
+  close(): Promise<void>;
+}
+
+export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
+  const { mec, flow } = options;
+  const router = new EventRouter({ mec, routes: options.routes });
+  const store = new MemoryTwinStore();
+  const twins = new TwinService({ mec, store, sink: router, options: options.twinOptions ?? {} });
+  router.subscribe("vvcu-twin", async (event) => {
+    try {
+      await twins.handle(event);
+    } finally {
+      if (event.subject !== undefined) flow.handled(mec, event.subject);
+    }
+  });
+  await twins.start();
+  const forward = placementFilter({
+    mec,
+    placement: options.placement,
+    zoneOfPosition: options.zoneOfPosition,
+  });
+  const { url, username, password, ca, protocolVersion } = options.mqtt;
+  let bridge: RunningBridge;
+  try {
+    bridge = await startBridge({
+      mec,
+      mqtt: {
+        url,
+        clientId: `${options.clientIdPrefix}-bridge-${mec}`,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        ...(ca === undefined ? {} : { ca }),
+        ...(protocolVersion === undefined ? {} : { protocolVersion }),
+      },
+      delivery: sinkDelivery(router),
+      deadLetterTopic: options.deadLetterTopic,
+      shouldForward: (stationId, position) => {
+        const forwarded = forward(stationId, position);
+        flow.seen(mec, stationId, forwarded);
+        return forwarded;
+      },
+      drainTimeoutMs: 2_000,
+      logger: componentLogger("bridge", { mec }),
+    });
+  } catch (error) {
+    await twins.stop();
+    await router.close(0);
+    throw error;
+  }
+  return {
+    mec,
+    router,
+    twins,
+    bridge,
+    async close() {
+      await bridge.close();
+      await router.close(1_500);
+      await twins.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * The embedded stack of `vvcu start`: an MQTT broker (Aedes, unless MQTT_URL names one), one host
+ * per MEC of the topology (bridge, router, twin store, twin function), the control plane
+ * (geofence, migration engine with the local driver and a file journal, proxy, manager API) and
+ * the simulator. The same function code as in a cluster, wired in process.
+ *
+ * Events cross MECs the way they would between clusters: each MEC has its own router (Broker);
+ * the control plane is one set of functions subscribed to every router, and what it emits goes
+ * into the router of the MEC it concerns (MecRoutingSink).
+ */
+import http from "node:http";
+import path from "node:path";
+import type { MqttClient } from "mqtt";
+import type { Config } from "../../functions/lib/config.ts";
+import { GeofenceService, geofenceOptionsFromConfig } from "../../functions/lib/geofence/service.ts";
+import { zoneLookup } from "../../functions/lib/geofence/zones.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+import { apiTokenFromConfig } from "../../functions/lib/manager/auth.ts";
+import { directoryOverHosts } from "../../functions/lib/manager/directory.ts";
+import { createManagerHandler } from "../../functions/lib/manager/handler.ts";
+import { registry } from "../../functions/lib/metrics.ts";
+import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
+import { MigrationEngine } from "../../functions/lib/migration/engine.ts";
+import { FileJournal } from "../../functions/lib/migration/journal.ts";
+import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
+import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { EventSink } from "../../functions/lib/runtime/sink.ts";
+import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
+import { loadTopology, type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
+import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
+import type { TwinOptions } from "../../functions/lib/twin/options.ts";
+import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { StationFlow } from "./flow.ts";
+import { type MecHost, startMecHost } from "./mecHost.ts";
+import { connectMqtt, type MqttConnection, mqttConnection } from "./mqttConnect.ts";
+import { listenError, StartupError } from "./startupErrors.ts";
+import type { SummarySnapshot } from "./summary.ts";
+
+export interface StackOptions {
+  config: Config;
+  /** Interface the embedded broker and the API listen on. */
+  listenHost: string;
+  /** Simulated vehicles (0: none) and their CAM rate. */
+  simVehicles: number;
+  simRateHz: number;
+  /** Migration journal; default .vvcu/migrations.jsonl under the working directory. */
+  journalFile?: string;
+  twinOptions?: Partial<TwinOptions>;
+  /** How long to wait for an external MQTT_URL broker. */
+  mqttTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  brokerUrl: string;
+  apiUrl: string;
+  docsUrl: string;
+  topology: Topology;
+  hosts: MecHost[];
+  placement: PlacementRegistry;
+  engine: MigrationEngine;
+  simulator: RunningSimulator | undefined;
+  snapshot(): Promise<SummarySnapshot>;
+  close(): Promise<void>;
+}
+
+/** Runs `steps` in order, each at most `timeoutMs`; a failing or hanging step never blocks the rest. */
+async function closeAll(steps: [string, () => Promise<unknown>][], timeoutMs: number): Promise<void> {
+  const logger = componentLogger("stack");
+  for (const [name, step] of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        step(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not stop within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      logger.warn({ err: error, step: name }, "shutdown step failed");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function loadTopologyOrExplain(file: string | undefined): Topology {
+  try {
+    return loadTopology(file);
+  } catch (error) {
+    const variable = file === undefined ? "" : " (VVCU_TOPOLOGY)";
+    throw new StartupError(`invalid topology${variable}: ${(error as Error).message}`);
+  }
+}
+
+/** The API server, listening before anything else starts so a busy port fails fast; 503 until ready. */
+async function listenApi(
+  port: number,
+  host: string,
+): Promise<{ server: http.Server; serve(handler: http.RequestListener): void; port: number }> {
+  let handler: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { "content-type": "application/json" }).end('{"error":"starting"}');
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 5_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw listenError(error, "manager API", port, "VVCU_API_PORT");
+  }
+  return {
+    server,
+    serve: (next) => {
+      handler = next;
+    },
+    port: (server.address() as { port: number }).port,
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { config } = options;
+  const logger = componentLogger("stack");
+  const startedAtMs = Date.now();
+  const topology = loadTopologyOrExplain(config.VVCU_TOPOLOGY);
+  const routes = loadTriggers();
+  const zones = zoneIndexOf(topology);
+  const zoneOfPosition = (lat: number, lon: number) => zones.containing(lat, lon)[0];
+  const apiToken = apiTokenFromConfig(config);
+
+  const cleanup: [string, () => Promise<unknown>][] = [];
+  const fail = async (error: unknown): Promise<never> => {
+    await closeAll(cleanup.reverse(), 2_000);
+    throw error;
+  };
+
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost);
+  cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
+  const closeIdle = () => api.server.closeAllConnections();
+
+  let broker: EmbeddedBroker | undefined;
+  let connection: MqttConnection;
+  let client: MqttClient;
+  try {
+    if (config.MQTT_URL === undefined) {
+      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost);
+      const started = broker;
+      cleanup.push(["MQTT broker", () => started.close()]);
+      connection = { url: broker.url };
+    } else {
+      connection = mqttConnection(config.MQTT_URL, config);
+    }
+    client = await connectMqtt(connection, {
+      clientId: `vvcu-stack-${process.pid}`,
+      timeoutMs: options.mqttTimeoutMs ?? 5_000,
+      variable: broker ? "MQTT_PORT" : "MQTT_URL",
+    });
+  } catch (error) {
+    return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
+  }
+  const connected = client;
+  cleanup.push(["MQTT client", () => connected.endAsync()]);
+
+  const placement = new PlacementRegistry();
+  const flow = new StationFlow();
+  const hosts: MecHost[] = [];
+  try {
+    for (const mec of topology.mecs) {
+      const host = await startMecHost({
+        mec: mec.id,
+        routes,
+        placement,
+        zoneOfPosition,
+        flow,
+        // Aedes speaks MQTT 3.1.1; an external broker gets the bridge's default (MQTT 5).
+        mqtt: broker ? { ...connection, protocolVersion: 4 } : connection,
+        deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
+        clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
+        ...(options.twinOptions ? { twinOptions: options.twinOptions } : {}),
+      });
+      hosts.push(host);
+      cleanup.push([`MEC ${mec.id}`, () => host.close()]);
+    }
+  } catch (error) {
+    return fail(error);
+  }
+  const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
+  const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
+
+  const journalFile =
+    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
+  const journal = new FileJournal({ file: journalFile });
+  const driver = new LocalDriver({
+    hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
+    placement,
+    settle: async (twin, sourceMec) => {
+      if (!(await flow.settle(twin, sourceMec))) {
+        logger.warn(
+          { twin, sourceMec },
+          "source did not catch up with the target's input in time; relying on event ids",
+        );
+      }
+    },
+  });
+  const engine = new MigrationEngine({
+    mecs: topology.mecs.map((mec) => mec.id),
+    driverFor: () => driver,
+    placement,
+    journal,
+    sink: controlSink,
+    readyTimeoutMs: config.VVCU_MIGRATION_READY_TIMEOUT_S * 1000,
+  });
+  const geofence = new GeofenceService({
+    zones: zoneLookup(topology.mecs.map((mec) => ({ id: mec.id, geometry: mec.zone }))),
+    sink: controlSink,
+    options: geofenceOptionsFromConfig(config, driver.name),
+    homeOf: (twin) => placement.homeOf(twin),
+    onPlace: (twin, mec) => placement.setHome(twin, mec),
+  });
+  engine.onChange((migration) => geofence.noteMigration(migration));
+  for (const host of hosts) {
+    host.router.subscribe("vvcu-geofence", async (event) => {
+      await geofence.handle(event);
+    });
+    host.router.subscribe("vvcu-migration", async (event) => {
+      await engine.handleEvent(event);
+    });
+  }
+  // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.
+  cleanup.push(["migration journal", () => journal.close()]);
+  cleanup.push(["migration engine", () => engine.close()]);
+  try {
+    const recovered = await engine.recover();
+    if (recovered.rolledBack + recovered.finished > 0)
+      logger.warn(recovered, "recovered migrations from the journal");
+  } catch (error) {
+    return fail(
+      new StartupError(`cannot read the migration journal ${journalFile}: ${(error as Error).message}`),
+    );
+  }
+
+  api.serve(
+    createManagerHandler({
+      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+      mecs: topology.mecs.map((mec) => ({
+        id: mec.id,
+        ...(mec.name === undefined ? {} : { name: mec.name }),
+      })),
+      placement,
+      migrations: engine,
+      ...(apiToken === undefined ? {} : { apiToken }),
+      metricsRegistry: registry,
+    }),
+  );
+
+  let simulator: RunningSimulator | undefined;
+  if (options.simVehicles > 0) {
+    simulator = startSimulator({
+      client: connected,
+      vehicles: options.simVehicles,
+      rateHz: options.simRateHz,
+      zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
+    });
+    const running = simulator;
+    cleanup.push(["simulator", () => running.stop()]);
+  }
+
+  let previous = { atMs: Date.now(), received: 0, forwarded: new Map<string, number>() };
+  const snapshot = async (): Promise<SummarySnapshot> => {
+    const nowMs = Date.now();
+    const seconds = Math.max(0.001, (nowMs - previous.atMs) / 1000);
+    const stats = hosts.map((host) => ({ mec: host.mec, stats: host.bridge.stats() }));
+    // Every bridge reads every message: the stack's input is what one bridge received.
+    const received = Math.max(0, ...stats.map((s) => s.stats.received));
+    const rejected = Math.max(
+      0,
+      ...stats.map((s) => Object.values(s.stats.rejected).reduce((sum, n) => sum + (n ?? 0), 0)),
+    );
+    const mecs = stats.map(({ mec, stats: bridge }) => ({
+      id: mec,
+      twins: placement.twinsAt(mec).length,
+      forwardedPerS: (bridge.forwarded - (previous.forwarded.get(mec) ?? 0)) / seconds,
+    }));
+    const messagesPerS = (received - previous.received) / seconds;
+    previous = { atMs: nowMs, received, forwarded: new Map(stats.map((s) => [s.mec, s.stats.forwarded])) };
+    const migrations = engine.list().filter((m) => Date.parse(m.requestedAt) >= startedAtMs);
+    return { uptimeS: (nowMs - startedAtMs) / 1000, mecs, messagesPerS, rejected, migrations, nowMs };
+  };
+
+  let closing: Promise<void> | undefined;
+  const host = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
+  return {
+    brokerUrl: broker ? `mqtt://${host}:${broker.port}` : connection.url,
+    apiUrl: `http://${host}:${api.port}`,
+    docsUrl: `http://${host}:${api.port}/docs`,
+    topology,
+    hosts,
+    placement,
+    engine,
+    simulator,
+    snapshot,
+    close() {
+      closing ??= (async () => {
+        closeIdle();
+        await closeAll(cleanup.reverse(), 2_000);
+      })();
+      return closing;
+    },
+  };
+}
