@@ -52,6 +52,7 @@ function world(
   }
   const sink = new CollectingSink();
   const journal = options.journal ?? new MemoryJournal();
+  journals.push(journal);
   const engine = new MigrationEngine({
     mecs: MECS,
     driverFor: () => driver,
@@ -76,12 +77,14 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 const tempDirs: string[] = [];
+const journals: MigrationJournal[] = [];
 async function tempFile(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-journal-"));
   tempDirs.push(dir);
   return path.join(dir, "migrations.jsonl");
 }
 afterEach(async () => {
+  await Promise.all(journals.splice(0).map((journal) => journal.close()));
   await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
