@@ -92,7 +92,7 @@ export function readDenm(body: JsonObject, bodyPath: string): DenmReadings {
   const managementPath = joinPath(bodyPath, "management");
   if (management === undefined)
     fail("invalid-field", `a DENM needs its management container (at ${managementPath})`);
-  const actionKey = isObject(management.actionId) ? "actionId" : "actionID";
+  const actionKey = isObject(management.actionID) ? "actionID" : "actionId";
   const action = objectAt(management, actionKey, managementPath);
   const actionPath = `${managementPath}.${actionKey}`;
   if (action === undefined) fail("invalid-field", `a DENM needs management.actionId (at ${actionPath})`);
