@@ -104,9 +104,11 @@ export const benchmark: Benchmark = {
       lats[i] = 40.4 + next() * ROWS * 0.015;
       lons[i] = -8.9 + next() * COLUMNS * 0.02;
     }
-    // A fast wrong answer is no answer: both sides must agree on every query point first.
+    // A fast wrong answer is no answer: both sides must agree on the query points first
+    // (a sample of them with --quick, since the naive side is slow).
     let hits = 0;
-    for (let i = 0; i < pointCount; i++) {
+    const checked = quick ? 512 : pointCount;
+    for (let i = 0; i < checked; i++) {
       const indexed = index.containing(lats[i] as number, lons[i] as number);
       const naive = naiveContaining(zones, lats[i] as number, lons[i] as number);
       if (indexed.join() !== naive.join()) {
@@ -138,7 +140,7 @@ export const benchmark: Benchmark = {
         baseline: { name: "naive loop over all zones", value: naiveRate, unit: "lookups/s" },
         aim: `>= ${AIM_LOOKUPS_PER_SECOND.toLocaleString("en-US")} lookups/s and >= ${AIM_SPEEDUP}x naive`,
         met: indexedRate >= AIM_LOOKUPS_PER_SECOND && speedup >= AIM_SPEEDUP,
-        notes: `${speedup.toFixed(0)}x the naive loop; ${hits} of ${pointCount} query points fall in a zone (checksum ${sink % 10})`,
+        notes: `${speedup.toFixed(0)}x the naive loop; the two agreed on ${checked} points, ${hits} of them in a zone (checksum ${sink % 10})`,
       },
     ];
   },
