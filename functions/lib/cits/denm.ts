@@ -136,7 +136,13 @@ export function convertDenm(read: DenmReadings, units: UnitSystem): DenmFields {
   if (read.eventType !== undefined) out.eventType = read.eventType;
   const position = positionOf(read.latitude, read.longitude, read.altitude, units);
   if (position !== undefined) out.eventPosition = position;
-  if (read.detectionTime !== undefined) out.detectionTimeMs = itsTimestampToUnixMs(read.detectionTime, units);
+  if (read.detectionTime !== undefined) {
+    const detectionTimeMs = itsTimestampToUnixMs(read.detectionTime, units);
+    if (!Number.isFinite(detectionTimeMs) || detectionTimeMs < 0) {
+      fail("out-of-range", `detectionTime ${read.detectionTime} is not a time (read as ${units} units)`);
+    }
+    out.detectionTimeMs = detectionTimeMs;
+  }
   if (read.termination !== undefined) out.termination = read.termination;
   return out;
 }

@@ -149,16 +149,19 @@ export function locate(root: JsonObject, expected: ItsMessageType | undefined): 
     levelPath = "fields";
     shape = "envelope";
   } else {
-    for (const candidate of type === undefined ? ITS_TYPES : [type]) {
+    for (const candidate of ITS_TYPES) {
       const key = UPPER_KEYS[candidate];
       const wrapped = objectAt(root, key, "");
-      if (wrapped !== undefined) {
-        level = wrapped;
-        levelPath = key;
-        shape = "nested";
-        type = candidate;
-        break;
+      if (wrapped === undefined) continue;
+      if (type !== undefined && candidate !== type) {
+        if (isObject(root[UPPER_KEYS[type]])) continue;
+        fail("unknown-message-type", `the topic names ${type} but the payload carries ${key}`);
       }
+      level = wrapped;
+      levelPath = key;
+      shape = "nested";
+      type = candidate;
+      break;
     }
   }
   const header = objectAt(level, "header", levelPath);

@@ -85,6 +85,12 @@ describe("bad input gets a typed rejection with a reason", () => {
     });
   });
 
+  it("unknown-message-type: a nested payload of another type than the topic's", () => {
+    const r = rejection("obu/inqueue/json/3306/CAM", fixtureText("obu-cpm-nested.json"));
+    expect(r.code).toBe("unknown-message-type");
+    expect(r.reason).toBe("the topic names cam but the payload carries CPM");
+  });
+
   it("unknown-message-type: no topic and nothing in the payload tells", () => {
     const r = rejection("", { stationID: 5, something: { else: 1 } });
     expect(r.code).toBe("unknown-message-type");
@@ -194,5 +200,15 @@ describe("bad input gets a typed rejection with a reason", () => {
     };
     denm.fields.denm.management.validityDuration = 90000;
     expect(rejection("vanetza/out/denm", denm).code).toBe("out-of-range");
+  });
+
+  it("out-of-range: a DENM detection time that is no time", () => {
+    const denm = fixtureJson("vanetza-out-denm.json") as {
+      fields: { denm: { management: Record<string, unknown> } };
+    };
+    denm.fields.denm.management.detectionTime = 1e308;
+    const r = rejection("vanetza/out/denm", denm);
+    expect(r.code).toBe("out-of-range");
+    expect(r.reason).toContain("detectionTime");
   });
 });
