@@ -16,7 +16,10 @@ function service(): Promise<ConfiguredTwinService> {
     await configured.service.start();
     process.once("SIGTERM", () => void configured.close());
     return configured;
-  })();
+  })().catch((error: unknown) => {
+    twins = undefined; // the next event tries again
+    throw error;
+  });
   return twins;
 }
 

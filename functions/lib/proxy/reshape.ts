@@ -1,0 +1,186 @@
+/**
+ * Twin and migration state reshaped for Grafana's MQTT data source: flat JSON objects (or arrays
+ * of them), numbers as JSON numbers, speeds in km/h, positions in degrees. Pure functions.
+ * A value the twin does not have is null, never 0, so a gauge shows "no data" rather than a lie.
+ */
+import { MESSAGE_TYPES } from "../cits/types.ts";
+import type { Migration } from "../migration/model.ts";
+import type { Twin } from "../twin/model.ts";
+
+const KMH_PER_MS = 3.6;
+
+export const toKmh = (metresPerSecond: number): number => metresPerSecond * KMH_PER_MS;
+
+/** Rounds for display: dashboards need no more than millimetre or 0.001 km/h precision. */
+const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+
+export interface DashboardTwin {
+  id: string;
+  stationType: string;
+  mec: string;
+  status: string;
+  liveness: string;
+  lat: number | null;
+  lon: number | null;
+  speedKmh: number | null;
+  heading: number | null;
+  averageSpeedKmh: number;
+  maxSpeedKmh: number;
+  distanceKm: number;
+  objects: number;
+  hazards: number;
+  neighbours: number;
+  messages: number;
+  messagesPerS: number;
+  lastSeen: string;
+}
+
+export function dashboardTwin(twin: Twin): DashboardTwin {
+  return {
+    id: twin.id,
+    stationType: twin.stationType,
+    mec: twin.mec,
+    status: twin.status,
+    liveness: twin.liveness,
+    lat: twin.position?.lat ?? null,
+    lon: twin.position?.lon ?? null,
+    speedKmh: twin.speed === undefined ? null : round3(toKmh(twin.speed)),
+    heading: twin.heading ?? null,
+    averageSpeedKmh: round3(toKmh(twin.averageSpeed)),
+    maxSpeedKmh: round3(toKmh(twin.maxSpeed)),
+    distanceKm: round3(twin.distanceM / 1000),
+    objects: twin.perceivedObjects.length,
+    hazards: twin.hazards.length,
+    neighbours: twin.neighbours.length,
+    messages: MESSAGE_TYPES.reduce((sum, type) => sum + twin.messages[type], 0),
+    messagesPerS: round3(Object.values(twin.messageRates).reduce((sum, rate) => sum + rate, 0)),
+    lastSeen: twin.lastSeen,
+  };
+}
+
+/** The objects a twin perceives, as map points. */
+export function dashboardObjects(
+  twin: Twin,
+): { twin: string; lat: number; lon: number; speedKmh: number | null }[] {
+  return twin.perceivedObjects.map((object) => ({
+    twin: twin.id,
+    lat: object.lat,
+    lon: object.lon,
+    speedKmh: object.speed === undefined ? null : round3(toKmh(object.speed)),
+  }));
+}
+
+export interface MigrationTotals {
+  completed: number;
+  failed: number;
+  rolledBack: number;
+  running: number;
+}
+
+const average = (values: number[]): number | null =>
+  values.length === 0 ? null : round3(values.reduce((sum, value) => sum + value, 0) / values.length);
+
+const speedsKmh = (twins: Twin[]): number[] =>
+  twins.flatMap((twin) => (twin.speed === undefined ? [] : [toKmh(twin.speed)]));
+
+/**
+ * The system figures, one flat object: twins and average speed overall and per MEC
+ * (`twins_<mec>`, `averageSpeedKmh_<mec>`), message rates overall and per type, perceived
+ * objects, hazards and migration counters. `mecs` lists every MEC to show, even with no twins.
+ */
+export function systemFigures(
+  twins: Twin[],
+  mecs: string[],
+  migrations: MigrationTotals,
+  nowMs: number,
+): Record<string, number | string | null> {
+  const figures: Record<string, number | string | null> = {
+    twins: twins.length,
+    twinsMigrating: twins.filter((twin) => twin.status === "migrating").length,
+    twinsStale: twins.filter((twin) => twin.liveness === "stale").length,
+    averageSpeedKmh: average(speedsKmh(twins)),
+    perceivedObjects: twins.reduce((sum, twin) => sum + twin.perceivedObjects.length, 0),
+    hazards: twins.reduce((sum, twin) => sum + twin.hazards.length, 0),
+    messagesPerS: 0,
+  };
+  let total = 0;
+  for (const type of MESSAGE_TYPES) {
+    const rate = twins.reduce((sum, twin) => sum + (twin.messageRates[type] ?? 0), 0);
+    figures[`${type}PerS`] = round3(rate);
+    total += rate;
+  }
+  figures.messagesPerS = round3(total);
+  figures.migrationsCompleted = migrations.completed;
+  figures.migrationsFailed = migrations.failed;
+  figures.migrationsRolledBack = migrations.rolledBack;
+  figures.migrationsRunning = migrations.running;
+  for (const mec of mecs) {
+    const hosted = twins.filter((twin) => twin.mec === mec);
+    figures[`twins_${mec}`] = hosted.length;
+    figures[`averageSpeedKmh_${mec}`] = average(speedsKmh(hosted));
+  }
+  figures.updatedAt = new Date(nowMs).toISOString();
+  return figures;
+}
+
+/** The membership table: one row per MEC with its twins (as the earlier dashboards showed per VIM). */
+export function mecRows(
+  twins: Twin[],
+  mecs: string[],
+): { mec: string; twins: number; ids: string; averageSpeedKmh: number | null }[] {
+  return mecs.map((mec) => {
+    const hosted = twins.filter((twin) => twin.mec === mec);
+    return {
+      mec,
+      twins: hosted.length,
+      ids: hosted
+        .map((twin) => twin.id)
+        .sort()
+        .join(", "),
+      averageSpeedKmh: average(speedsKmh(hosted)),
+    };
+  });
+}
+
+export interface DashboardMigration {
+  twin: string;
+  migrationId: string;
+  from: string;
+  to: string;
+  trigger: string;
+  status: string;
+  step: string;
+  driver: string;
+  /** Of the last migration that got that far (a running one shows its predecessor's until it does). */
+  timeUntilReadyMs: number | null;
+  timeUntilDoneMs: number | null;
+  /** Migrations of this twin completed so far. */
+  migrations: number;
+  error: string | null;
+}
+
+/** What the proxy remembers of a twin's migrations. */
+export interface TwinMigrations {
+  latest: Migration;
+  timeUntilReadyMs: number | undefined;
+  timeUntilDoneMs: number | undefined;
+  completed: number;
+}
+
+export function dashboardMigration(record: TwinMigrations): DashboardMigration {
+  const { latest } = record;
+  return {
+    twin: latest.twin,
+    migrationId: latest.id,
+    from: latest.from,
+    to: latest.to,
+    trigger: latest.trigger,
+    status: latest.status,
+    step: latest.step,
+    driver: latest.driver,
+    timeUntilReadyMs: record.timeUntilReadyMs ?? null,
+    timeUntilDoneMs: record.timeUntilDoneMs ?? null,
+    migrations: record.completed,
+    error: latest.error ?? null,
+  };
+}
