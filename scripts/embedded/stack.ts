@@ -88,8 +88,11 @@ function loadTopologyOrExplain(file: string | undefined): Topology {
   try {
     return loadTopology(file);
   } catch (error) {
-    const variable = file === undefined ? "" : " (VVCU_TOPOLOGY)";
-    throw new StartupError(`invalid topology${variable}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    const variable = file === undefined ? "" : "VVCU_TOPOLOGY: ";
+    throw new StartupError(
+      `${variable}${message.startsWith("invalid topology") ? message : `invalid topology: ${message}`}`,
+    );
   }
 }
 

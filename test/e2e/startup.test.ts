@@ -75,7 +75,7 @@ describe("vvcu start refuses to start with a clear reason", () => {
       VVCU_TOPOLOGY: file,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("invalid topology (VVCU_TOPOLOGY)");
+    expect(result.stderr).toContain("VVCU_TOPOLOGY: invalid topology");
     expect(result.stderr).toContain(file);
     expect(result.stderr).toMatch(/mecs\[0\]\.zone/);
   });
