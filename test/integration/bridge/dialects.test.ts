@@ -43,12 +43,20 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     await publisher.publishAsync("vanetza/out/cam", vanetza, { qos: 1 });
     await publisher.publishAsync(itsTopic, itsCenterCam(2002), { qos: 1 });
     await publisher.publishAsync(logsTopic, logs, { qos: 1 });
-    await publisher.publishAsync("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent), { qos: 1 });
+    await publisher.publishAsync("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent), {
+      qos: 1,
+    });
     await publisher.publishAsync("vanetza/out/denm", JSON.stringify({ level: "high" }), {
       qos: 1,
       properties: {
         contentType: "application/json",
-        userProperties: { specversion: "1.0", id: "bin-9", type: "org.example.alert", source: "/partner/alerts", subject: "4004" },
+        userProperties: {
+          specversion: "1.0",
+          id: "bin-9",
+          type: "org.example.alert",
+          source: "/partner/alerts",
+          subject: "4004",
+        },
       },
     });
     await waitFor("five events", () => sink.received.length === 5);
@@ -70,17 +78,36 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     expect(cam?.headers["ce-traceparent"]).toBe(cam?.event.traceparent);
     expect(cam?.headers["content-type"]).toContain("application/json");
     const camData = cam?.event.data as CitsMessage;
-    expect(camData).toMatchObject({ type: "cam", stationId: "1001", position: { lat: 40.63, lon: -8.66 }, speed: 10 });
+    expect(camData).toMatchObject({
+      type: "cam",
+      stationId: "1001",
+      position: { lat: 40.63, lon: -8.66 },
+      speed: 10,
+    });
     expect(camData.origin.dialect).toBe("vanetza-out");
 
     const its = bySubject.get("2002");
-    expect(its?.event).toMatchObject({ type: "io.vvcu.cits.cam.received", vvcuquadkey: "03312", vvcumsgtype: "cam" });
-    expect((its?.event.data as CitsMessage).origin).toMatchObject({ dialect: "its-center", quadkey: "03312", units: "raw" });
+    expect(its?.event).toMatchObject({
+      type: "io.vvcu.cits.cam.received",
+      vvcuquadkey: "03312",
+      vvcumsgtype: "cam",
+    });
+    expect((its?.event.data as CitsMessage).origin).toMatchObject({
+      dialect: "its-center",
+      quadkey: "03312",
+      units: "raw",
+    });
     expect((its?.event.data as CitsMessage & { type: "cam" }).position?.lat).toBeCloseTo(40.64, 6);
 
     const log = bySubject.get("3003");
     expect(log?.event).toMatchObject({ type: "io.vvcu.cits.logs.received", vvcumsgtype: "logs" });
-    expect(log?.event.data).toMatchObject({ type: "logs", kind: "access", rssiDbm: -71, rsrpDbm: -95, sinrDb: 12 });
+    expect(log?.event.data).toMatchObject({
+      type: "logs",
+      kind: "access",
+      rssiDbm: -71,
+      rsrpDbm: -95,
+      sinrDb: 12,
+    });
     expect(log?.event.vvcuquadkey).toBeUndefined();
 
     const structured = bySubject.get("rsu-42");
@@ -121,7 +148,9 @@ describe("in-process delivery (embedded stack, Aedes, MQTT 3.1.1)", () => {
     cleanups.push(() => publisher.endAsync());
     const itsTopic = "its_center/inqueue/json/2002/CAM/1/2";
     await publisher.publishAsync(itsTopic, itsCenterCam(2002), { qos: 1 });
-    await publisher.publishAsync("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent), { qos: 1 });
+    await publisher.publishAsync("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent), {
+      qos: 1,
+    });
     await waitFor("two events", () => sink.events.length === 2);
     expect(sink.events[0]).toMatchObject({
       id: eventId(itsTopic, Buffer.from(itsCenterCam(2002))),

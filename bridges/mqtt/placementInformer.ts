@@ -1,0 +1,96 @@
+/**
+ * In a cluster the twin CNF objects are the record of which twins live in this MEC: a Deployment
+ * per twin (charts/vvcu-twin), labelled app.kubernetes.io/name=vvcu-twin and vvcu.io/twin=<station>.
+ * An informer on them keeps a PlacementRegistry current, so a twin that OSM or the kubernetes
+ * driver places here starts flowing through the bridge without a restart.
+ */
+import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
+import type { Logger } from "../../functions/lib/log.ts";
+import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+
+export const TWIN_APP_LABEL = "app.kubernetes.io/name";
+export const TWIN_APP_NAME = "vvcu-twin";
+export const TWIN_ID_LABEL = "vvcu.io/twin";
+export const TWIN_SELECTOR = `${TWIN_APP_LABEL}=${TWIN_APP_NAME}`;
+
+/** The station a twin Deployment stands for, or undefined for anything else. */
+export function twinOfDeployment(deployment: V1Deployment): string | undefined {
+  const labels = deployment.metadata?.labels ?? {};
+  if (labels[TWIN_APP_LABEL] !== TWIN_APP_NAME) return undefined;
+  const twin = labels[TWIN_ID_LABEL];
+  return twin === undefined || twin === "" ? undefined : twin;
+}
+
+export interface PlacementInformerOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  /** The MEC this cluster is: every twin Deployment seen here lives here. */
+  mec: string;
+  placement: PlacementRegistry;
+  logger: Logger;
+  /** Wait before watching again after an error. */
+  restartDelayMs?: number;
+}
+
+export interface PlacementInformer {
+  close(): Promise<void>;
+}
+
+export async function startPlacementInformer(options: PlacementInformerOptions): Promise<PlacementInformer> {
+  const { kubeConfig, namespace, mec, placement, logger } = options;
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const informer = makeInformer<V1Deployment>(
+    kubeConfig,
+    `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
+    () => apps.listNamespacedDeployment({ namespace, labelSelector: TWIN_SELECTOR }),
+    TWIN_SELECTOR,
+  );
+  // Deployment name -> station, so a relabelled or deleted object releases the right twin.
+  const twinsByName = new Map<string, string>();
+  let stopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let failing = false;
+
+  const release = (name: string) => {
+    const twin = twinsByName.get(name);
+    twinsByName.delete(name);
+    if (twin !== undefined && placement.homeOf(twin) === mec && ![...twinsByName.values()].includes(twin)) {
+      placement.remove(twin);
+    }
+  };
+  const upsert = (deployment: V1Deployment) => {
+    const name = deployment.metadata?.name ?? "";
+    const twin = twinOfDeployment(deployment);
+    if (twinsByName.get(name) !== twin) release(name);
+    if (twin === undefined) return;
+    twinsByName.set(name, twin);
+    if (placement.homeOf(twin) !== mec) placement.setHome(twin, mec);
+  };
+
+  informer.on("add", upsert);
+  informer.on("update", upsert);
+  informer.on("delete", (deployment) => release(deployment.metadata?.name ?? ""));
+  informer.on("connect", () => {
+    if (failing) logger.info({ namespace }, "watching twin Deployments again");
+    failing = false;
+  });
+  informer.on("error", (error: unknown) => {
+    if (stopped) return;
+    if (!failing) logger.warn({ err: error, namespace }, "lost the watch on twin Deployments; retrying");
+    failing = true;
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      if (!stopped) informer.start().catch(() => {});
+    }, options.restartDelayMs ?? 5_000);
+  });
+
+  await informer.start();
+  logger.info({ namespace, twins: twinsByName.size }, "watching twin Deployments");
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(restartTimer);
+      await informer.stop();
+    },
+  };
+}
