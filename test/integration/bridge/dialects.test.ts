@@ -87,17 +87,18 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     expect(camData.origin.dialect).toBe("vanetza-out");
 
     const its = bySubject.get("2002");
+    const itsData = its?.event.data as (CitsMessage & { type: "cam" }) | undefined;
     expect(its?.event).toMatchObject({
       type: "io.vvcu.cits.cam.received",
       vvcuquadkey: "03312",
       vvcumsgtype: "cam",
     });
-    expect((its?.event.data as CitsMessage).origin).toMatchObject({
+    expect(itsData?.origin).toMatchObject({
       dialect: "its-center",
       quadkey: "03312",
       units: "raw",
     });
-    expect((its?.event.data as CitsMessage & { type: "cam" }).position?.lat).toBeCloseTo(40.64, 6);
+    expect(itsData?.position?.lat).toBeCloseTo(40.64, 6);
 
     const log = bySubject.get("3003");
     expect(log?.event).toMatchObject({ type: "io.vvcu.cits.logs.received", vvcumsgtype: "logs" });

@@ -69,16 +69,14 @@ async function startFakeApi(initial: object[]): Promise<FakeApi> {
       response.on("close", () => watches.delete(response));
       return;
     }
-    response
-      .writeHead(200, { "content-type": "application/json" })
-      .end(
-        JSON.stringify({
-          apiVersion: "apps/v1",
-          kind: "DeploymentList",
-          metadata: { resourceVersion: "100" },
-          items: initial,
-        }),
-      );
+    response.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "DeploymentList",
+        metadata: { resourceVersion: "100" },
+        items: initial,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
