@@ -12,6 +12,7 @@
  *   nested   {"CAM": {header, cam: {...}}} / {"CPM": {cpm: {cpmParameters: ...}}}
  *   plain    {header, cam: {...}} (ITS-centre) or the message body itself (vanetza/in).
  */
+import { quadkeyFromTopicLevels } from "../geo/quadkey.ts";
 import { fail, isObject, type JsonObject, joinPath, objectAt } from "./read.ts";
 import type { Dialect, MessageType, UnitSystem } from "./types.ts";
 
@@ -83,16 +84,17 @@ function parseTopic(topic: string): Route {
   }
   if (first === "its_center" && second === "inqueue" && third === "json" && levels.length >= 5) {
     const digits = levels.slice(5);
-    for (const digit of digits) {
-      if (!/^[0-3]$/.test(digit)) {
-        fail("unknown-topic", `topic ${topic}: quadkey level '${digit}' is not one digit 0-3`);
-      }
+    let quadkey: string | undefined;
+    if (digits.length > 0) {
+      const parsed = quadkeyFromTopicLevels(levels);
+      if (!parsed.ok) fail("unknown-topic", `topic ${topic}: ${parsed.reason}`);
+      quadkey = parsed.quadkey;
     }
     return {
       dialect: "its-center",
       stationId: requireStation(levels[3], topic),
       type: requireType(levels[4], topic),
-      ...(digits.length > 0 ? { quadkey: digits.join("") } : {}),
+      ...(quadkey !== undefined ? { quadkey } : {}),
       defaultUnits: "raw",
     };
   }
