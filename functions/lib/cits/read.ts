@@ -31,7 +31,10 @@ export function isObject(value: unknown): value is JsonObject {
 const NumberSchema = z.number();
 const ObjectSchema = z.looseObject({});
 const ArraySchema = z.array(z.unknown());
-const StationIdSchema = z.union([z.number().int().min(0), z.string().min(1)]);
+const StationIdSchema = z.union([
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  z.string().trim().min(1),
+]);
 
 /** A dotted path ("fields.cam.camParameters") as zod path segments, indices as numbers. */
 function pathSegments(path: string): (string | number)[] {
@@ -102,7 +105,7 @@ export function scalarAt(
 /** A station id as a string: a non-negative integer or a non-empty string. */
 export function stationIdFrom(value: unknown, path: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return String(value);
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
   if (typeof value === "string" && value.trim() !== "") return value.trim();
   return invalidField(path, value, StationIdSchema, "expected a station id");
 }
