@@ -52,9 +52,14 @@ export function readFields(names: string[]): DataTransformerConfig {
   return { id: "filterFieldsByName", options: { include: { names } } };
 }
 
-/** Turns a nested JSON object field (e.g. twinsPerMec) into one field per key. */
-export function expandObject(source: string): DataTransformerConfig {
-  return { id: "extractFields", options: { source, format: "json", replace: true, keepTime: false } };
+/** Keeps the fields whose names match `pattern` (per-MEC and per-type figures of the system topic). */
+export function readFieldsMatching(pattern: string): DataTransformerConfig {
+  return { id: "filterFieldsByName", options: { include: { pattern } } };
+}
+
+/** Shows `twins_mec-a` as `mec-a`: the first group of `pattern` becomes the name. */
+export function renameByPattern(pattern: string): DataTransformerConfig {
+  return { id: "renameByRegex", options: { regex: pattern, renamePattern: "$1" } };
 }
 
 /** Merges the frames of a wildcard subscription (one per topic) into one table. */

@@ -6,9 +6,9 @@ import { PanelBuilder as GeomapPanelBuilder } from "@grafana/grafana-foundation-
 import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
+import { MESSAGE_TYPES } from "../../functions/lib/cits/types.ts";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import {
-  expandObject,
   lastValue,
   MERGE_FRAMES,
   MQTT_DATASOURCE,
@@ -18,6 +18,8 @@ import {
   PROMETHEUS_DATASOURCE,
   prometheusQuery,
   readFields,
+  readFieldsMatching,
+  renameByPattern,
 } from "./common.ts";
 
 /** Every twin's own topic: a wildcard subscription gives one frame per station. */
@@ -27,16 +29,16 @@ function liveMap() {
   return new GeomapPanelBuilder()
     .title("OBUs, RSUs and perceived objects")
     .description(
-      "Live positions from the proxy's per-twin topics and the objects the stations perceive (CPM).",
+      "Live positions from the proxy's per-twin topics, and the objects the stations perceive (CPM).",
     )
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", EVERY_TWIN))
     .withTarget(mqttQuery("B", dashboardTopics.objectsAll))
-    .withTransformation(readFields(["id", "stationType", "mec", "status", "speedKmh", "lat", "lon"]))
+    .withTransformation(readFields(["id", "stationType", "mec", "status", "speedKmh", "twin", "lat", "lon"]))
     .view(mapView())
     .layers([markersLayer("Stations", "A", "blue", 8), markersLayer("Perceived objects", "B", "orange", 5)])
     .height(14)
-    .span(16);
+    .span(24);
 }
 
 function systemFigure(title: string, field: string, unit: string) {
@@ -48,18 +50,18 @@ function systemFigure(title: string, field: string, unit: string) {
     .reduceOptions(lastValue())
     .textMode(BigValueTextMode.Value)
     .unit(unit)
-    .height(7)
-    .span(4);
+    .height(5)
+    .span(6);
 }
 
-/** A bar per key of one of the system topic's objects (per MEC, per message type). */
-function systemBreakdown(title: string, field: string, unit: string) {
+/** A bar per field of the system topic whose name matches `pattern`; its first group names the bar. */
+function systemBreakdown(title: string, pattern: string, unit: string) {
   return new BarGaugePanelBuilder()
     .title(title)
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", dashboardTopics.system))
-    .withTransformation(readFields([field]))
-    .withTransformation(expandObject(field))
+    .withTransformation(readFieldsMatching(pattern))
+    .withTransformation(renameByPattern(pattern))
     .reduceOptions(lastValue())
     .orientation(VizOrientation.Horizontal)
     .unit(unit)
@@ -67,26 +69,38 @@ function systemBreakdown(title: string, field: string, unit: string) {
     .span(8);
 }
 
-function networkTable() {
+function mecsTable() {
   return new TablePanelBuilder()
-    .title("Network flow and signal quality")
-    .description("From the stations' LOGS/network (flow) and LOGS/access (signal) messages.")
+    .title("MECs and their twins")
     .datasource(MQTT_DATASOURCE)
-    .withTarget(mqttQuery("A", EVERY_TWIN))
-    .withTransformation(MERGE_FRAMES)
-    .withTransformation(readFields(["id", "mec", "throughputBps", "rssiDbm", "rsrpDbm", "rsrqDb", "sinrDb"]))
+    .withTarget(mqttQuery("A", dashboardTopics.mecs))
+    .withTransformation(readFields(["mec", "twins", "averageSpeedKmh", "ids"]))
     .height(9)
-    .span(12);
+    .span(8);
 }
 
 function migrationsTable() {
   return new TablePanelBuilder()
     .title("Migrations (live)")
+    .description("Every migration event as it happens.")
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", dashboardTopics.migrations))
-    .withTransformation(readFields(["twin", "from", "to", "status", "timeUntilReadyMs", "timeUntilDoneMs"]))
+    .withTransformation(MERGE_FRAMES)
+    .withTransformation(
+      readFields([
+        "event",
+        "twin",
+        "from",
+        "to",
+        "trigger",
+        "status",
+        "timeUntilReadyMs",
+        "timeUntilDoneMs",
+        "error",
+      ]),
+    )
     .height(9)
-    .span(12);
+    .span(16);
 }
 
 function history(title: string, unit: string, queries: [string, string][]) {
@@ -102,28 +116,35 @@ function history(title: string, unit: string, queries: [string, string][]) {
   return panel;
 }
 
+const quantile = (q: number, histogram: string, window: string) =>
+  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
+
 export function systemDashboard(): Dashboard {
   return new DashboardBuilder("vvcu: System")
     .uid("vvcu-system")
     .tags(["vvcu"])
-    .description("Stations, twins per MEC, speeds, message rates, rejected input, network and migrations.")
+    .description(
+      "Stations and perceived objects, twins per MEC, speeds, message rates, rejected input, migrations.",
+    )
     .refresh("5s")
     .time({ from: "now-15m", to: "now" })
     .readonly()
     .withRow(new RowBuilder("Live (MQTT, from the proxy)"))
     .withPanel(liveMap())
+    .withPanel(systemFigure("Twins", "twins", "none"))
+    .withPanel(systemFigure("Migrating now", "twinsMigrating", "none"))
     .withPanel(systemFigure("Average speed", "averageSpeedKmh", "velocitykmh"))
     .withPanel(systemFigure("Perceived objects", "perceivedObjects", "none"))
-    .withPanel(systemBreakdown("Twins per MEC", "twinsPerMec", "none"))
-    .withPanel(systemBreakdown("Average speed per MEC", "averageSpeedKmhPerMec", "velocitykmh"))
-    .withPanel(systemBreakdown("Message rates", "messageRates", "short"))
-    .withPanel(networkTable())
+    .withPanel(systemBreakdown("Twins per MEC", "^twins_(.+)$", "none"))
+    .withPanel(systemBreakdown("Average speed per MEC", "^averageSpeedKmh_(.+)$", "velocitykmh"))
+    .withPanel(systemBreakdown("Message rates (per second)", `^(${MESSAGE_TYPES.join("|")})PerS$`, "short"))
+    .withPanel(mecsTable())
     .withPanel(migrationsTable())
     .withRow(new RowBuilder("History (Prometheus)"))
     .withPanel(history("Twins per MEC", "none", [["sum by (mec) (vvcu_twins)", "{{mec}}"]]))
     .withPanel(
-      history("C-ITS messages applied", "reqps", [
-        ["sum by (type) (rate(vvcu_twin_events_applied_total[1m]))", "{{type}}"],
+      history("C-ITS messages received", "reqps", [
+        ["sum by (type) (rate(vvcu_bridge_messages_received_total[1m]))", "{{type}}"],
       ]),
     )
     .withPanel(
@@ -133,14 +154,8 @@ export function systemDashboard(): Dashboard {
     )
     .withPanel(
       history("Bridge delivery latency", "s", [
-        [
-          "histogram_quantile(0.5, sum by (le) (rate(vvcu_bridge_delivery_latency_seconds_bucket[5m])))",
-          "p50",
-        ],
-        [
-          "histogram_quantile(0.99, sum by (le) (rate(vvcu_bridge_delivery_latency_seconds_bucket[5m])))",
-          "p99",
-        ],
+        [quantile(0.5, "vvcu_bridge_delivery_latency_seconds", "5m"), "p50"],
+        [quantile(0.99, "vvcu_bridge_delivery_latency_seconds", "5m"), "p99"],
       ]),
     )
     .withPanel(
@@ -150,14 +165,8 @@ export function systemDashboard(): Dashboard {
     )
     .withPanel(
       history("Migration time until ready / done (p90)", "s", [
-        [
-          "histogram_quantile(0.9, sum by (le) (rate(vvcu_migration_time_until_ready_seconds_bucket[15m])))",
-          "until ready",
-        ],
-        [
-          "histogram_quantile(0.9, sum by (le) (rate(vvcu_migration_time_until_done_seconds_bucket[15m])))",
-          "until done",
-        ],
+        [quantile(0.9, "vvcu_migration_time_until_ready_seconds", "15m"), "until ready"],
+        [quantile(0.9, "vvcu_migration_time_until_done_seconds", "15m"), "until done"],
       ]),
     )
     .build();

@@ -13,7 +13,6 @@ import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-s
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import {
-  expandObject,
   lastValue,
   MQTT_DATASOURCE,
   mapView,
@@ -56,25 +55,26 @@ function statusStat() {
 
 function positionMap() {
   return new GeomapPanelBuilder()
-    .title("Position")
+    .title("Position and perceived objects")
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
+    .withTarget(mqttQuery("B", dashboardTopics.twinObjects(TWIN)))
     .withTransformation(readFields(["id", "lat", "lon", "speedKmh", "heading"]))
     .view(mapView(14))
-    .layers([markersLayer("Twin", "A", "blue", 10)])
+    .layers([markersLayer("Twin", "A", "blue", 10), markersLayer("Perceived objects", "B", "orange", 5)])
     .height(12)
     .span(12);
 }
 
-function neighboursTable() {
+function lastMigrationTable() {
   return new TablePanelBuilder()
-    .title("Neighbours")
-    .description("Stations near this one: id, distance and relative speed.")
+    .title("Last migration")
     .datasource(MQTT_DATASOURCE)
-    .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
-    .withTransformation(readFields(["neighbours"]))
-    .withTransformation(expandObject("neighbours"))
-    .height(12)
+    .withTarget(mqttQuery("A", dashboardTopics.twinMigration(TWIN)))
+    .withTransformation(
+      readFields(["migrationId", "from", "to", "trigger", "status", "step", "driver", "error"]),
+    )
+    .height(5)
     .span(12);
 }
 
@@ -90,7 +90,7 @@ function migrationHistory() {
     )
     .unit("s")
     .height(8)
-    .span(12);
+    .span(24);
 }
 
 function speed() {
@@ -100,7 +100,7 @@ function speed() {
     .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
     .withTransformation(readFields(["speedKmh"]))
     .unit("velocitykmh")
-    .height(8)
+    .height(12)
     .span(12);
 }
 
@@ -121,9 +121,13 @@ export function twinDashboard(): Dashboard {
     .withPanel(twinStat("Station", dashboardTopics.twin(TWIN), ["id", "stationType"]))
     .withPanel(twinStat("MEC", dashboardTopics.twin(TWIN), ["mec"]))
     .withPanel(statusStat())
+    .withPanel(twinStat("Liveness", dashboardTopics.twin(TWIN), ["liveness", "lastSeen"]))
     .withPanel(twinStat("Migrations", dashboardTopics.twinMigration(TWIN), ["migrations"]))
+    .withPanel(twinStat("Neighbours", dashboardTopics.twin(TWIN), ["neighbours"]))
+    .withPanel(twinStat("Speed", dashboardTopics.twin(TWIN), ["speedKmh"], "velocitykmh"))
+    .withPanel(twinStat("Perceived objects", dashboardTopics.twin(TWIN), ["objects"]))
     .withPanel(positionMap())
-    .withPanel(neighboursTable())
+    .withPanel(speed())
     .withRow(new RowBuilder("Migrations"))
     .withPanel(
       twinStat("Last time until ready", dashboardTopics.twinMigration(TWIN), ["timeUntilReadyMs"], "ms"),
@@ -131,7 +135,7 @@ export function twinDashboard(): Dashboard {
     .withPanel(
       twinStat("Last time until done", dashboardTopics.twinMigration(TWIN), ["timeUntilDoneMs"], "ms"),
     )
+    .withPanel(lastMigrationTable())
     .withPanel(migrationHistory())
-    .withPanel(speed())
     .build();
 }
