@@ -22,6 +22,8 @@ import { registry } from "../../functions/lib/metrics.ts";
 import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
 import { MigrationEngine } from "../../functions/lib/migration/engine.ts";
 import { FileJournal } from "../../functions/lib/migration/journal.ts";
+import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
+import { ProxyService } from "../../functions/lib/proxy/service.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import type { EventSink } from "../../functions/lib/runtime/sink.ts";
@@ -172,6 +174,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
+  // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
+  const beforeHosts = cleanup.length;
   try {
     for (const mec of topology.mecs) {
       const host = await startMecHost({
@@ -226,12 +230,40 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     onPlace: (twin, mec) => placement.setHome(twin, mec),
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
+
+  // The proxy publishes to the dashboard broker: VVCU_DASHBOARD_MQTT_URL, else the stack's broker.
+  let proxyClient: MqttClient;
+  try {
+    const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
+    proxyClient = await connectMqtt(
+      dashboardUrl === undefined ? connection : mqttConnection(dashboardUrl, config),
+      {
+        clientId: `vvcu-proxy-${process.pid}`,
+        timeoutMs: options.mqttTimeoutMs ?? 5_000,
+        variable:
+          dashboardUrl === undefined ? (broker ? "MQTT_PORT" : "MQTT_URL") : "VVCU_DASHBOARD_MQTT_URL",
+      },
+    );
+  } catch (error) {
+    return fail(new StartupError((error as Error).message));
+  }
+  const proxy = new ProxyService({
+    publisher: new MqttDashboardPublisher(proxyClient),
+    mecs: topology.mecs.map((mec) => mec.id),
+  });
+  cleanup.splice(beforeHosts, 0, [
+    "dashboard proxy",
+    () => proxy.stop().finally(() => proxyClient.endAsync()),
+  ]);
   for (const host of hosts) {
     host.router.subscribe("vvcu-geofence", async (event) => {
       await geofence.handle(event);
     });
     host.router.subscribe("vvcu-migration", async (event) => {
       await engine.handleEvent(event);
+    });
+    host.router.subscribe("vvcu-proxy", async (event) => {
+      await proxy.handle(event);
     });
   }
   // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.

@@ -1,5 +1,6 @@
 /** What the e2e tests do against a running stack, shared by the embedded-broker and Mosquitto runs. */
 import { expect } from "vitest";
+import { dashboardTopics } from "../../functions/lib/topics.ts";
 import { connect, eventually, migrationsOf, publishCam, twin } from "./harness.ts";
 
 /** Metres per degree of latitude (spherical Earth). */
@@ -12,6 +13,12 @@ export async function stationGetsTwinWhereItIs(
   stationId: number,
 ): Promise<void> {
   const client = await connect(brokerUrl);
+  const dashboard: Record<string, unknown>[] = [];
+  client.on("message", (topic, payload) => {
+    if (topic === dashboardTopics.twin(String(stationId)) && payload.length > 0)
+      dashboard.push(JSON.parse(payload.toString()));
+  });
+  await client.subscribeAsync(dashboardTopics.twin(String(stationId)), { qos: 0 });
   try {
     const start = Date.now();
     const fixes = Array.from({ length: 10 }, (_, i) => ({
@@ -35,6 +42,12 @@ export async function stationGetsTwinWhereItIs(
     expect(seen.position?.lon).toBeCloseTo(-8.6512345, 6);
     expect(seen.speed).toBeCloseTo(12.5, 2);
     expect(seen.heading).toBeCloseTo(0, 1);
+    // The proxy reshaped it for Grafana: degrees and km/h.
+    const flat = await eventually("the twin on its dashboard topic", async () =>
+      dashboard.find((entry) => entry.lat === seen.position?.lat),
+    );
+    expect(flat).toMatchObject({ id: String(stationId), mec: "mec-b", lon: -8.6512345 });
+    expect(flat.speedKmh).toBeCloseTo(45, 1);
     // lastSeen is when the stack last heard from the station (receipt time).
     expect(Date.parse(seen.lastSeen)).toBeGreaterThanOrEqual(start);
   } finally {
