@@ -104,6 +104,23 @@ describe("knative/ manifests", () => {
     expect(migration?.spec.template.spec.serviceAccountName).toBe("vvcu-migration");
   });
 
+  it("keeps the migration journal on a writable volume, the root filesystem being read-only", () => {
+    const migration = knativeServices.find(
+      (service) => service.metadata.name === "vvcu-migration",
+    ) as KubeObject;
+    const spec = migration.spec.template.spec;
+    const journal = envOf(migration).VVCU_MIGRATION_JOURNAL as string;
+    expect(spec.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    const mount = (spec.containers[0].volumeMounts as { name: string; mountPath: string }[]).find((each) =>
+      journal.startsWith(`${each.mountPath}/`),
+    );
+    expect(mount, `no volume holds ${journal}`).toBeDefined();
+    const volume = (spec.volumes as { name: string; emptyDir?: object }[]).find(
+      (each) => each.name === mount?.name,
+    );
+    expect(volume?.emptyDir).toBeDefined();
+  });
+
   it("sets only environment variables that config.ts defines (or the platform sets)", () => {
     const known = new Set(Object.keys(ConfigSchema.shape));
     for (const object of [...knativeServices, ...ofKind("ContainerSource", "sources.knative.dev")]) {
