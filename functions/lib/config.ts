@@ -32,6 +32,24 @@ export const ConfigSchema = z.object({
     .default(DEFAULT_DEADLETTER_TOPIC)
     .describe("MQTT topic for rejected input"),
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
+  VVCU_BRIDGE_PORT: port.default(8081).describe("Bridge: port of its /metrics, /health and /ready"),
+  VVCU_BRIDGE_TOPICS: optionalString.describe(
+    "Bridge: MQTT topic patterns to read, comma-separated; default: every input in DESIGN.md",
+  ),
+  VVCU_BRIDGE_FILTER: z
+    .enum(["auto", "placement", "none"])
+    .default("auto")
+    .describe(
+      "Bridge: forward only stations placed here (twin Deployments in POD_NAMESPACE) or new in this MEC's zone (placement), everything (none); auto: placement inside Kubernetes",
+    ),
+  POD_NAMESPACE: optionalString.describe(
+    "Bridge in a cluster: namespace of the twin Deployments; default: the service account's namespace",
+  ),
+  MQTT_PROTOCOL_VERSION: z
+    .enum(["4", "5"])
+    .default("5")
+    .transform((value) => (value === "4" ? 4 : 5))
+    .describe("MQTT version the bridge speaks: 5, or 4 (3.1.1) for brokers without MQTT 5 such as Aedes"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
   REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
   VVCU_TWIN_STALE_AFTER_S: z.coerce
@@ -97,6 +115,10 @@ export const ConfigSchema = z.object({
   VVCU_MIGRATION_JOURNAL: optionalString.describe(
     "Migration journal (JSON lines); embedded default: .vvcu/migrations.jsonl",
   ),
+  VVCU_MIGRATION_URL: z
+    .string()
+    .default("http://vvcu-migration")
+    .describe("Cluster mode: where the manager reaches the migration function's control API"),
   VVCU_MIGRATION_READY_TIMEOUT_S: z.coerce
     .number()
     .positive()

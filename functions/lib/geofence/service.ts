@@ -8,7 +8,7 @@
  * honours the cooldown after one ended.
  */
 import { createHash } from "node:crypto";
-import { CloudEvent } from "cloudevents";
+import { CloudEvent, type CloudEventV1 } from "cloudevents";
 import type { Config } from "../config.ts";
 import { EXTENSIONS, eventSource, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
@@ -70,7 +70,7 @@ export class GeofenceService {
   }
 
   /** Twin events give decisions; migration events update the state; anything else is ignored. */
-  async handle(event: CloudEvent<unknown>): Promise<Decision | undefined> {
+  async handle(event: CloudEventV1<unknown>): Promise<Decision | undefined> {
     if (event.type === "io.vvcu.twin.created" || event.type === "io.vvcu.twin.updated") {
       const parsed = parseEventData(event.type, event.data);
       if (!parsed.ok) {

@@ -15,35 +15,32 @@ export interface TwinSource {
 
 /**
  * The twins of every MEC, each once: during a migration source and target both hold the
- * twin, and the copy at its home is the one that counts. Twins without a home yet are
- * listed from wherever they are.
+ * twin. The copy at its home counts (placement registry), else a stable copy over one that is
+ * migrating. Twins without a home yet are listed from wherever they are.
  */
 export function directoryOverHosts(
   sources: Map<string, TwinSource>,
-  placement: PlacementRegistry,
+  placement?: Pick<PlacementRegistry, "homeOf">,
 ): TwinDirectory {
-  const preferred = (current: Twin | undefined, candidate: Twin): Twin => {
+  const rank = (twin: Twin) => {
+    const home = placement?.homeOf(twin.id);
+    return (home !== undefined && twin.mec === home ? 2 : 0) + (twin.status === "stable" ? 1 : 0);
+  };
+  const better = (current: Twin | undefined, candidate: Twin | undefined): Twin | undefined => {
     if (current === undefined) return candidate;
-    const home = placement.homeOf(candidate.id);
-    if (candidate.mec === home && current.mec !== home) return candidate;
-    return current;
+    if (candidate === undefined) return current;
+    return rank(candidate) > rank(current) ? candidate : current;
   };
   return {
     async list() {
       const all = await Promise.all([...sources.values()].map((source) => source.twins()));
       const byId = new Map<string, Twin>();
-      for (const twin of all.flat()) byId.set(twin.id, preferred(byId.get(twin.id), twin));
+      for (const twin of all.flat()) byId.set(twin.id, better(byId.get(twin.id), twin) as Twin);
       return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
     },
     async get(id) {
-      const home = placement.homeOf(id);
-      const atHome = home === undefined ? undefined : await sources.get(home)?.twin(id);
-      if (atHome !== undefined) return atHome;
-      for (const source of sources.values()) {
-        const twin = await source.twin(id);
-        if (twin !== undefined) return twin;
-      }
-      return undefined;
+      const copies = await Promise.all([...sources.values()].map((source) => source.twin(id)));
+      return copies.reduce<Twin | undefined>(better, undefined);
     },
   };
 }

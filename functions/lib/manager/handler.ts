@@ -15,13 +15,15 @@ import type { PlacementRegistry } from "../runtime/placement.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { docsPage } from "./docs.ts";
+import { HttpError, readJson, send } from "./http.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
 
 export interface ManagerOptions {
   twins: TwinDirectory;
   /** The MECs of the topology. */
   mecs: { id: string; name?: string }[];
-  placement: PlacementRegistry;
+  /** Where twins live; without it (a cluster's manager) the MEC in each twin record is its home. */
+  placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
   migrations: MigrationControl;
   /** When set, mutating calls need `Authorization: Bearer <token>`. */
   apiToken?: string;
@@ -33,18 +35,6 @@ export interface ManagerOptions {
 }
 
 export type ManagerHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-
-const MAX_BODY_BYTES = 64 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 interface Reply {
   status: number;
@@ -108,16 +98,16 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/api/v1/mecs",
       method: "GET",
       pattern: new RegExp(`^${API_PREFIX}/mecs$`),
-      handle: async () =>
-        json(
+      handle: async () => {
+        const twinsAt = await membership();
+        return json(
           options.mecs.map((mec) => ({
             id: mec.id,
             name: mec.name ?? mec.id,
-            twins: options.placement
-              .twinsAt(mec.id)
-              .sort((a, b) => a.localeCompare(b, "en", { numeric: true })),
+            twins: twinsAt(mec.id).sort((a, b) => a.localeCompare(b, "en", { numeric: true })),
           })),
-        ),
+        );
+      },
     },
     {
       name: "/api/v1/migrations",
@@ -125,7 +115,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       pattern: new RegExp(`^${API_PREFIX}/migrations$`),
       handle: async (_match, _req, url) => {
         const twin = url.searchParams.get("twin");
-        return json(options.migrations.list(twin === null ? {} : { twin }));
+        return json(await options.migrations.list(twin === null ? {} : { twin }));
       },
     },
     {
@@ -139,11 +129,11 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
           });
         }
         const twin = await existingTwin(pathParam(id));
-        const body = MigrationBodySchema.safeParse(await readJson(req));
+        const body = MigrationBodySchema.safeParse(await readJson(req, '{"target": "<mec id>"}'));
         if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
         const { target } = body.data;
         if (!mecIds.has(target)) throw new HttpError(400, `unknown target MEC "${target}"`);
-        const from = options.placement.homeOf(twin.id) ?? twin.mec;
+        const from = options.placement?.homeOf(twin.id) ?? twin.mec;
         if (from === target) throw new HttpError(400, `twin ${twin.id} already lives at ${target}`);
         const request: MigrationRequest = {
           id: newMigrationId(),
@@ -169,6 +159,13 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       },
     },
   ];
+
+  async function membership(): Promise<(mec: string) => string[]> {
+    const placement = options.placement;
+    if (placement !== undefined) return (mec) => placement.twinsAt(mec);
+    const twins = await options.twins.list();
+    return (mec) => twins.filter((twin) => twin.mec === mec).map((twin) => twin.id);
+  }
 
   async function existingTwin(id: string) {
     const twin = await options.twins.get(id);
@@ -207,17 +204,6 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
   };
 }
 
-function send(res: ServerResponse, reply: Reply, headers: Record<string, string>): void {
-  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    "Content-Type": reply.contentType ?? "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-    ...headers,
-  });
-  res.end(text);
-}
-
 function pathParam(raw: string | undefined): string {
   try {
     const value = decodeURIComponent(raw ?? "");
@@ -230,28 +216,4 @@ function pathParam(raw: string | undefined): string {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The request body as JSON; functions-framework has parsed it already (req.body), node http has not. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined && !Buffer.isBuffer(parsed) && typeof parsed !== "string") return parsed;
-  let text: string;
-  if (typeof parsed === "string" || Buffer.isBuffer(parsed)) text = parsed.toString();
-  else {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    text = Buffer.concat(chunks).toString("utf8");
-  }
-  if (text.trim() === "") throw new HttpError(400, 'bad body: expected JSON like {"target": "<mec id>"}');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "bad body: not valid JSON");
-  }
 }

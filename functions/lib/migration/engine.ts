@@ -5,7 +5,7 @@
  * is the shell that calls drivers, the journal, the placement registry and the sink.
  */
 import { performance } from "node:perf_hooks";
-import type { CloudEvent } from "cloudevents";
+import type { CloudEventV1 } from "cloudevents";
 import { EXTENSIONS, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
@@ -58,7 +58,8 @@ export type RequestOutcome =
 /** What the manager API needs from the engine (in a cluster, a client of the migration function). */
 export interface MigrationControl {
   request(request: MigrationRequest, context?: { traceparent?: string }): Promise<RequestOutcome>;
-  list(filter?: { twin?: string }): Migration[];
+  /** Newest first. */
+  list(filter?: { twin?: string }): Migration[] | Promise<Migration[]>;
 }
 
 export class MigrationEngine implements MigrationControl {
@@ -108,7 +109,7 @@ export class MigrationEngine implements MigrationControl {
   }
 
   /** The `migration.requested` entry point: duplicates and conflicts are dropped, never thrown. */
-  async handleEvent(event: CloudEvent<unknown>): Promise<RequestOutcome | undefined> {
+  async handleEvent(event: CloudEventV1<unknown>): Promise<RequestOutcome | undefined> {
     if (event.type !== "io.vvcu.migration.requested") return undefined;
     const parsed = parseEventData("io.vvcu.migration.requested", event.data);
     if (!parsed.ok) {

@@ -1,0 +1,50 @@
+/** The manager's MigrationControl in a cluster: the migration function's control API over HTTP. */
+import axios, { type AxiosInstance } from "axios";
+import { z } from "zod";
+import type { MigrationControl, RequestOutcome } from "../migration/engine.ts";
+import { MigrationSchema } from "../migration/model.ts";
+
+const OutcomeSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("started"), migration: MigrationSchema }),
+  z.object({ kind: z.literal("duplicate"), migration: MigrationSchema }),
+  z.object({ kind: z.literal("conflict"), migration: MigrationSchema }),
+  z.object({
+    kind: z.literal("rejected"),
+    code: z.enum(["unknown-target", "same-target", "unknown-source"]),
+    error: z.string(),
+  }),
+]);
+
+export class RemoteMigrationControl implements MigrationControl {
+  private readonly http: AxiosInstance;
+
+  constructor(options: { url: string; timeoutMs?: number }) {
+    this.http = axios.create({
+      baseURL: options.url.replace(/\/+$/, ""),
+      timeout: options.timeoutMs ?? 10_000,
+      validateStatus: () => true,
+    });
+  }
+
+  async request(
+    request: Parameters<MigrationControl["request"]>[0],
+    context: { traceparent?: string } = {},
+  ): Promise<RequestOutcome> {
+    const headers = context.traceparent ? { traceparent: context.traceparent } : {};
+    const response = await this.http.post("/migrations", request, { headers });
+    const outcome = OutcomeSchema.safeParse(response.data);
+    if (!outcome.success) {
+      throw new Error(`migration function answered ${response.status} with an unexpected body`);
+    }
+    return outcome.data;
+  }
+
+  async list(filter: { twin?: string } = {}) {
+    const response = await this.http.get("/migrations", { params: filter.twin ? { twin: filter.twin } : {} });
+    const migrations = z.array(MigrationSchema).safeParse(response.data);
+    if (response.status !== 200 || !migrations.success) {
+      throw new Error(`migration function answered ${response.status} to GET /migrations`);
+    }
+    return migrations.data;
+  }
+}

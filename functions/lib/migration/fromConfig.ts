@@ -1,0 +1,97 @@
+/**
+ * The migration engine as a function in a cluster runs it: the topology from VVCU_TOPOLOGY,
+ * the kubernetes and OSM drivers for the MECs that use them, the journal file from
+ * VVCU_MIGRATION_JOURNAL (memory when unset: a restart then forgets what ran), events to K_SINK.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Config } from "../config.ts";
+import { componentLogger } from "../log.ts";
+import { HttpSink } from "../runtime/httpSink.ts";
+import type { PlacementRegistry } from "../runtime/placement.ts";
+import type { EventSink } from "../runtime/sink.ts";
+import type { Topology } from "../topology.ts";
+import type { MigrationDriver } from "./driver.ts";
+import { KubernetesDriver } from "./drivers/kubernetes.ts";
+import { OsmDriver } from "./drivers/osm.ts";
+import { nbiClientOptionsFromConfig } from "./drivers/osm-config.ts";
+import { NbiClient } from "./drivers/osm-nbi.ts";
+import { MigrationEngine } from "./engine.ts";
+import { FileJournal, MemoryJournal, type MigrationJournal } from "./journal.ts";
+import { driverNames, driverSelector } from "./select.ts";
+
+/** Twin CNFs live here unless the topology names a namespace. */
+export const DEFAULT_TWIN_NAMESPACE = "vvcu-twins";
+
+/** Builds only the cluster drivers the topology uses. */
+export function clusterDrivers(topology: Topology, config: Config): Partial<Record<string, MigrationDriver>> {
+  const used = new Set(driverNames(topology).values());
+  const drivers: Partial<Record<string, MigrationDriver>> = {};
+  const mecsUsing = (name: string) =>
+    topology.mecs.filter((mec) => (mec.driver ?? topology.defaults.driver) === name);
+  if (used.has("kubernetes")) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    drivers.kubernetes = new KubernetesDriver({
+      kubeConfig,
+      mecs: Object.fromEntries(
+        mecsUsing("kubernetes").map((mec) => [
+          mec.id,
+          {
+            context: mec.kubernetes?.context ?? mec.id,
+            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+          },
+        ]),
+      ),
+    });
+  }
+  if (used.has("osm")) {
+    drivers.osm = new OsmDriver({
+      nbi: new NbiClient(nbiClientOptionsFromConfig(config)),
+      mecs: Object.fromEntries(
+        mecsUsing("osm").map((mec) => [
+          mec.id,
+          {
+            vimAccount: mec.osm?.vimAccount ?? mec.id,
+            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+          },
+        ]),
+      ),
+    });
+  }
+  return drivers;
+}
+
+export interface EngineFromConfigOptions {
+  topology: Topology;
+  placement: PlacementRegistry;
+  drivers: Partial<Record<string, MigrationDriver>>;
+  /** Default: K_SINK over HTTP. */
+  sink?: EventSink;
+  /** Default: VVCU_MIGRATION_JOURNAL, else memory. */
+  journal?: MigrationJournal;
+}
+
+export function migrationEngineFromConfig(config: Config, options: EngineFromConfigOptions): MigrationEngine {
+  const logger = componentLogger("migration");
+  const sink =
+    options.sink ??
+    (config.K_SINK ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }) : undefined);
+  if (sink === undefined)
+    throw new Error("K_SINK is not set: the migration function must know where to send events");
+  const journal =
+    options.journal ??
+    (config.VVCU_MIGRATION_JOURNAL
+      ? new FileJournal({ file: config.VVCU_MIGRATION_JOURNAL, logger })
+      : undefined);
+  if (journal === undefined) logger.warn("VVCU_MIGRATION_JOURNAL is not set: the journal is in memory only");
+  return new MigrationEngine({
+    mecs: options.topology.mecs.map((mec) => mec.id),
+    driverFor: driverSelector(options.topology, options.drivers),
+    placement: options.placement,
+    journal: journal ?? new MemoryJournal(),
+    sink,
+    mec: config.VVCU_MEC_ID ?? "control",
+    readyTimeoutMs: config.VVCU_MIGRATION_READY_TIMEOUT_S * 1000,
+    logger,
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * The migration function (Knative Service vvcu-migration): migration.requested CloudEvents
+ * and the manager's control calls (GET/POST /migrations) -> the engine -> the kubernetes or
+ * OSM driver per MEC -> migration.* events to K_SINK. At start it recovers the journal.
+ */
+import * as functions from "@google-cloud/functions-framework";
+import { loadConfig } from "../lib/config.ts";
+import { migrationControlHandler } from "../lib/migration/control.ts";
+import type { MigrationEngine } from "../lib/migration/engine.ts";
+import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
+import { PlacementRegistry } from "../lib/runtime/placement.ts";
+import { loadTopology } from "../lib/topology.ts";
+
+let handler: Promise<ReturnType<typeof migrationControlHandler>> | undefined;
+let engine: MigrationEngine | undefined;
+
+function control(): Promise<ReturnType<typeof migrationControlHandler>> {
+  handler ??= (async () => {
+    const config = loadConfig();
+    const topology = loadTopology(config.VVCU_TOPOLOGY);
+    engine = migrationEngineFromConfig(config, {
+      topology,
+      // In a cluster the twin CNF objects are the record of homes; requests carry the source.
+      placement: new PlacementRegistry(),
+      drivers: clusterDrivers(topology, config),
+    });
+    await engine.recover();
+    process.once("SIGTERM", () => void engine?.close());
+    return migrationControlHandler(engine);
+  })();
+  return handler;
+}
+
+functions.http("migration", async (req, res) => {
+  await (await control())(req, res);
+});
