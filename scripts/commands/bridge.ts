@@ -1,4 +1,42 @@
-export async function run(_argv: string[]): Promise<number> {
-  console.error("vvcu bridge: not built yet");
-  return 1;
+/**
+ * `vvcu bridge`: the MQTT to CloudEvents bridge alone, configured from the environment
+ * (MQTT_URL, K_SINK, VVCU_MEC_ID, ...). Stops cleanly on SIGTERM or SIGINT: stops taking
+ * messages, drains its queue within a deadline, disconnects.
+ */
+import { parseArgs } from "node:util";
+import { startBridge } from "../../bridges/mqtt/bridge.ts";
+import { bridgeOptionsFromConfig } from "../../bridges/mqtt/fromConfig.ts";
+import { loadConfig } from "../../functions/lib/config.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+
+const USAGE = `usage: vvcu bridge
+
+Reads MQTT (MQTT_URL) and sends CloudEvents to K_SINK. Environment:
+  MQTT_URL, K_SINK (required), VVCU_MEC_ID, VVCU_DEADLETTER_TOPIC, VVCU_BRIDGE_PORT (8081),
+  VVCU_BRIDGE_TOPICS, VVCU_BRIDGE_FILTER, MQTT_PROTOCOL_VERSION, MQTT_USERNAME,
+  MQTT_PASSWORD / MQTT_PASSWORD_FILE, MQTT_CA_FILE, K_CE_OVERRIDES, POD_NAMESPACE`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", default: false } } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let options: Awaited<ReturnType<typeof bridgeOptionsFromConfig>>;
+  const config = loadConfig();
+  const logger = componentLogger("bridge", { mec: config.VVCU_MEC_ID ?? "local" });
+  try {
+    options = await bridgeOptionsFromConfig(config, logger);
+  } catch (error) {
+    console.error(`vvcu bridge: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const bridge = await startBridge(options);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info({ signal }, "stopping: draining the queue");
+  await bridge.close();
+  return 0;
 }
