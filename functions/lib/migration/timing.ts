@@ -70,8 +70,16 @@ export async function pollUntil<T>(
   for (;;) {
     options.signal.throwIfAborted();
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`${what}: not done after ${options.timeoutMs} ms (last: ${last})`);
-    const result = await bounded(what, remaining, options.signal, check);
+    const notDone = () => new Error(`${what}: not done after ${options.timeoutMs} ms (last: ${last})`);
+    if (remaining <= 0) throw notDone();
+    let result: { done: T } | { waiting: string };
+    try {
+      result = await bounded(what, remaining, options.signal, check);
+    } catch (error) {
+      // A check cut short by the deadline is the deadline's failure, told the same way.
+      if (Date.now() >= deadline && !options.signal.aborted) throw notDone();
+      throw error;
+    }
     if ("done" in result) return result.done;
     last = result.waiting;
     await sleepUnlessAborted(

@@ -1,34 +1,11 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
 import { KubernetesDriver } from "../../../functions/lib/migration/drivers/kubernetes.ts";
 import { twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
-import { MemoryTwinHost, snapshotOf } from "../../unit/drivers/fixtures.ts";
+import { snapshotOf } from "../../unit/drivers/fixtures.ts";
 import { FakeKubeApi, kubeconfigFor } from "./fakeKubeApi.ts";
-
-interface TwinCnf {
-  host: MemoryTwinHost;
-  url: string;
-  server: http.Server;
-}
-
-async function startTwinCnf(mec: string, station: string): Promise<TwinCnf> {
-  const host = new MemoryTwinHost(mec);
-  const server = http.createServer(twinHostHandler(host, { station }));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { host, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never happened: ${what}`);
-}
+import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";
 
 const request: PlacementRequest = {
   migrationId: "m-1",
@@ -75,7 +52,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await Promise.all([apiA.stop(), apiB.stop()]);
-  for (const cnf of [source, target]) await new Promise((resolve) => cnf.server.close(resolve));
+  await Promise.all([source.close(), target.close()]);
 });
 
 describe("KubernetesDriver.place", () => {

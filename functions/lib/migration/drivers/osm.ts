@@ -1,0 +1,317 @@
+/**
+ * The OSM driver: a twin is an NS instance of the vvcu_twin NS (one KNF whose KDU is the
+ * vvcu-twin chart) at the target MEC's VIM account. Place = create and instantiate in one
+ * call; ready = the operation COMPLETED, the NS READY, then the twin's own /ready (never by
+ * reaching into the cluster); release = terminate, follow that operation, delete.
+ */
+import { isTwinCnfReady } from "../../twin/remote.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
+import { errorMessage, pollUntil } from "../timing.ts";
+import type { TwinCnfValues } from "./kubernetes-objects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
+import { type NbiClient, OsmNbiError } from "./osm-nbi.ts";
+
+const DRIVER = "osm";
+
+/** A MEC as OSM knows it: the VIM account its Kubernetes cluster is attached to. */
+export interface OsmMecTarget extends TwinCnfSite {
+  /** VIM account name (or id). */
+  vimAccount: string;
+}
+
+export interface OsmDriverOptions {
+  nbi: NbiClient;
+  mecs: Record<string, OsmMecTarget>;
+  /** NS descriptor id of osm/vvcu_twin_ns (default vvcu_twin_ns). */
+  nsd?: string;
+  /** The KNF's member-vnf-index and KDU name in the NS and KNF descriptors. */
+  memberVnfIndex?: string;
+  kduName?: string;
+  values?: SharedTwinCnfValues;
+  readyTimeoutMs?: number;
+  releaseTimeoutMs?: number;
+  pollIntervalMs?: number;
+  /** Timeout of the twin's /ready check. */
+  callTimeoutMs?: number;
+}
+
+/** The ids of osm/: descriptors and names the packages define. */
+export const OSM_IDS = {
+  nsd: "vvcu_twin_ns",
+  vnfd: "vvcu_twin_knf",
+  memberVnfIndex: "vvcu_twin",
+  kdu: "vvcu-twin",
+} as const;
+
+const OP_FAILED = new Set(["FAILED", "FAILED_TEMP", "PARTIALLY_COMPLETED", "ROLLED_BACK", "ROLLING_BACK"]);
+
+interface NsRef {
+  /** NS instance id, when known. */
+  nsId?: string;
+  /** The instantiate operation to follow. */
+  opId?: string;
+  /** NS name, for placements the driver did not create in this process (existing()). */
+  nsName?: string;
+}
+
+function formatRef(ref: NsRef): string {
+  if (ref.nsId) return ref.opId ? `ns:${ref.nsId}/op:${ref.opId}` : `ns:${ref.nsId}`;
+  return `name:${ref.nsName}`;
+}
+
+function parseRef(text: string): NsRef {
+  const byId = /^ns:([^/]+)(?:\/op:(.+))?$/.exec(text);
+  if (byId?.[1]) return { nsId: byId[1], opId: byId[2] };
+  if (text.startsWith("name:") && text.length > 5) return { nsName: text.slice(5) };
+  throw new Error(`not an OSM placement ref: "${text}"`);
+}
+
+/** Worth asking again: no answer, or the NBI was busy. Anything else is a refusal. */
+const isTransient = (error: unknown) =>
+  error instanceof OsmNbiError && (error.status === undefined || error.status >= 500 || error.status === 429);
+
+/** Name of a twin's NS instance at a MEC. */
+export function nsNameOf(twin: string, mec: string): string {
+  return `vvcu-twin-${twin}-${mec}`;
+}
+
+export class OsmDriver implements MigrationDriver {
+  readonly name = DRIVER;
+  private readonly sites: TwinCnfSites;
+  private readonly ids: { nsd: string; memberVnfIndex: string; kdu: string };
+  private readonly resolved = new Map<string, string>();
+
+  constructor(private readonly options: OsmDriverOptions) {
+    this.sites = new TwinCnfSites(options.mecs, options.values, options.callTimeoutMs);
+    this.ids = {
+      nsd: options.nsd ?? OSM_IDS.nsd,
+      memberVnfIndex: options.memberVnfIndex ?? OSM_IDS.memberVnfIndex,
+      kdu: options.kduName ?? OSM_IDS.kdu,
+    };
+  }
+
+  existing(twin: string, mec: string): Placement {
+    return { driver: DRIVER, twin, mec, ref: formatRef({ nsName: nsNameOf(twin, mec) }) };
+  }
+
+  /** The body of `POST /osm/nslcm/v1/ns_instances_content` for a placement. */
+  instantiation(request: PlacementRequest, nsdId: string, vimAccountId: string) {
+    const site = this.target(request.mec);
+    const values: TwinCnfValues = this.sites.values(request);
+    return {
+      nsdId,
+      nsName: nsNameOf(request.twin, request.mec),
+      nsDescription: `vvcu twin of station ${request.twin} at ${request.mec} (migration ${request.migrationId})`,
+      vimAccountId,
+      additionalParamsForVnf: [
+        {
+          "member-vnf-index": this.ids.memberVnfIndex,
+          additionalParamsForKdu: [
+            { kdu_name: this.ids.kdu, "k8s-namespace": site.namespace, additionalParams: values },
+          ],
+        },
+      ],
+    };
+  }
+
+  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
+    const site = this.target(request.mec);
+    const nsdId = await this.resolveNsd(signal);
+    const vimAccountId = await this.resolveVimAccount(site.vimAccount, signal);
+    await this.sites.markSourceMigrating(request, signal);
+    const { data } = await this.options.nbi.request<{ id?: string; nslcmop_id?: string }>({
+      operation: "ns-create-instantiate",
+      method: "POST",
+      path: "/osm/nslcm/v1/ns_instances_content",
+      data: this.instantiation(request, nsdId, vimAccountId),
+      expect: [201, 202],
+      signal,
+    });
+    if (!data?.id)
+      throw new Error(`OSM ns-create-instantiate for twin ${request.twin}: the answer has no NS id`);
+    return {
+      driver: DRIVER,
+      twin: request.twin,
+      mec: request.mec,
+      ref: formatRef({ nsId: data.id, opId: data.nslcmop_id }),
+    };
+  }
+
+  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
+    const timeoutMs = this.options.readyTimeoutMs ?? 600_000;
+    const deadline = Date.now() + timeoutMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
+    const ref = parseRef(placement.ref);
+    const nsId = ref.nsId ?? (await this.findNsIds(ref.nsName ?? "", signal))[0];
+    if (nsId === undefined)
+      throw new Error(`OSM has no NS instance ${ref.nsName} for twin ${placement.twin}`);
+    const nsName = nsNameOf(placement.twin, placement.mec);
+    if (ref.opId) await this.followOperation(ref.opId, `instantiation of NS ${nsName}`, remaining(), signal);
+    await pollUntil(`NS ${nsName} (${nsId}) READY`, this.wait(remaining(), signal), async (s) => {
+      const ns = await this.tolerant(() =>
+        this.options.nbi.request<{ nsState?: string; "detailed-status"?: string }>({
+          operation: "ns-show",
+          method: "GET",
+          path: `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`,
+          expect: [200],
+          signal: s,
+        }),
+      );
+      if ("waiting" in ns) return ns;
+      const { nsState, "detailed-status": detail } = ns.data ?? {};
+      if (nsState === "READY") return { done: true };
+      if (nsState === "BROKEN") throw new Error(`OSM NS ${nsName} is BROKEN: ${detail ?? "no detail"}`);
+      return { waiting: `nsState ${nsState ?? "unknown"}` };
+    });
+    const url = this.sites.twinUrl(placement.twin, placement.mec);
+    const callTimeoutMs = this.options.callTimeoutMs ?? 5_000;
+    await pollUntil(`twin ${placement.twin} /ready at ${url}`, this.wait(remaining(), signal), async (s) =>
+      (await isTwinCnfReady(url, s, callTimeoutMs)) ? { done: true } : { waiting: "not ready" },
+    );
+  }
+
+  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+    const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
+    const deadline = Date.now() + timeoutMs;
+    const ref = parseRef(placement.ref);
+    const nsIds = ref.nsId ? [ref.nsId] : await this.findNsIds(ref.nsName ?? "", signal);
+    for (const nsId of nsIds) {
+      const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
+      const terminate = await this.options.nbi.request<{ id?: string }>({
+        operation: "ns-terminate",
+        method: "POST",
+        path: `${path}/terminate`,
+        data: {},
+        expect: [200, 201, 202, 404],
+        signal,
+      });
+      if (terminate.status === 404) continue; // already gone: release is idempotent
+      if (terminate.data?.id) {
+        const what = `termination of NS ${nsNameOf(placement.twin, placement.mec)}`;
+        await this.followOperation(terminate.data.id, what, Math.max(0, deadline - Date.now()), signal);
+      }
+      await this.options.nbi.request({
+        operation: "ns-delete",
+        method: "DELETE",
+        path,
+        expect: [200, 202, 204, 404],
+        signal,
+      });
+    }
+  }
+
+  async activate(placement: Placement, signal: AbortSignal): Promise<void> {
+    await this.sites.setStatus(placement.twin, placement.mec, "stable", signal);
+  }
+
+  private async followOperation(
+    opId: string,
+    what: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await pollUntil(`${what} (operation ${opId})`, this.wait(timeoutMs, signal), async (s) => {
+      const op = await this.tolerant(() =>
+        this.options.nbi.request<{
+          operationState?: string;
+          "detailed-status"?: string;
+          errorMessage?: string;
+        }>({
+          operation: "ns-op-show",
+          method: "GET",
+          path: `/osm/nslcm/v1/ns_lcm_op_occs/${encodeURIComponent(opId)}`,
+          expect: [200],
+          signal: s,
+        }),
+      );
+      if ("waiting" in op) return op;
+      const state = op.data?.operationState;
+      if (state === "COMPLETED") return { done: true };
+      if (state !== undefined && OP_FAILED.has(state)) {
+        const detail = op.data?.["detailed-status"] ?? op.data?.errorMessage ?? "no detail";
+        throw new Error(`OSM ${what} ${state}: ${detail}`);
+      }
+      return { waiting: `operationState ${state ?? "unknown"}` };
+    });
+  }
+
+  /** Turns a transient NBI failure into one more round of waiting. */
+  private async tolerant<T>(call: () => Promise<T>): Promise<T | { waiting: string }> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isTransient(error)) return { waiting: errorMessage(error) };
+      throw error;
+    }
+  }
+
+  private wait(timeoutMs: number, signal: AbortSignal) {
+    return { timeoutMs, intervalMs: this.options.pollIntervalMs ?? 2_000, signal };
+  }
+
+  private async findNsIds(nsName: string, signal: AbortSignal): Promise<string[]> {
+    const { data } = await this.options.nbi.request<{ _id?: string; id?: string; name?: string }[]>({
+      operation: "ns-list",
+      method: "GET",
+      path: "/osm/nslcm/v1/ns_instances",
+      params: { name: nsName },
+      expect: [200],
+      signal,
+    });
+    // Filter here as well: the NBI's query filter is a convenience, not a promise.
+    return (Array.isArray(data) ? data : [])
+      .filter((ns) => ns.name === nsName)
+      .map((ns) => ns._id ?? ns.id)
+      .filter((id): id is string => typeof id === "string");
+  }
+
+  private async resolveNsd(signal: AbortSignal): Promise<string> {
+    return this.resolve(`nsd:${this.ids.nsd}`, signal, {
+      operation: "nsd-list",
+      path: "/osm/nsd/v1/ns_descriptors",
+      params: { id: this.ids.nsd },
+      matches: (item) => item.id === this.ids.nsd || item.name === this.ids.nsd || item._id === this.ids.nsd,
+      missing: `OSM has no NS descriptor "${this.ids.nsd}" (onboard osm/build/vvcu_twin_ns.tar.gz)`,
+    });
+  }
+
+  private async resolveVimAccount(name: string, signal: AbortSignal): Promise<string> {
+    return this.resolve(`vim:${name}`, signal, {
+      operation: "vim-list",
+      path: "/osm/admin/v1/vim_accounts",
+      matches: (item) => item.name === name || item._id === name,
+      missing: `OSM has no VIM account "${name}"`,
+    });
+  }
+
+  private async resolve(
+    key: string,
+    signal: AbortSignal,
+    lookup: {
+      operation: string;
+      path: string;
+      params?: Record<string, string>;
+      matches: (item: { _id?: string; id?: string; name?: string }) => boolean;
+      missing: string;
+    },
+  ): Promise<string> {
+    const cached = this.resolved.get(key);
+    if (cached) return cached;
+    const { data } = await this.options.nbi.request<{ _id?: string; id?: string; name?: string }[]>({
+      operation: lookup.operation,
+      method: "GET",
+      path: lookup.path,
+      params: lookup.params,
+      expect: [200],
+      signal,
+    });
+    const found = (Array.isArray(data) ? data : []).find(lookup.matches)?._id;
+    if (!found) throw new Error(lookup.missing);
+    this.resolved.set(key, found);
+    return found;
+  }
+
+  private target(mec: string): OsmMecTarget {
+    return this.sites.site(mec, "OSM") as OsmMecTarget;
+  }
+}
