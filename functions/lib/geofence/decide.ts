@@ -108,10 +108,16 @@ export interface DecideResult {
   decision: Decision;
 }
 
-const stay = (state: GeofenceState, why: StayReason): DecideResult => ({
-  state,
-  decision: { kind: "stay", why },
-});
+const STAY_DECISIONS = new Map<StayReason, Decision>();
+/** Stay decisions are immutable and frequent: one object per reason. */
+const stay = (state: GeofenceState, why: StayReason): DecideResult => {
+  let decision = STAY_DECISIONS.get(why);
+  if (decision === undefined) {
+    decision = Object.freeze({ kind: "stay", why }) as Decision;
+    STAY_DECISIONS.set(why, decision);
+  }
+  return { state, decision };
+};
 
 export function decide(state: GeofenceState, fix: Fix, context: GeofenceContext): DecideResult {
   if (state.lastFixMs !== undefined && fix.timeMs <= state.lastFixMs) return stay(state, "stale-fix");
@@ -179,6 +185,15 @@ function observeOutcome(state: GeofenceState, context: GeofenceContext): Geofenc
   const { home, migrating, nowMs, options } = context;
   const homeChanged = state.lastHome !== undefined && home !== undefined && home !== state.lastHome;
   const stoppedMigrating = state.sawMigrating === true && !migrating;
+  // The common case, every fix of a twin that stays put: no new object.
+  if (
+    !homeChanged &&
+    !stoppedMigrating &&
+    state.lastHome === home &&
+    (state.sawMigrating === true) === (migrating === true)
+  ) {
+    return state;
+  }
   let next: GeofenceState = { ...state, lastHome: home, sawMigrating: migrating === true };
   if (homeChanged || stoppedMigrating) {
     next = { ...withoutCandidate(next), running: undefined, cooldownUntilMs: nowMs + options.cooldownMs };
@@ -254,7 +269,5 @@ function request(
 }
 
 function withoutCandidate(state: GeofenceState): GeofenceState {
-  if (state.candidate === undefined) return state;
-  const { candidate: _dropped, ...rest } = state;
-  return rest;
+  return state.candidate === undefined ? state : { ...state, candidate: undefined };
 }
