@@ -9,6 +9,7 @@ import { componentLogger, type Logger, rateLimited } from "../../functions/lib/l
 import { metrics } from "../../functions/lib/metrics.ts";
 import { KeyedQueue } from "../../functions/lib/runtime/keyedQueue.ts";
 import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
+import { eventLogContext } from "../../functions/lib/tracing.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { classify, type Decode, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
@@ -159,6 +160,13 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       stats.forwarded++;
       metrics.bridgeForwarded.inc({ mec, type: item.messageType });
       metrics.bridgeDeliverySeconds.observe({ mec }, (Date.now() - item.message.receivedAtMs) / 1000);
+      // Per message, so only at debug: the first line of the trace that follows one CAM.
+      if (logger.isLevelEnabled("debug")) {
+        logger.debug(
+          { ...eventLogContext(item.event), eventId: item.event.id, type: item.messageType },
+          "forwarded",
+        );
+      }
       item.ack();
     } catch (error) {
       // Shutting down: no ack, so the broker hands the message to the next session.
