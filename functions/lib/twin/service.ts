@@ -20,6 +20,7 @@ import {
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
+import { traceIdOf } from "../tracing.ts";
 import { Coalescer } from "./coalescer.ts";
 import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
@@ -318,6 +319,18 @@ export class TwinService implements TwinHostApi {
         metrics.twinEventsIgnored.inc({ mec: this.mec, reason: "duplicate" });
       else if (result.outcome === "late") metrics.twinEventsIgnored.inc({ mec: this.mec, reason: "late" });
       else metrics.twinEventsApplied.inc({ mec: this.mec, type: pending.message.type });
+      if (this.log.isLevelEnabled("debug")) {
+        this.log.debug(
+          {
+            stationId: pending.message.stationId,
+            traceId: traceIdOf(pending.traceparent),
+            eventId: pending.eventId,
+            type: pending.message.type,
+            outcome: result.outcome,
+          },
+          "event applied",
+        );
+      }
       if (record && result.changed) {
         if (result.created && !this.latest.has(record.twin.id)) {
           this.remember(record.twin, pending.traceparent);
@@ -387,6 +400,9 @@ export class TwinService implements TwinHostApi {
       [EXTENSIONS.mec]: this.mec,
       ...(traceparent ? { [EXTENSIONS.traceparent]: traceparent } : {}),
     });
+    if (this.log.isLevelEnabled("debug")) {
+      this.log.debug({ stationId: subject, traceId: traceIdOf(traceparent), type }, "emitting");
+    }
     const sending = this.sink
       .emit(event)
       .catch((error: unknown) => this.log.error({ err: error, type, subject }, "twin event not delivered"))
