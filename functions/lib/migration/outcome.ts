@@ -2,7 +2,7 @@
 import { CloudEvent } from "cloudevents";
 import { type EventType, EXTENSIONS, eventSource } from "../events.ts";
 import { metrics } from "../metrics.ts";
-import type { Migration } from "./model.ts";
+import { MIGRATION_TRIGGERS, type Migration } from "./model.ts";
 
 export type MigrationEventType = Extract<
   EventType,
@@ -49,5 +49,25 @@ export function recordFinished(migration: Migration): void {
   if (migration.timeUntilDoneMs !== undefined) {
     metrics.migrationDoneSeconds.observe({ driver: migration.driver }, migration.timeUntilDoneMs / 1000);
     metrics.lastMigrationDoneSeconds.set({ twin: migration.twin }, migration.timeUntilDoneMs / 1000);
+  }
+}
+
+/** Drivers whose histograms were created: zero() would wipe what a second engine already observed. */
+const histogramsCreated = new Set<string>();
+
+/**
+ * Creates the migration series of these drivers at zero. Prometheus' rate() and increase() see
+ * a counter change only between two samples, so a series born at 1 (the first migration since
+ * the process started) would never show in the dashboards' migration panels.
+ */
+export function initMigrationMetrics(drivers: Iterable<string>): void {
+  for (const driver of new Set(drivers)) {
+    for (const result of Object.keys(EVENT_TYPE_OF_STATUS)) {
+      for (const trigger of MIGRATION_TRIGGERS) metrics.migrations.inc({ result, driver, trigger }, 0);
+    }
+    if (histogramsCreated.has(driver)) continue;
+    histogramsCreated.add(driver);
+    metrics.migrationReadySeconds.zero({ driver });
+    metrics.migrationDoneSeconds.zero({ driver });
   }
 }
