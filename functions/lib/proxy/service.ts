@@ -7,6 +7,7 @@ import type { CloudEventV1 } from "cloudevents";
 import { type EventType, isEventType, parseEventData } from "../events.ts";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
+import { eventLogContext } from "../tracing.ts";
 import { Coalescer } from "../twin/coalescer.ts";
 import type { DashboardPublisher } from "./publisher.ts";
 import { type MigrationEventType, ProxyState, type Publication } from "./state.ts";
@@ -52,6 +53,13 @@ export class ProxyService {
     const publications = this.publicationsFor(event);
     if (typeof publications === "string") return publications;
     await this.publishAll(publications);
+    // The last hop of a traced CAM or migration: which dashboard topics it reached.
+    if (this.log.isLevelEnabled("debug")) {
+      this.log.debug(
+        { ...eventLogContext(event), type: event.type, topics: publications.map((p) => p.topic) },
+        "published to the dashboard",
+      );
+    }
     this.systemCoalescer.touch(SYSTEM_KEY);
     return "published";
   }
