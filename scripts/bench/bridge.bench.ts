@@ -1,0 +1,383 @@
+/**
+ * `bridge`: CAMs per second from MQTT publish to acknowledged at a local CloudEvents HTTP sink,
+ * and the latency at the aimed rate, next to a naive bridge (one request at a time, no keep-alive,
+ * no concurrency) and a single direct POST to the same sink (the floor), all in the same run.
+ * Broker: Aedes in this process (needs no package), on a worker thread together with the publisher,
+ * so the bridge and the broker each get a core as they would on two machines; MQTT 3.1.1.
+ */
+import http from "node:http";
+import { Worker } from "node:worker_threads";
+import { CloudEvent, HTTP } from "cloudevents";
+import mqtt, { type MqttClient } from "mqtt";
+import { startBridge } from "../../bridges/mqtt/bridge.ts";
+import { citsCloudEvent, eventId } from "../../bridges/mqtt/event.ts";
+import { httpDelivery } from "../../bridges/mqtt/httpDelivery.ts";
+import { decode } from "../../functions/lib/cits/decode.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
+
+const TOPIC = "vanetza/out/cam";
+const AIM_RATE = 5_000;
+const STATIONS = 200;
+
+function cam(index: number): string {
+  const station = 1000 + (index % STATIONS);
+  return JSON.stringify({
+    stationID: station,
+    timestamp: 1_700_000_000 + index / 1000,
+    fields: {
+      header: { protocolVersion: 2, messageID: 2, stationID: station },
+      cam: {
+        generationDeltaTime: index % 65_536,
+        camParameters: {
+          basicContainer: { stationType: 5, referencePosition: { latitude: 40.64, longitude: -8.65 } },
+          highFrequencyContainer: { basicVehicleContainerHighFrequency: { heading: 90, speed: 13.9 } },
+        },
+      },
+    },
+  });
+}
+
+interface Sink {
+  url: string;
+  /** Event id -> when the sink had parsed it (ms, performance clock). */
+  arrivals: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The sink thread: a CloudEvents HTTP receiver (node http + the SDK's HTTP.toEvent) answering 202,
+ * reporting when it parsed each event. Its own thread, as the Broker is another machine in a cluster.
+ */
+const SINK_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const http = require("node:http");
+const now = () => performance.timeOrigin + performance.now();
+(async () => {
+  const cloudevents = await import(workerData.cloudevents);
+  const HTTP = cloudevents.HTTP || cloudevents.default.HTTP;
+  let batch = [];
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      try {
+        const event = HTTP.toEvent({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+        batch.push(event.id, now());
+        response.writeHead(202).end();
+      } catch {
+        response.writeHead(400).end();
+      }
+    });
+  });
+  server.keepAliveTimeout = 30000;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const timer = setInterval(() => {
+    if (batch.length === 0) return;
+    parentPort.postMessage({ type: "arrivals", batch });
+    batch = [];
+  }, 5);
+  parentPort.on("message", () => {
+    clearInterval(timer);
+    server.closeAllConnections();
+    server.close(() => parentPort.close());
+  });
+  parentPort.postMessage({ type: "ready", url: "http://127.0.0.1:" + server.address().port + "/" });
+})().catch((error) => parentPort.postMessage({ type: "error", message: String(error && error.stack || error) }));
+`;
+
+async function startSink(): Promise<Sink> {
+  const arrivals = new Map<string, number>();
+  const worker = new Worker(SINK_WORKER, {
+    eval: true,
+    workerData: { cloudevents: import.meta.resolve("cloudevents") },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.on(
+      "message",
+      (message: { type: string; url?: string; batch?: (string | number)[]; message?: string }) => {
+        if (message.type === "ready") resolve(message.url as string);
+        else if (message.type === "error") reject(new Error(`sink thread failed: ${message.message}`));
+        else if (message.type === "arrivals" && message.batch) {
+          for (let index = 0; index < message.batch.length; index += 2) {
+            const id = message.batch[index] as string;
+            if (!arrivals.has(id)) arrivals.set(id, message.batch[index + 1] as number);
+          }
+        }
+      },
+    );
+    worker.once("error", reject);
+  });
+  return {
+    url,
+    arrivals,
+    close: async () => {
+      worker.postMessage("close");
+      await new Promise((resolve) => worker.once("exit", resolve));
+    },
+  };
+}
+
+/** Absolute milliseconds with sub-millisecond precision, comparable across threads. */
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * The worker: Aedes on a free port and a QoS 1 publisher. Plain JavaScript evaluated in the worker,
+ * so it needs no TypeScript loader; it imports the packages by the URLs the main thread resolved.
+ */
+const BROKER_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const net = require("node:net");
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+(async () => {
+  const { Aedes } = await import(workerData.aedes);
+  const mqtt = (await import(workerData.mqtt)).default;
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = "mqtt://127.0.0.1:" + server.address().port;
+  const publisher = mqtt.connect(url, { protocolVersion: 4, clientId: "bench-publisher" });
+  await new Promise((resolve) => publisher.once("connect", resolve));
+  parentPort.on("message", async (job) => {
+    if (job.type === "close") {
+      await publisher.endAsync();
+      await new Promise((resolve) => broker.close(resolve));
+      server.close();
+      parentPort.close();
+      return;
+    }
+    const times = new Float64Array(job.payloads.length);
+    const acked = [];
+    const perTick = job.rate ? Math.max(1, Math.round(job.rate / 100)) : job.payloads.length;
+    const start = now();
+    for (let index = 0; index < job.payloads.length; index += perTick) {
+      if (job.rate) {
+        const wait = start + (index / job.rate) * 1000 - now();
+        if (wait > 0) await sleep(wait);
+      }
+      for (let i = index; i < Math.min(index + perTick, job.payloads.length); i++) {
+        times[i] = now();
+        acked.push(publisher.publishAsync(job.topic, job.payloads[i], { qos: 1 }));
+      }
+    }
+    await Promise.all(acked);
+    parentPort.postMessage({ type: "published", times });
+  });
+  parentPort.postMessage({ type: "ready", url });
+})().catch((error) => parentPort.postMessage({ type: "error", message: String(error && error.stack || error) }));
+`;
+
+interface BrokerThread {
+  url: string;
+  /** Publishes at QoS 1 (at `rate` per second, or as fast as possible); resolves with each publish time. */
+  publish(payloads: string[], rate?: number): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+async function startBrokerThread(): Promise<BrokerThread> {
+  const worker = new Worker(BROKER_WORKER, {
+    eval: true,
+    workerData: { aedes: import.meta.resolve("aedes"), mqtt: import.meta.resolve("mqtt") },
+  });
+  const next = () =>
+    new Promise<{ type: string; url?: string; times?: Float64Array; message?: string }>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  const ready = await next();
+  if (ready.type !== "ready") throw new Error(`broker thread failed: ${ready.message}`);
+  return {
+    url: ready.url as string,
+    async publish(payloads, rate) {
+      const answer = next();
+      worker.postMessage({ type: "publish", topic: TOPIC, payloads, rate });
+      const { times } = await answer;
+      const published = new Map<string, number>();
+      payloads.forEach((payload, index) => {
+        published.set(eventId(TOPIC, Buffer.from(payload)), times?.[index] ?? Number.NaN);
+      });
+      return published;
+    },
+    async close() {
+      worker.postMessage({ type: "close" });
+      await new Promise((resolve) => worker.once("exit", resolve));
+    },
+  };
+}
+
+async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(url, { protocolVersion: 4, ...options });
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("error", reject);
+  });
+  return client;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForArrivals(sink: Sink, ids: string[], timeoutMs: number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (ids.some((id) => !sink.arrivals.has(id))) {
+    if (now() > deadline)
+      throw new Error(`${ids.filter((id) => !sink.arrivals.has(id)).length} events never arrived`);
+    await sleep(5);
+  }
+}
+
+function throughput(published: Map<string, number>, sink: Sink): number {
+  const first = Math.min(...published.values());
+  const last = Math.max(...[...published.keys()].map((id) => sink.arrivals.get(id) ?? Number.NaN));
+  return (published.size / (last - first)) * 1000;
+}
+
+function latencies(published: Map<string, number>, sink: Sink): number[] {
+  return [...published].map(([id, at]) => (sink.arrivals.get(id) ?? Number.NaN) - at).sort((a, b) => a - b);
+}
+
+/** The naive bridge: default mqtt.js acking, one message at a time, a fresh connection per request. */
+async function startNaiveBridge(url: string, sinkUrl: string): Promise<MqttClient> {
+  const client = await connect(url, { clientId: "bench-naive", clean: true });
+  const target = new URL(sinkUrl);
+  let chain = Promise.resolve();
+  client.on("message", (topic, payload) => {
+    chain = chain.then(async () => {
+      const result = decode(topic, payload);
+      if (!result.ok) return;
+      const message = HTTP.binary(citsCloudEvent(result.message, { mec: "naive", topic, payload }));
+      await new Promise<void>((resolve) => {
+        const request = http.request(
+          target,
+          { method: "POST", agent: false, headers: message.headers as http.OutgoingHttpHeaders },
+          (response) => {
+            response.resume();
+            response.on("end", resolve);
+          },
+        );
+        request.on("error", () => resolve());
+        request.end(message.body as string);
+      });
+    });
+  });
+  await client.subscribeAsync(TOPIC, { qos: 1 });
+  return client;
+}
+
+/** One keep-alive POST at a time, straight to the sink: the floor under any bridge's latency. */
+async function directPostMs(sinkUrl: string, count: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(sinkUrl);
+  const times: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const payload = cam(10_000_000 + index);
+    const result = decode(TOPIC, Buffer.from(payload));
+    if (!result.ok) throw new Error(result.rejection.reason);
+    const message = HTTP.binary(
+      new CloudEvent({
+        ...citsCloudEvent(result.message, { mec: "floor", topic: TOPIC, payload: Buffer.from(payload) }),
+      }),
+    );
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const request = http.request(
+        target,
+        { method: "POST", agent, headers: message.headers as http.OutgoingHttpHeaders },
+        (response) => {
+          response.resume();
+          response.on("end", resolve);
+        },
+      );
+      request.on("error", reject);
+      request.end(message.body as string);
+    });
+    times.push(performance.now() - start);
+  }
+  agent.destroy();
+  return percentile(
+    times.sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+export const benchmark: Benchmark = {
+  id: "bridge",
+  title: "MQTT to CloudEvents bridge",
+  async run({ quick }): Promise<BenchFigure[]> {
+    const floodCount = quick ? 2_000 : 30_000;
+    const pacedSeconds = quick ? 0.5 : 4;
+    const naiveCount = quick ? 200 : 2_000;
+
+    const broker = await startBrokerThread();
+    const sink = await startSink();
+    const bridge = await startBridge({
+      mec: "bench",
+      mqtt: { url: broker.url, protocolVersion: 4, topics: [TOPIC], clientId: "bench-bridge" },
+      delivery: httpDelivery({ url: sink.url, maxSockets: 64 }),
+      concurrency: 64,
+      capacity: 4_000,
+      logger: componentLogger("bridge", { mec: "bench" }).child({}, { level: "warn" }),
+    });
+    try {
+      while (!bridge.isReady()) await sleep(10);
+      // Warm up: JIT, sockets to the sink.
+      const warm = await broker.publish(Array.from({ length: quick ? 200 : 1_000 }, (_, i) => cam(-1 - i)));
+      await waitForArrivals(sink, [...warm.keys()], 30_000);
+
+      const floodPayloads = Array.from({ length: floodCount }, (_, i) => cam(i));
+      const flooded = await broker.publish(floodPayloads);
+      await waitForArrivals(sink, [...flooded.keys()], 120_000);
+      const bridgeRate = throughput(flooded, sink);
+
+      const pacedPayloads = Array.from({ length: AIM_RATE * pacedSeconds }, (_, i) => cam(1_000_000 + i));
+      const pacedPublished = await broker.publish(pacedPayloads, AIM_RATE);
+      await waitForArrivals(sink, [...pacedPublished.keys()], 120_000);
+      const pacedLatencies = latencies(pacedPublished, sink);
+      const p50 = percentile(pacedLatencies, 0.5);
+      const p99 = percentile(pacedLatencies, 0.99);
+      await bridge.close();
+
+      const floorMs = await directPostMs(sink.url, quick ? 200 : 1_000);
+
+      const naive = await startNaiveBridge(broker.url, sink.url);
+      const naivePublished = await broker.publish(
+        Array.from({ length: naiveCount }, (_, i) => cam(2_000_000 + i)),
+      );
+      await waitForArrivals(sink, [...naivePublished.keys()], 120_000);
+      const naiveRate = throughput(naivePublished, sink);
+      await naive.endAsync();
+
+      const speedup = bridgeRate / naiveRate;
+      return [
+        {
+          name: "CAMs from MQTT publish to acknowledged at the sink (flood, QoS 1)",
+          value: bridgeRate,
+          unit: "msg/s",
+          baseline: { name: "naive bridge (serial, no keep-alive)", value: naiveRate, unit: "msg/s" },
+          aim: ">= 5,000 CAMs/s and >= 5x naive",
+          met: bridgeRate >= AIM_RATE && speedup >= 5,
+          notes: `${speedup.toFixed(1)}x naive; ${floodCount} CAMs of ${STATIONS} stations`,
+        },
+        {
+          name: `latency p50 at ${AIM_RATE.toLocaleString("en-US")} CAMs/s`,
+          value: p50,
+          unit: "ms",
+          baseline: { name: "one direct keep-alive POST to the sink (p50)", value: floorMs, unit: "ms" },
+        },
+        {
+          name: `latency p99 at ${AIM_RATE.toLocaleString("en-US")} CAMs/s`,
+          value: p99,
+          unit: "ms",
+          baseline: { name: "one direct keep-alive POST to the sink (p50)", value: floorMs, unit: "ms" },
+          aim: "< 50 ms",
+          met: p99 < 50,
+          notes: `${pacedLatencies.length} CAMs paced over ${pacedSeconds} s`,
+        },
+      ];
+    } finally {
+      await bridge.close();
+      await sink.close();
+      await broker.close();
+    }
+  },
+};
