@@ -9,6 +9,7 @@ import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts"
 import { errorMessage, pollUntil } from "../timing.ts";
 import type { TwinCnfValues } from "./kubernetes-objects.ts";
 import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
+import { OsmCatalog } from "./osm-catalog.ts";
 import { type NbiClient, OsmNbiError } from "./osm-nbi.ts";
 
 const DRIVER = "osm";
@@ -79,10 +80,11 @@ export class OsmDriver implements MigrationDriver {
   readonly name = DRIVER;
   private readonly sites: TwinCnfSites;
   private readonly ids: { nsd: string; memberVnfIndex: string; kdu: string };
-  private readonly resolved = new Map<string, string>();
+  private readonly catalog: OsmCatalog;
 
   constructor(private readonly options: OsmDriverOptions) {
     this.sites = new TwinCnfSites(options.mecs, options.values, options.callTimeoutMs);
+    this.catalog = new OsmCatalog(options.nbi);
     this.ids = {
       nsd: options.nsd ?? OSM_IDS.nsd,
       memberVnfIndex: options.memberVnfIndex ?? OSM_IDS.memberVnfIndex,
@@ -116,8 +118,8 @@ export class OsmDriver implements MigrationDriver {
 
   async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
     const site = this.target(request.mec);
-    const nsdId = await this.resolveNsd(signal);
-    const vimAccountId = await this.resolveVimAccount(site.vimAccount, signal);
+    const nsdId = await this.catalog.nsdId(this.ids.nsd, signal);
+    const vimAccountId = await this.catalog.vimAccountId(site.vimAccount, signal);
     await this.sites.markSourceMigrating(request, signal);
     const { data } = await this.options.nbi.request<{ id?: string; nslcmop_id?: string }>({
       operation: "ns-create-instantiate",
@@ -142,7 +144,7 @@ export class OsmDriver implements MigrationDriver {
     const deadline = Date.now() + timeoutMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     const ref = parseRef(placement.ref);
-    const nsId = ref.nsId ?? (await this.findNsIds(ref.nsName ?? "", signal))[0];
+    const nsId = ref.nsId ?? (await this.catalog.nsInstanceIds(ref.nsName ?? "", signal))[0];
     if (nsId === undefined)
       throw new Error(`OSM has no NS instance ${ref.nsName} for twin ${placement.twin}`);
     const nsName = nsNameOf(placement.twin, placement.mec);
@@ -174,7 +176,7 @@ export class OsmDriver implements MigrationDriver {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
     const ref = parseRef(placement.ref);
-    const nsIds = ref.nsId ? [ref.nsId] : await this.findNsIds(ref.nsName ?? "", signal);
+    const nsIds = ref.nsId ? [ref.nsId] : await this.catalog.nsInstanceIds(ref.nsName ?? "", signal);
     for (const nsId of nsIds) {
       const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
       const terminate = await this.options.nbi.request<{ id?: string }>({
@@ -247,68 +249,6 @@ export class OsmDriver implements MigrationDriver {
 
   private wait(timeoutMs: number, signal: AbortSignal) {
     return { timeoutMs, intervalMs: this.options.pollIntervalMs ?? 2_000, signal };
-  }
-
-  private async findNsIds(nsName: string, signal: AbortSignal): Promise<string[]> {
-    const { data } = await this.options.nbi.request<{ _id?: string; id?: string; name?: string }[]>({
-      operation: "ns-list",
-      method: "GET",
-      path: "/osm/nslcm/v1/ns_instances",
-      params: { name: nsName },
-      expect: [200],
-      signal,
-    });
-    // Filter here as well: the NBI's query filter is a convenience, not a promise.
-    return (Array.isArray(data) ? data : [])
-      .filter((ns) => ns.name === nsName)
-      .map((ns) => ns._id ?? ns.id)
-      .filter((id): id is string => typeof id === "string");
-  }
-
-  private async resolveNsd(signal: AbortSignal): Promise<string> {
-    return this.resolve(`nsd:${this.ids.nsd}`, signal, {
-      operation: "nsd-list",
-      path: "/osm/nsd/v1/ns_descriptors",
-      params: { id: this.ids.nsd },
-      matches: (item) => item.id === this.ids.nsd || item.name === this.ids.nsd || item._id === this.ids.nsd,
-      missing: `OSM has no NS descriptor "${this.ids.nsd}" (onboard osm/build/vvcu_twin_ns.tar.gz)`,
-    });
-  }
-
-  private async resolveVimAccount(name: string, signal: AbortSignal): Promise<string> {
-    return this.resolve(`vim:${name}`, signal, {
-      operation: "vim-list",
-      path: "/osm/admin/v1/vim_accounts",
-      matches: (item) => item.name === name || item._id === name,
-      missing: `OSM has no VIM account "${name}"`,
-    });
-  }
-
-  private async resolve(
-    key: string,
-    signal: AbortSignal,
-    lookup: {
-      operation: string;
-      path: string;
-      params?: Record<string, string>;
-      matches: (item: { _id?: string; id?: string; name?: string }) => boolean;
-      missing: string;
-    },
-  ): Promise<string> {
-    const cached = this.resolved.get(key);
-    if (cached) return cached;
-    const { data } = await this.options.nbi.request<{ _id?: string; id?: string; name?: string }[]>({
-      operation: lookup.operation,
-      method: "GET",
-      path: lookup.path,
-      params: lookup.params,
-      expect: [200],
-      signal,
-    });
-    const found = (Array.isArray(data) ? data : []).find(lookup.matches)?._id;
-    if (!found) throw new Error(lookup.missing);
-    this.resolved.set(key, found);
-    return found;
   }
 
   private target(mec: string): OsmMecTarget {
