@@ -1,7 +1,8 @@
 /**
  * The migration engine as a function in a cluster runs it: the topology from VVCU_TOPOLOGY,
- * the kubernetes and OSM drivers for the MECs that use them, the journal file from
- * VVCU_MIGRATION_JOURNAL (memory when unset: a restart then forgets what ran), events to K_SINK.
+ * the kubernetes and OSM drivers for the MECs that use them, the journal in the file
+ * VVCU_MIGRATION_JOURNAL, else in Redis (REDIS_URL), else in memory (a restart then forgets
+ * what ran), events to K_SINK.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config.ts";
@@ -17,6 +18,7 @@ import { nbiClientOptionsFromConfig } from "./drivers/osm-config.ts";
 import { NbiClient } from "./drivers/osm-nbi.ts";
 import { MigrationEngine } from "./engine.ts";
 import { FileJournal, MemoryJournal, type MigrationJournal } from "./journal.ts";
+import { RedisJournal } from "./redisJournal.ts";
 import { driverNames, driverSelector } from "./select.ts";
 
 /** Twin CNFs live here unless the topology names a namespace. */
@@ -82,8 +84,12 @@ export function migrationEngineFromConfig(config: Config, options: EngineFromCon
     options.journal ??
     (config.VVCU_MIGRATION_JOURNAL
       ? new FileJournal({ file: config.VVCU_MIGRATION_JOURNAL, logger })
-      : undefined);
-  if (journal === undefined) logger.warn("VVCU_MIGRATION_JOURNAL is not set: the journal is in memory only");
+      : config.REDIS_URL
+        ? new RedisJournal({ url: config.REDIS_URL })
+        : undefined);
+  if (journal === undefined) {
+    logger.warn("neither VVCU_MIGRATION_JOURNAL nor REDIS_URL is set: the journal is in memory only");
+  }
   return new MigrationEngine({
     mecs: options.topology.mecs.map((mec) => mec.id),
     driverFor: driverSelector(options.topology, options.drivers),
