@@ -69,7 +69,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         ...(ca === undefined ? {} : { ca }),
         ...(protocolVersion === undefined ? {} : { protocolVersion }),
       },
-      delivery: sinkDelivery(router),
+      delivery: sinkDelivery(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {
         const forwarded = forward(stationId, position);
@@ -90,9 +90,10 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
     twins,
     bridge,
     async close() {
+      // Input first; then the twins send their last updates while the router still delivers.
       await bridge.close();
-      await router.close(1_500);
       await twins.stop();
+      await router.close(1_500);
       await store.close();
     },
   };

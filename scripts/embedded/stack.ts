@@ -39,6 +39,13 @@ import { connectMqtt, type MqttConnection, mqttConnection } from "./mqttConnect.
 import { listenError, StartupError } from "./startupErrors.ts";
 import type { SummarySnapshot } from "./summary.ts";
 
+/**
+ * One process hosts every MEC here, so each `twin.updated` costs the geofence, the proxy and a
+ * dashboard publication on the same core: twins report at most twice a second (the dashboards'
+ * and the geofence's pace), while the API always reads the current state from the store.
+ */
+export const EMBEDDED_TWIN_OPTIONS: Partial<TwinOptions> = { maxUpdatesPerSecond: 2 };
+
 export interface StackOptions {
   config: Config;
   /** Interface the embedded broker and the API listen on. */
@@ -188,7 +195,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         mqtt: broker ? { ...connection, protocolVersion: 4 } : connection,
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
-        ...(options.twinOptions ? { twinOptions: options.twinOptions } : {}),
+        twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...options.twinOptions },
       });
       hosts.push(host);
       cleanup.push([`MEC ${mec.id}`, () => host.close()]);

@@ -43,10 +43,12 @@ export interface SimulationOptions {
   firstStationId?: number;
   firstRsuId?: number;
   /**
-   * The zone (MEC) of a position. When given, each vehicle starts 10 to 40 seconds of driving
-   * before a zone border, so a fresh stack shows migrations within its first minute.
+   * The zone (MEC) of a position. When given, each vehicle starts `borderLeadS` seconds of
+   * driving before a zone border, so a fresh stack shows migrations within its first minute.
    */
   zoneOf?: (position: LatLon) => string | undefined;
+  /** Seconds of driving before the first border when `zoneOf` is given, [min, max]; default [10, 40]. */
+  borderLeadS?: [min: number, max: number];
 }
 
 export type SimMessageKind = "cam" | "cpm" | "logs";
@@ -152,7 +154,8 @@ export class Simulation {
       let startM = this.random.next() * geometry.lengthM;
       if (options.zoneOf) {
         const border = nextBorderM(geometry, startM, reverse, options.zoneOf);
-        if (border !== undefined) startM = border - cruiseSpeed * this.random.between(10, 40);
+        const [minLeadS, maxLeadS] = options.borderLeadS ?? [10, 40];
+        if (border !== undefined) startM = border - cruiseSpeed * this.random.between(minLeadS, maxLeadS);
       }
       this.vehiclesList.push({
         stationId: firstId + i,

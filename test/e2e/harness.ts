@@ -56,11 +56,14 @@ export async function runStartExpectingExit(
   return { code, stdout, stderr };
 }
 
-export async function startStackProcess(env: Record<string, string> = {}): Promise<StackProcess> {
+export async function startStackProcess(
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<StackProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-e2e-"));
   const apiPort = await freePort();
   const mqttPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [CLI, "start"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start"], {
     cwd: dir,
     env: {
       ...process.env,

@@ -7,14 +7,13 @@
  *   functions subscribed to every MEC's router (see scripts/embedded/), so it sees all MECs.
  * - Delivery is asynchronous: `emit` resolves once the event is accepted, like the Broker's
  *   ingress answering 202.
- * - Bounded: external producers (the bridge) wait in `emit` while `maxQueued` events are in
- *   flight, which back-pressures MQTT. Events emitted by a function while it handles a delivery
- *   are always accepted, otherwise a full queue would wait on itself.
+ * - Bounded: external producers (the bridge) send through `ingress()`, which waits while
+ *   `maxQueued` events are in flight and so back-pressures MQTT. Functions emit with `emit`,
+ *   which always accepts: a function waiting for room in a queue it is draining would deadlock.
  * - Ordered per twin: the deliveries to one subscriber for one subject (the station / twin id)
  *   run one at a time, in arrival order; different twins run concurrently.
  * - A failing or hanging function is logged (rate-limited) and counted; the router goes on.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { CloudEvent } from "cloudevents";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
@@ -51,8 +50,6 @@ interface Delivery {
   subscriber: string;
   event: CloudEvent<unknown>;
 }
-
-const insideDelivery = new AsyncLocalStorage<true>();
 
 export class EventRouter implements EventSink {
   readonly mec: string;
@@ -100,12 +97,21 @@ export class EventRouter implements EventSink {
     return [...new Set(this.routes.map((route) => route.subscriber))];
   }
 
+  /** The sink for producers outside the functions (the bridge): waits while the router is full. */
+  ingress(): EventSink {
+    return {
+      emit: async (event) => {
+        while (!this.closed && this.queue.size >= this.maxQueued) {
+          await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+        }
+        await this.emit(event);
+      },
+    };
+  }
+
+  /** Accepts at once (functions emit here while they handle a delivery). */
   async emit(event: CloudEvent<unknown>): Promise<void> {
     if (this.closed) throw new Error(`the ${this.mec} router is closed`);
-    if (insideDelivery.getStore() === undefined) {
-      while (this.queue.size >= this.maxQueued)
-        await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-    }
     this.counts.accepted++;
     const attributes = event as unknown as Record<string, unknown>;
     const key = event.subject ?? event.id;
@@ -158,7 +164,7 @@ export class EventRouter implements EventSink {
       timer = setTimeout(() => resolve("timeout"), this.deliveryTimeoutMs);
     });
     try {
-      const outcome = await Promise.race([insideDelivery.run(true, async () => handler(event)), timedOut]);
+      const outcome = await Promise.race([(async () => handler(event))(), timedOut]);
       if (outcome === "timeout") {
         this.counts.timedOut++;
         metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome: "timeout" });
