@@ -128,7 +128,7 @@ export const benchmark: Benchmark = {
     const others = Array.from({ length: OTHER_TWINS }, (_, i) => `other-${i}`);
     const movers = Array.from({ length: migrationCount }, (_, i) => `mover-${i}`);
     const floorTwins = Array.from({ length: 30 }, (_, i) => `floor-${i}`);
-    others.forEach((twin, i) => placement.setHome(twin, i % 2 === 0 ? "mec-a" : "mec-b"));
+    for (const [i, twin] of others.entries()) placement.setHome(twin, i % 2 === 0 ? "mec-a" : "mec-b");
     for (const twin of [...movers, ...floorTwins]) placement.setHome(twin, "mec-a");
     for (const twin of [...others, ...movers, ...floorTwins])
       for (let k = 0; k < 3; k++) traffic.publish(twin);
