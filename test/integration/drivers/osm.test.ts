@@ -60,9 +60,11 @@ describe("OsmDriver.place", () => {
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
       "GET /osm/admin/v1/vim_accounts",
+      "GET /osm/nslcm/v1/ns_instances",
       "POST /osm/nslcm/v1/ns_instances_content",
     ]);
-    const [token, nsd, , create] = nbi.requests;
+    const [token, nsd, , existing, create] = nbi.requests;
+    expect(existing?.query).toEqual({ name: "vvcu-twin-42-mec-b" });
     expect(token?.body).toEqual({ username: "vvcu", password: "pw", project_id: "vvcu-project" });
     expect(nsd?.query).toEqual({ id: "vvcu_twin_ns" });
     expect(create?.authorization).toBe("Bearer token-0001");
@@ -85,7 +87,7 @@ describe("OsmDriver.place", () => {
       ],
     });
     type Created = { additionalParamsForVnf: { additionalParamsForKdu: { additionalParams: unknown }[] }[] };
-    const created = nbi.requests[3]?.body as Created;
+    const created = nbi.requests[4]?.body as Created;
     const params = created.additionalParamsForVnf[0]?.additionalParamsForKdu[0]?.additionalParams;
     expect(params).toEqual({
       ...TWIN_CNF_DEFAULTS,
@@ -102,11 +104,22 @@ describe("OsmDriver.place", () => {
     const driver = driverWith();
     await driver.place(request, signal());
     await driver.place({ ...request, twin: "43" }, signal());
-    expect(nbi.calls().filter((call) => call !== "POST /osm/nslcm/v1/ns_instances_content")).toEqual([
+    const perPlacement = ["POST /osm/nslcm/v1/ns_instances_content", "GET /osm/nslcm/v1/ns_instances"];
+    expect(nbi.calls().filter((call) => !perPlacement.includes(call))).toEqual([
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
       "GET /osm/admin/v1/vim_accounts",
     ]);
+  });
+
+  it("reuses the NS instance a first attempt of the migration created", async () => {
+    const driver = driverWith();
+    const first = await driver.place(request, signal());
+    const again = await driver.place(request, signal());
+    expect(again.ref).toBe(first.ref.replace(/\/op:.*$/, ""));
+    expect(nbi.instances.size).toBe(1);
+    await target.host.hydrate(snapshotOf("42", "mec-a"));
+    await driver.waitUntilReady(again, signal());
   });
 
   it("fails with the NBI's code and detail on a 5xx", async () => {
@@ -157,7 +170,7 @@ describe("OsmDriver.waitUntilReady", () => {
     expect(settled).toBe(false);
     await target.host.hydrate(snapshotOf("42", "mec-a"));
     await waiting;
-    const polls = nbi.calls().slice(4);
+    const polls = nbi.calls().slice(5);
     expect(polls).toEqual([
       "GET /osm/nslcm/v1/ns_lcm_op_occs/op-0003",
       "GET /osm/nslcm/v1/ns_lcm_op_occs/op-0003",

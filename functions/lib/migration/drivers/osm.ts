@@ -121,6 +121,11 @@ export class OsmDriver implements MigrationDriver {
     const nsdId = await this.catalog.nsdId(this.ids.nsd, signal);
     const vimAccountId = await this.catalog.vimAccountId(site.vimAccount, signal);
     await this.sites.markSourceMigrating(request, signal);
+    // A resumed migration places again: the instance its first attempt created is reused.
+    const [already] = await this.catalog.nsInstanceIds(nsNameOf(request.twin, request.mec), signal);
+    if (already !== undefined) {
+      return { driver: DRIVER, twin: request.twin, mec: request.mec, ref: formatRef({ nsId: already }) };
+    }
     const { data } = await this.options.nbi.request<{ id?: string; nslcmop_id?: string }>({
       operation: "ns-create-instantiate",
       method: "POST",
