@@ -43,7 +43,7 @@ export interface HttpDeliveryOptions {
   overrides?: Record<string, string>;
   /** Sockets kept open to the sink; match the bridge's delivery concurrency. */
   maxSockets?: number;
-  /** Whole request, from connect to the last byte of the answer. */
+  /** Longest silence on the connection (connecting, sending, or waiting for the answer). */
   timeoutMs?: number;
   /** Extra CA for an https sink; verification stays on. */
   ca?: string | Buffer;
