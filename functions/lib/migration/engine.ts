@@ -10,6 +10,7 @@ import { EXTENSIONS, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import type { EventSink } from "../runtime/sink.ts";
+import { migrationLogContext } from "../tracing.ts";
 import type { MigrationDriver, Placement } from "./driver.ts";
 import type { MigrationJournal } from "./journal.ts";
 import {
@@ -24,7 +25,13 @@ import {
   stepDone,
 } from "./machine.ts";
 import type { Migration, MigrationRequest } from "./model.ts";
-import { EVENT_TYPE_OF_STATUS, type MigrationEventType, migrationEvent, recordFinished } from "./outcome.ts";
+import {
+  EVENT_TYPE_OF_STATUS,
+  initMigrationMetrics,
+  type MigrationEventType,
+  migrationEvent,
+  recordFinished,
+} from "./outcome.ts";
 import { bounded, errorMessage, sleep } from "./timing.ts";
 
 export interface MigrationEngineOptions {
@@ -75,6 +82,20 @@ export class MigrationEngine implements MigrationControl {
   constructor(private readonly options: MigrationEngineOptions) {
     this.mecs = new Set(options.mecs);
     this.logger = options.logger ?? componentLogger("migration");
+    initMigrationMetrics(this.driverNames());
+  }
+
+  /** The drivers of the topology's MECs (one that cannot be built yet shows when it is used). */
+  private driverNames(): string[] {
+    const names: string[] = [];
+    for (const mec of this.mecs) {
+      try {
+        names.push(this.options.driverFor(mec).name);
+      } catch {
+        // Not this engine's concern at construction: request() reports it for the MEC concerned.
+      }
+    }
+    return names;
   }
 
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
@@ -89,10 +110,24 @@ export class MigrationEngine implements MigrationControl {
     });
     if (admission.kind !== "accept") {
       if (admission.kind !== "rejected") return admission;
-      this.logger.info({ migrationId: request.id, twin: request.twin, error: admission.error }, "rejected");
+      this.logger.info(
+        { ...migrationLogContext(request, context.traceparent), error: admission.error },
+        "migration rejected",
+      );
       return admission;
     }
     const migration = reserve(request, admission.from, this.options.driverFor(request.to).name);
+    this.logger.info(
+      {
+        ...migrationLogContext(migration, context.traceparent),
+        from: migration.from,
+        to: migration.to,
+        trigger: migration.trigger,
+        reason: migration.reason,
+        driver: migration.driver,
+      },
+      "migration requested",
+    );
     this.runningByTwin.set(migration.twin, migration.id);
     this.records.set(migration.id, migration);
     const entry: JournalEntry = { migration, traceparent: context.traceparent };
@@ -116,12 +151,14 @@ export class MigrationEngine implements MigrationControl {
       this.logger.warn({ eventId: event.id, reason: parsed.reason }, "ignoring malformed migration request");
       return undefined;
     }
-    const traceparent = event[EXTENSIONS.traceparent];
-    const outcome = await this.request(parsed.data, {
-      traceparent: typeof traceparent === "string" ? traceparent : undefined,
-    });
+    const given = event[EXTENSIONS.traceparent];
+    const traceparent = typeof given === "string" ? given : undefined;
+    const outcome = await this.request(parsed.data, { traceparent });
     if (outcome.kind === "duplicate" || outcome.kind === "conflict") {
-      this.logger.debug({ migrationId: parsed.data.id, outcome: outcome.kind }, "dropped migration request");
+      this.logger.debug(
+        { ...migrationLogContext(parsed.data, traceparent), outcome: outcome.kind },
+        "dropped migration request",
+      );
     }
     return outcome;
   }
@@ -161,7 +198,10 @@ export class MigrationEngine implements MigrationControl {
       const action = recoveryAction(migration);
       if (action === "none") continue;
       this.runningByTwin.set(migration.twin, migration.id);
-      this.logger.warn({ migrationId: migration.id, step: migration.step, action }, "recovering migration");
+      this.logger.warn(
+        { ...migrationLogContext(migration, entry.traceparent), step: migration.step, action },
+        "recovering migration",
+      );
       if (action === "roll-back") {
         rolledBackCount++;
         recoveries.push(this.rollBack(entry, "interrupted by a restart before the switch"));
@@ -285,8 +325,7 @@ export class MigrationEngine implements MigrationControl {
     log.call(
       this.logger,
       {
-        migrationId: migration.id,
-        twin: migration.twin,
+        ...migrationLogContext(migration, entry.traceparent),
         from: migration.from,
         to: migration.to,
         status: migration.status,
@@ -294,7 +333,7 @@ export class MigrationEngine implements MigrationControl {
         timeUntilDoneMs: migration.timeUntilDoneMs,
         error: migration.error,
       },
-      "migration finished",
+      `migration ${migration.status}`,
     );
     this.trimHistory();
     return migration;
@@ -345,6 +384,18 @@ export class MigrationEngine implements MigrationControl {
   }
 
   private async emit(type: MigrationEventType, entry: JournalEntry): Promise<void> {
+    // The outcomes have their own line (finishWith); started and ready are logged as they happen.
+    if (type === "io.vvcu.migration.started" || type === "io.vvcu.migration.ready") {
+      const { migration } = entry;
+      this.logger.info(
+        {
+          ...migrationLogContext(migration, entry.traceparent),
+          step: migration.step,
+          timeUntilReadyMs: migration.timeUntilReadyMs,
+        },
+        type === "io.vvcu.migration.started" ? "migration started" : "migration ready",
+      );
+    }
     try {
       await this.options.sink.emit(
         migrationEvent(type, entry.migration, this.options.mec ?? "control", entry.traceparent),
@@ -379,6 +430,9 @@ export class MigrationEngine implements MigrationControl {
   }
 
   private logWarn(entry: JournalEntry, error: unknown, message: string): void {
-    this.logger.warn({ migrationId: entry.migration.id, error: errorMessage(error) }, message);
+    this.logger.warn(
+      { ...migrationLogContext(entry.migration, entry.traceparent), error: errorMessage(error) },
+      message,
+    );
   }
 }
