@@ -12,6 +12,7 @@ import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine.ts";
 import type { MigrationRequest } from "../migration/model.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
+import { traceparentOrNew } from "../tracing.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { docsPage } from "./docs.ts";
@@ -144,8 +145,9 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
           reason: "manual",
           requestedAt: now().toISOString(),
         };
+        // A migration asked for without a trace starts one, so its lines share a trace id.
         const outcome = await options.migrations.request(request, {
-          traceparent: headerValue(req.headers.traceparent),
+          traceparent: traceparentOrNew(headerValue(req.headers.traceparent)),
         });
         switch (outcome.kind) {
           case "started":
