@@ -14,6 +14,7 @@ import { EXTENSIONS, eventSource, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import type { Migration, MigrationRequest } from "../migration/model.ts";
 import type { EventSink } from "../runtime/sink.ts";
+import { migrationLogContext } from "../tracing.ts";
 import type { Twin } from "../twin/model.ts";
 import {
   DEFAULT_GEOFENCE_OPTIONS,
@@ -169,7 +170,10 @@ export class GeofenceService {
     const state = this.states.get(twin) ?? {};
     this.states.set(twin, { ...state, running: { to, sinceMs: this.now(), migrationId: request.id } });
     const mec = this.config.mec ?? from;
-    this.logger.info({ migrationId: request.id, twin, from, to, reason }, "requesting migration");
+    this.logger.info(
+      { ...migrationLogContext(request, traceparent), from, to, reason },
+      "requesting migration",
+    );
     await this.config.sink.emit(
       new CloudEvent({
         type: "io.vvcu.migration.requested",
