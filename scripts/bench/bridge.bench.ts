@@ -17,6 +17,8 @@ import { now, type Sink, startBrokerThread, startSink } from "./bridgeThreads.ts
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
 const TOPIC = "vanetza/out/cam";
+/** The naive bridge reads its own topic, so both can stay connected and take turns. */
+const NAIVE_TOPIC = "its_center/inqueue/json/1/CAM";
 const AIM_RATE = 5_000;
 const STATIONS = 200;
 
@@ -92,7 +94,7 @@ async function startNaiveBridge(url: string, sinkUrl: string): Promise<MqttClien
       });
     });
   });
-  await client.subscribeAsync(TOPIC, { qos: 1 });
+  await client.subscribeAsync(NAIVE_TOPIC, { qos: 1 });
   return client;
 }
 
@@ -156,10 +158,27 @@ export const benchmark: Benchmark = {
       const warm = await broker.publish(Array.from({ length: quick ? 200 : 1_000 }, (_, i) => cam(-1 - i)));
       await waitForArrivals(sink, [...warm.keys()], 30_000);
 
-      const floodPayloads = Array.from({ length: floodCount }, (_, i) => cam(i));
-      const flooded = await broker.publish(floodPayloads);
-      await waitForArrivals(sink, [...flooded.keys()], 120_000);
-      const bridgeRate = throughput(flooded, sink);
+      // Bridge and naive take turns, twice, and each keeps its better round: the machine's load
+      // drifts (other processes), and alternating keeps that drift from favouring either.
+      const naive = await startNaiveBridge(broker.url, sink.url);
+      const bridgeRates: number[] = [];
+      const naiveRates: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        const base = 10_000_000 * (round + 1);
+        const flooded = await broker.publish(Array.from({ length: floodCount }, (_, i) => cam(base + i)));
+        await waitForArrivals(sink, [...flooded.keys()], 120_000);
+        bridgeRates.push(throughput(flooded, sink));
+        const naivePublished = await broker.publish(
+          Array.from({ length: naiveCount }, (_, i) => cam(base + 5_000_000 + i)),
+          undefined,
+          NAIVE_TOPIC,
+        );
+        await waitForArrivals(sink, [...naivePublished.keys()], 120_000);
+        naiveRates.push(throughput(naivePublished, sink));
+      }
+      await naive.endAsync();
+      const bridgeRate = Math.max(...bridgeRates);
+      const naiveRate = Math.max(...naiveRates);
 
       const pacedPayloads = Array.from({ length: AIM_RATE * pacedSeconds }, (_, i) => cam(1_000_000 + i));
       const pacedPublished = await broker.publish(pacedPayloads, AIM_RATE);
@@ -171,14 +190,6 @@ export const benchmark: Benchmark = {
 
       const floorMs = await directPostMs(sink.url, quick ? 200 : 1_000);
 
-      const naive = await startNaiveBridge(broker.url, sink.url);
-      const naivePublished = await broker.publish(
-        Array.from({ length: naiveCount }, (_, i) => cam(2_000_000 + i)),
-      );
-      await waitForArrivals(sink, [...naivePublished.keys()], 120_000);
-      const naiveRate = throughput(naivePublished, sink);
-      await naive.endAsync();
-
       const speedup = bridgeRate / naiveRate;
       return [
         {
@@ -188,7 +199,7 @@ export const benchmark: Benchmark = {
           baseline: { name: "naive bridge (serial, no keep-alive)", value: naiveRate, unit: "msg/s" },
           aim: ">= 5,000 CAMs/s and >= 5x naive",
           met: bridgeRate >= AIM_RATE && speedup >= 5,
-          notes: `${speedup.toFixed(1)}x naive; ${floodCount} CAMs of ${STATIONS} stations`,
+          notes: `${speedup.toFixed(1)}x naive; better of 2 alternating rounds each; ${floodCount} CAMs of ${STATIONS} stations per round`,
         },
         {
           name: `latency p50 at ${AIM_RATE.toLocaleString("en-US")} CAMs/s`,

@@ -139,11 +139,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface BrokerThread {
   url: string;
   /** Publishes at QoS 1 (at `rate` per second, or as fast as possible); resolves with each publish time. */
-  publish(payloads: string[], rate?: number): Promise<Map<string, number>>;
+  publish(payloads: string[], rate?: number, topic?: string): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 
-export async function startBrokerThread(topic: string): Promise<BrokerThread> {
+export async function startBrokerThread(defaultTopic: string): Promise<BrokerThread> {
   const worker = new Worker(BROKER_WORKER, {
     eval: true,
     workerData: { aedes: import.meta.resolve("aedes"), mqtt: import.meta.resolve("mqtt") },
@@ -157,7 +157,7 @@ export async function startBrokerThread(topic: string): Promise<BrokerThread> {
   if (ready.type !== "ready") throw new Error(`broker thread failed: ${ready.message}`);
   return {
     url: ready.url as string,
-    async publish(payloads, rate) {
+    async publish(payloads, rate, topic = defaultTopic) {
       const answer = next();
       worker.postMessage({ type: "publish", topic, payloads, rate });
       const { times } = await answer;
