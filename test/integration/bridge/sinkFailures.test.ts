@@ -34,9 +34,11 @@ describe("a sink that answers 503 for two seconds", () => {
   it("gets everything once it recovers, in order, with the retries in the metrics", async () => {
     const broker = await startAedes();
     cleanups.push(() => broker.stop());
-    const failUntil = Date.now() + 2_000;
+    // The outage starts with the first event, so that event waits the whole two seconds.
+    let failUntil: number | undefined;
     let refused = 0;
     const sink = await startSink(() => {
+      failUntil ??= Date.now() + 2_000;
       if (Date.now() < failUntil) {
         refused++;
         return 503;
