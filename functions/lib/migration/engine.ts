@@ -193,6 +193,10 @@ export class MigrationEngine implements MigrationControl {
     let rolledBackCount = 0;
     let finishedCount = 0;
     const recoveries: Promise<Migration>[] = [];
+    const track = (id: string, recovery: Promise<Migration>) => {
+      this.track(id, recovery);
+      recoveries.push(recovery);
+    };
     for (const entry of entries) {
       const { migration } = entry;
       const action = recoveryAction(migration);
@@ -204,18 +208,18 @@ export class MigrationEngine implements MigrationControl {
       );
       if (action === "roll-back") {
         rolledBackCount++;
-        recoveries.push(this.rollBack(entry, "interrupted by a restart before the switch"));
+        track(migration.id, this.rollBack(entry, "interrupted by a restart before the switch"));
       } else {
         finishedCount++;
         if (this.options.placement.homeOf(migration.twin) !== migration.to) {
           this.options.placement.setHome(migration.twin, migration.to);
         }
-        recoveries.push(
+        track(
+          migration.id,
           action === "finish" ? this.finish(entry, undefined) : this.releaseSource(entry, undefined),
         );
       }
     }
-    for (const [index, recovery] of recoveries.entries()) this.track(`recovery-${index}`, recovery);
     await Promise.all(recoveries);
     this.trimHistory();
     return { rolledBack: rolledBackCount, finished: finishedCount };
