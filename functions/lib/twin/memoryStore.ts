@@ -46,7 +46,7 @@ export class MemoryTwinStore implements TwinStore {
     const current = this.records.get(id);
     const next = updater(current);
     if (next === undefined || next === current) return current;
-    const written = withVersion(next, (current?.twin.version ?? 0) + 1);
+    const written = withVersion(next, (current?.twin.version ?? 0) + 1, current);
     this.records.set(id, written);
     return written;
   }

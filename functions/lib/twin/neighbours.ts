@@ -13,20 +13,21 @@ export interface KnownPosition {
   speed: number;
 }
 
-const METRES_PER_DEGREE_LAT = 111_320;
-/** Beyond this latitude cells would get narrower than the radius; fall back to a full scan. */
-const GRID_MAX_ABS_LAT = 80;
+const METRES_PER_DEGREE = 111_320;
+/** Beyond this latitude cells would get too wide to help; fall back to a full scan. */
+const GRID_MAX_ABS_LAT = 85;
+const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
 
 export class NeighbourIndex {
-  private readonly positions = new Map<string, KnownPosition & { cell: string }>();
+  private readonly positions = new Map<
+    string,
+    KnownPosition & { row: number; column: number; cell: string }
+  >();
   private readonly cells = new Map<string, Set<string>>();
   private readonly cellLatDeg: number;
-  private readonly cellLonDeg: number;
 
   constructor(readonly radiusM: number) {
-    this.cellLatDeg = radiusM / METRES_PER_DEGREE_LAT;
-    // Wide enough at the highest latitude the grid serves, so one ring of cells always covers the radius.
-    this.cellLonDeg = radiusM / (METRES_PER_DEGREE_LAT * Math.cos((GRID_MAX_ABS_LAT * Math.PI) / 180));
+    this.cellLatDeg = radiusM / METRES_PER_DEGREE;
   }
 
   get size(): number {
@@ -34,27 +35,45 @@ export class NeighbourIndex {
   }
 
   upsert(id: string, position: KnownPosition): void {
-    const cell = this.cellOf(position.lat, position.lon);
+    const row = Math.floor(position.lat / this.cellLatDeg);
+    const column = Math.floor(position.lon / this.cellLonDeg(row));
     const previous = this.positions.get(id);
-    if (previous && previous.cell !== cell) this.cells.get(previous.cell)?.delete(id);
-    if (!previous || previous.cell !== cell) {
-      let members = this.cells.get(cell);
-      if (!members) {
-        members = new Set();
-        this.cells.set(cell, members);
-      }
-      members.add(id);
+    if (previous && previous.row === row && previous.column === column) {
+      // Same cell (the common case: a few metres per message): update in place, no new objects.
+      previous.lat = position.lat;
+      previous.lon = position.lon;
+      previous.speed = position.speed;
+      return;
     }
-    this.positions.set(id, { ...position, cell });
+    const cell = `${row}:${column}`;
+    if (previous) this.leave(id, previous.cell);
+    let members = this.cells.get(cell);
+    if (!members) {
+      members = new Set();
+      this.cells.set(cell, members);
+    }
+    members.add(id);
+    this.positions.set(id, {
+      lat: position.lat,
+      lon: position.lon,
+      speed: position.speed,
+      row,
+      column,
+      cell,
+    });
   }
 
   remove(id: string): void {
     const previous = this.positions.get(id);
     if (!previous) return;
     this.positions.delete(id);
-    const members = this.cells.get(previous.cell);
+    this.leave(id, previous.cell);
+  }
+
+  private leave(id: string, cell: string): void {
+    const members = this.cells.get(cell);
     members?.delete(id);
-    if (members?.size === 0) this.cells.delete(previous.cell);
+    if (members?.size === 0) this.cells.delete(cell);
   }
 
   /** The other twins within the radius, nearest first. */
@@ -62,9 +81,15 @@ export class NeighbourIndex {
     const self = this.positions.get(id);
     if (!self) return [];
     const neighbours: Neighbour[] = [];
+    // A flat-earth pre-check with 1% slack skips the great-circle maths for most candidates.
+    const slackSquared = (this.radiusM * 1.01) ** 2;
+    const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos(toRadians(self.lat));
     for (const otherId of this.candidates(self)) {
       if (otherId === id) continue;
       const other = this.positions.get(otherId) as KnownPosition;
+      const dy = (other.lat - self.lat) * METRES_PER_DEGREE;
+      const dx = (other.lon - self.lon) * metresPerDegreeLon;
+      if (dx * dx + dy * dy > slackSquared) continue;
       const distance = distanceM(self, other);
       if (distance <= this.radiusM) {
         neighbours.push({ id: otherId, distanceM: distance, relativeSpeed: other.speed - self.speed });
@@ -79,8 +104,9 @@ export class NeighbourIndex {
       return;
     }
     const row = Math.floor(self.lat / this.cellLatDeg);
-    const column = Math.floor(self.lon / this.cellLonDeg);
     for (let dRow = -1; dRow <= 1; dRow++) {
+      const width = this.cellLonDeg(row + dRow);
+      const column = Math.floor(self.lon / width);
       for (let dColumn = -1; dColumn <= 1; dColumn++) {
         const members = this.cells.get(`${row + dRow}:${column + dColumn}`);
         if (members) yield* members;
@@ -88,7 +114,13 @@ export class NeighbourIndex {
     }
   }
 
-  private cellOf(lat: number, lon: number): string {
-    return `${Math.floor(lat / this.cellLatDeg)}:${Math.floor(lon / this.cellLonDeg)}`;
+  /**
+   * Cells of a row are as wide in longitude as the radius at a latitude one row poleward of the
+   * row's poleward edge: at least one radius wide wherever a neighbour from the next row can be.
+   */
+  private cellLonDeg(row: number): number {
+    const polewardEdge = Math.max(Math.abs(row), Math.abs(row + 1)) * this.cellLatDeg + this.cellLatDeg;
+    const latitude = Math.min(GRID_MAX_ABS_LAT, polewardEdge);
+    return this.radiusM / (METRES_PER_DEGREE * Math.cos(toRadians(latitude)));
   }
 }

@@ -2,6 +2,11 @@
 export interface TwinOptions {
   /** Recent positions kept in `trajectory`. */
   trajectoryLength: number;
+  /**
+   * A position joins the trajectory when this long after the last point (0: every position), so
+   * 100 points span 100 s of a 10 Hz CAM stream, and most messages share the trajectory unchanged.
+   */
+  trajectoryIntervalMs: number;
   /** Quiet time after which a twin is `stale`. */
   staleAfterMs: number;
   /** Quiet time after which a twin is removed (with a `twin.expired` event). */
@@ -22,6 +27,7 @@ export interface TwinOptions {
 
 export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
   trajectoryLength: 100,
+  trajectoryIntervalMs: 1_000,
   staleAfterMs: 10_000,
   expireAfterMs: 60_000,
   rateWindowMs: 5_000,
@@ -36,8 +42,10 @@ export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
 export function twinOptions(overrides: Partial<TwinOptions> = {}): TwinOptions {
   const options = { ...DEFAULT_TWIN_OPTIONS, ...overrides };
   for (const [name, value] of Object.entries(options)) {
-    if (!Number.isFinite(value) || value <= 0)
+    const zeroAllowed = name === "trajectoryIntervalMs";
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
       throw new Error(`twin option ${name} must be a positive number`);
+    }
   }
   if (options.expireAfterMs < options.staleAfterMs) {
     throw new Error("twin option expireAfterMs must not be shorter than staleAfterMs");

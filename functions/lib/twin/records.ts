@@ -1,16 +1,56 @@
 /** Record helpers both stores share: versioning, snapshots and what a hydrate installs. */
 import type { TwinSnapshot } from "./model.ts";
-import type { TwinRecord } from "./store.ts";
+import { APPLIED_EVENT_WINDOW, type TwinRecord } from "./store.ts";
 
-/** The record with the store's version stamped on its twin. */
-export function withVersion(record: TwinRecord, version: number): TwinRecord {
-  return { ...record, twin: { ...record.twin, version } };
+/**
+ * The newest applied ids are kept apart and folded into `appliedEventIds` every this many events:
+ * copying the whole window on every event was half the cost of applying one.
+ */
+export const RECENT_EVENT_IDS = 16;
+
+/** Every id in a record's idempotence window, oldest first. */
+export function appliedIdsOf(record: TwinRecord): string[] {
+  const recent = record.recentEventIds;
+  return recent && recent.length > 0 ? [...record.appliedEventIds, ...recent] : record.appliedEventIds;
+}
+
+export function hasApplied(record: TwinRecord, eventId: string): boolean {
+  return record.appliedEventIds.includes(eventId) || (record.recentEventIds?.includes(eventId) ?? false);
+}
+
+/** The id fields of a record after applying one more event (the full window is copied 1 in 16 times). */
+export function withAppliedId(
+  record: TwinRecord | undefined,
+  eventId: string,
+): Pick<TwinRecord, "appliedEventIds" | "recentEventIds"> {
+  const applied = record?.appliedEventIds ?? [];
+  const recent = record?.recentEventIds ?? [];
+  if (recent.length + 1 < RECENT_EVENT_IDS)
+    return { appliedEventIds: applied, recentEventIds: [...recent, eventId] };
+  const all = applied.concat(recent);
+  all.push(eventId);
+  return {
+    appliedEventIds: all.length > APPLIED_EVENT_WINDOW ? all.slice(all.length - APPLIED_EVENT_WINDOW) : all,
+    recentEventIds: [],
+  };
+}
+
+/**
+ * The record with the store's version stamped on its twin. A twin the updater just made (not the
+ * one the store holds) is stamped in place: it belongs to nobody else yet, and copying ~30 fields
+ * per event is a good part of the memory-store path's cost.
+ */
+export function withVersion(record: TwinRecord, version: number, current?: TwinRecord): TwinRecord {
+  if (current !== undefined && record.twin === current.twin)
+    return { ...record, twin: { ...record.twin, version } };
+  record.twin.version = version;
+  return record;
 }
 
 export function snapshotOf(record: TwinRecord, nowMs = Date.now()): TwinSnapshot {
   const snapshot: TwinSnapshot = {
     twin: structuredClone(record.twin),
-    appliedEventIds: [...record.appliedEventIds],
+    appliedEventIds: [...appliedIdsOf(record)],
     takenAt: new Date(nowMs).toISOString(),
   };
   if (record.accumulators) snapshot.accumulators = structuredClone(record.accumulators);

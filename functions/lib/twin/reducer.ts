@@ -24,7 +24,8 @@ import { MESSAGE_TYPES } from "../cits/types.ts";
 import { distanceM } from "../geo/sphere.ts";
 import type { Hazard, PerceivedObjectState, Twin, TwinAccumulators } from "./model.ts";
 import type { TwinOptions } from "./options.ts";
-import { APPLIED_EVENT_WINDOW, type TwinRecord } from "./store.ts";
+import { hasApplied, withAppliedId } from "./records.ts";
+import type { TwinRecord } from "./store.ts";
 
 export interface ApplyContext {
   /** The MEC hosting the twin. */
@@ -44,7 +45,23 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+/** ISO 8601 of a time; remembers the last one, as a whole batch of events shares its receipt time. */
+const iso = (ms: number): string => {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+};
+
+/** The last `limit - 1` items of `items` followed by `item`, in one copy. */
+function appendBounded<T>(items: readonly T[], item: T, limit: number): T[] {
+  const next = items.slice(Math.max(0, items.length + 1 - limit));
+  next.push(item);
+  return next;
+}
 
 export function emptyMessageCounts(): Twin["messages"] {
   return { cam: 0, cpm: 0, denm: 0, vam: 0, logs: 0 };
@@ -75,6 +92,17 @@ function newTwin(message: CitsMessage, context: ApplyContext): Twin {
   };
 }
 
+/** The counts with one more message of a type (a fixed shape: cheaper than a computed key). */
+function countedOnce(messages: Twin["messages"], type: MessageType): Twin["messages"] {
+  return {
+    cam: messages.cam + (type === "cam" ? 1 : 0),
+    cpm: messages.cpm + (type === "cpm" ? 1 : 0),
+    denm: messages.denm + (type === "denm" ? 1 : 0),
+    vam: messages.vam + (type === "vam" ? 1 : 0),
+    logs: messages.logs + (type === "logs" ? 1 : 0),
+  };
+}
+
 function newAccumulators(nowMs: number): TwinAccumulators {
   return { speedSamples: 0, rateWindowStartMs: nowMs, rateWindowCounts: {} };
 }
@@ -86,7 +114,7 @@ export function applyEvent(
   eventId: string,
   context: ApplyContext,
 ): ApplyResult {
-  if (record?.appliedEventIds.includes(eventId)) {
+  if (record && hasApplied(record, eventId)) {
     return { record, changed: false, created: false, outcome: "duplicate" };
   }
   const created = record === undefined;
@@ -103,7 +131,7 @@ export function applyEvent(
     mec: context.mec,
     liveness: "live",
     lastSeen: iso(context.nowMs),
-    messages: { ...previous.messages, [message.type]: previous.messages[message.type] + 1 },
+    messages: countedOnce(previous.messages, message.type),
     messageRates: accumulators.rates ?? previous.messageRates,
     hazards: activeHazards(previous.hazards, context.nowMs),
   };
@@ -115,11 +143,8 @@ export function applyEvent(
     twin = applied.twin;
     running = applied.accumulators;
   }
-  const appliedEventIds = [...(record?.appliedEventIds ?? []), eventId];
-  if (appliedEventIds.length > APPLIED_EVENT_WINDOW)
-    appliedEventIds.splice(0, appliedEventIds.length - APPLIED_EVENT_WINDOW);
   return {
-    record: { twin, appliedEventIds, accumulators: running },
+    record: { twin, ...withAppliedId(record, eventId), accumulators: running },
     changed: true,
     created,
     outcome: late ? "late" : "applied",
@@ -165,11 +190,14 @@ function applyMotion(
     const { lat, lon } = report.position;
     if (twin.position) next.distanceM = twin.distanceM + distanceM(twin.position, report.position);
     next.position = report.position;
-    const trajectory = [...twin.trajectory, { lat, lon, timeMs: report.timeMs }];
-    if (trajectory.length > options.trajectoryLength) {
-      trajectory.splice(0, trajectory.length - options.trajectoryLength);
+    const last = twin.trajectory.at(-1);
+    if (last === undefined || report.timeMs - last.timeMs >= options.trajectoryIntervalMs) {
+      next.trajectory = appendBounded(
+        twin.trajectory,
+        { lat, lon, timeMs: report.timeMs },
+        options.trajectoryLength,
+      );
     }
-    next.trajectory = trajectory;
   }
   if (report.speed !== undefined) {
     const speedSamples = accumulators.speedSamples + 1;

@@ -10,6 +10,11 @@ export interface TwinRecord {
   twin: Twin;
   /** Bounded, most recent last: the idempotence window. */
   appliedEventIds: string[];
+  /**
+   * The newest applied ids, not yet folded into `appliedEventIds` (fewer than RECENT_EVENT_IDS);
+   * together the two are the idempotence window (read them with `appliedIdsOf`, records.ts).
+   */
+  recentEventIds?: string[];
   /** Running figures behind averageSpeed and messageRates (absent on records written before they existed). */
   accumulators?: TwinAccumulators;
 }

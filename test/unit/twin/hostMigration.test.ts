@@ -11,7 +11,13 @@ import { cam, cpm, T0 } from "./messages.ts";
 
 const now = T0;
 const host = (mec: string) =>
-  new TwinService({ mec, store: new MemoryTwinStore(), sink: new CollectingSink(), clock: () => now });
+  new TwinService({
+    mec,
+    store: new MemoryTwinStore(),
+    sink: new CollectingSink(),
+    clock: () => now,
+    options: { trajectoryIntervalMs: 0 },
+  });
 
 const event = (i: number) =>
   citsEvent(

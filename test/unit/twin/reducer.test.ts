@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import { distanceM } from "../../../functions/lib/geo/sphere.ts";
 import { twinOptions } from "../../../functions/lib/twin/options.ts";
+import { appliedIdsOf, RECENT_EVENT_IDS } from "../../../functions/lib/twin/records.ts";
 import { type ApplyContext, applyEvent } from "../../../functions/lib/twin/reducer.ts";
 import { APPLIED_EVENT_WINDOW, type TwinRecord } from "../../../functions/lib/twin/store.ts";
 import { cam, cpm, denm, logs, T0 } from "./messages.ts";
 
-const options = twinOptions({ trajectoryLength: 3, rateWindowMs: 1_000 });
+const options = twinOptions({ trajectoryLength: 3, trajectoryIntervalMs: 0, rateWindowMs: 1_000 });
 const at = (nowMs: number): ApplyContext => ({ mec: "mec-a", nowMs, options });
 
 /** Applies events in order, each with its receipt time; ids default to `e<index>`. */
@@ -117,7 +118,7 @@ describe("applyEvent: idempotence and late events", () => {
     expect(record.twin.sequence).toBe(T0 + 200);
     expect(record.twin.messages.cam).toBe(2);
     expect(record.twin.trajectory).toHaveLength(1);
-    expect(record.appliedEventIds).toContain("late");
+    expect(appliedIdsOf(record)).toContain("late");
     const replay = applyEvent(record, cam("1", 100), "late", at(T0 + 300));
     expect(replay.outcome).toBe("duplicate");
   });
@@ -130,12 +131,20 @@ describe("applyEvent: idempotence and late events", () => {
 
   it("keeps a bounded window of applied ids", () => {
     let record: TwinRecord | undefined;
-    for (let i = 0; i < APPLIED_EVENT_WINDOW + 10; i++) {
+    for (let i = 0; i < APPLIED_EVENT_WINDOW + 40; i++) {
       record = applyEvent(record, cam("1", i), `id-${i}`, at(T0 + i)).record;
     }
-    expect(record?.appliedEventIds).toHaveLength(APPLIED_EVENT_WINDOW);
-    expect(record?.appliedEventIds[0]).toBe("id-10");
-    expect(record?.twin.messages.cam).toBe(APPLIED_EVENT_WINDOW + 10);
+    if (!record) throw new Error("no record");
+    const ids = appliedIdsOf(record);
+    expect(ids.length).toBeLessThan(APPLIED_EVENT_WINDOW + RECENT_EVENT_IDS);
+    expect(ids.slice(-APPLIED_EVENT_WINDOW)).toEqual(
+      Array.from({ length: APPLIED_EVENT_WINDOW }, (_, i) => `id-${i + 40}`),
+    );
+    expect(ids).not.toContain("id-0");
+    expect(ids).not.toContain("id-31");
+    // everything in the window is still recognised as applied
+    expect(applyEvent(record, cam("1", 5), "id-40", at(T0)).outcome).toBe("duplicate");
+    expect(record?.twin.messages.cam).toBe(APPLIED_EVENT_WINDOW + 40);
   });
 });
 
@@ -247,5 +256,31 @@ describe("applyEvent: message rates", () => {
     expect(closed.twin.messageRates.cpm).toBeCloseTo(2 / 1.25, 10);
     expect(closed.twin.messageRates.denm).toBe(0);
     expect(closed.accumulators?.rateWindowCounts).toEqual({ cam: 1 });
+  });
+});
+
+describe("applyEvent: trajectory sampling", () => {
+  it("adds a point at most once per trajectory interval and shares the trajectory in between", () => {
+    const sampled = twinOptions({ trajectoryIntervalMs: 1_000 });
+    const context = { mec: "mec-a", nowMs: T0, options: sampled };
+    let record = applyEvent(undefined, cam("8", 0), "t0", context).record;
+    const afterFirst = record.twin.trajectory;
+    for (let i = 1; i <= 9; i++) {
+      record = applyEvent(
+        record,
+        cam("8", i * 100, { position: { lat: 40.64 + i * 1e-4, lon: -8.65 } }),
+        `t${i}`,
+        context,
+      ).record;
+    }
+    expect(record.twin.trajectory).toBe(afterFirst);
+    expect(record.twin.position).toEqual({ lat: 40.6409, lon: -8.65 });
+    record = applyEvent(
+      record,
+      cam("8", 1_000, { position: { lat: 40.65, lon: -8.65 } }),
+      "t10",
+      context,
+    ).record;
+    expect(record.twin.trajectory.map((point) => point.timeMs - T0)).toEqual([0, 1_000]);
   });
 });
