@@ -33,6 +33,34 @@ export function redactUrl(url: unknown): unknown {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1***@");
 }
 
+interface HttpClientError {
+  isAxiosError: true;
+  code?: string;
+  config?: { method?: string; url?: string; baseURL?: string };
+  response?: { status?: number };
+}
+
+/**
+ * Errors as pino writes them, except an HTTP client's (axios) error: that one holds the request's
+ * headers (bearer tokens), body (credentials, payloads) and sockets; only what explains it is kept.
+ */
+export function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error);
+  if (typeof error !== "object" || error === null || !(error as Partial<HttpClientError>).isAxiosError)
+    return serialized;
+  const { code, config, response } = error as HttpClientError;
+  return {
+    type: serialized.type,
+    message: serialized.message,
+    stack: serialized.stack,
+    code,
+    status: response?.status,
+    method: config?.method,
+    url: redactUrl(config?.url),
+    baseURL: redactUrl(config?.baseURL),
+  };
+}
+
 const configuredLevel = logLevelFrom(process.env.LOG_LEVEL);
 
 /** The root logger: JSON lines, level from LOG_LEVEL. Components take a child. */
@@ -53,7 +81,7 @@ export const rootLogger: Logger = pino(
       "headers.cookie",
     ],
     // Broker and API URLs may carry credentials (mqtt://user:password@host).
-    serializers: { url: redactUrl },
+    serializers: { url: redactUrl, err: serializeError },
   },
   logDestination(process.env.VVCU_LOG_FILE),
 );

@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { AxiosError, AxiosHeaders } from "axios";
 import { describe, expect, it } from "vitest";
-import { LOG_LEVELS, logLevelFrom, redactUrl } from "../../../functions/lib/log.ts";
+import { LOG_LEVELS, logLevelFrom, redactUrl, serializeError } from "../../../functions/lib/log.ts";
 
 describe("logLevelFrom", () => {
   it("takes every level config.ts accepts, and info when unset", () => {
@@ -45,6 +46,48 @@ function logInChild(
     .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { lines, status: result.status };
 }
+
+describe("serializeError", () => {
+  it("keeps of an HTTP client error what explains it, never its headers or body", () => {
+    const error = new AxiosError(
+      "Request failed with status code 502",
+      "ERR_BAD_RESPONSE",
+      {
+        method: "post",
+        url: "/osm/admin/v1/tokens",
+        baseURL: "https://admin:pw@osm.example",
+        headers: new AxiosHeaders({ authorization: "Bearer abc123" }),
+        data: '{"password":"hunter2"}',
+      },
+      undefined,
+      {
+        status: 502,
+        statusText: "Bad Gateway",
+        headers: {},
+        config: { headers: new AxiosHeaders() },
+        data: "x",
+      },
+    );
+    const serialized = serializeError(error) as Record<string, unknown>;
+    expect(serialized).toMatchObject({
+      type: "AxiosError",
+      message: "Request failed with status code 502",
+      code: "ERR_BAD_RESPONSE",
+      status: 502,
+      method: "post",
+      url: "/osm/admin/v1/tokens",
+      baseURL: "https://***@osm.example",
+    });
+    const text = JSON.stringify(serialized);
+    for (const secret of ["abc123", "hunter2", ":pw@"]) expect(text).not.toContain(secret);
+  });
+
+  it("writes other errors as pino does, with their own fields", () => {
+    const error = Object.assign(new Error("boom"), { status: 503 });
+    expect(serializeError(error)).toMatchObject({ type: "Error", message: "boom", status: 503 });
+    expect(serializeError("text")).toBe("text");
+  });
+});
 
 describe("the root logger", () => {
   const body = [
