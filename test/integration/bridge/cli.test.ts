@@ -84,8 +84,18 @@ describe("vvcu bridge", () => {
       source: "/vvcu/mec-cli/bridge",
       vvcusrc: "containersource",
     });
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toContain('vvcu_bridge_messages_forwarded_total{mec="mec-cli",type="cam"} 1');
+    // The sink records the event before its answer reaches the bridge: poll until it is counted.
+    let metrics = "";
+    const forwardedLine = 'vvcu_bridge_messages_forwarded_total{mec="mec-cli",type="cam"} 1';
+    await waitFor("the forwarded count", () => {
+      void fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((response) => response.text())
+        .then((text) => {
+          metrics = text;
+        });
+      return metrics.includes(forwardedLine);
+    });
+    expect(metrics).toContain('vvcu_bridge_messages_received_total{mec="mec-cli",type="cam"} 1');
 
     child.kill("SIGTERM");
     expect(await exitOf(child)).toBe(0);

@@ -71,6 +71,8 @@ describe("a sink that answers 503 for two seconds", () => {
       "every event at the sink",
       () => new Set(sink.received.map((r) => r.event.id)).size === 100,
     );
+    // The sink records an event before its answer reaches the bridge.
+    await waitFor("the bridge to count every delivery", () => bridge.stats().forwarded === 100);
 
     const { perStation: delivered } = firstDeliveries(sink.received, sequenceOf);
     for (const station of stations)
@@ -190,6 +192,10 @@ describe("a 400 from the sink and malformed input", () => {
     expect(refused?.topic).toBe("vanetza/out/cam");
     expect(JSON.parse(refused?.payload ?? "")).toEqual(structuredCloudEvent);
 
+    await waitFor(
+      "the bridge to count every delivery",
+      () => bridge.stats().forwarded === good.length * perStation,
+    );
     const stats = bridge.stats();
     expect(stats.rejected).toEqual({
       "not-json": 2,
