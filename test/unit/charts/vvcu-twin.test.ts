@@ -51,6 +51,7 @@ describe("charts/vvcu-twin values", () => {
       { resources: { ...defaults.resources, limits: { cpu: "1", memory: "lots" } } },
     ],
     ["a hydrate URL that is not http", { hydrateFrom: "ftp://x/snapshot" }],
+    ["a twin store that is not Redis", { redisUrl: "http://vvcu-redis:6379" }],
     ["an unknown value", { replicas: 2 }],
   ])("values.schema.json rejects %s", (_name, change) => {
     expect(validate({ ...defaults, ...change })).toBe(false);

@@ -42,6 +42,10 @@ export const TwinCnfValuesSchema = z.object({
   hydrateFrom: z.string(),
   mqttUrl: z.string().min(1),
   topics: z.array(z.string()),
+  /** The MEC's twin store (REDIS_URL), shared with its twin function; empty: in memory. */
+  redisUrl: z.string(),
+  /** Where twin events go (K_SINK); empty: dropped. */
+  sinkUrl: z.string(),
   image: z.object({
     repository: z.string().min(1),
     tag: z.string().min(1),
@@ -59,8 +63,10 @@ export type TwinCnfInstanceValues = Pick<
 
 /** The defaults of charts/vvcu-twin/values.yaml (the chart test asserts they are equal). */
 export const TWIN_CNF_DEFAULTS: Omit<TwinCnfValues, keyof TwinCnfInstanceValues> = {
-  mqttUrl: "mqtt://vvcu-mosquitto:1883",
+  mqttUrl: "mqtt://vvcu-mosquitto.default.svc.cluster.local:1883",
   topics: [],
+  redisUrl: "redis://vvcu-redis.default.svc.cluster.local:6379",
+  sinkUrl: "http://broker-ingress.knative-eventing.svc.cluster.local/default/vvcu",
   image: { repository: "ghcr.io/vvcu/vvcu", tag: "0.1.0", pullPolicy: "IfNotPresent" },
   resources: {
     requests: { cpu: "50m", memory: "64Mi" },
@@ -130,6 +136,8 @@ export function twinCnfObjects(values: TwinCnfValues, releaseName = twinCnfName(
                 { name: TWIN_CNF_ENV.hydrateFrom, value: values.hydrateFrom },
                 { name: "MQTT_URL", value: values.mqttUrl },
                 { name: TWIN_CNF_ENV.topics, value: JSON.stringify(values.topics) },
+                { name: "REDIS_URL", value: values.redisUrl },
+                { name: "K_SINK", value: values.sinkUrl },
               ],
               // Ready means hydrated and applying events: the migration's step 3.
               readinessProbe: httpProbe("/ready", 1, 3),
