@@ -22,6 +22,8 @@ import {
 } from "../../e2e/harness.ts";
 
 const STATION = 7201;
+/** A station that jumps across the border: the geofence moves its twin. */
+const CROSSING = 7202;
 const API_TOKEN = "observability-test-token";
 const CAM_TOPIC = "vanetza/out/cam";
 /** Keys of a CAM's body: a log line holding one of them carries the payload. */
@@ -41,6 +43,31 @@ const INFO = 30;
 let stack: StackProcess;
 let camPayload: string;
 
+/** The bytes of a CAM of a parked car (what the bridge derives the event and trace ids from). */
+function cam(stationId: number, lat: number, nowMs: number): string {
+  return JSON.stringify(
+    camMessage({
+      stationId,
+      stationType: 5,
+      position: { lat, lon: -8.65 },
+      altitude: 10,
+      heading: 0,
+      speed: 8,
+      acceleration: 0,
+      yawRate: 0,
+      length: 4.5,
+      width: 1.8,
+      lowBeam: false,
+      nowMs,
+      receiverId: 99,
+    }),
+  );
+}
+
+function traceIdOfCam(payload: string): string | undefined {
+  return traceIdOf(traceparentFor(eventId(CAM_TOPIC, Buffer.from(payload))));
+}
+
 async function logLines(): Promise<LogLine[]> {
   const text = await readFile(path.join(stack.dir, "vvcu.log"), "utf8");
   return text
@@ -58,29 +85,20 @@ async function linesWhere(what: string, accept: (lines: LogLine[]) => boolean): 
 }
 
 beforeAll(async () => {
-  stack = await startStackProcess({ LOG_LEVEL: "debug", VVCU_API_TOKEN: API_TOKEN });
+  stack = await startStackProcess({
+    LOG_LEVEL: "debug",
+    VVCU_API_TOKEN: API_TOKEN,
+    // One fix past the border is enough: the migration follows from one known CAM.
+    VVCU_GEOFENCE_MIN_DWELL_S: "0",
+    VVCU_GEOFENCE_MIN_FIXES: "1",
+    VVCU_GEOFENCE_PREDICTION: "false",
+  });
   const client = await connect(stack.brokerUrl);
   const dashboard: string[] = [];
   client.on("message", (_topic, payload) => dashboard.push(payload.toString()));
   await client.subscribeAsync(dashboardTopics.twin(String(STATION)), { qos: 1 });
   try {
-    camPayload = JSON.stringify(
-      camMessage({
-        stationId: STATION,
-        stationType: 5,
-        position: { lat: 40.62, lon: -8.65 },
-        altitude: 10,
-        heading: 90,
-        speed: 8,
-        acceleration: 0,
-        yawRate: 0,
-        length: 4.5,
-        width: 1.8,
-        lowBeam: false,
-        nowMs: Date.now(),
-        receiverId: 99,
-      }),
-    );
+    camPayload = cam(STATION, 40.62, Date.now());
     await client.publishAsync(CAM_TOPIC, camPayload, { qos: 1 });
     await eventually("the twin of the CAM", async () => (await twin(stack.apiUrl, STATION))?.messages.cam);
     await eventually("the twin on its dashboard topic", async () =>
@@ -97,7 +115,7 @@ afterAll(async () => {
 
 describe("the logs of the running stack", () => {
   it("follow one CAM by the trace id the bridge gave it: bridge, twin, dashboard proxy", async () => {
-    const expected = traceIdOf(traceparentFor(eventId(CAM_TOPIC, Buffer.from(camPayload))));
+    const expected = traceIdOfCam(camPayload);
     expect(expected).toMatch(/^[0-9a-f]{32}$/);
     const lines = await linesWhere("the proxy's line for the CAM's twin", (all) =>
       all.some((line) => line.component === "proxy" && line.traceId === expected),
@@ -163,6 +181,48 @@ describe("the logs of the running stack", () => {
     const traceIds = new Set(migration.map((line) => line.traceId));
     expect(traceIds.size).toBe(1);
     expect([...traceIds][0]).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("follow a geofence migration back to the CAM that caused it, by that CAM's trace id", async () => {
+    const client = await connect(stack.brokerUrl);
+    const start = Date.now();
+    let across: string;
+    try {
+      await client.publishAsync(CAM_TOPIC, cam(CROSSING, 40.62, start), { qos: 1 });
+      await eventually("the twin at mec-b", async () =>
+        (await twin(stack.apiUrl, CROSSING))?.mec === "mec-b" ? true : undefined,
+      );
+      across = cam(CROSSING, 40.66, start + 1_000);
+      await client.publishAsync(CAM_TOPIC, across, { qos: 1 });
+    } finally {
+      await client.endAsync();
+    }
+    const done = await eventually("the geofence migration to complete", async () =>
+      (await migrationsOf(stack.apiUrl, CROSSING)).find((m) => m.status === "completed"),
+    );
+    expect(done).toMatchObject({ trigger: "geofence", from: "mec-b", to: "mec-a" });
+    const traceId = traceIdOfCam(across);
+    const lines = await linesWhere("the migration's completed line", (all) =>
+      all.some((line) => line.migrationId === done.id && line.msg === "migration completed"),
+    );
+    const traced = lines.filter((line) => line.traceId === traceId);
+    const steps = traced.map((line) => `${line.component}: ${line.msg}`);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        "bridge: forwarded",
+        "twin: event applied",
+        "geofence: requesting migration",
+        "migration: migration requested",
+        "migration: migration started",
+        "migration: migration ready",
+        "migration: migration completed",
+        "proxy: published to the dashboard",
+      ]),
+    );
+    // Every line of the migration carries the CAM's trace id.
+    const ofMigration = lines.filter((line) => line.migrationId === done.id);
+    expect(ofMigration.length).toBeGreaterThanOrEqual(5);
+    expect(ofMigration.filter((line) => line.traceId !== traceId)).toEqual([]);
   });
 
   it("carry no payload and no secret at info or above", async () => {
