@@ -147,9 +147,8 @@ export const benchmark: Benchmark = {
     const bridge = await startBridge({
       mec: "bench",
       mqtt: { url: broker.url, protocolVersion: 4, topics: [TOPIC], clientId: "bench-bridge" },
+      // The same settings as `vvcu bridge` (fromConfig.ts): 64 deliveries in flight, 2,000 held.
       delivery: httpDelivery({ url: sink.url, maxSockets: 64 }),
-      concurrency: 64,
-      capacity: 4_000,
       logger: componentLogger("bridge", { mec: "bench" }).child({}, { level: "warn" }),
     });
     try {
