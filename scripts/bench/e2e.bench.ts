@@ -34,6 +34,12 @@ const PROBES = 4;
 const WARM_UP_S = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for the publications in flight, at most `ms`; resolves with how many are still unconfirmed. */
+async function settled(inFlight: Set<Promise<unknown>>, ms: number): Promise<number> {
+  await Promise.race([Promise.allSettled([...inFlight]), sleep(ms)]);
+  return inFlight.size;
+}
+
 /** Sum of a metric's samples per `mec` label, then the largest (every bridge reads every message). */
 async function maxPerMec(apiUrl: string, metric: string): Promise<number> {
   const text = await (await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
@@ -135,6 +141,10 @@ interface LevelResult {
   receivedPerS: number;
   backlogAtStop: number;
   drainedMs: number;
+  /** Everything published reached the bridges and the queues emptied within 30 s of the stop. */
+  drained: boolean;
+  /** Publications the MQTT client had not written when the load stopped. */
+  unconfirmed: number;
   latencies: Latencies;
   migratedTwins: number;
   migrations: number;
@@ -161,7 +171,8 @@ async function runLevel(
     cpmRateHz: 0,
     logIntervalS: 0,
     zoneOf: (p) => zones.containing(p.lat, p.lon)[0],
-    borderLeadS: [1, Math.max(2, seconds / 2)],
+    // About a hundred vehicles reach a border during the run at every size: steady migrations.
+    borderLeadS: [1, ((WARM_UP_S + seconds) * vehicles) / 100],
   });
   const load = await connect(stack.brokerUrl);
   const probeClients = await Promise.all(Array.from({ length: PROBES + 1 }, () => connect(stack.brokerUrl)));
@@ -178,6 +189,8 @@ async function runLevel(
         inFlight.add(sent);
         published.set(message.stationId, (published.get(message.stationId) ?? 0) + 1);
         publishedTotal++;
+        // A broker that cannot take more holds the load back: the offered rate shows it.
+        if (inFlight.size >= 500) await settled(inFlight, 5_000);
       }
       await sleep(5);
     }
@@ -194,7 +207,7 @@ async function runLevel(
   probes.push(floorProbe(stack, probeClients[PROBES] as MqttClient, until, latencies));
   await drive(until);
   const elapsedS = (Date.now() - measuredFrom) / 1000;
-  await Promise.allSettled([...inFlight]);
+  const unconfirmed = await settled(inFlight, 10_000);
   const receivedAtStop = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const backlogAtStop = await backlog(stack.apiUrl);
   const stoppedAt = performance.now();
@@ -202,25 +215,32 @@ async function runLevel(
   // Drained: every message arrived at the bridges (probes included) and no queue holds anything.
   const probeMessages = latencies.api.length + latencies.apiMissed;
   const goal = receivedBefore + (publishedTotal - publishedBefore) + probeMessages;
-  while (performance.now() - stoppedAt < 30_000) {
+  let drained = false;
+  while (!drained && performance.now() - stoppedAt < 30_000) {
     const received = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
-    if (received >= goal && (await backlog(stack.apiUrl)) === 0) break;
-    await sleep(100);
+    drained = received >= goal && (await backlog(stack.apiUrl)) === 0;
+    if (!drained) await sleep(100);
   }
   const drainedMs = performance.now() - stoppedAt;
-  await sleep(500); // the last twin updates and migrations settle
-
-  const migrations = (await getJson<Migration[]>(`${stack.apiUrl}/api/v1/migrations`)).body.filter((m) => {
-    const id = Number(m.twin);
-    return id >= firstStationId && id < firstStationId + vehicles;
-  });
+  const ofThisLevel = async () =>
+    (await getJson<Migration[]>(`${stack.apiUrl}/api/v1/migrations`)).body.filter((m) => {
+      const id = Number(m.twin);
+      return id >= firstStationId && id < firstStationId + vehicles;
+    });
+  // Migrations still running finish (or roll back) before the counts are read.
+  let migrations = await ofThisLevel();
+  for (let waited = 0; migrations.some((m) => m.status === "running") && waited < 20_000; waited += 250) {
+    await sleep(250);
+    migrations = await ofThisLevel();
+  }
+  await sleep(500); // the twins' last coalesced updates
   const migratedIds = [
     ...new Set(migrations.filter((m) => m.status === "completed").map((m) => Number(m.twin))),
   ];
   let lost = 0;
   let duplicated = 0;
   let publishedToMigrated = 0;
-  for (let i = 0; i < migratedIds.length; i += 20) {
+  for (let i = 0; drained && i < migratedIds.length; i += 20) {
     const batch = migratedIds.slice(i, i + 20);
     const twins = await Promise.all(batch.map((id) => getJson<Twin>(`${stack.apiUrl}/api/v1/twins/${id}`)));
     batch.forEach((id, j) => {
@@ -231,13 +251,15 @@ async function runLevel(
       duplicated += Math.max(0, counted - sent);
     });
   }
-  await Promise.all([load, ...probeClients].map((client) => client.endAsync()));
+  await Promise.all([load, ...probeClients].map((client) => client.endAsync(true)));
   return {
     vehicles,
     offeredPerS: (publishedTotal - publishedBefore) / elapsedS,
     receivedPerS: (receivedAtStop - receivedBefore) / elapsedS,
     backlogAtStop,
     drainedMs,
+    drained,
+    unconfirmed,
     latencies,
     migratedTwins: migratedIds.length,
     migrations: migrations.length,
@@ -287,7 +309,7 @@ function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigure[] {
       value: result.receivedPerS,
       unit: "msg/s",
       baseline: { name: "offered", value: result.offeredPerS, unit: "msg/s" },
-      notes: `backlog at stop ${result.backlogAtStop}, drained in ${Math.round(result.drainedMs)} ms; ${sustained(result) ? "kept up" : "fell behind"}`,
+      notes: `backlog at stop ${result.backlogAtStop}, ${result.unconfirmed} publications unconfirmed, ${result.drained ? `drained in ${Math.round(result.drainedMs)} ms` : "not drained within 30 s (losses not counted)"}; ${sustained(result) ? "kept up" : "fell behind"}`,
     },
   ];
 }
@@ -319,13 +341,16 @@ export const benchmark: Benchmark = {
       aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
       met: best >= 9_500,
     });
-    const migrated = results.reduce((sum, r) => sum + r.migratedTwins, 0);
-    const migrations = results.reduce((sum, r) => sum + r.migrations, 0);
-    const sent = results.reduce((sum, r) => sum + r.publishedToMigrated, 0);
-    const lost = results.reduce((sum, r) => sum + r.lost, 0);
-    const duplicated = results.reduce((sum, r) => sum + r.duplicated, 0);
+    // Counted only where the stack drained: a twin still catching up is late, not lossy.
+    const counted = results.filter((r) => r.drained);
+    const migrated = counted.reduce((sum, r) => sum + r.migratedTwins, 0);
+    const migrations = counted.reduce((sum, r) => sum + r.migrations, 0);
+    const sent = counted.reduce((sum, r) => sum + r.publishedToMigrated, 0);
+    const lost = counted.reduce((sum, r) => sum + r.lost, 0);
+    const duplicated = counted.reduce((sum, r) => sum + r.duplicated, 0);
+    const levelsCounted = counted.map((r) => r.vehicles.toLocaleString("en-US")).join(", ") || "none";
     figures.push({
-      name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations)`,
+      name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations; levels ${levelsCounted})`,
       value: lost,
       unit: "lost",
       baseline: { name: "CAMs published to those twins", value: sent, unit: "CAMs" },

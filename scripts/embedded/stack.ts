@@ -271,6 +271,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     host.router.subscribe("vvcu-proxy", async (event) => {
       await proxy.handle(event);
+      // In a cluster the twin CNF objects are the placement record and go away with the twin;
+      // here the registry forgets an expired twin (twin.expired reaches the proxy's Trigger).
+      if (event.type === "io.vvcu.twin.expired" && event.subject !== undefined) {
+        if (placement.homeOf(event.subject) === host.mec) placement.remove(event.subject);
+        flow.forget(event.subject);
+      }
     });
   }
   // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.
