@@ -14,8 +14,22 @@ export function appliedIdsOf(record: TwinRecord): string[] {
   return recent && recent.length > 0 ? [...record.appliedEventIds, ...recent] : record.appliedEventIds;
 }
 
+/**
+ * Sets of the folded windows, built once per window: a window array is shared, unchanged, by the
+ * records of the next 16 events, and a set look-up beats scanning 256 ids on every event.
+ */
+const windowSets = new WeakMap<readonly string[], Set<string>>();
+
 export function hasApplied(record: TwinRecord, eventId: string): boolean {
-  return record.appliedEventIds.includes(eventId) || (record.recentEventIds?.includes(eventId) ?? false);
+  if (record.recentEventIds?.includes(eventId)) return true;
+  const window = record.appliedEventIds;
+  if (window.length < 32) return window.includes(eventId);
+  let set = windowSets.get(window);
+  if (!set) {
+    set = new Set(window);
+    windowSets.set(window, set);
+  }
+  return set.has(eventId);
 }
 
 /** The id fields of a record after applying one more event (the full window is copied 1 in 16 times). */
