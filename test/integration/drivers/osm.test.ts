@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { metrics } from "../../../functions/lib/metrics.ts";
 import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
 import { TWIN_CNF_DEFAULTS } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
 import { OsmDriver, type OsmDriverOptions } from "../../../functions/lib/migration/drivers/osm.ts";
@@ -98,6 +99,15 @@ describe("OsmDriver.place", () => {
     });
     expect(placement).toEqual({ driver: "osm", twin: "42", mec: "mec-b", ref: "ns:ns-0002/op:op-0003" });
     expect(source.host.calls).toEqual(["setStatus 42 migrating"]);
+    const timed = (await metrics.orchestratorCallSeconds.get()).values.filter(
+      (value) =>
+        value.metricName?.endsWith("_count") &&
+        value.labels.driver === "osm" &&
+        value.labels.outcome === "ok",
+    );
+    expect(timed.map((value) => value.labels.operation)).toEqual(
+      expect.arrayContaining(["authenticate", "nsd-list", "vim-list", "ns-list", "ns-create-instantiate"]),
+    );
   });
 
   it("resolves names once and reuses its token", async () => {
