@@ -4,12 +4,12 @@
  * messages, drains its queue within a deadline, disconnects.
  */
 import { parseArgs } from "node:util";
-import { startBridge } from "../../bridges/mqtt/bridge.ts";
-import { bridgeOptionsFromConfig } from "../../bridges/mqtt/fromConfig.ts";
+import type { bridgeOptionsFromConfig } from "../../bridges/mqtt/fromConfig.ts";
 import { loadConfig } from "../../functions/lib/config.ts";
-import { componentLogger } from "../../functions/lib/log.ts";
 
-const USAGE = `usage: vvcu bridge
+const USAGE = `usage: vvcu bridge [--log-level LEVEL]
+
+  --log-level LEVEL   fatal, error, warn, info, debug, trace or silent (LOG_LEVEL, default info)
 
 Reads MQTT (MQTT_URL) and sends CloudEvents to K_SINK. Environment:
   MQTT_URL, K_SINK (required), VVCU_MEC_ID, VVCU_DEADLETTER_TOPIC, VVCU_BRIDGE_PORT (8081),
@@ -17,13 +17,22 @@ Reads MQTT (MQTT_URL) and sends CloudEvents to K_SINK. Environment:
   MQTT_PASSWORD / MQTT_PASSWORD_FILE, MQTT_CA_FILE, K_CE_OVERRIDES, POD_NAMESPACE`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: "boolean", default: false }, "log-level": { type: "string" } },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
+  if (values["log-level"] !== undefined) process.env.LOG_LEVEL = values["log-level"];
   let options: Awaited<ReturnType<typeof bridgeOptionsFromConfig>>;
+  // Validated (LOG_LEVEL too) before the logger exists; config.ts does not load it.
   const config = loadConfig();
+  // Imported only now: the logger reads LOG_LEVEL when it is first loaded.
+  const { componentLogger } = await import("../../functions/lib/log.ts");
+  const { bridgeOptionsFromConfig } = await import("../../bridges/mqtt/fromConfig.ts");
+  const { startBridge } = await import("../../bridges/mqtt/bridge.ts");
   const logger = componentLogger("bridge", { mec: config.VVCU_MEC_ID ?? "local" });
   try {
     options = await bridgeOptionsFromConfig(config, logger);
