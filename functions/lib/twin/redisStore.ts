@@ -1,7 +1,7 @@
 /**
  * The Redis twin store: one Redis per MEC in a cluster, keys under a prefix per MEC.
  *
- * Each twin is a hash {v: version, r: record JSON}; a set indexes the MEC's twins. A write is a
+ * Each twin is a hash (version and record fields, redisRecord.ts); a set indexes the MEC's twins. A write is a
  * Lua check-and-set on `v`, so two function instances updating one twin never lose an update:
  * the loser re-reads and re-applies its (pure) updater. `updateMany` reads all records in one
  * pipeline and writes them in a second one; only the twins that lost a race go round again.
@@ -9,20 +9,29 @@
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import { RECORD_FIELDS, RedisRecordCodec } from "./redisRecord.ts";
 import type { TwinRecord, TwinStore, Updater } from "./store.ts";
 
 const CHECK_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '-1') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'r', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 4))
+redis.call('SADD', KEYS[2], ARGV[3])
 return 1
 `;
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;
 
-type CasArgs = [key: string, index: string, expected: string, version: string, json: string, id: string];
+/** Then field, value, field, value... */
+type CasArgs = [
+  key: string,
+  index: string,
+  expected: string,
+  version: string,
+  id: string,
+  ...fields: string[],
+];
 /** ioredis adds commands defined with defineCommand at run time; these types say what it added. */
 type CasClient = Redis & { vvcuTwinCas(...args: CasArgs): Promise<number> };
 type CasPipeline = ChainableCommander & { vvcuTwinCas(...args: CasArgs): CasPipeline };
@@ -43,6 +52,7 @@ export class RedisTwinStore implements TwinStore {
   private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
   private readonly indexKey: string;
+  private readonly codec = new RedisRecordCodec();
 
   constructor(options: RedisTwinStoreOptions) {
     if (!options.client && !options.url) throw new Error("RedisTwinStore needs a url or a client");
@@ -64,32 +74,35 @@ export class RedisTwinStore implements TwinStore {
   }
 
   async get(id: string): Promise<TwinRecord | undefined> {
-    const json = await this.redis.hget(this.key(id), "r");
-    return json === null ? undefined : parseRecord(id, json);
+    return this.codec.decode(id, await this.redis.hmget(this.key(id), ...RECORD_FIELDS));
   }
 
   async list(): Promise<Twin[]> {
     const ids = await this.redis.smembers(this.indexKey);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.key(id), "r");
+    for (const id of ids) pipeline.hmget(this.key(id), "t", "j");
     const replies = (await pipeline.exec()) ?? [];
     const twins: Twin[] = [];
-    replies.forEach(([error, json], index) => {
+    replies.forEach(([error, reply], index) => {
       if (error) throw error;
-      if (typeof json === "string") twins.push(parseRecord(ids[index] as string, json).twin);
+      const [twinJson, trajectoryJson] = reply as (string | null)[];
+      if (typeof twinJson === "string") {
+        twins.push(this.codec.decodeTwin(ids[index] as string, twinJson, trajectoryJson));
+      }
     });
     return twins;
   }
 
   async update(id: string, updater: Updater): Promise<TwinRecord | undefined> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [version = null, json = null] = await this.redis.hmget(this.key(id), "v", "r");
-      const current = json === null ? undefined : parseRecord(id, json);
+      const fields = await this.redis.hmget(this.key(id), ...RECORD_FIELDS);
+      const version = fields[0] ?? null;
+      const current = this.codec.decode(id, fields);
       const next = updater(current);
       if (next === undefined || next === current) return current;
       const written = withVersion(next, Number(version ?? 0) + 1);
-      if (await this.checkAndSet(id, version, written)) return written;
+      if (await this.checkAndSet(id, version, written, current)) return written;
     }
     throw new Error(`twin ${id}: update lost ${MAX_ATTEMPTS} races in a row; giving up`);
   }
@@ -103,7 +116,7 @@ export class RedisTwinStore implements TwinStore {
     });
     const ids = [...byId.keys()];
     const reads = this.redis.pipeline();
-    for (const id of ids) reads.hmget(this.key(id), "v", "r");
+    for (const id of ids) reads.hmget(this.key(id), ...RECORD_FIELDS);
     const replies = (await reads.exec()) ?? [];
 
     const results: (TwinRecord | undefined)[] = new Array(updates.length);
@@ -112,8 +125,9 @@ export class RedisTwinStore implements TwinStore {
     ids.forEach((id, position) => {
       const [error, reply] = replies[position] ?? [new Error("no reply"), null];
       if (error) throw error;
-      const [version, json] = reply as [string | null, string | null];
-      const current = json === null ? undefined : parseRecord(id, json);
+      const fields = reply as (string | null)[];
+      const version = fields[0] ?? null;
+      const current = this.codec.decode(id, fields);
       const indexes = byId.get(id) as number[];
       const nextVersion = Number(version ?? 0) + 1;
       let record = current;
@@ -128,8 +142,8 @@ export class RedisTwinStore implements TwinStore {
         this.indexKey,
         version ?? "-1",
         String(nextVersion),
-        JSON.stringify(record),
         id,
+        ...this.codec.encode(id, record, current),
       );
       written.push({ id, indexes });
     });
@@ -148,6 +162,7 @@ export class RedisTwinStore implements TwinStore {
   }
 
   async delete(id: string): Promise<void> {
+    this.codec.forget(id);
     await this.redis.multi().del(this.key(id)).srem(this.indexKey, id).exec();
   }
 
@@ -164,23 +179,20 @@ export class RedisTwinStore implements TwinStore {
     if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  private async checkAndSet(id: string, expected: string | null, record: TwinRecord): Promise<boolean> {
+  private async checkAndSet(
+    id: string,
+    expected: string | null,
+    record: TwinRecord,
+    current: TwinRecord | undefined,
+  ): Promise<boolean> {
     const applied = await this.redis.vvcuTwinCas(
       this.key(id),
       this.indexKey,
       expected ?? "-1",
       String(record.twin.version),
-      JSON.stringify(record),
       id,
+      ...this.codec.encode(id, record, current),
     );
     return applied === 1;
-  }
-}
-
-function parseRecord(id: string, json: string): TwinRecord {
-  try {
-    return JSON.parse(json) as TwinRecord;
-  } catch {
-    throw new Error(`twin ${id}: the stored record is not JSON; delete the key to recover`);
   }
 }
