@@ -7,28 +7,20 @@
  * Events are applied in batches: whatever arrives while a store write is in flight goes into the
  * next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
  */
-import { CloudEvent, type CloudEventV1 } from "cloudevents";
+import type { CloudEventV1 } from "cloudevents";
 import type { CitsMessage } from "../cits/types.ts";
-import {
-  CITS_EVENT_TYPES,
-  type EventType,
-  EXTENSIONS,
-  eventSource,
-  isEventType,
-  parseEventData,
-} from "../events.ts";
+import { CITS_EVENT_TYPES, type EventType, EXTENSIONS, isEventType, parseEventData } from "../events.ts";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
 import { traceIdOf } from "../tracing.ts";
-import { Coalescer } from "./coalescer.ts";
 import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
-import { NeighbourIndex } from "./neighbours.ts";
 import { type TwinOptions, twinOptions } from "./options.ts";
 import { type ApplyResult, applyEvent } from "./reducer.ts";
 import type { TwinRecord, TwinStore } from "./store.ts";
 import { type SweepOutcome, sweepRecord } from "./sweep.ts";
+import { TwinEvents } from "./twinEvents.ts";
 
 export type HandleOutcome =
   | "applied"
@@ -66,35 +58,23 @@ export class TwinService implements TwinHostApi {
   readonly mec: string;
   readonly options: TwinOptions;
   private readonly store: TwinStore;
-  private readonly sink: EventSink;
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly warnOnce = rateLimited(10_000);
-  private readonly positions: NeighbourIndex;
-  private readonly statuses = new Map<string, TwinStatus>();
-  /** The last state seen of each twin and the trace it came with: what a trailing update sends. */
-  private readonly latest = new Map<string, { twin: Twin; traceparent: string | undefined }>();
-  private readonly coalescer: Coalescer;
+  private readonly events: TwinEvents;
   private readonly arriving = new Map<string, PendingEvent[]>();
   private readonly released = new Map<string, number>();
   private queue: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly emitting = new Set<Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(config: TwinServiceOptions) {
     this.mec = config.mec;
     this.store = config.store;
-    this.sink = config.sink;
     this.options = twinOptions(config.options);
     this.clock = config.clock ?? Date.now;
     this.log = config.logger ?? componentLogger("twin", { mec: config.mec });
-    this.positions = new NeighbourIndex(this.options.neighbourRadiusM);
-    this.coalescer = new Coalescer({
-      minIntervalMs: 1000 / this.options.maxUpdatesPerSecond,
-      send: (id) => this.sendLatest(id),
-      now: this.clock,
-    });
+    this.events = new TwinEvents(this.mec, config.sink, this.options, this.clock, this.log);
   }
 
   /** Applies one `io.vvcu.cits.*.received` event. Bad input is logged and counted, never thrown. */
@@ -128,12 +108,12 @@ export class TwinService implements TwinHostApi {
   }
 
   async twins(): Promise<Twin[]> {
-    return (await this.store.list()).map((twin) => this.withNeighbours(twin));
+    return (await this.store.list()).map((twin) => this.events.withNeighbours(twin));
   }
 
   async twin(id: string): Promise<Twin | undefined> {
     const record = await this.store.get(id);
-    return record ? this.withNeighbours(record.twin) : undefined;
+    return record ? this.events.withNeighbours(record.twin) : undefined;
   }
 
   // --- TwinHostApi: the migration seam -------------------------------------------------------
@@ -159,7 +139,7 @@ export class TwinService implements TwinHostApi {
     this.scheduleFlush();
     await Promise.all(applied);
     const record = await this.store.get(id);
-    if (record) this.changed(record.twin, this.latest.get(id)?.traceparent);
+    if (record) this.events.changed(record.twin, this.events.traceOf(id));
   }
 
   async isReady(twinId: string): Promise<boolean> {
@@ -175,14 +155,14 @@ export class TwinService implements TwinHostApi {
     const record = await this.store.update(twinId, (current) =>
       current && current.twin.status !== status ? { ...current, twin: { ...current.twin, status } } : current,
     );
-    if (record) this.changed(record.twin, this.latest.get(twinId)?.traceparent);
+    if (record) this.events.changed(record.twin, this.events.traceOf(twinId));
   }
 
   async release(twinId: string): Promise<void> {
     for (const pending of this.arriving.get(twinId) ?? []) pending.done("released");
     this.arriving.delete(twinId);
     this.released.set(twinId, this.clock());
-    this.forget(twinId);
+    this.events.forget(twinId);
     await this.store.delete(twinId);
   }
 
@@ -211,18 +191,13 @@ export class TwinService implements TwinHostApi {
       const outcome = outcomes.get(twin.id);
       if (outcome === "expired") {
         await this.store.delete(twin.id);
-        this.forget(twin.id);
         expired.push(twin.id);
-        this.emit("io.vvcu.twin.expired", twin.id, {
-          id: twin.id,
-          mec: this.mec,
-          lastSeen: record.twin.lastSeen,
-        });
+        this.events.expired(twin.id, record.twin.lastSeen);
       } else if (outcome === "changed") {
         changed.push(twin.id);
-        this.changed(record.twin, this.latest.get(twin.id)?.traceparent);
-      } else if (!this.latest.has(twin.id)) {
-        this.remember(record.twin, undefined); // written by another instance of the function
+        this.events.changed(record.twin, this.events.traceOf(twin.id));
+      } else if (!this.events.knows(twin.id)) {
+        this.events.remember(record.twin, undefined); // written by another instance of the function
       }
     }
     for (const [id, at] of this.released) if (nowMs - at >= RELEASED_GRACE_MS) this.released.delete(id);
@@ -231,7 +206,7 @@ export class TwinService implements TwinHostApi {
 
   /** Loads the MEC's twins into the position cache and sweeps every `intervalMs`. */
   async start(intervalMs = 1000): Promise<void> {
-    for (const twin of await this.store.list()) this.remember(twin, undefined);
+    for (const twin of await this.store.list()) this.events.remember(twin, undefined);
     this.sweepTimer = setInterval(() => {
       this.sweep().catch((error: unknown) => this.log.error({ err: error }, "twin sweep failed"));
     }, intervalMs);
@@ -251,8 +226,7 @@ export class TwinService implements TwinHostApi {
       this.scheduleFlush();
       await this.flushing;
     }
-    this.coalescer.flush();
-    await Promise.all([...this.emitting]);
+    await this.events.flush();
   }
 
   // --- internals ----------------------------------------------------------------------------
@@ -332,81 +306,13 @@ export class TwinService implements TwinHostApi {
         );
       }
       if (record && result.changed) {
-        if (result.created && !this.latest.has(record.twin.id)) {
-          this.remember(record.twin, pending.traceparent);
-          this.coalescer.sent(record.twin.id);
-          this.emit(
-            "io.vvcu.twin.created",
-            record.twin.id,
-            { twin: this.withNeighbours(record.twin) },
-            pending.traceparent,
-          );
+        if (result.created && !this.events.knows(record.twin.id)) {
+          this.events.created(record.twin, pending.traceparent);
         } else {
-          this.changed(record.twin, pending.traceparent);
+          this.events.changed(record.twin, pending.traceparent);
         }
       }
       pending.done(result.outcome);
     });
-  }
-
-  private changed(twin: Twin, traceparent: string | undefined): void {
-    this.remember(twin, traceparent);
-    this.coalescer.touch(twin.id);
-  }
-
-  private remember(twin: Twin, traceparent: string | undefined): void {
-    this.latest.set(twin.id, { twin, traceparent });
-    if (twin.position) {
-      this.positions.upsert(twin.id, {
-        lat: twin.position.lat,
-        lon: twin.position.lon,
-        speed: twin.speed ?? 0,
-      });
-    }
-    const previous = this.statuses.get(twin.id);
-    if (previous !== twin.status) {
-      if (previous) metrics.twins.dec({ mec: this.mec, status: previous });
-      metrics.twins.inc({ mec: this.mec, status: twin.status });
-      this.statuses.set(twin.id, twin.status);
-    }
-  }
-
-  private forget(twinId: string): void {
-    this.coalescer.cancel(twinId);
-    this.latest.delete(twinId);
-    this.positions.remove(twinId);
-    const status = this.statuses.get(twinId);
-    if (status) metrics.twins.dec({ mec: this.mec, status });
-    this.statuses.delete(twinId);
-  }
-
-  private sendLatest(twinId: string): void {
-    const latest = this.latest.get(twinId);
-    if (!latest) return;
-    this.emit("io.vvcu.twin.updated", twinId, { twin: this.withNeighbours(latest.twin) }, latest.traceparent);
-  }
-
-  private withNeighbours(twin: Twin): Twin {
-    return { ...twin, neighbours: this.positions.near(twin.id) };
-  }
-
-  private emit(type: EventType, subject: string, data: unknown, traceparent?: string): void {
-    const event = new CloudEvent<unknown>({
-      type,
-      source: eventSource(this.mec, "twin"),
-      subject,
-      datacontenttype: "application/json",
-      data,
-      [EXTENSIONS.mec]: this.mec,
-      ...(traceparent ? { [EXTENSIONS.traceparent]: traceparent } : {}),
-    });
-    if (this.log.isLevelEnabled("debug")) {
-      this.log.debug({ stationId: subject, traceId: traceIdOf(traceparent), type }, "emitting");
-    }
-    const sending = this.sink
-      .emit(event)
-      .catch((error: unknown) => this.log.error({ err: error, type, subject }, "twin event not delivered"))
-      .finally(() => this.emitting.delete(sending));
-    this.emitting.add(sending);
   }
 }

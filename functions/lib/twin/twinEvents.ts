@@ -1,0 +1,129 @@
+/**
+ * The outgoing side of the twin service: what it knows of each twin of its MEC in memory (latest
+ * state, position for neighbours, status for the gauge) and the twin.* CloudEvents it sends,
+ * with `twin.updated` coalesced per twin.
+ */
+import { CloudEvent } from "cloudevents";
+import { type EventType, EXTENSIONS, eventSource } from "../events.ts";
+import type { Logger } from "../log.ts";
+import { metrics } from "../metrics.ts";
+import type { EventSink } from "../runtime/sink.ts";
+import { traceIdOf } from "../tracing.ts";
+import { Coalescer } from "./coalescer.ts";
+import type { Twin, TwinStatus } from "./model.ts";
+import { NeighbourIndex } from "./neighbours.ts";
+import type { TwinOptions } from "./options.ts";
+
+export class TwinEvents {
+  private readonly positions: NeighbourIndex;
+  private readonly statuses = new Map<string, TwinStatus>();
+  /** The last state seen of each twin and the trace it came with: what a trailing update sends. */
+  private readonly latest = new Map<string, { twin: Twin; traceparent: string | undefined }>();
+  private readonly coalescer: Coalescer;
+  private readonly sending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly mec: string,
+    private readonly sink: EventSink,
+    options: TwinOptions,
+    clock: () => number,
+    private readonly log: Logger,
+  ) {
+    this.positions = new NeighbourIndex(options.neighbourRadiusM);
+    this.coalescer = new Coalescer({
+      minIntervalMs: 1000 / options.maxUpdatesPerSecond,
+      send: (id) => this.sendLatest(id),
+      now: clock,
+    });
+  }
+
+  knows(twinId: string): boolean {
+    return this.latest.has(twinId);
+  }
+
+  traceOf(twinId: string): string | undefined {
+    return this.latest.get(twinId)?.traceparent;
+  }
+
+  /** A twin seen for the first time: `twin.created` at once (and the update interval starts). */
+  created(twin: Twin, traceparent: string | undefined): void {
+    this.remember(twin, traceparent);
+    this.coalescer.sent(twin.id);
+    this.emit("io.vvcu.twin.created", twin.id, { twin: this.withNeighbours(twin) }, traceparent);
+  }
+
+  /** A twin changed: `twin.updated`, coalesced. */
+  changed(twin: Twin, traceparent: string | undefined): void {
+    this.remember(twin, traceparent);
+    this.coalescer.touch(twin.id);
+  }
+
+  expired(twinId: string, lastSeen: string): void {
+    this.forget(twinId);
+    this.emit("io.vvcu.twin.expired", twinId, { id: twinId, mec: this.mec, lastSeen });
+  }
+
+  /** Keeps a twin's state for neighbours and the gauge without sending anything. */
+  remember(twin: Twin, traceparent: string | undefined): void {
+    this.latest.set(twin.id, { twin, traceparent });
+    if (twin.position) {
+      this.positions.upsert(twin.id, {
+        lat: twin.position.lat,
+        lon: twin.position.lon,
+        speed: twin.speed ?? 0,
+      });
+    }
+    const previous = this.statuses.get(twin.id);
+    if (previous !== twin.status) {
+      if (previous) metrics.twins.dec({ mec: this.mec, status: previous });
+      metrics.twins.inc({ mec: this.mec, status: twin.status });
+      this.statuses.set(twin.id, twin.status);
+    }
+  }
+
+  /** Drops a twin (released or expired), with any update still pending for it. */
+  forget(twinId: string): void {
+    this.coalescer.cancel(twinId);
+    this.latest.delete(twinId);
+    this.positions.remove(twinId);
+    const status = this.statuses.get(twinId);
+    if (status) metrics.twins.dec({ mec: this.mec, status });
+    this.statuses.delete(twinId);
+  }
+
+  withNeighbours(twin: Twin): Twin {
+    return { ...twin, neighbours: this.positions.near(twin.id) };
+  }
+
+  /** Sends every pending update now and waits for all sends. */
+  async flush(): Promise<void> {
+    this.coalescer.flush();
+    await Promise.all([...this.sending]);
+  }
+
+  private sendLatest(twinId: string): void {
+    const latest = this.latest.get(twinId);
+    if (!latest) return;
+    this.emit("io.vvcu.twin.updated", twinId, { twin: this.withNeighbours(latest.twin) }, latest.traceparent);
+  }
+
+  private emit(type: EventType, subject: string, data: unknown, traceparent?: string): void {
+    const event = new CloudEvent<unknown>({
+      type,
+      source: eventSource(this.mec, "twin"),
+      subject,
+      datacontenttype: "application/json",
+      data,
+      [EXTENSIONS.mec]: this.mec,
+      ...(traceparent ? { [EXTENSIONS.traceparent]: traceparent } : {}),
+    });
+    if (this.log.isLevelEnabled("debug")) {
+      this.log.debug({ stationId: subject, traceId: traceIdOf(traceparent), type }, "emitting");
+    }
+    const sending = this.sink
+      .emit(event)
+      .catch((error: unknown) => this.log.error({ err: error, type, subject }, "twin event not delivered"))
+      .finally(() => this.sending.delete(sending));
+    this.sending.add(sending);
+  }
+}
