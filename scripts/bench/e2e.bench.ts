@@ -308,8 +308,8 @@ function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigure[] {
       name: `messages received (${label})`,
       value: result.receivedPerS,
       unit: "msg/s",
-      baseline: { name: "offered", value: result.offeredPerS, unit: "msg/s" },
-      notes: `backlog at stop ${result.backlogAtStop}, ${result.unconfirmed} publications unconfirmed, ${result.drained ? `drained in ${Math.round(result.drainedMs)} ms` : "not drained within 30 s (losses not counted)"}; ${sustained(result) ? "kept up" : "fell behind"}`,
+      baseline: { name: "asked", value: result.vehicles * RATE_HZ, unit: "msg/s" },
+      notes: `offered ${Math.round(result.offeredPerS)} msg/s (the broker holds the publisher back when full), backlog at stop ${result.backlogAtStop}, ${result.unconfirmed} publications unconfirmed, ${result.drained ? `drained in ${Math.round(result.drainedMs)} ms` : "not drained within 30 s (losses not counted)"}; ${sustained(result) ? "kept up" : "fell behind"}`,
     },
   ];
 }
@@ -332,12 +332,12 @@ export const benchmark: Benchmark = {
     const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));
     const kept = results.filter(sustained);
     const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
-    const highestOffered = Math.max(...results.map((r) => r.offeredPerS));
+    const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
     figures.push({
       name: "highest rate sustained (received >= 95% of offered, drained within 2 s)",
       value: best,
       unit: "msg/s",
-      baseline: { name: "highest offered", value: highestOffered, unit: "msg/s" },
+      baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
       aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
       met: best >= 9_500,
     });
