@@ -6,11 +6,13 @@
  */
 import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
 import type { Logger } from "../../functions/lib/log.ts";
+import { TWIN_CNF_LABELS, TWIN_CNF_NAME } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 
-export const TWIN_APP_LABEL = "app.kubernetes.io/name";
-export const TWIN_APP_NAME = "vvcu-twin";
-export const TWIN_ID_LABEL = "vvcu.io/twin";
+// The labels are the twin chart's (one definition, shared with the kubernetes driver).
+export const TWIN_APP_LABEL = TWIN_CNF_LABELS.name;
+export const TWIN_APP_NAME = TWIN_CNF_NAME;
+export const TWIN_ID_LABEL = TWIN_CNF_LABELS.twin;
 export const TWIN_SELECTOR = `${TWIN_APP_LABEL}=${TWIN_APP_NAME}`;
 
 /** The station a twin Deployment stands for, or undefined for anything else. */
