@@ -174,7 +174,7 @@ export async function postJson<T>(url: string, body: unknown): Promise<{ status:
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
+  timeoutMs = 25_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

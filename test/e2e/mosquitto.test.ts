@@ -3,7 +3,8 @@ import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { type StackProcess, startStackProcess } from "./harness.ts";
 import { crossingMigratesLosslessly, stationGetsTwinWhereItIs } from "./scenarios.ts";
 
-describe("vvcu start against an external Mosquitto (MQTT_URL)", () => {
+// Child processes on a busy machine: generous time, since tests never assert timings.
+describe("vvcu start against an external Mosquitto (MQTT_URL)", { timeout: 90_000 }, () => {
   let mosquitto: RunningServer;
   let stack: StackProcess;
 

@@ -14,7 +14,8 @@ import {
 } from "./harness.ts";
 import { crossingMigratesLosslessly, stationGetsTwinWhereItIs } from "./scenarios.ts";
 
-describe("vvcu start with its embedded broker", () => {
+// Child processes on a busy machine: generous time, since tests never assert timings.
+describe("vvcu start with its embedded broker", { timeout: 90_000 }, () => {
   let stack: StackProcess;
 
   beforeAll(async () => {

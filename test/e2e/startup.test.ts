@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/servers.ts";
 import { runStartExpectingExit } from "./harness.ts";
 
-describe("vvcu start refuses to start with a clear reason", () => {
+describe("vvcu start refuses to start with a clear reason", { timeout: 60_000 }, () => {
   let busy: net.Server;
   let busyPort: number;
   let dir: string;

@@ -25,7 +25,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   );
 }
 
-describe("vvcu sim", () => {
+describe("vvcu sim", { timeout: 60_000 }, () => {
   let broker: Aedes;
   let server: net.Server;
   let url: string;
