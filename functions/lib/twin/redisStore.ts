@@ -9,7 +9,7 @@
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import { RECORD_FIELDS, RedisRecordCodec } from "./redisRecord.ts";
+import { BODY_FIELDS, HEAD_FIELDS, RedisRecordCodec } from "./redisRecord.ts";
 import type { TwinRecord, TwinStore, Updater } from "./store.ts";
 
 const CHECK_AND_SET = `
@@ -35,6 +35,12 @@ type CasArgs = [
 /** ioredis adds commands defined with defineCommand at run time; these types say what it added. */
 type CasClient = Redis & { vvcuTwinCas(...args: CasArgs): Promise<number> };
 type CasPipeline = ChainableCommander & { vvcuTwinCas(...args: CasArgs): CasPipeline };
+
+interface ReadRecord {
+  version: string | null;
+  current: TwinRecord | undefined;
+  head: (string | null)[];
+}
 
 export interface RedisTwinStoreOptions {
   /** redis:// or rediss:// (TLS, verified) URL; or pass `client`. */
@@ -74,7 +80,8 @@ export class RedisTwinStore implements TwinStore {
   }
 
   async get(id: string): Promise<TwinRecord | undefined> {
-    return this.codec.decode(id, await this.redis.hmget(this.key(id), ...RECORD_FIELDS));
+    const [read] = await this.readMany([id]);
+    return read?.current;
   }
 
   async list(): Promise<Twin[]> {
@@ -96,13 +103,15 @@ export class RedisTwinStore implements TwinStore {
 
   async update(id: string, updater: Updater): Promise<TwinRecord | undefined> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const fields = await this.redis.hmget(this.key(id), ...RECORD_FIELDS);
-      const version = fields[0] ?? null;
-      const current = this.codec.decode(id, fields);
+      const [read] = await this.readMany([id]);
+      const version = read?.version ?? null;
+      const current = read?.current;
       const next = updater(current);
       if (next === undefined || next === current) return current;
       const written = withVersion(next, Number(version ?? 0) + 1);
       if (await this.checkAndSet(id, version, written, current)) return written;
+      // Lost a race: back off a random while, so a crowd of writers of one twin spreads out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
     }
     throw new Error(`twin ${id}: update lost ${MAX_ATTEMPTS} races in a row; giving up`);
   }
@@ -115,19 +124,13 @@ export class RedisTwinStore implements TwinStore {
       else byId.set(id, [index]);
     });
     const ids = [...byId.keys()];
-    const reads = this.redis.pipeline();
-    for (const id of ids) reads.hmget(this.key(id), ...RECORD_FIELDS);
-    const replies = (await reads.exec()) ?? [];
+    const reads = await this.readMany(ids);
 
     const results: (TwinRecord | undefined)[] = new Array(updates.length);
     const writes = this.redis.pipeline() as CasPipeline;
     const written: { id: string; indexes: number[] }[] = [];
     ids.forEach((id, position) => {
-      const [error, reply] = replies[position] ?? [new Error("no reply"), null];
-      if (error) throw error;
-      const fields = reply as (string | null)[];
-      const version = fields[0] ?? null;
-      const current = this.codec.decode(id, fields);
+      const { version, current } = reads[position] as ReadRecord;
       const indexes = byId.get(id) as number[];
       const nextVersion = Number(version ?? 0) + 1;
       let record = current;
@@ -177,6 +180,43 @@ export class RedisTwinStore implements TwinStore {
 
   async close(): Promise<void> {
     if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /**
+   * The records and their versions: the head of each in one pipeline, and the trajectories and
+   * windows the cache does not hold at their stored version in a second one (rarely needed).
+   * A write between the two reads changes `v`, so the check-and-set of anything built on the
+   * mixed reading fails and is retried.
+   */
+  private async readMany(ids: string[]): Promise<ReadRecord[]> {
+    const heads = this.redis.pipeline();
+    for (const id of ids) heads.hmget(this.key(id), ...HEAD_FIELDS);
+    const headReplies = (await heads.exec()) ?? [];
+    const reads: ReadRecord[] = [];
+    const needBody: number[] = [];
+    ids.forEach((id, position) => {
+      const [error, reply] = headReplies[position] ?? [new Error("no reply from Redis"), null];
+      if (error) throw error;
+      const head = reply as (string | null)[];
+      const decoded = this.codec.decodeHead(id, head);
+      if (decoded === "body") needBody.push(position);
+      reads.push({ version: head[0] ?? null, current: decoded === "body" ? undefined : decoded, head });
+    });
+    if (needBody.length === 0) return reads;
+    const bodies = this.redis.pipeline();
+    for (const position of needBody) bodies.hmget(this.key(ids[position] as string), ...BODY_FIELDS);
+    const bodyReplies = (await bodies.exec()) ?? [];
+    needBody.forEach((position, index) => {
+      const [error, reply] = bodyReplies[index] ?? [new Error("no reply from Redis"), null];
+      if (error) throw error;
+      const read = reads[position] as ReadRecord;
+      read.current = this.codec.decodeWithBody(
+        ids[position] as string,
+        read.head,
+        reply as (string | null)[],
+      );
+    });
+    return reads;
   }
 
   private async checkAndSet(
