@@ -23,7 +23,7 @@ describe("NeighbourIndex", () => {
             lon: centreLon + o.lon,
             speed: o.speed,
           }));
-          points.forEach((p, i) => index.upsert(`t${i}`, p));
+          for (const [i, p] of points.entries()) index.upsert(`t${i}`, p);
           points.forEach((self, i) => {
             const expected = points
               .map((other, j) => ({ id: `t${j}`, distanceM: distanceM(self, other), j }))
