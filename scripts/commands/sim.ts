@@ -5,9 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../functions/lib/config.ts";
+import { connectMqtt, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
-import { connectMqtt, mqttConnection } from "../embedded/mqttConnect.ts";
 import { startSimulator } from "../sim/runner.ts";
 import { MAX_RATE_HZ, MIN_RATE_HZ } from "../sim/simulation.ts";
 import { recordTrace, replayTrace } from "../sim/trace.ts";

@@ -7,6 +7,7 @@ import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
 import { placementFilter } from "../../bridges/mqtt/filter.ts";
 import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
+import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { EventRouter } from "../../functions/lib/runtime/router.ts";
 import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
@@ -14,7 +15,6 @@ import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { StationFlow } from "./flow.ts";
-import type { MqttConnection } from "./mqttConnect.ts";
 
 export interface MecHostOptions {
   mec: string;

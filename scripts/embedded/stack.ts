@@ -25,6 +25,7 @@ import { FileJournal } from "../../functions/lib/migration/journal.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import { ProxyService } from "../../functions/lib/proxy/service.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
+import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import type { EventSink } from "../../functions/lib/runtime/sink.ts";
 import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
@@ -35,7 +36,6 @@ import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { StationFlow } from "./flow.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
-import { connectMqtt, type MqttConnection, mqttConnection } from "./mqttConnect.ts";
 import { listenError, StartupError } from "./startupErrors.ts";
 import type { SummarySnapshot } from "./summary.ts";
 

@@ -1,0 +1,95 @@
+/**
+ * MQTT client connections for the embedded stack and the simulator: credentials and CA from the
+ * environment (or mounted files), TLS verification on, and a connect that fails within a timeout
+ * with a sentence naming the broker and the variable to fix.
+ */
+import { readFileSync } from "node:fs";
+import mqtt, { type MqttClient } from "mqtt";
+import type { Config } from "../config.ts";
+
+export interface MqttConnection {
+  url: string;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+}
+
+function readSecretFile(file: string, variable: string): string {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new Error(`cannot read ${variable} ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Credentials and CA of `url` from MQTT_USERNAME, MQTT_PASSWORD(_FILE) and MQTT_CA_FILE. */
+export function mqttConnection(url: string, config: Config): MqttConnection {
+  const connection: MqttConnection = { url };
+  if (config.MQTT_USERNAME !== undefined) connection.username = config.MQTT_USERNAME;
+  const password =
+    config.MQTT_PASSWORD ??
+    (config.MQTT_PASSWORD_FILE === undefined
+      ? undefined
+      : readSecretFile(config.MQTT_PASSWORD_FILE, "MQTT_PASSWORD_FILE"));
+  if (password !== undefined) connection.password = password;
+  if (config.MQTT_CA_FILE !== undefined) {
+    try {
+      connection.ca = readFileSync(config.MQTT_CA_FILE);
+    } catch (error) {
+      throw new Error(`cannot read MQTT_CA_FILE ${config.MQTT_CA_FILE}: ${(error as Error).message}`);
+    }
+  }
+  return connection;
+}
+
+export interface ConnectOptions {
+  clientId: string;
+  timeoutMs?: number;
+  /** Which setting named the broker, for the error message. */
+  variable?: string;
+}
+
+/** Connects (MQTT 3.1.1, which every broker speaks), or rejects after `timeoutMs` with a clear reason. */
+export async function connectMqtt(connection: MqttConnection, options: ConnectOptions): Promise<MqttClient> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const client = mqtt.connect(connection.url, {
+    clientId: options.clientId,
+    protocolVersion: 4,
+    clean: true,
+    connectTimeout: timeoutMs,
+    reconnectPeriod: 1_000,
+    rejectUnauthorized: true,
+    ...(connection.username === undefined ? {} : { username: connection.username }),
+    ...(connection.password === undefined ? {} : { password: connection.password }),
+    ...(connection.ca === undefined ? {} : { ca: connection.ca }),
+  });
+  let lastError: Error | undefined;
+  const onError = (error: Error) => {
+    lastError = error;
+  };
+  client.on("error", onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const cause = lastError ? `: ${lastError.message}` : "";
+        const variable = options.variable ? ` (check ${options.variable})` : "";
+        reject(
+          new Error(
+            `cannot reach the MQTT broker at ${connection.url} within ${timeoutMs} ms${cause}${variable}`,
+          ),
+        );
+      }, timeoutMs);
+      client.once("connect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await client.endAsync(true);
+    throw error;
+  }
+  client.off("error", onError);
+  // After the first connect, mqtt.js reconnects by itself; errors are reported, never thrown.
+  client.on("error", () => {});
+  return client;
+}
