@@ -65,6 +65,35 @@ export function renameByPattern(pattern: string): DataTransformerConfig {
 /** Merges the frames of a wildcard subscription (one per topic) into one table. */
 export const MERGE_FRAMES: DataTransformerConfig = { id: "merge", options: {} };
 
+/**
+ * One row per `key` (e.g. the twin id) with the last reported value of each of `fields`: merged
+ * per-twin frames hold every message received, and a table of stations wants each one's latest.
+ * Grafana names the results `<field> (lastNotNull)`; `labels` (by field or key name) gives the table headers.
+ */
+export function latestPerKey(
+  key: string,
+  fields: string[],
+  labels: Record<string, string> = {},
+): DataTransformerConfig[] {
+  const groupBy = {
+    id: "groupBy",
+    options: {
+      fields: Object.fromEntries([
+        [key, { operation: "groupby", aggregations: [] }],
+        ...fields.map((field) => [field, { operation: "aggregate", aggregations: ["lastNotNull"] }]),
+      ]),
+    },
+  };
+  const resultNames: [string, string][] = [
+    [key, key],
+    ...fields.map((field): [string, string] => [field, `${field} (lastNotNull)`]),
+  ];
+  const renameByName = Object.fromEntries(
+    resultNames.flatMap(([field, result]) => (labels[field] ? [[result, labels[field]]] : [])),
+  );
+  return [groupBy, { id: "organize", options: { renameByName } }];
+}
+
 export function lastValue(fields = "") {
   return new ReduceDataOptionsBuilder().values(false).calcs(["lastNotNull"]).fields(fields);
 }

@@ -10,6 +10,7 @@ import { MESSAGE_TYPES } from "../../functions/lib/cits/types.ts";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import {
   lastValue,
+  latestPerKey,
   MERGE_FRAMES,
   MQTT_DATASOURCE,
   mapView,
@@ -79,6 +80,39 @@ function mecsTable() {
     .span(8);
 }
 
+/** Per-twin field, its column header and its Grafana unit. */
+const NETWORK_COLUMNS: [field: string, label: string, unit: string][] = [
+  ["mec", "MEC", "string"],
+  ["throughputBps", "Throughput", "bps"],
+  ["rssiDbm", "RSSI", "dBm"],
+  ["rsrpDbm", "RSRP", "dBm"],
+  ["rsrqDb", "RSRQ", "dB"],
+  ["sinrDb", "SINR", "dB"],
+];
+
+function networkTable() {
+  const fields = NETWORK_COLUMNS.map(([field]) => field);
+  const labels = Object.fromEntries(NETWORK_COLUMNS.map(([field, label]) => [field, label]));
+  const panel = new TablePanelBuilder()
+    .title("Network flow and signal quality")
+    .description(
+      "Each station's latest figures from its LOGS/network (flow) and LOGS/access (signal) reports; empty until it reports them.",
+    )
+    .datasource(MQTT_DATASOURCE)
+    .withTarget(mqttQuery("A", EVERY_TWIN))
+    .transformations([
+      MERGE_FRAMES,
+      readFields(["id", ...fields]),
+      ...latestPerKey("id", fields, { id: "Station", ...labels }),
+    ])
+    .height(8)
+    .span(24);
+  for (const [, label, unit] of NETWORK_COLUMNS) {
+    if (unit !== "string") panel.overrideByName(label, [{ id: "unit", value: unit }]);
+  }
+  return panel;
+}
+
 function migrationsTable() {
   return new TablePanelBuilder()
     .title("Migrations (live)")
@@ -140,6 +174,7 @@ export function systemDashboard(): Dashboard {
     .withPanel(systemBreakdown("Message rates (per second)", `^(${MESSAGE_TYPES.join("|")})PerS$`, "short"))
     .withPanel(mecsTable())
     .withPanel(migrationsTable())
+    .withPanel(networkTable())
     .withRow(new RowBuilder("History (Prometheus)"))
     .withPanel(history("Twins per MEC", "none", [["sum by (mec) (vvcu_twins)", "{{mec}}"]]))
     .withPanel(

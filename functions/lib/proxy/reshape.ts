@@ -32,6 +32,12 @@ export interface DashboardTwin {
   neighbours: number;
   messages: number;
   messagesPerS: number;
+  /** Network flow (bits per second) and signal quality, from the station's LOGS/network and LOGS/access. */
+  throughputBps: number | null;
+  rssiDbm: number | null;
+  rsrpDbm: number | null;
+  rsrqDb: number | null;
+  sinrDb: number | null;
   lastSeen: string;
 }
 
@@ -54,6 +60,11 @@ export function dashboardTwin(twin: Twin): DashboardTwin {
     neighbours: twin.neighbours.length,
     messages: MESSAGE_TYPES.reduce((sum, type) => sum + twin.messages[type], 0),
     messagesPerS: round3(Object.values(twin.messageRates).reduce((sum, rate) => sum + rate, 0)),
+    throughputBps: twin.network.throughputBps ?? null,
+    rssiDbm: twin.network.rssiDbm ?? null,
+    rsrpDbm: twin.network.rsrpDbm ?? null,
+    rsrqDb: twin.network.rsrqDb ?? null,
+    sinrDb: twin.network.sinrDb ?? null,
     lastSeen: twin.lastSeen,
   };
 }

@@ -16,7 +16,7 @@ import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { type RunningServer, startMosquitto } from "../../helpers/servers.ts";
 import { migration } from "../../unit/proxy/twins.ts";
 import { citsEvent } from "../../unit/twin/events.ts";
-import { cam, cpm } from "../../unit/twin/messages.ts";
+import { cam, cpm, logs } from "../../unit/twin/messages.ts";
 
 let mosquitto: RunningServer;
 let functionServer: http.Server;
@@ -74,6 +74,12 @@ describe("proxy function against a real broker", () => {
     await mecA.handle(citsEvent(cam("a2", 0, { speed: 20, position: { lat: 40.65, lon: -8.66 } }), "2"));
     await mecB.handle(citsEvent(cam("b1", 0, { speed: 5, position: { lat: 40.6, lon: -8.7 } }), "3"));
     await mecB.handle(citsEvent(cpm("rsu-9", 0, { speed: undefined }), "4"));
+    await mecA.handle(
+      citsEvent(
+        logs("a1", 5, { kind: "access", throughputBps: 3_200_000, rssiDbm: -64, rsrpDbm: -88, rsrqDb: -9.5 }),
+        "5",
+      ),
+    );
     await mecA.drain();
     await mecB.drain();
     const completed = migration({
@@ -104,6 +110,15 @@ describe("proxy function against a real broker", () => {
       heading: 45,
       mec: "mec-a",
       status: "stable",
+      throughputBps: 3_200_000,
+      rssiDbm: -64,
+      rsrpDbm: -88,
+      rsrqDb: -9.5,
+      sinrDb: null, // not reported
+    });
+    expect(dashboard.last.get(dashboardTopics.twin("b1"))).toMatchObject({
+      throughputBps: null,
+      rssiDbm: null,
     });
     expect(dashboard.last.get(dashboardTopics.twinObjects("rsu-9"))).toEqual([
       { lat: 40.6444, lon: -8.6454 },

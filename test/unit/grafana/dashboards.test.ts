@@ -68,6 +68,17 @@ describe("grafana/dashboards", () => {
         panel(copy, "Average speed").transformations[0].options.include.names = ["averageSpeedKmhh"];
       }),
     ).toEqual(['vvcu-system panel "Average speed": field averageSpeedKmhh is not published on its topics']);
+    const network = (copy: typeof system) =>
+      panel(copy, "Network flow and signal quality").transformations.find(
+        (each: { id: string }) => each.id === "filterFieldsByName",
+      ).options.include;
+    expect(
+      typo((copy) => {
+        network(copy).names = ["id", "throughputBps", "rsrpDBm"];
+      }),
+    ).toEqual([
+      'vvcu-system panel "Network flow and signal quality": field rsrpDBm is not published on its topics',
+    ]);
     expect(
       typo((copy) => {
         panel(copy, "Twins").targets[0].topic = "vvcu/dashboard/sytem";
@@ -90,6 +101,31 @@ describe("grafana/dashboards", () => {
         panel(copy, "OBUs, RSUs and perceived objects").options.layers[0].location.latitude = "latitude";
       }).join("\n"),
     ).toMatch(/places by latitude, not published/);
+  });
+
+  it("show every twin's network flow and signal quality on the System dashboard", () => {
+    const panel = dashboards["system.json"].panels.find(
+      (each: { title: string }) => each.title === "Network flow and signal quality",
+    );
+    expect(panel.targets.map((target: { topic: string }) => target.topic)).toEqual([
+      "vvcu/dashboard/twins/+",
+    ]);
+    const read = panel.transformations.find((each: { id: string }) => each.id === "filterFieldsByName");
+    expect(read.options.include.names).toEqual(
+      expect.arrayContaining(["id", "throughputBps", "rssiDbm", "rsrpDbm", "rsrqDb", "sinrDb"]),
+    );
+    const units = Object.fromEntries(
+      panel.fieldConfig.overrides.map(
+        (override: { matcher: { options: string }; properties: { value: string }[] }) => [
+          override.matcher.options,
+          override.properties[0]?.value,
+        ],
+      ),
+    );
+    expect(units).toEqual({ Throughput: "bps", RSSI: "dBm", RSRP: "dBm", RSRQ: "dB", SINR: "dB" });
+    const renamed = panel.transformations.find((each: { id: string }) => each.id === "organize").options
+      .renameByName;
+    for (const header of Object.keys(units)) expect(Object.values(renamed)).toContain(header);
   });
 
   it("give valid PromQL (promtool checks every expression as a recording rule)", async () => {

@@ -5,7 +5,7 @@ import {
   mecRows,
   systemFigures,
 } from "../../../functions/lib/proxy/reshape.ts";
-import { cam, cpm, T0 } from "../twin/messages.ts";
+import { cam, cpm, logs, T0 } from "../twin/messages.ts";
 import { twinFrom } from "./twins.ts";
 
 describe("dashboard reshaping", () => {
@@ -32,6 +32,11 @@ describe("dashboard reshaping", () => {
       neighbours: 0,
       messages: 2,
       messagesPerS: 0,
+      throughputBps: null,
+      rssiDbm: null,
+      rsrpDbm: null,
+      rsrqDb: null,
+      sinrDb: null,
       lastSeen: new Date(T0 + 1).toISOString(),
     });
   });
@@ -42,6 +47,37 @@ describe("dashboard reshaping", () => {
     ]);
     const flat = dashboardTwin(twin);
     expect([flat.lat, flat.lon, flat.speedKmh, flat.heading]).toEqual([null, null, null, null]);
+  });
+
+  it("carries the latest network flow and signal quality of the station's logs, null until reported", () => {
+    const twin = twinFrom("mec-a", [
+      cam("car-1", 0),
+      logs("car-1", 10, { throughputBps: 2_400_000 }),
+      logs("car-1", 20, {
+        kind: "access",
+        throughputBps: undefined,
+        rssiDbm: -67,
+        rsrpDbm: -95.5,
+        rsrqDb: -11,
+        sinrDb: 13.2,
+      }),
+      logs("car-1", 30, { throughputBps: 1_800_000, rssiDbm: -71 }),
+    ]);
+    expect(dashboardTwin(twin)).toMatchObject({
+      throughputBps: 1_800_000,
+      rssiDbm: -71,
+      rsrpDbm: -95.5,
+      rsrqDb: -11,
+      sinrDb: 13.2,
+    });
+    const onlyFlow = dashboardTwin(twinFrom("mec-a", [logs("car-2", 0, { throughputBps: 0 })]));
+    expect([
+      onlyFlow.throughputBps,
+      onlyFlow.rssiDbm,
+      onlyFlow.rsrpDbm,
+      onlyFlow.rsrqDb,
+      onlyFlow.sinrDb,
+    ]).toEqual([0, null, null, null, null]);
   });
 
   it("lists perceived objects as map points", () => {
