@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every vvcu component. A Knative Service picks its function with FUNCTION_TARGET
-# (twin, geofence, migration, proxy, manager): functions-framework serves dist/functions/$FUNCTION_TARGET/index.js
-# on $PORT. The bridge (a ContainerSource) overrides the command: node dist/scripts/cli.js bridge.
+# (twin, geofence, migration, proxy, manager; the twin CNF of charts/vvcu-twin runs twin-cnf):
+# functions-framework serves dist/functions/$FUNCTION_TARGET/index.js on $PORT.
+# The bridge (a ContainerSource) overrides the command: node dist/scripts/cli.js bridge.
 #
 # The TypeScript is compiled in the build stage (npm run build, tsconfig.build.json) rather than run through
 # tsx at start: a Knative cold start then loads plain JavaScript, with no transpiling on the request path.
@@ -37,4 +38,4 @@ USER 1000:1000
 EXPOSE 8080
 # sh -c only to expand FUNCTION_TARGET into the source path; exec makes node PID 1 so it receives SIGTERM,
 # which functions-framework handles by draining.
-ENTRYPOINT ["/bin/sh", "-c", "exec node node_modules/@google-cloud/functions-framework/build/src/main.js --target=\"${FUNCTION_TARGET:?set FUNCTION_TARGET to twin, geofence, migration, proxy or manager}\" --source=\"dist/functions/${FUNCTION_TARGET}/index.js\" \"$@\"", "vvcu"]
+ENTRYPOINT ["/bin/sh", "-c", "exec node node_modules/@google-cloud/functions-framework/build/src/main.js --target=\"${FUNCTION_TARGET:?set FUNCTION_TARGET to twin, geofence, migration, proxy, manager or twin-cnf}\" --source=\"dist/functions/${FUNCTION_TARGET}/index.js\" \"$@\"", "vvcu"]

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -127,6 +127,13 @@ describe("Dockerfile", () => {
       const { code, output } = await runEntrypoint({});
       expect(code).not.toBe(0);
       expect(output).toContain("set FUNCTION_TARGET");
+      const targets = readdirSync(path.join(ROOT, "functions")).filter((name) =>
+        existsSync(path.join(ROOT, "functions", name, "index.ts")),
+      );
+      expect(targets).toContain("twin-cnf");
+      const hint = /set FUNCTION_TARGET to ([^\n}]+)/.exec(output)?.[1] ?? "";
+      const named = hint.split(/,\s*|\s+or\s+/).map((name) => name.trim());
+      expect(named.sort(), "the hint names every functions/NAME/index.ts").toEqual(targets.sort());
     });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../../functions/lib/config.ts";
@@ -8,6 +8,7 @@ import {
   isEventType,
   MIGRATION_OUTCOME_TYPES,
 } from "../../../functions/lib/events.ts";
+import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
 import { loadTriggers } from "../../../functions/lib/runtime/triggers.ts";
 import { type KubeObject, loadManifestDir, ROOT, validateObject } from "./kube.ts";
 
@@ -17,6 +18,8 @@ const ofKind = (kind: string, apiGroup: string) =>
   all.filter((object) => object.kind === kind && object.apiVersion.startsWith(apiGroup));
 const knativeServices = ofKind("Service", "serving.knative.dev");
 const FUNCTIONS = ["twin", "geofence", "migration", "proxy", "manager"];
+/** Every FUNCTION_TARGET the image serves: the Knative Services' and the twin CNF's (charts/vvcu-twin). */
+const FUNCTION_TARGETS = [...FUNCTIONS, TWIN_CNF_FUNCTION_TARGET];
 
 /** What each function consumes, from the data flow in DESIGN.md. */
 const CONSUMES: Record<string, EventType[]> = {
@@ -67,7 +70,13 @@ describe("knative/ manifests", () => {
   });
 
   it("registers each FUNCTION_TARGET under that name in functions/NAME/index.ts", () => {
-    for (const name of FUNCTIONS) {
+    const entryPoints = readdirSync(path.join(ROOT, "functions"), { withFileTypes: true })
+      .filter(
+        (entry) => entry.isDirectory() && existsSync(path.join(ROOT, "functions", entry.name, "index.ts")),
+      )
+      .map((entry) => entry.name);
+    expect(entryPoints.sort()).toEqual([...FUNCTION_TARGETS].sort());
+    for (const name of FUNCTION_TARGETS) {
       const file = path.join(ROOT, "functions", name, "index.ts");
       expect(existsSync(file), `${file} is missing`).toBe(true);
       const source = readFileSync(file, "utf8");
