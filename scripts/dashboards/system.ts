@@ -178,9 +178,13 @@ export function systemDashboard(): Dashboard {
     .withRow(new RowBuilder("History (Prometheus)"))
     .withPanel(history("Twins per MEC", "none", [["sum by (mec) (vvcu_twins)", "{{mec}}"]]))
     .withPanel(
+      // Every MEC's bridge may read the same broker (the embedded stack does), so each would count a
+      // message received; only the MEC hosting the station forwards it, so forwarded counts it once.
       history("C-ITS messages received", "reqps", [
-        ["sum by (type) (rate(vvcu_bridge_messages_received_total[1m]))", "{{type}}"],
-      ]),
+        ["sum by (type) (rate(vvcu_bridge_messages_forwarded_total[1m]))", "{{type}}"],
+      ]).description(
+        "Decoded messages per second, each counted once: by the bridge of the MEC hosting its station, which forwards it to the twin. Malformed input is under Rejected input.",
+      ),
     )
     .withPanel(
       history("Rejected input", "reqps", [

@@ -131,7 +131,7 @@ describe("the Prometheus series the Grafana dashboards use", () => {
     const used = new Set(expressions.flatMap(metricsIn));
     const checked = [
       metrics.twins,
-      metrics.bridgeReceived,
+      metrics.bridgeForwarded,
       metrics.bridgeRejected,
       metrics.bridgeDeliverySeconds,
       metrics.migrations,
@@ -217,9 +217,12 @@ describe("the Prometheus series the Grafana dashboards use", () => {
     expect(Math.round(migrations.find((s) => s.labels.result === "completed")?.value ?? 0)).toBe(1);
     const twinsPerMec = await query(expressions.find((e) => e.includes(nameOf(metrics.twins))) ?? "");
     expect(twinsPerMec.find((s) => s.labels.mec === "mec-a")?.value).toBe(2);
-    const receivedRate = await query(
-      expressions.find((e) => e.includes(nameOf(metrics.bridgeReceived))) ?? "",
-    );
+    const received = expressions.find((e) => e.includes(nameOf(metrics.bridgeForwarded))) ?? "";
+    const receivedRate = await query(received);
     expect(receivedRate.find((s) => s.labels.type === "cam")?.value).toBeGreaterThan(0);
+    // The panel's own aggregation over the counters themselves: every CAM once, though both MECs'
+    // bridges read the one broker of the embedded stack.
+    const receivedTotals = await query(received.replace(/rate\((\w+)\[\w+\]\)/, "$1"));
+    expect(receivedTotals.map((s) => [s.labels.type, s.value])).toEqual([["cam", CAMS]]);
   });
 });
