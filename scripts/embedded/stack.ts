@@ -8,7 +8,6 @@
  * the control plane is one set of functions subscribed to every router, and what it emits goes
  * into the router of the MEC it concerns (MecRoutingSink).
  */
-import http from "node:http";
 import path from "node:path";
 import type { MqttClient } from "mqtt";
 import type { Config } from "../../functions/lib/config.ts";
@@ -29,14 +28,16 @@ import { connectMqtt, type MqttConnection, mqttConnection } from "../../function
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import type { EventSink } from "../../functions/lib/runtime/sink.ts";
 import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
-import { loadTopology, type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
+import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { StationFlow } from "./flow.ts";
+import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
-import { listenError, StartupError } from "./startupErrors.ts";
+import { StartupError } from "./startupErrors.ts";
+import { summarySource } from "./stats.ts";
 import type { SummarySnapshot } from "./summary.ts";
 
 /**
@@ -71,68 +72,6 @@ export interface RunningStack {
   simulator: RunningSimulator | undefined;
   snapshot(): Promise<SummarySnapshot>;
   close(): Promise<void>;
-}
-
-/** Runs `steps` in order, each at most `timeoutMs`; a failing or hanging step never blocks the rest. */
-async function closeAll(steps: [string, () => Promise<unknown>][], timeoutMs: number): Promise<void> {
-  const logger = componentLogger("stack");
-  for (const [name, step] of steps) {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        step(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`did not stop within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } catch (error) {
-      logger.warn({ err: error, step: name }, "shutdown step failed");
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-function loadTopologyOrExplain(file: string | undefined): Topology {
-  try {
-    return loadTopology(file);
-  } catch (error) {
-    const message = (error as Error).message;
-    const variable = file === undefined ? "" : "VVCU_TOPOLOGY: ";
-    throw new StartupError(
-      `${variable}${message.startsWith("invalid topology") ? message : `invalid topology: ${message}`}`,
-    );
-  }
-}
-
-/** The API server, listening before anything else starts so a busy port fails fast; 503 until ready. */
-async function listenApi(
-  port: number,
-  host: string,
-): Promise<{ server: http.Server; serve(handler: http.RequestListener): void; port: number }> {
-  let handler: http.RequestListener = (_req, res) => {
-    res.writeHead(503, { "content-type": "application/json" }).end('{"error":"starting"}');
-  };
-  const server = http.createServer((req, res) => handler(req, res));
-  server.keepAliveTimeout = 5_000;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw listenError(error, "manager API", port, "VVCU_API_PORT");
-  }
-  return {
-    server,
-    serve: (next) => {
-      handler = next;
-    },
-    port: (server.address() as { port: number }).port,
-  };
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
@@ -318,27 +257,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     cleanup.push(["simulator", () => running.stop()]);
   }
 
-  let previous = { atMs: Date.now(), received: 0, forwarded: new Map<string, number>() };
-  const snapshot = async (): Promise<SummarySnapshot> => {
-    const nowMs = Date.now();
-    const seconds = Math.max(0.001, (nowMs - previous.atMs) / 1000);
-    const stats = hosts.map((host) => ({ mec: host.mec, stats: host.bridge.stats() }));
-    // Every bridge reads every message: the stack's input is what one bridge received.
-    const received = Math.max(0, ...stats.map((s) => s.stats.received));
-    const rejected = Math.max(
-      0,
-      ...stats.map((s) => Object.values(s.stats.rejected).reduce((sum, n) => sum + (n ?? 0), 0)),
-    );
-    const mecs = stats.map(({ mec, stats: bridge }) => ({
-      id: mec,
-      twins: placement.twinsAt(mec).length,
-      forwardedPerS: (bridge.forwarded - (previous.forwarded.get(mec) ?? 0)) / seconds,
-    }));
-    const messagesPerS = (received - previous.received) / seconds;
-    previous = { atMs: nowMs, received, forwarded: new Map(stats.map((s) => [s.mec, s.stats.forwarded])) };
-    const migrations = engine.list().filter((m) => Date.parse(m.requestedAt) >= startedAtMs);
-    return { uptimeS: (nowMs - startedAtMs) / 1000, mecs, messagesPerS, rejected, migrations, nowMs };
-  };
+  const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
 
   let closing: Promise<void> | undefined;
   const host = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;

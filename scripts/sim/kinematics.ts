@@ -128,3 +128,24 @@ export function stepMotion(geometry: RouteGeometry, motion: VehicleMotion, dtS: 
   const travelled = ((motion.speed + speed) / 2) * dtS;
   return { ...motion, distanceM: motion.distanceM + travelled, speed, acceleration };
 }
+
+/** Routes turn at points; a real car turns on an arc of at least ~8 m radius, which bounds its yaw rate. */
+export function clampYawRate(degreesPerS: number, speed: number): number {
+  const limit = Math.min(100, ((speed / 8) * 180) / Math.PI);
+  return Math.max(-limit, Math.min(limit, degreesPerS));
+}
+
+/** Distance along the loop (from `fromM`, in the direction of travel) where the zone first changes. */
+export function nextBorderM(
+  geometry: RouteGeometry,
+  fromM: number,
+  reverse: boolean,
+  zoneOf: (position: LatLon) => string | undefined,
+): number | undefined {
+  const stepM = 10;
+  const startZone = zoneOf(pointAlong(geometry, fromM, reverse).position);
+  for (let along = stepM; along <= geometry.lengthM; along += stepM) {
+    if (zoneOf(pointAlong(geometry, fromM + along, reverse).position) !== startZone) return fromM + along;
+  }
+  return undefined;
+}

@@ -6,6 +6,8 @@
 import { destinationPoint, distanceM } from "../../functions/lib/geo/sphere.ts";
 import type { LatLon } from "../../functions/lib/geo/types.ts";
 import {
+  clampYawRate,
+  nextBorderM,
   pointAlong,
   type RouteGeometry,
   routeGeometry,
@@ -103,27 +105,6 @@ export function validateSimulationOptions(options: SimulationOptions): void {
   if (options.cpmRateHz !== undefined && !(options.cpmRateHz >= 0 && options.cpmRateHz <= MAX_RATE_HZ)) {
     throw new Error(`CPM rate must be between 0 and ${MAX_RATE_HZ} Hz, got ${options.cpmRateHz}`);
   }
-}
-
-/** Routes turn at points; a real car turns on an arc of at least ~8 m radius, which bounds its yaw rate. */
-function clampYawRate(degreesPerS: number, speed: number): number {
-  const limit = Math.min(100, ((speed / 8) * 180) / Math.PI);
-  return Math.max(-limit, Math.min(limit, degreesPerS));
-}
-
-/** Distance along the loop (from `fromM`, in the direction of travel) where the zone first changes. */
-export function nextBorderM(
-  geometry: RouteGeometry,
-  fromM: number,
-  reverse: boolean,
-  zoneOf: (position: LatLon) => string | undefined,
-): number | undefined {
-  const stepM = 10;
-  const startZone = zoneOf(pointAlong(geometry, fromM, reverse).position);
-  for (let along = stepM; along <= geometry.lengthM; along += stepM) {
-    if (zoneOf(pointAlong(geometry, fromM + along, reverse).position) !== startZone) return fromM + along;
-  }
-  return undefined;
 }
 
 export class Simulation {
