@@ -73,14 +73,13 @@ describe("parseCeOverrides", () => {
 });
 
 describe("httpDelivery", () => {
-  it("posts binary mode with the overrides, over one kept-alive connection", async () => {
+  it("posts binary mode with the overrides, over kept-alive connections", async () => {
     const sink = await sinkAnswering((response) => response.writeHead(202).end());
     const delivery = httpDelivery({ url: sink.url, overrides: { cluster: "edge-1" } });
     cleanups.push(() => delivery.close());
-    await delivery.deliver(event);
-    await delivery.deliver(event);
-    expect(sink.seen).toHaveLength(2);
-    const [first, second] = sink.seen;
+    for (let index = 0; index < 6; index++) await delivery.deliver(event);
+    expect(sink.seen).toHaveLength(6);
+    const [first] = sink.seen;
     expect(first?.headers).toMatchObject({
       "ce-id": "e-1",
       "ce-type": "io.vvcu.cits.cam.received",
@@ -92,7 +91,9 @@ describe("httpDelivery", () => {
       "content-type": "application/json",
     });
     expect(JSON.parse(first?.body ?? "")).toEqual({ speed: 3 });
-    expect(second?.socket).toBe(first?.socket);
+    // One after another: the pool may hand the next event to a second connection while the first
+    // finishes its answer, but never opens one per event.
+    expect(new Set(sink.seen.map((seen) => seen.socket)).size).toBeLessThanOrEqual(2);
   });
 
   it("says a 400 is final and carries the sink's answer", async () => {
