@@ -2,9 +2,10 @@
  * Delivery to K_SINK over HTTP in CloudEvents binary content mode, with keep-alive connections
  * (a pool of one per concurrent delivery) and Knative's K_CE_OVERRIDES applied.
  */
-import { type CloudEvent, HTTP } from "cloudevents";
+import type { CloudEvent } from "cloudevents";
 import { type Dispatcher, Pool } from "undici";
 import { parseRetryAfter } from "./backoff.ts";
+import { binaryMessage } from "./binaryMessage.ts";
 import { type Delivery, DeliveryError, isRetryableStatus } from "./delivery.ts";
 
 const ANSWER_CAP_BYTES = 2048;
@@ -103,15 +104,15 @@ export function httpDelivery(options: HttpDeliveryOptions): Delivery & { close()
   );
 
   async function deliver(event: CloudEvent<unknown>): Promise<void> {
-    const message = HTTP.binary(event);
-    const headers = { ...(message.headers as Record<string, string>), ...overrideHeaders };
+    const message = binaryMessage(event);
+    const headers = { ...message.headers, ...overrideHeaders };
     let response: Dispatcher.ResponseData;
     try {
       response = await pool.request({
         path,
         method: "POST",
         headers,
-        body: message.body as string | Uint8Array | undefined,
+        body: message.body,
       });
     } catch (error) {
       throw failureOf(error, timeoutMs);

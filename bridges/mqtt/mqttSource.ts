@@ -149,7 +149,9 @@ export function startMqttSource(options: MqttSourceOptions): MqttSource {
     logOutageError(error.message, () => logger.warn({ err: error }, "MQTT error"));
   });
 
-  // PUBACKs released in the same tick leave in one write (one syscall) instead of one each.
+  // PUBACKs released in one turn of the event loop leave in one write (one syscall) instead of one
+  // each: deliveries finish in separate I/O callbacks, so the flush waits for setImmediate, which
+  // runs once the callbacks of this turn are done (a tick would flush after every single one).
   let corked: NodeJS.WritableStream | undefined;
   function sendAck(pending: PendingAck): void {
     // Acks of an earlier connection are void: the broker redelivers those messages itself.
@@ -158,7 +160,7 @@ export function startMqttSource(options: MqttSourceOptions): MqttSource {
     if (corked !== stream && typeof stream.cork === "function") {
       corked = stream;
       stream.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         corked = undefined;
         stream.uncork?.();
       });
