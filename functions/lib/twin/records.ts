@@ -51,19 +51,27 @@ export function withAppliedId(
   const recent = record?.recentEventIds ?? [];
   if (recent.length + 1 < RECENT_EVENT_IDS)
     return { appliedEventIds: applied, recentEventIds: [...recent, eventId] };
-  const all = applied.concat(recent);
-  all.push(eventId);
-  const dropped = Math.max(0, all.length - APPLIED_EVENT_WINDOW);
-  const folded = dropped > 0 ? all.slice(dropped) : all;
+  // The ids of applied, recent and eventId, in that order, without the `dropped` oldest.
+  const total = applied.length + recent.length + 1;
+  const dropped = Math.max(0, total - APPLIED_EVENT_WINDOW);
+  const idAt = (index: number): string =>
+    index < applied.length
+      ? (applied[index] as string)
+      : index < total - 1
+        ? (recent[index - applied.length] as string)
+        : eventId;
+  // One array of the right length: concatenating and then slicing made two of ~2 KB.
+  const folded = new Array<string>(total - dropped);
+  for (let index = dropped; index < total; index++) folded[index - dropped] = idAt(index);
   const table = windowTables.get(applied);
   if (table && folded.length >= SCAN_LIMIT) {
     windowTables.delete(applied);
-    for (let index = applied.length; index < all.length; index++) {
-      const id = all[index] as string;
+    for (let index = applied.length; index < total; index++) {
+      const id = idAt(index);
       table.set(id, (table.get(id) ?? 0) + 1);
     }
     for (let index = 0; index < dropped; index++) {
-      const id = all[index] as string;
+      const id = idAt(index);
       const count = table.get(id) as number;
       if (count > 1) table.set(id, count - 1);
       else table.delete(id);
