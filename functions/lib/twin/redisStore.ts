@@ -9,14 +9,19 @@
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import { BODY_FIELDS, HEAD_FIELDS, RedisRecordCodec } from "./redisRecord.ts";
+import { BODY_FIELDS, HEAD_FIELDS, type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
 import type { TwinRecord, TwinStore, Updater } from "./store.ts";
 
+/**
+ * Writes the fields when the stored version is ARGV[1] ('-1': no record) and, when ARGV[4] is
+ * not empty, the stored write stamp is ARGV[4] (an update built on a remembered record).
+ */
 const CHECK_AND_SET = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if (current or '-1') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 4))
-redis.call('SADD', KEYS[2], ARGV[3])
+local current = redis.call('HMGET', KEYS[1], 'v', 'w')
+if (current[1] or '-1') ~= ARGV[1] then return 0 end
+if ARGV[4] ~= '' and current[2] ~= ARGV[4] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 5))
+if ARGV[1] == '-1' then redis.call('SADD', KEYS[2], ARGV[3]) end
 return 1
 `;
 
@@ -30,6 +35,7 @@ type CasArgs = [
   expected: string,
   version: string,
   id: string,
+  expectedStamp: string,
   ...fields: string[],
 ];
 /** ioredis adds commands defined with defineCommand at run time; these types say what it added. */
@@ -110,12 +116,18 @@ export class RedisTwinStore implements TwinStore {
       if (next === undefined || next === current) return current;
       const written = withVersion(next, Number(version ?? 0) + 1);
       if (await this.checkAndSet(id, version, written, current)) return written;
+      this.codec.forgetRecord(id);
       // Lost a race: back off a random while, so a crowd of writers of one twin spreads out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
     }
     throw new Error(`twin ${id}: update lost ${MAX_ATTEMPTS} races in a row; giving up`);
   }
 
+  /**
+   * One pipeline of check-and-sets where this process holds the twin as last written or read
+   * (the common case: each twin's events go to one instance), else a read first. A twin whose
+   * remembered record turned out stale, or whose write lost a race, goes round again by `update`.
+   */
   async updateMany(updates: { id: string; updater: Updater }[]): Promise<(TwinRecord | undefined)[]> {
     const byId = new Map<string, number[]>();
     updates.forEach(({ id }, index) => {
@@ -123,15 +135,22 @@ export class RedisTwinStore implements TwinStore {
       if (indexes) indexes.push(index);
       else byId.set(id, [index]);
     });
-    const ids = [...byId.keys()];
-    const reads = await this.readMany(ids);
+    const unknown = [...byId.keys()].filter((id) => this.codec.knownRecord(id) === undefined);
+    const reads = new Map<string, ReadRecord>();
+    if (unknown.length > 0) {
+      const read = await this.readMany(unknown);
+      for (const [position, id] of unknown.entries()) reads.set(id, read[position] as ReadRecord);
+    }
 
     const results: (TwinRecord | undefined)[] = new Array(updates.length);
     const writes = this.redis.pipeline() as CasPipeline;
-    const written: { id: string; indexes: number[] }[] = [];
-    ids.forEach((id, position) => {
-      const { version, current } = reads[position] as ReadRecord;
-      const indexes = byId.get(id) as number[];
+    const written: { id: string; indexes: number[]; record: TwinRecord; stamp: string }[] = [];
+    const again: string[] = [];
+    for (const [id, indexes] of byId) {
+      const read = reads.get(id);
+      const known = read ? undefined : this.codec.knownRecord(id);
+      const version = read ? read.version : (known as KnownRecord).version;
+      const current = read ? read.current : (known as KnownRecord).record;
       const nextVersion = Number(version ?? 0) + 1;
       let record = current;
       for (const index of indexes) {
@@ -139,25 +158,34 @@ export class RedisTwinStore implements TwinStore {
         if (next !== undefined && next !== record) record = withVersion(next, nextVersion);
         results[index] = record;
       }
-      if (record === current || record === undefined) return;
+      if (record === current || record === undefined) {
+        // "No change" said of a remembered record must be checked against the stored one.
+        if (known) again.push(id);
+        continue;
+      }
+      const { pairs, stamp } = this.codec.encode(id, record, current);
       writes.vvcuTwinCas(
         this.key(id),
         this.indexKey,
         version ?? "-1",
         String(nextVersion),
         id,
-        ...this.codec.encode(id, record, current),
+        known?.stamp ?? "",
+        ...pairs,
       );
-      written.push({ id, indexes });
-    });
-    if (written.length === 0) return results;
-    const outcomes = (await writes.exec()) ?? [];
-    for (const [position, { id, indexes }] of written.entries()) {
+      written.push({ id, indexes, record, stamp });
+    }
+    const outcomes = written.length > 0 ? ((await writes.exec()) ?? []) : [];
+    for (const [position, { id, record, stamp }] of written.entries()) {
       const [error, applied] = outcomes[position] ?? [new Error("no reply"), 0];
       if (error) throw error;
-      if (applied === 1) continue;
-      // Lost a race to another writer: replay this twin's updaters, in order, on the fresh state.
-      for (const index of indexes) {
+      if (applied === 1) this.codec.written(id, record, stamp);
+      else again.push(id);
+    }
+    for (const id of again) {
+      // Stale or lost a race: replay this twin's updaters, in order, on the stored state.
+      this.codec.forgetRecord(id);
+      for (const index of byId.get(id) as number[]) {
         results[index] = await this.update(id, (updates[index] as { updater: Updater }).updater);
       }
     }
@@ -225,14 +253,17 @@ export class RedisTwinStore implements TwinStore {
     record: TwinRecord,
     current: TwinRecord | undefined,
   ): Promise<boolean> {
+    const { pairs, stamp } = this.codec.encode(id, record, current);
     const applied = await this.redis.vvcuTwinCas(
       this.key(id),
       this.indexKey,
       expected ?? "-1",
       String(record.twin.version),
       id,
-      ...this.codec.encode(id, record, current),
+      "",
+      ...pairs,
     );
+    if (applied === 1) this.codec.written(id, record, stamp);
     return applied === 1;
   }
 }

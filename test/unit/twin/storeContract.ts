@@ -108,6 +108,32 @@ export function storeContract(name: string, backend: StoreBackend): void {
       );
     });
 
+    it("builds on what another client wrote in between, even when it deleted and re-created the twin", async () => {
+      const first = await client();
+      const second = await client();
+      const batchOf = (store: TwinStore, sequence: number, eventId: string) =>
+        store.updateMany([{ id: "7", updater: applyCam("7", sequence, eventId) }]);
+      await batchOf(first, 1, "a1");
+      await batchOf(first, 2, "a2");
+      await batchOf(second, 3, "b3"); // first's idea of the twin is now stale
+      const [afterStale] = await batchOf(first, 4, "a4");
+      expect(afterStale?.twin.messages.cam).toBe(4);
+      expect(afterStale && appliedIdsOf(afterStale)).toEqual(["a1", "a2", "b3", "a4"]);
+      // the other client deletes the twin and writes it anew up to the same version as before
+      await second.delete("7");
+      for (const [sequence, eventId] of [[10, "c10"], [11, "c11"], [12, "c12"], [13, "c13"]] as const) {
+        await batchOf(second, sequence, eventId);
+      }
+      expect((await second.get("7"))?.twin.version).toBe(afterStale?.twin.version);
+      const [afterRecreated] = await batchOf(first, 14, "a14");
+      expect(afterRecreated && appliedIdsOf(afterRecreated)).toEqual(["c10", "c11", "c12", "c13", "a14"]);
+      expect((await second.get("7"))?.twin.messages.cam).toBe(5);
+      // an updater that changes nothing is answered with the stored record, not a remembered one
+      await batchOf(second, 15, "c15");
+      const [unchanged] = await first.updateMany([{ id: "7", updater: (current) => current }]);
+      expect(unchanged && appliedIdsOf(unchanged)).toContain("c15");
+    });
+
     it("snapshots with the sequence of the last applied event and hydrates another store", async () => {
       const source = await client();
       await source.update("9", applyCam("9", 1, "x1"));
