@@ -121,7 +121,12 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect(afterStale && appliedIdsOf(afterStale)).toEqual(["a1", "a2", "b3", "a4"]);
       // the other client deletes the twin and writes it anew up to the same version as before
       await second.delete("7");
-      for (const [sequence, eventId] of [[10, "c10"], [11, "c11"], [12, "c12"], [13, "c13"]] as const) {
+      for (const [sequence, eventId] of [
+        [10, "c10"],
+        [11, "c11"],
+        [12, "c12"],
+        [13, "c13"],
+      ] as const) {
         await batchOf(second, sequence, eventId);
       }
       expect((await second.get("7"))?.twin.version).toBe(afterStale?.twin.version);
