@@ -95,6 +95,23 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     queued: 0,
     connected: false,
   };
+  // Per-message metrics bound to their labels once: prom-client hashes the labels on every call otherwise.
+  const deliverySeconds = metrics.bridgeDeliverySeconds.labels({ mec });
+  const queueDepth = metrics.bridgeQueueDepth.labels({ mec });
+  const receivedByType = new Map<string, { inc(): void }>();
+  const forwardedByType = new Map<string, { inc(): void }>();
+  const countByType = (
+    cache: Map<string, { inc(): void }>,
+    counter: typeof metrics.bridgeReceived,
+    type: string,
+  ) => {
+    let child = cache.get(type);
+    if (child === undefined) {
+      child = counter.labels({ mec, type });
+      cache.set(type, child);
+    }
+    child.inc();
+  };
   const pendingDeadLetters = new Set<Promise<void>>();
   let roomWaiters: (() => void)[] = [];
   let closing = false;
@@ -158,8 +175,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         },
       });
       stats.forwarded++;
-      metrics.bridgeForwarded.inc({ mec, type: item.messageType });
-      metrics.bridgeDeliverySeconds.observe({ mec }, (Date.now() - item.message.receivedAtMs) / 1000);
+      countByType(forwardedByType, metrics.bridgeForwarded, item.messageType);
+      deliverySeconds.observe((Date.now() - item.message.receivedAtMs) / 1000);
       // Per message, so only at debug: the first line of the trace that follows one CAM.
       if (logger.isLevelEnabled("debug")) {
         logger.debug(
@@ -185,7 +202,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     onError: (error) => logger.error({ err: error }, "delivery worker failed"),
     onSizeChange: (size) => {
       stats.queued = size;
-      metrics.bridgeQueueDepth.set({ mec }, size);
+      queueDepth.set(size);
       if (size < capacity && roomWaiters.length > 0) {
         const waiters = roomWaiters;
         roomWaiters = [];
@@ -205,11 +222,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (redelivered) stats.redelivered++;
     const outcome = classify(message, mec, decode);
     if (outcome.kind === "reject") {
-      metrics.bridgeReceived.inc({ mec, type: "unknown" });
+      countByType(receivedByType, metrics.bridgeReceived, "unknown");
       rejectNow(message, ack, outcome.code, outcome.reason);
       return undefined;
     }
-    metrics.bridgeReceived.inc({ mec, type: outcome.messageType });
+    countByType(receivedByType, metrics.bridgeReceived, outcome.messageType);
     if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
       stats.filtered++;
       metrics.bridgeFiltered.inc({ mec });

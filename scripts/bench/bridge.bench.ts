@@ -221,7 +221,7 @@ export const benchmark: Benchmark = {
   id: "bridge",
   title: "MQTT to CloudEvents bridge",
   async run({ quick }): Promise<BenchFigure[]> {
-    const floodCount = quick ? 5_000 : 30_000;
+    const floodCount = quick ? 3_000 : 30_000;
     const pacedSeconds = quick ? 1 : 4;
     const naiveCount = quick ? 300 : 2_000;
 
@@ -245,7 +245,7 @@ export const benchmark: Benchmark = {
     try {
       while (!bridge.isReady()) await sleep(10);
       // Warm up: JIT, connections to the sink.
-      await measurer.run(TOPIC, -1_000_000, quick ? 1_000 : 3_000);
+      await measurer.run(TOPIC, -1_000_000, quick ? 500 : 3_000);
 
       // Bridge and naive take turns, twice, and each keeps its better round: the machine's load
       // drifts (other processes), and alternating keeps that drift from favouring either.
@@ -275,7 +275,7 @@ export const benchmark: Benchmark = {
       const underLoad = await measurer.run(TOPIC, 3_000_000, halfRate * pacedSeconds, halfRate);
       await bridge.close();
 
-      const floorRate = await directPostRate(sink.url, quick ? 3_000 : 20_000);
+      const floorRate = await directPostRate(sink.url, quick ? 2_000 : 20_000);
       const floorMs = await directPostMs(sink.url, quick ? 200 : 1_000);
 
       const speedup = flood.rate / naiveRun.rate;
