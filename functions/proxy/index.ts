@@ -4,10 +4,10 @@
  */
 import * as functions from "@google-cloud/functions-framework";
 import type { CloudEventV1 } from "cloudevents";
-import { connectMqtt, mqttConnection } from "../../scripts/embedded/mqttConnect.ts";
 import { loadConfig } from "../lib/config.ts";
 import { MqttDashboardPublisher } from "../lib/proxy/mqttPublisher.ts";
 import { ProxyService } from "../lib/proxy/service.ts";
+import { connectMqtt, mqttConnection } from "../lib/runtime/mqttConnect.ts";
 
 let proxy: Promise<{ service: ProxyService; publisher: MqttDashboardPublisher }> | undefined;
 

@@ -1,6 +1,6 @@
 /**
  * The proxy's MQTT adapter (mqtt.js): JSON to the dashboard broker, QoS 0 or 1, retained state
- * topics. It takes a connected client (scripts/embedded/mqttConnect.ts makes one from the
+ * topics. It takes a connected client (functions/lib/runtime/mqttConnect.ts makes one from the
  * environment); mqtt.js reconnects by itself and queues publications made meanwhile.
  */
 import type { MqttClient } from "mqtt";
