@@ -2,45 +2,61 @@
  * The Redis twin store: one Redis per MEC in a cluster, keys under a prefix per MEC.
  *
  * Each twin is a hash (version and record fields, redisRecord.ts); a set indexes the MEC's twins. A write is a
- * Lua check-and-set on `v`, so two function instances updating one twin never lose an update:
- * the loser re-reads and re-applies its (pure) updater. `updateMany` reads all records in one
- * pipeline and writes them in a second one; only the twins that lost a race go round again.
+ * Lua check-and-set on `v` (and on the write stamp `w` when the update started from a remembered
+ * record), so two function instances updating one twin never lose an update: the loser re-reads
+ * and re-applies its (pure) updater. `updateMany` reads only the twins this process does not
+ * hold as last written, and writes a batch with a few script calls (CAS_CHUNK twins each);
+ * only the twins that turned out stale or lost a race go round again.
  */
-import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
 import { BODY_FIELDS, HEAD_FIELDS, type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
 import type { TwinRecord, TwinStore, Updater } from "./store.ts";
 
 /**
- * Writes the fields when the stored version is ARGV[1] ('-1': no record) and, when ARGV[4] is
- * not empty, the stored write stamp is ARGV[4] (an update built on a remembered record).
+ * Check-and-set of many twins in one call (one command, not one per twin): KEYS are the index
+ * and the twins' hashes; ARGV holds per twin its expected version ('-1': no record), new version,
+ * id, expected write stamp ('' : any, the caller read the version) and the count of field/value
+ * items that follow. Answers 1 (written) or 0 (changed meanwhile) per twin.
  */
-const CHECK_AND_SET = `
-local current = redis.call('HMGET', KEYS[1], 'v', 'w')
-if (current[1] or '-1') ~= ARGV[1] then return 0 end
-if ARGV[4] ~= '' and current[2] ~= ARGV[4] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 5))
-if ARGV[1] == '-1' then redis.call('SADD', KEYS[2], ARGV[3]) end
-return 1
+const CHECK_AND_SET_MANY = `
+local results = {}
+local at = 1
+for i = 2, #KEYS do
+  local expected, version, id, stamp = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  local first = at + 5
+  at = first + tonumber(ARGV[at + 4])
+  local current = redis.call('HMGET', KEYS[i], 'v', 'w')
+  if (current[1] or '-1') == expected and (stamp == '' or current[2] == stamp) then
+    redis.call('HSET', KEYS[i], 'v', version, unpack(ARGV, first, at - 1))
+    if expected == '-1' then redis.call('SADD', KEYS[1], id) end
+    results[i - 1] = 1
+  else
+    results[i - 1] = 0
+  end
+end
+return results
 `;
+
+/** Twins per check-and-set call: large enough to spare per-command costs, small enough for one call's arguments. */
+const CAS_CHUNK = 256;
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;
 
-/** Then field, value, field, value... */
-type CasArgs = [
-  key: string,
-  index: string,
-  expected: string,
-  version: string,
-  id: string,
-  expectedStamp: string,
-  ...fields: string[],
-];
-/** ioredis adds commands defined with defineCommand at run time; these types say what it added. */
-type CasClient = Redis & { vvcuTwinCas(...args: CasArgs): Promise<number> };
-type CasPipeline = ChainableCommander & { vvcuTwinCas(...args: CasArgs): CasPipeline };
+/** One twin's part of a CHECK_AND_SET_MANY call. */
+interface CasWrite {
+  key: string;
+  expected: string;
+  version: string;
+  id: string;
+  expectedStamp: string;
+  /** field, value, field, value... */
+  pairs: string[];
+}
+/** ioredis adds commands defined with defineCommand at run time; this type says what it added. */
+type CasClient = Redis & { vvcuTwinCasMany(keyCount: number, ...args: string[]): Promise<number[]> };
 
 interface ReadRecord {
   version: string | null;
@@ -75,7 +91,7 @@ export class RedisTwinStore implements TwinStore {
     };
     const client = options.client ?? new Redis(options.url as string, redisOptions);
     this.ownsClient = options.client === undefined;
-    client.defineCommand("vvcuTwinCas", { numberOfKeys: 2, lua: CHECK_AND_SET });
+    client.defineCommand("vvcuTwinCasMany", { lua: CHECK_AND_SET_MANY });
     this.redis = client as CasClient;
     this.keyPrefix = `${options.prefix ?? "vvcu"}:${options.mec}:`;
     this.indexKey = `${this.keyPrefix}twins`;
@@ -143,8 +159,8 @@ export class RedisTwinStore implements TwinStore {
     }
 
     const results: (TwinRecord | undefined)[] = new Array(updates.length);
-    const writes = this.redis.pipeline() as CasPipeline;
-    const written: { id: string; indexes: number[]; record: TwinRecord; stamp: string }[] = [];
+    const writes: CasWrite[] = [];
+    const written: { id: string; record: TwinRecord; stamp: string }[] = [];
     const again: string[] = [];
     for (const [id, indexes] of byId) {
       const read = reads.get(id);
@@ -164,22 +180,19 @@ export class RedisTwinStore implements TwinStore {
         continue;
       }
       const { pairs, stamp } = this.codec.encode(id, record, current);
-      writes.vvcuTwinCas(
-        this.key(id),
-        this.indexKey,
-        version ?? "-1",
-        String(nextVersion),
+      writes.push({
+        key: this.key(id),
+        expected: version ?? "-1",
+        version: String(nextVersion),
         id,
-        known?.stamp ?? "",
-        ...pairs,
-      );
-      written.push({ id, indexes, record, stamp });
+        expectedStamp: known?.stamp ?? "",
+        pairs,
+      });
+      written.push({ id, record, stamp });
     }
-    const outcomes = written.length > 0 ? ((await writes.exec()) ?? []) : [];
+    const outcomes = await this.checkAndSetMany(writes);
     for (const [position, { id, record, stamp }] of written.entries()) {
-      const [error, applied] = outcomes[position] ?? [new Error("no reply"), 0];
-      if (error) throw error;
-      if (applied === 1) this.codec.written(id, record, stamp);
+      if (outcomes[position] === 1) this.codec.written(id, record, stamp);
       else again.push(id);
     }
     for (const id of again) {
@@ -254,16 +267,41 @@ export class RedisTwinStore implements TwinStore {
     current: TwinRecord | undefined,
   ): Promise<boolean> {
     const { pairs, stamp } = this.codec.encode(id, record, current);
-    const applied = await this.redis.vvcuTwinCas(
-      this.key(id),
-      this.indexKey,
-      expected ?? "-1",
-      String(record.twin.version),
-      id,
-      "",
-      ...pairs,
-    );
+    const [applied] = await this.checkAndSetMany([
+      {
+        key: this.key(id),
+        expected: expected ?? "-1",
+        version: String(record.twin.version),
+        id,
+        expectedStamp: "",
+        pairs,
+      },
+    ]);
     if (applied === 1) this.codec.written(id, record, stamp);
     return applied === 1;
+  }
+
+  /** Writes each twin whose stored state is still the expected one; 1 or 0 per twin, in order. */
+  private async checkAndSetMany(writes: CasWrite[]): Promise<number[]> {
+    const calls: Promise<number[]>[] = [];
+    for (let from = 0; from < writes.length; from += CAS_CHUNK) {
+      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK)));
+    }
+    return (await Promise.all(calls)).flat();
+  }
+
+  private async checkAndSetChunk(writes: CasWrite[]): Promise<number[]> {
+    const keys = [this.indexKey];
+    const args: string[] = [];
+    for (const write of writes) {
+      keys.push(write.key);
+      args.push(write.expected, write.version, write.id, write.expectedStamp, String(write.pairs.length));
+      for (const item of write.pairs) args.push(item);
+    }
+    const outcomes = await this.redis.vvcuTwinCasMany(keys.length, ...keys, ...args);
+    if (!Array.isArray(outcomes) || outcomes.length !== writes.length) {
+      throw new Error(`twin check-and-set answered ${String(outcomes)} for ${writes.length} twins`);
+    }
+    return outcomes;
   }
 }
