@@ -145,8 +145,14 @@ export function applyEvent(
     if (message.stationType !== undefined) twin.stationType = message.stationType;
     applyContent(twin, running.window, message, context);
   }
+  const ids = withAppliedId(record, eventId);
   return {
-    record: { twin, ...withAppliedId(record, eventId), accumulators: running.window },
+    record: {
+      twin,
+      appliedEventIds: ids.appliedEventIds,
+      recentEventIds: ids.recentEventIds,
+      accumulators: running.window,
+    },
     changed: true,
     created,
     outcome: late ? "late" : "applied",
@@ -229,7 +235,15 @@ function applyKinematics(
   if (message.yawRate !== undefined) twin.yawRate = message.yawRate;
   if (message.length !== undefined) twin.length = message.length;
   if (message.width !== undefined) twin.width = message.width;
-  if (message.exteriorLights !== undefined) twin.exteriorLights = [...message.exteriorLights];
+  if (message.exteriorLights !== undefined && !sameItems(twin.exteriorLights, message.exteriorLights)) {
+    twin.exteriorLights = [...message.exteriorLights]; // a copy: never share an array with the event
+  }
+}
+
+function sameItems(kept: readonly string[] | undefined, sent: readonly string[]): boolean {
+  if (kept === undefined || kept.length !== sent.length) return false;
+  for (let index = 0; index < sent.length; index++) if (kept[index] !== sent[index]) return false;
+  return true;
 }
 
 /** A CPM is the full picture of what the station perceives now: it replaces the previous objects. */
