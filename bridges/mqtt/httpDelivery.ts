@@ -70,6 +70,11 @@ const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"
 
 function failureOf(error: unknown, timeoutMs: number): DeliveryError {
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === "UND_ERR_INVALID_ARG") {
+    // The event cannot be written as HTTP (e.g. a forwarded CloudEvent's extension holds a line
+    // break): no retry can fix that, so it goes to the dead-letter topic instead of stalling its station.
+    return new DeliveryError(`the event cannot be sent over HTTP: ${(error as Error).message}`, false);
+  }
   if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
     return new DeliveryError(`sink unreachable: no answer from the sink within ${timeoutMs} ms`, true);
   }

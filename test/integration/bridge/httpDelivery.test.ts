@@ -135,6 +135,15 @@ describe("httpDelivery", () => {
     expect((failure as Error).message).toContain("no answer from the sink within 200 ms");
   });
 
+  it("says an event that cannot be written as HTTP is final, without sending it", async () => {
+    const sink = await sinkAnswering((response) => response.writeHead(202).end());
+    const delivery = httpDelivery({ url: sink.url });
+    cleanups.push(() => delivery.close());
+    const broken = new CloudEvent({ id: "e-2", type: "t", source: "/s", note: "line\nbreak" }, false);
+    await expect(delivery.deliver(broken)).rejects.toMatchObject({ retryable: false, status: undefined });
+    expect(sink.seen).toHaveLength(0);
+  });
+
   it("refuses a sink URL that is not http(s)", () => {
     expect(() => httpDelivery({ url: "ftp://example/" })).toThrow("K_SINK must be an http(s) URL");
   });
