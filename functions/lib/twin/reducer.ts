@@ -22,6 +22,7 @@ import type {
 } from "../cits/types.ts";
 import { MESSAGE_TYPES } from "../cits/types.ts";
 import { distanceM } from "../geo/sphere.ts";
+import { copyTwin } from "./copyTwin.ts";
 import type { Hazard, PerceivedObjectState, Twin, TwinAccumulators } from "./model.ts";
 import type { TwinOptions } from "./options.ts";
 import { hasApplied, withAppliedId } from "./records.ts";
@@ -131,15 +132,13 @@ export function applyEvent(
     context.nowMs,
     context.options.rateWindowMs,
   );
-  const twin: Twin = {
-    ...previous,
-    mec: context.mec,
-    liveness: "live",
-    lastSeen: iso(context.nowMs),
-    messages: countedOnce(previous.messages, message.type),
-    messageRates: running.rates ?? previous.messageRates,
-    hazards: activeHazards(previous.hazards, context.nowMs),
-  };
+  const twin = copyTwin(previous);
+  twin.mec = context.mec;
+  twin.liveness = "live";
+  twin.lastSeen = iso(context.nowMs);
+  twin.messages = countedOnce(previous.messages, message.type);
+  twin.messageRates = running.rates ?? previous.messageRates;
+  twin.hazards = activeHazards(previous.hazards, context.nowMs);
   if (!late) {
     twin.sequence = message.sequence;
     if (message.stationType !== undefined) twin.stationType = message.stationType;

@@ -10,6 +10,7 @@ import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
 import { traceIdOf } from "../tracing.ts";
 import { Coalescer } from "./coalescer.ts";
+import { copyTwin } from "./copyTwin.ts";
 import type { Twin, TwinStatus } from "./model.ts";
 import { NeighbourIndex } from "./neighbours.ts";
 import type { TwinOptions } from "./options.ts";
@@ -99,7 +100,9 @@ export class TwinEvents {
   }
 
   withNeighbours(twin: Twin): Twin {
-    return { ...twin, neighbours: this.positions.near(twin.id) };
+    const copy = copyTwin(twin);
+    copy.neighbours = this.positions.near(twin.id);
+    return copy;
   }
 
   /** Sends every pending update now and waits for all sends. */
