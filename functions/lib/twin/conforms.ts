@@ -200,7 +200,11 @@ export function compileConformance(schema: z.ZodType): Conformance {
     throw error;
   }
   const source = `${generator.functions.join("\n")}\nreturn function conforms(value) { return ${root}; };`;
-  // Code from the schema's own definition (see Generator), compiled once per schema.
-  const build = new Function("constants", source) as (constants: unknown[]) => Conformance;
-  return build(generator.constants);
+  try {
+    // Code from the schema's own definition (see Generator), compiled once per schema.
+    const build = new Function("constants", source) as (constants: unknown[]) => Conformance;
+    return build(generator.constants);
+  } catch {
+    return NOT_SURE; // code generation is off (--disallow-code-generation-from-strings): zod does it all
+  }
 }
