@@ -17,6 +17,7 @@ import { type Delivery, DeliveryAborted, DeliveryError, deliverWithRetry } from 
 import { forwardAll, type ShouldForward } from "./filter.ts";
 import { type MqttSourceOptions, startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
+import { stationHint } from "./stationHint.ts";
 
 export interface BridgeOptions {
   /** The MEC this bridge serves: the event source, the `vvcumec` extension and the metrics label. */
@@ -28,6 +29,11 @@ export interface BridgeOptions {
   delivery: Delivery;
   deadLetterTopic?: string;
   shouldForward?: ShouldForward;
+  /**
+   * Stations dropped before decoding (known from the topic or the payload's root `stationID`,
+   * see stationHint.ts): must only name stations `shouldForward` would drop whatever their position.
+   */
+  skipStation?: (stationId: string) => boolean;
   /** Deliveries in flight at once (different stations). */
   concurrency?: number;
   /** Messages held (queued or in flight) before the bridge stops reading from the broker. */
@@ -80,6 +86,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const decode = options.decode ?? decodeCits;
   const deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEADLETTER_TOPIC;
   const shouldForward = options.shouldForward ?? forwardAll;
+  const { skipStation } = options;
   const concurrency = options.concurrency ?? 64;
   const capacity = Math.max(concurrency, options.capacity ?? 2000);
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
@@ -98,6 +105,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   // Per-message metrics bound to their labels once: prom-client hashes the labels on every call otherwise.
   const deliverySeconds = metrics.bridgeDeliverySeconds.labels({ mec });
   const queueDepth = metrics.bridgeQueueDepth.labels({ mec });
+  const filteredCount = metrics.bridgeFiltered.labels({ mec });
   const receivedByType = new Map<string, { inc(): void }>();
   const forwardedByType = new Map<string, { inc(): void }>();
   const countByType = (
@@ -220,6 +228,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (closing) return closed;
     stats.received++;
     if (redelivered) stats.redelivered++;
+    if (skipStation !== undefined) {
+      const hint = stationHint(message);
+      if (hint !== undefined && skipStation(hint.stationId)) {
+        countByType(receivedByType, metrics.bridgeReceived, hint.messageType);
+        stats.filtered++;
+        filteredCount.inc();
+        ack();
+        return undefined;
+      }
+    }
     const outcome = classify(message, mec, decode);
     if (outcome.kind === "reject") {
       countByType(receivedByType, metrics.bridgeReceived, "unknown");
@@ -229,7 +247,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     countByType(receivedByType, metrics.bridgeReceived, outcome.messageType);
     if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
       stats.filtered++;
-      metrics.bridgeFiltered.inc({ mec });
+      filteredCount.inc();
       ack();
       return undefined;
     }

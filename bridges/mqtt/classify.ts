@@ -36,7 +36,7 @@ export type Classified =
 
 const SPECVERSION = Buffer.from('"specversion"');
 
-function mightBeCloudEvent(message: InboundMessage): boolean {
+export function mightBeCloudEvent(message: InboundMessage): boolean {
   return (
     message.userProperties?.specversion !== undefined ||
     message.contentType?.toLowerCase().startsWith("application/cloudevents") === true ||
