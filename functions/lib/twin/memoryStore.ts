@@ -5,11 +5,17 @@
  */
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import type { TwinRecord, TwinStore, Updater } from "./store.ts";
+import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
+
+/** The twins arriving by migration, each with its parked events (the key is the arriving mark). */
+export type MemoryParking = Map<string, ParkedEvent[]>;
 
 export class MemoryTwinStore implements TwinStore {
-  /** Pass the same map to several stores to model several clients of one backend. */
-  constructor(private readonly records: Map<string, TwinRecord> = new Map()) {}
+  /** Pass the same maps to several stores to model several clients of one backend. */
+  constructor(
+    private readonly records: Map<string, TwinRecord> = new Map(),
+    private readonly parking: MemoryParking = new Map(),
+  ) {}
 
   async get(id: string): Promise<TwinRecord | undefined> {
     return this.records.get(id);
@@ -23,8 +29,15 @@ export class MemoryTwinStore implements TwinStore {
     return this.updateNow(id, updater);
   }
 
-  async updateMany(updates: { id: string; updater: Updater }[]): Promise<(TwinRecord | undefined)[]> {
-    return updates.map(({ id, updater }) => this.updateNow(id, updater));
+  async updateMany(updates: TwinUpdate[]): Promise<(TwinRecord | undefined)[]> {
+    const anyArriving = this.parking.size > 0;
+    return updates.map((update) => {
+      if (anyArriving && this.parking.has(update.id)) {
+        update.arriving = true;
+        return undefined;
+      }
+      return this.updateNow(update.id, update.updater);
+    });
   }
 
   async delete(id: string): Promise<void> {
@@ -38,6 +51,33 @@ export class MemoryTwinStore implements TwinStore {
 
   async hydrate(snapshot: TwinSnapshot): Promise<void> {
     this.updateNow(snapshot.twin.id, (current) => hydrated(current, snapshot));
+  }
+
+  async expect(id: string): Promise<void> {
+    if (!this.parking.has(id)) this.parking.set(id, []);
+  }
+
+  async isArriving(id: string): Promise<boolean> {
+    return this.parking.has(id);
+  }
+
+  async park(id: string, event: ParkedEvent, limit: number): Promise<ParkOutcome> {
+    const parked = this.parking.get(id);
+    if (!parked) return "not-arriving";
+    parked.push(event);
+    if (parked.length <= limit) return "parked";
+    parked.splice(0, parked.length - limit);
+    return "parked-overflow";
+  }
+
+  async takeParked(id: string): Promise<ParkedEvent[]> {
+    const parked = this.parking.get(id) ?? [];
+    this.parking.delete(id);
+    return parked;
+  }
+
+  async release(id: string): Promise<void> {
+    this.parking.delete(id);
   }
 
   async close(): Promise<void> {}

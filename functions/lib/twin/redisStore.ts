@@ -11,29 +11,34 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import { RedisParking } from "./redisParking.ts";
 import { BODY_FIELDS, HEAD_FIELDS, type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
-import type { TwinRecord, TwinStore, Updater } from "./store.ts";
+import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
 
 /**
- * Check-and-set of many twins in one call (one command, not one per twin): KEYS are the index
- * and the twins' hashes; ARGV holds per twin its expected version ('-1': no record), new version,
- * id, expected write stamp ('' : any, the caller read the version) and the count of field/value
- * items that follow. Answers 1 (written) or 0 (changed meanwhile) per twin.
+ * Check-and-set of many twins in one call (one command, not one per twin): KEYS are the index,
+ * the set of arriving twins and the twins' hashes; ARGV[1] is '1' when arriving twins are not to
+ * be written, then per twin its expected version ('-1': no record), new version, id, expected
+ * write stamp ('' : any, the caller read the version) and the count of field/value items that
+ * follow. Answers 1 (written), 0 (changed meanwhile) or 2 (arriving, not written) per twin.
  */
 const CHECK_AND_SET_MANY = `
 local results = {}
-local at = 1
-for i = 2, #KEYS do
+local checkArriving = ARGV[1] == '1' and redis.call('SCARD', KEYS[2]) > 0
+local at = 2
+for i = 3, #KEYS do
   local expected, version, id, stamp = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local first = at + 5
   at = first + tonumber(ARGV[at + 4])
   local current = redis.call('HMGET', KEYS[i], 'v', 'w')
-  if (current[1] or '-1') == expected and (stamp == '' or current[2] == stamp) then
+  if checkArriving and redis.call('SISMEMBER', KEYS[2], id) == 1 then
+    results[i - 2] = 2
+  elseif (current[1] or '-1') == expected and (stamp == '' or current[2] == stamp) then
     redis.call('HSET', KEYS[i], 'v', version, unpack(ARGV, first, at - 1))
     if expected == '-1' then redis.call('SADD', KEYS[1], id) end
-    results[i - 1] = 1
+    results[i - 2] = 1
   else
-    results[i - 1] = 0
+    results[i - 2] = 0
   end
 end
 return results
@@ -41,6 +46,11 @@ return results
 
 /** Twins per check-and-set call: large enough to spare per-command costs, small enough for one call's arguments. */
 const CAS_CHUNK = 256;
+
+/** CHECK_AND_SET_MANY's answers per twin. */
+const CHANGED_MEANWHILE = 0;
+const WRITTEN = 1;
+const ARRIVING = 2;
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;
@@ -81,6 +91,7 @@ export class RedisTwinStore implements TwinStore {
   private readonly keyPrefix: string;
   private readonly indexKey: string;
   private readonly codec = new RedisRecordCodec();
+  private readonly parking: RedisParking;
 
   constructor(options: RedisTwinStoreOptions) {
     if (!options.client && !options.url) throw new Error("RedisTwinStore needs a url or a client");
@@ -95,6 +106,7 @@ export class RedisTwinStore implements TwinStore {
     this.redis = client as CasClient;
     this.keyPrefix = `${options.prefix ?? "vvcu"}:${options.mec}:`;
     this.indexKey = `${this.keyPrefix}twins`;
+    this.parking = new RedisParking(client, `${this.keyPrefix}arriving`, this.keyPrefix);
   }
 
   private key(id: string): string {
@@ -124,6 +136,15 @@ export class RedisTwinStore implements TwinStore {
   }
 
   async update(id: string, updater: Updater): Promise<TwinRecord | undefined> {
+    return (await this.updateOne(id, updater, false)) as TwinRecord | undefined;
+  }
+
+  /** `update`; with `parkArriving`, a twin marked arriving is not written and answers "arriving". */
+  private async updateOne(
+    id: string,
+    updater: Updater,
+    parkArriving: boolean,
+  ): Promise<TwinRecord | undefined | "arriving"> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const [read] = await this.readMany([id]);
       const version = read?.version ?? null;
@@ -131,7 +152,9 @@ export class RedisTwinStore implements TwinStore {
       const next = updater(current);
       if (next === undefined || next === current) return current;
       const written = withVersion(next, Number(version ?? 0) + 1);
-      if (await this.checkAndSet(id, version, written, current)) return written;
+      const outcome = await this.checkAndSet(id, version, written, current, parkArriving);
+      if (outcome === WRITTEN) return written;
+      if (outcome === ARRIVING) return "arriving";
       this.codec.forgetRecord(id);
       // Lost a race: back off a random while, so a crowd of writers of one twin spreads out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
@@ -144,7 +167,7 @@ export class RedisTwinStore implements TwinStore {
    * (the common case: each twin's events go to one instance), else a read first. A twin whose
    * remembered record turned out stale, or whose write lost a race, goes round again by `update`.
    */
-  async updateMany(updates: { id: string; updater: Updater }[]): Promise<(TwinRecord | undefined)[]> {
+  async updateMany(updates: TwinUpdate[]): Promise<(TwinRecord | undefined)[]> {
     const byId = new Map<string, number[]>();
     updates.forEach(({ id }, index) => {
       const indexes = byId.get(id);
@@ -190,16 +213,24 @@ export class RedisTwinStore implements TwinStore {
       });
       written.push({ id, record, stamp });
     }
-    const outcomes = await this.checkAndSetMany(writes);
+    const outcomes = await this.checkAndSetMany(writes, true);
     for (const [position, { id, record, stamp }] of written.entries()) {
-      if (outcomes[position] === 1) this.codec.written(id, record, stamp);
+      const outcome = outcomes[position];
+      if (outcome === WRITTEN) this.codec.written(id, record, stamp);
+      else if (outcome === ARRIVING) markArriving(updates, byId.get(id) as number[], results);
       else again.push(id);
     }
     for (const id of again) {
       // Stale or lost a race: replay this twin's updaters, in order, on the stored state.
       this.codec.forgetRecord(id);
-      for (const index of byId.get(id) as number[]) {
-        results[index] = await this.update(id, (updates[index] as { updater: Updater }).updater);
+      const indexes = byId.get(id) as number[];
+      for (const [position, index] of indexes.entries()) {
+        const result = await this.updateOne(id, (updates[index] as TwinUpdate).updater, true);
+        if (result === "arriving") {
+          markArriving(updates, indexes.slice(position), results);
+          break;
+        }
+        results[index] = result;
       }
     }
     return results;
@@ -217,6 +248,26 @@ export class RedisTwinStore implements TwinStore {
 
   async hydrate(snapshot: TwinSnapshot): Promise<void> {
     await this.update(snapshot.twin.id, (current) => hydrated(current, snapshot));
+  }
+
+  expect(id: string): Promise<void> {
+    return this.parking.expect(id);
+  }
+
+  isArriving(id: string): Promise<boolean> {
+    return this.parking.isArriving(id);
+  }
+
+  park(id: string, event: ParkedEvent, limit: number): Promise<ParkOutcome> {
+    return this.parking.park(id, event, limit);
+  }
+
+  takeParked(id: string): Promise<ParkedEvent[]> {
+    return this.parking.takeParked(id);
+  }
+
+  release(id: string): Promise<void> {
+    return this.parking.release(id);
   }
 
   async close(): Promise<void> {
@@ -265,34 +316,42 @@ export class RedisTwinStore implements TwinStore {
     expected: string | null,
     record: TwinRecord,
     current: TwinRecord | undefined,
-  ): Promise<boolean> {
+    parkArriving: boolean,
+  ): Promise<number> {
     const { pairs, stamp } = this.codec.encode(id, record, current);
-    const [applied] = await this.checkAndSetMany([
-      {
-        key: this.key(id),
-        expected: expected ?? "-1",
-        version: String(record.twin.version),
-        id,
-        expectedStamp: "",
-        pairs,
-      },
-    ]);
-    if (applied === 1) this.codec.written(id, record, stamp);
-    return applied === 1;
+    const [outcome] = await this.checkAndSetMany(
+      [
+        {
+          key: this.key(id),
+          expected: expected ?? "-1",
+          version: String(record.twin.version),
+          id,
+          expectedStamp: "",
+          pairs,
+        },
+      ],
+      parkArriving,
+    );
+    if (outcome === WRITTEN) this.codec.written(id, record, stamp);
+    return outcome ?? CHANGED_MEANWHILE;
   }
 
-  /** Writes each twin whose stored state is still the expected one; 1 or 0 per twin, in order. */
-  private async checkAndSetMany(writes: CasWrite[]): Promise<number[]> {
+  /**
+   * Writes each twin whose stored state is still the expected one (and, with `parkArriving`, that
+   * is not arriving); WRITTEN, CHANGED_MEANWHILE or ARRIVING per twin, in order.
+   */
+  private async checkAndSetMany(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
+    if (writes.length === 0) return [];
     const calls: Promise<number[]>[] = [];
     for (let from = 0; from < writes.length; from += CAS_CHUNK) {
-      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK)));
+      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK), parkArriving));
     }
     return (await Promise.all(calls)).flat();
   }
 
-  private async checkAndSetChunk(writes: CasWrite[]): Promise<number[]> {
-    const keys = [this.indexKey];
-    const args: string[] = [];
+  private async checkAndSetChunk(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
+    const keys = [this.indexKey, this.parking.arrivingKey];
+    const args: string[] = [parkArriving ? "1" : "0"];
     for (const write of writes) {
       keys.push(write.key);
       args.push(write.expected, write.version, write.id, write.expectedStamp, String(write.pairs.length));
@@ -303,5 +362,13 @@ export class RedisTwinStore implements TwinStore {
       throw new Error(`twin check-and-set answered ${String(outcomes)} for ${writes.length} twins`);
     }
     return outcomes;
+  }
+}
+
+/** Flags the updates at `indexes` as arriving (not written); their results are undefined. */
+function markArriving(updates: TwinUpdate[], indexes: number[], results: (TwinRecord | undefined)[]): void {
+  for (const index of indexes) {
+    (updates[index] as TwinUpdate).arriving = true;
+    results[index] = undefined;
   }
 }

@@ -6,6 +6,10 @@
  *
  * Events are applied in batches: whatever arrives while a store write is in flight goes into the
  * next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
+ *
+ * Parking lives in the store, so every replica of a MEC's twin function sees it: the store refuses
+ * to write a twin marked arriving (`expect`), and the service then parks the event in the store;
+ * `hydrate` installs the snapshot and then takes the parked events and applies them.
  */
 import type { CloudEventV1 } from "cloudevents";
 import type { CitsMessage } from "../cits/types.ts";
@@ -26,7 +30,7 @@ import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
 import { type TwinOptions, twinOptions } from "./options.ts";
 import { type ApplyContext, type ApplyResult, applyEvent } from "./reducer.ts";
-import type { TwinRecord, TwinStore, Updater } from "./store.ts";
+import type { ParkedEvent, TwinRecord, TwinStore, Updater } from "./store.ts";
 import { type SweepOutcome, sweepRecord } from "./sweep.ts";
 import { TwinEvents } from "./twinEvents.ts";
 
@@ -59,6 +63,8 @@ interface PendingEvent {
   eventId: string;
   traceparent: string | undefined;
   result: ApplyResult | undefined;
+  /** Set by the store's `updateMany` when the twin is arriving: not applied, to be parked. */
+  arriving?: boolean;
   done: (outcome: HandleOutcome) => void;
   failed: (error: unknown) => void;
 }
@@ -91,7 +97,6 @@ export class TwinService implements TwinHostApi {
   private readonly log: Logger;
   private readonly warnOnce = rateLimited(10_000);
   private readonly events: TwinEvents;
-  private readonly arriving = new Map<string, PendingEvent[]>();
   private readonly released = new Map<string, number>();
   private queue: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
@@ -155,7 +160,6 @@ export class TwinService implements TwinHostApi {
         done,
         failed,
       };
-      if (this.park(pending)) return;
       this.queue.push(pending);
       this.scheduleFlush();
     });
@@ -174,22 +178,24 @@ export class TwinService implements TwinHostApi {
 
   async expect(twinId: string): Promise<void> {
     this.released.delete(twinId);
-    if (!this.arriving.has(twinId)) this.arriving.set(twinId, []);
+    await this.store.expect(twinId);
   }
 
   async hydrate(snapshot: TwinSnapshot): Promise<void> {
     const id = snapshot.twin.id;
+    // The snapshot first, while the mark still parks every replica's events; then the parked ones.
     await this.store.hydrate({ ...snapshot, twin: { ...snapshot.twin, mec: this.mec } });
-    // From here on events go to the queue. The parked ones go first, in the station's order; the
-    // reducer's idempotence by id drops those the snapshot already holds, so none counts twice.
-    const parked = (this.arriving.get(id) ?? []).sort((a, b) => a.message.sequence - b.message.sequence);
-    this.arriving.delete(id);
+    const parked = (await this.store.takeParked(id)).sort((a, b) => a.message.sequence - b.message.sequence);
+    // Ahead of anything queued meanwhile, in the station's order; the reducer's idempotence by id
+    // drops those the snapshot already holds, so none counts twice.
+    const pendings: PendingEvent[] = [];
     const applied = parked.map(
-      (pending) =>
+      (event) =>
         new Promise<HandleOutcome>((done, failed) => {
-          this.queue.push({ ...pending, done, failed });
+          pendings.push(pendingOf(event, done, failed));
         }),
     );
+    this.queue.unshift(...pendings);
     this.scheduleFlush();
     await Promise.all(applied);
     const record = await this.store.get(id);
@@ -197,7 +203,7 @@ export class TwinService implements TwinHostApi {
   }
 
   async isReady(twinId: string): Promise<boolean> {
-    return !this.arriving.has(twinId) && (await this.store.get(twinId)) !== undefined;
+    return !(await this.store.isArriving(twinId)) && (await this.store.get(twinId)) !== undefined;
   }
 
   async snapshot(twinId: string): Promise<TwinSnapshot | undefined> {
@@ -213,10 +219,9 @@ export class TwinService implements TwinHostApi {
   }
 
   async release(twinId: string): Promise<void> {
-    for (const pending of this.arriving.get(twinId) ?? []) pending.done("released");
-    this.arriving.delete(twinId);
     this.released.set(twinId, this.clock());
     this.events.forget(twinId);
+    await this.store.release(twinId);
     await this.store.delete(twinId);
   }
 
@@ -290,18 +295,37 @@ export class TwinService implements TwinHostApi {
     this.warnOnce(reason, () => this.log.warn({ reason, detail }, "twin event not applied"));
   }
 
-  /** Parks an event of an arriving twin; true when parked. Bounded: the oldest is dropped. */
-  private park(pending: PendingEvent): boolean {
-    const parked = this.arriving.get(pending.message.stationId);
-    if (!parked) return false;
-    parked.push(pending);
-    if (parked.length > this.options.maxParkedEvents) {
-      const dropped = parked.shift() as PendingEvent;
-      this.ignore("parked-overflow", pending.message.stationId);
-      dropped.done("released");
-    }
-    pending.done("parked");
-    return true;
+  /**
+   * Parks the events the store refused because their twin is arriving. An event whose twin's
+   * mark was taken meanwhile (hydrated) goes back to the queue, to be applied.
+   */
+  private async parkRefused(refused: PendingEvent[]): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      refused.map((pending) =>
+        this.store.park(
+          pending.id,
+          { message: pending.message, eventId: pending.eventId, traceparent: pending.traceparent },
+          this.options.maxParkedEvents,
+        ),
+      ),
+    );
+    let requeued = false;
+    outcomes.forEach((outcome, index) => {
+      const pending = refused[index] as PendingEvent;
+      if (outcome.status === "rejected") {
+        this.log.error({ err: outcome.reason, stationId: pending.id }, "twin event not parked");
+        pending.failed(outcome.reason);
+      } else if (outcome.value === "not-arriving") {
+        pending.arriving = false;
+        pending.result = undefined;
+        this.queue.push(pending);
+        requeued = true;
+      } else {
+        if (outcome.value === "parked-overflow") this.ignore("parked-overflow", pending.id);
+        pending.done("parked");
+      }
+    });
+    if (requeued) this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -320,7 +344,7 @@ export class TwinService implements TwinHostApi {
     for (const pending of this.queue.splice(0)) {
       // A twin may have become expected or been released while its events waited.
       if (this.released.has(pending.message.stationId)) pending.done("released");
-      else if (!this.park(pending)) {
+      else {
         pending.updater = applying(pending, context);
         batch.push(pending);
       }
@@ -336,7 +360,13 @@ export class TwinService implements TwinHostApi {
     }
     // Counted per batch: a labelled counter looks its labels up on every inc.
     const counts = new Map<string, number>();
+    let refused: PendingEvent[] | undefined;
     batch.forEach((pending, index) => {
+      if (pending.arriving) {
+        refused ??= [];
+        refused.push(pending);
+        return;
+      }
       const result = pending.result as ApplyResult;
       const record = records[index];
       const counted = result.outcome === "applied" ? pending.message.type : `:${result.outcome}`;
@@ -367,5 +397,24 @@ export class TwinService implements TwinHostApi {
         metrics.twinEventsIgnored.inc({ mec: this.mec, reason: counted.slice(1) }, count);
       else metrics.twinEventsApplied.inc({ mec: this.mec, type: counted }, count);
     }
+    if (refused) await this.parkRefused(refused);
   }
+}
+
+/** A parked event back as a pending one, to be applied. */
+function pendingOf(
+  event: ParkedEvent,
+  done: (outcome: HandleOutcome) => void,
+  failed: (error: unknown) => void,
+): PendingEvent {
+  return {
+    id: event.message.stationId,
+    updater: NOT_YET_APPLYING,
+    message: event.message,
+    eventId: event.eventId,
+    traceparent: event.traceparent,
+    result: undefined,
+    done,
+    failed,
+  };
 }

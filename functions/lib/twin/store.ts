@@ -3,6 +3,7 @@
  * A store belongs to one MEC. Writes are optimistic: `update` re-reads and retries when
  * another writer changed the twin in between, so concurrent writers lose nothing.
  */
+import type { CitsMessage } from "../cits/types.ts";
 import type { Twin, TwinAccumulators, TwinSnapshot } from "./model.ts";
 
 /** What the store keeps per twin: the state and the ids of recently applied events. */
@@ -21,6 +22,27 @@ export interface TwinRecord {
 
 export type Updater = (current: TwinRecord | undefined) => TwinRecord | undefined;
 
+/** One update of a batch (`updateMany`). */
+export interface TwinUpdate {
+  id: string;
+  updater: Updater;
+  /**
+   * Set by `updateMany` when the twin is arriving by migration: nothing was written, and the
+   * caller parks the event (`park`) until the snapshot is hydrated.
+   */
+  arriving?: boolean;
+}
+
+/** An event kept while its twin is arriving: what the service needs to apply it later. */
+export interface ParkedEvent {
+  message: CitsMessage;
+  eventId: string;
+  traceparent?: string | undefined;
+}
+
+/** What `park` did: not arriving (apply the event), parked, or parked and the oldest dropped. */
+export type ParkOutcome = "not-arriving" | "parked" | "parked-overflow";
+
 export interface TwinStore {
   get(id: string): Promise<TwinRecord | undefined>;
   list(): Promise<Twin[]>;
@@ -31,12 +53,27 @@ export interface TwinStore {
    */
   update(id: string, updater: Updater): Promise<TwinRecord | undefined>;
   /** Applies many updates in one round trip where the backend allows (Redis pipeline). */
-  updateMany(updates: { id: string; updater: Updater }[]): Promise<(TwinRecord | undefined)[]>;
+  /**
+   * Applies many updates in one round trip where the backend allows. A twin marked arriving
+   * (`expect`) is not written: its updates get `arriving: true` and answer undefined.
+   */
+  updateMany(updates: TwinUpdate[]): Promise<(TwinRecord | undefined)[]>;
   delete(id: string): Promise<void>;
   /** The versioned state at a cut, for migration. */
   snapshot(id: string): Promise<TwinSnapshot | undefined>;
-  /** Installs a snapshot; keeps the newer of snapshot and existing state. */
+  /** Installs a snapshot (arriving or not); keeps the newer of snapshot and existing state. */
   hydrate(snapshot: TwinSnapshot): Promise<void>;
+  /**
+   * Parking during a migration, shared by every client of the backend (several replicas of a
+   * MEC's twin function): `expect` marks the twin arriving; `park` keeps an event while the mark
+   * stands (atomically, bounded to `limit`, the oldest dropped); `takeParked` removes the mark and
+   * answers the parked events, at once; `release` clears the mark and the events.
+   */
+  expect(id: string): Promise<void>;
+  isArriving(id: string): Promise<boolean>;
+  park(id: string, event: ParkedEvent, limit: number): Promise<ParkOutcome>;
+  takeParked(id: string): Promise<ParkedEvent[]>;
+  release(id: string): Promise<void>;
   close(): Promise<void>;
 }
 

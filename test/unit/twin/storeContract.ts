@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { twinOptions } from "../../../functions/lib/twin/options.ts";
 import { appliedIdsOf } from "../../../functions/lib/twin/records.ts";
 import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import { APPLIED_EVENT_WINDOW, type TwinRecord, type TwinStore } from "../../../functions/lib/twin/store.ts";
+import {
+  APPLIED_EVENT_WINDOW,
+  type ParkedEvent,
+  type TwinRecord,
+  type TwinStore,
+  type TwinUpdate,
+} from "../../../functions/lib/twin/store.ts";
 import { cam, T0 } from "./messages.ts";
 
 const context = { mec: "mec-a", nowMs: T0, options: twinOptions() };
@@ -19,6 +25,12 @@ function recordAt(stationId: string, sequence: number, eventId = `${stationId}-$
 const applyCam =
   (stationId: string, sequence: number, eventId: string) => (current: TwinRecord | undefined) =>
     applyEvent(current, cam(stationId, sequence), eventId, context).record;
+
+const parkedCam = (stationId: string, sequence: number): ParkedEvent => ({
+  message: cam(stationId, sequence),
+  eventId: `${stationId}-${sequence}`,
+  traceparent: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`,
+});
 
 export interface StoreBackend {
   /** Empties the backend; runs before each test. */
@@ -172,6 +184,76 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect((await store.get("5"))?.twin.sequence).toBe(T0 + 20);
       const five = await store.get("5");
       expect(five && appliedIdsOf(five)).toEqual(["n20"]);
+    });
+
+    it("parks only while a twin is arriving, for every client, and hands the parked events out once", async () => {
+      const target = await client();
+      const replica = await client();
+      expect(await replica.park("car", parkedCam("car", 1), 10)).toBe("not-arriving");
+      await target.expect("car");
+      expect(await replica.isArriving("car")).toBe(true);
+      expect(await replica.isArriving("other")).toBe(false);
+      expect(await replica.park("car", parkedCam("car", 2), 10)).toBe("parked");
+      expect(await target.park("car", parkedCam("car", 3), 10)).toBe("parked");
+      await target.expect("car"); // expecting again keeps what is parked
+      expect(await replica.park("car", parkedCam("car", 4), 10)).toBe("parked");
+      expect(await target.takeParked("car")).toEqual([
+        parkedCam("car", 2),
+        parkedCam("car", 3),
+        parkedCam("car", 4),
+      ]);
+      expect(await replica.isArriving("car")).toBe(false);
+      expect(await replica.takeParked("car")).toEqual([]);
+      expect(await replica.park("car", parkedCam("car", 5), 10)).toBe("not-arriving");
+    });
+
+    it("bounds the parked events of a twin, dropping the oldest", async () => {
+      const store = await client();
+      await store.expect("car");
+      expect(await store.park("car", parkedCam("car", 1), 2)).toBe("parked");
+      expect(await store.park("car", parkedCam("car", 2), 2)).toBe("parked");
+      expect(await store.park("car", parkedCam("car", 3), 2)).toBe("parked-overflow");
+      expect(await store.takeParked("car")).toEqual([parkedCam("car", 2), parkedCam("car", 3)]);
+    });
+
+    it("writes no arriving twin in updateMany, even one it knows, and flags its updates", async () => {
+      const target = await client();
+      const replica = await client();
+      await replica.updateMany([{ id: "known", updater: applyCam("known", 1, "k1") }]);
+      await target.expect("car");
+      await target.expect("known");
+      const updates: TwinUpdate[] = [
+        { id: "car", updater: applyCam("car", 1, "c1") },
+        { id: "free", updater: applyCam("free", 1, "f1") },
+        { id: "known", updater: applyCam("known", 2, "k2") },
+        { id: "car", updater: applyCam("car", 2, "c2") },
+      ];
+      const results = await replica.updateMany(updates);
+      expect(results.map((record) => record?.twin.id)).toEqual([undefined, "free", undefined, undefined]);
+      expect(updates.map((update) => update.arriving === true)).toEqual([true, false, true, true]);
+      expect(await target.get("car")).toBeUndefined();
+      expect((await target.get("known"))?.twin.messages.cam).toBe(1);
+      expect((await target.get("free"))?.twin.messages.cam).toBe(1);
+      // hydrate installs the snapshot while the mark stands; after the take, updates write again
+      const snapshot = await target.snapshot("known");
+      if (!snapshot) throw new Error("no snapshot");
+      await target.hydrate({ ...snapshot, twin: { ...snapshot.twin, id: "car" } });
+      expect((await replica.get("car"))?.twin.messages.cam).toBe(1);
+      await target.takeParked("car");
+      const [car] = await replica.updateMany([{ id: "car", updater: applyCam("car", 3, "c3") }]);
+      expect(car?.twin.messages.cam).toBe(2);
+    });
+
+    it("release clears the arriving mark and the parked events", async () => {
+      const store = await client();
+      const replica = await client();
+      await store.expect("car");
+      await replica.park("car", parkedCam("car", 1), 10);
+      await store.release("car");
+      expect(await replica.isArriving("car")).toBe(false);
+      expect(await replica.takeParked("car")).toEqual([]);
+      await store.expect("car");
+      expect(await store.takeParked("car")).toEqual([]);
     });
   });
 }
