@@ -64,7 +64,7 @@ interface PendingEvent {
   traceparent: string | undefined;
   result: ApplyResult | undefined;
   /** Set by the store's `updateMany` when the twin is arriving: not applied, to be parked. */
-  arriving?: boolean;
+  arriving: boolean;
   done: (outcome: HandleOutcome) => void;
   failed: (error: unknown) => void;
 }
@@ -157,6 +157,7 @@ export class TwinService implements TwinHostApi {
         eventId: event.id,
         traceparent,
         result: undefined,
+        arriving: false,
         done,
         failed,
       };
@@ -414,6 +415,7 @@ function pendingOf(
     eventId: event.eventId,
     traceparent: event.traceparent,
     result: undefined,
+    arriving: false,
     done,
     failed,
   };
