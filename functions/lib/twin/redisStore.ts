@@ -11,46 +11,13 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import { ARRIVING, CHANGED_MEANWHILE, CHECK_AND_SET_MANY, WRITTEN } from "./redisCas.ts";
 import { RedisParking } from "./redisParking.ts";
 import { BODY_FIELDS, HEAD_FIELDS, type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
 import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
 
-/**
- * Check-and-set of many twins in one call (one command, not one per twin): KEYS are the index,
- * the set of arriving twins and the twins' hashes; ARGV[1] is '1' when arriving twins are not to
- * be written, then per twin its expected version ('-1': no record), new version, id, expected
- * write stamp ('' : any, the caller read the version) and the count of field/value items that
- * follow. Answers 1 (written), 0 (changed meanwhile) or 2 (arriving, not written) per twin.
- */
-const CHECK_AND_SET_MANY = `
-local results = {}
-local checkArriving = ARGV[1] == '1' and redis.call('SCARD', KEYS[2]) > 0
-local at = 2
-for i = 3, #KEYS do
-  local expected, version, id, stamp = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-  local first = at + 5
-  at = first + tonumber(ARGV[at + 4])
-  local current = redis.call('HMGET', KEYS[i], 'v', 'w')
-  if checkArriving and redis.call('SISMEMBER', KEYS[2], id) == 1 then
-    results[i - 2] = 2
-  elseif (current[1] or '-1') == expected and (stamp == '' or current[2] == stamp) then
-    redis.call('HSET', KEYS[i], 'v', version, unpack(ARGV, first, at - 1))
-    if expected == '-1' then redis.call('SADD', KEYS[1], id) end
-    results[i - 2] = 1
-  else
-    results[i - 2] = 0
-  end
-end
-return results
-`;
-
 /** Twins per check-and-set call: large enough to spare per-command costs, small enough for one call's arguments. */
 const CAS_CHUNK = 256;
-
-/** CHECK_AND_SET_MANY's answers per twin. */
-const CHANGED_MEANWHILE = 0;
-const WRITTEN = 1;
-const ARRIVING = 2;
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;

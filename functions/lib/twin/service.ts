@@ -29,19 +29,13 @@ import { type Conformance, compileConformance } from "./conforms.ts";
 import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
 import { type TwinOptions, twinOptions } from "./options.ts";
-import { type ApplyContext, type ApplyResult, applyEvent } from "./reducer.ts";
-import type { ParkedEvent, TwinRecord, TwinStore, Updater } from "./store.ts";
+import { applying, type HandleOutcome, type PendingEvent, pendingEvent } from "./pendingEvent.ts";
+import type { ApplyContext, ApplyResult } from "./reducer.ts";
+import type { TwinRecord, TwinStore } from "./store.ts";
 import { type SweepOutcome, sweepRecord } from "./sweep.ts";
 import { TwinEvents } from "./twinEvents.ts";
 
-export type HandleOutcome =
-  | "applied"
-  | "late"
-  | "duplicate"
-  | "parked"
-  | "released"
-  | "invalid"
-  | "unsupported";
+export type { HandleOutcome } from "./pendingEvent.ts";
 
 export interface TwinServiceOptions {
   mec: string;
@@ -51,35 +45,6 @@ export interface TwinServiceOptions {
   /** Receipt clock, ms since the epoch (tests pass their own). */
   clock?: () => number;
   logger?: Logger;
-}
-
-/** A queued event; also the store's update of its twin (one object per event, not two). */
-interface PendingEvent {
-  /** The station's id: the twin to update. */
-  id: string;
-  /** Set when the event goes into a batch (applying, below). */
-  updater: Updater;
-  message: CitsMessage;
-  eventId: string;
-  traceparent: string | undefined;
-  result: ApplyResult | undefined;
-  /** Set by the store's `updateMany` when the twin is arriving: not applied, to be parked. */
-  arriving: boolean;
-  done: (outcome: HandleOutcome) => void;
-  failed: (error: unknown) => void;
-}
-
-const NOT_YET_APPLYING: Updater = (current) => current;
-
-/**
- * The updater that applies a pending event. Made here rather than written inline where it is
- * used, so the closure carries no name of its own to set on every event.
- */
-function applying(pending: PendingEvent, context: ApplyContext): Updater {
-  return (current) => {
-    pending.result = applyEvent(current, pending.message, pending.eventId, context);
-    return pending.result.record;
-  };
 }
 
 /** How long events for a released twin are dropped: stragglers the bridge sent before the switch. */
@@ -150,18 +115,7 @@ export class TwinService implements TwinHostApi {
     }
     const traceparent = event[EXTENSIONS.traceparent] as string | undefined;
     return new Promise<HandleOutcome>((done, failed) => {
-      const pending: PendingEvent = {
-        id: stationId,
-        updater: NOT_YET_APPLYING,
-        message,
-        eventId: event.id,
-        traceparent,
-        result: undefined,
-        arriving: false,
-        done,
-        failed,
-      };
-      this.queue.push(pending);
+      this.queue.push(pendingEvent(message, event.id, traceparent, done, failed));
       this.scheduleFlush();
     });
   }
@@ -193,7 +147,7 @@ export class TwinService implements TwinHostApi {
     const applied = parked.map(
       (event) =>
         new Promise<HandleOutcome>((done, failed) => {
-          pendings.push(pendingOf(event, done, failed));
+          pendings.push(pendingEvent(event.message, event.eventId, event.traceparent, done, failed));
         }),
     );
     this.queue.unshift(...pendings);
@@ -400,23 +354,4 @@ export class TwinService implements TwinHostApi {
     }
     if (refused) await this.parkRefused(refused);
   }
-}
-
-/** A parked event back as a pending one, to be applied. */
-function pendingOf(
-  event: ParkedEvent,
-  done: (outcome: HandleOutcome) => void,
-  failed: (error: unknown) => void,
-): PendingEvent {
-  return {
-    id: event.message.stationId,
-    updater: NOT_YET_APPLYING,
-    message: event.message,
-    eventId: event.eventId,
-    traceparent: event.traceparent,
-    result: undefined,
-    arriving: false,
-    done,
-    failed,
-  };
 }
