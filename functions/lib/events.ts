@@ -130,10 +130,27 @@ export function isEventType(type: string): type is EventType {
 }
 
 /** Validates an event's data against the catalog; returns the reason when it does not fit. */
+/**
+ * Event data objects this process built with the catalog's types and handed to in-process
+ * subscribers (the embedded stack): parseEventData takes them as they are instead of copying
+ * them through zod again, which was a tenth of the embedded stack's CPU time. Data that came
+ * over the network is never in here.
+ */
+const ownEventData = new WeakSet<object>();
+
+/** Marks `data` as built here, typed as the catalog's data of `type`; returns it. */
+export function markOwnEventData<T extends EventType, D extends EventData<T>>(_type: T, data: D): D {
+  ownEventData.add(data);
+  return data;
+}
+
 export function parseEventData<T extends EventType>(
   type: T,
   data: unknown,
 ): { ok: true; data: EventData<T> } | { ok: false; reason: string } {
+  if (typeof data === "object" && data !== null && ownEventData.has(data)) {
+    return { ok: true, data: data as EventData<T> };
+  }
   const result = EVENT_CATALOG[type].data.safeParse(data);
   if (result.success) return { ok: true, data: result.data as EventData<T> };
   return { ok: false, reason: z.prettifyError(result.error) };

@@ -4,7 +4,7 @@
  * with `twin.updated` coalesced per twin.
  */
 import { CloudEvent } from "cloudevents";
-import { type EventType, EXTENSIONS, eventSource } from "../events.ts";
+import { type EventType, EXTENSIONS, eventSource, markOwnEventData } from "../events.ts";
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
@@ -50,7 +50,12 @@ export class TwinEvents {
   created(twin: Twin, traceparent: string | undefined): void {
     this.remember(twin, traceparent);
     this.coalescer.sent(twin.id);
-    this.emit("io.vvcu.twin.created", twin.id, { twin: this.withNeighbours(twin) }, traceparent);
+    this.emit(
+      "io.vvcu.twin.created",
+      twin.id,
+      markOwnEventData("io.vvcu.twin.created", { twin: this.withNeighbours(twin) }),
+      traceparent,
+    );
   }
 
   /** A twin changed: `twin.updated`, coalesced. */
@@ -114,7 +119,12 @@ export class TwinEvents {
   private sendLatest(twinId: string): void {
     const latest = this.latest.get(twinId);
     if (!latest) return;
-    this.emit("io.vvcu.twin.updated", twinId, { twin: this.withNeighbours(latest.twin) }, latest.traceparent);
+    this.emit(
+      "io.vvcu.twin.updated",
+      twinId,
+      markOwnEventData("io.vvcu.twin.updated", { twin: this.withNeighbours(latest.twin) }),
+      latest.traceparent,
+    );
   }
 
   private emit(type: EventType, subject: string, data: unknown, traceparent?: string): void {
