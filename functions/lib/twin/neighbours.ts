@@ -84,34 +84,37 @@ export class NeighbourIndex {
     // A flat-earth pre-check with 1% slack skips the great-circle maths for most candidates.
     const slackSquared = (this.radiusM * 1.01) ** 2;
     const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos(toRadians(self.lat));
-    for (const otherId of this.candidates(self)) {
-      if (otherId === id) continue;
-      const other = this.positions.get(otherId) as KnownPosition;
-      const dy = (other.lat - self.lat) * METRES_PER_DEGREE;
-      const dx = (other.lon - self.lon) * metresPerDegreeLon;
-      if (dx * dx + dy * dy > slackSquared) continue;
-      const distance = distanceM(self, other);
-      if (distance <= this.radiusM) {
-        neighbours.push({ id: otherId, distanceM: distance, relativeSpeed: other.speed - self.speed });
+    // Plain loops over the cells' sets: a generator here cost as much as the distance checks.
+    for (const members of this.candidateCells(self)) {
+      for (const otherId of members) {
+        if (otherId === id) continue;
+        const other = this.positions.get(otherId) as KnownPosition;
+        const dy = (other.lat - self.lat) * METRES_PER_DEGREE;
+        const dx = (other.lon - self.lon) * metresPerDegreeLon;
+        if (dx * dx + dy * dy > slackSquared) continue;
+        const distance = distanceM(self, other);
+        if (distance <= this.radiusM) {
+          neighbours.push({ id: otherId, distanceM: distance, relativeSpeed: other.speed - self.speed });
+        }
       }
     }
     return neighbours.sort((a, b) => a.distanceM - b.distanceM);
   }
 
-  private *candidates(self: KnownPosition): Iterable<string> {
-    if (Math.abs(self.lat) > GRID_MAX_ABS_LAT - 1) {
-      yield* this.positions.keys();
-      return;
-    }
+  /** The id sets that can hold a neighbour: the cell and the eight around it (all ids near a pole). */
+  private candidateCells(self: KnownPosition): Iterable<string>[] {
+    if (Math.abs(self.lat) > GRID_MAX_ABS_LAT - 1) return [this.positions.keys()];
+    const found: Set<string>[] = [];
     const row = Math.floor(self.lat / this.cellLatDeg);
     for (let dRow = -1; dRow <= 1; dRow++) {
       const width = this.cellLonDeg(row + dRow);
       const column = Math.floor(self.lon / width);
       for (let dColumn = -1; dColumn <= 1; dColumn++) {
         const members = this.cells.get(`${row + dRow}:${column + dColumn}`);
-        if (members) yield* members;
+        if (members) found.push(members);
       }
     }
+    return found;
   }
 
   /**
