@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_CATALOG, markOwnEventData, parseEventData } from "../../../functions/lib/events.ts";
+import {
+  EVENT_CATALOG,
+  type EventData,
+  markOwnEventData,
+  parseEventData,
+} from "../../../functions/lib/events.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
@@ -39,7 +44,9 @@ describe("event data built in process", () => {
   it("still checks data it did not build: a look-alike object goes through zod", () => {
     const lookAlike = { twin: { id: "x" } };
     expect(parseEventData("io.vvcu.twin.updated", lookAlike).ok).toBe(false);
-    const marked = markOwnEventData("io.vvcu.twin.expired", { id: "x", mec: "mec-a" });
+    // Deliberately incomplete (no lastSeen): marked data is trusted as built, never re-checked.
+    const incomplete = { id: "x", mec: "mec-a" } as unknown as EventData<"io.vvcu.twin.expired">;
+    const marked = markOwnEventData("io.vvcu.twin.expired", incomplete);
     expect(parseEventData("io.vvcu.twin.expired", marked)).toEqual({ ok: true, data: marked });
   });
 });
