@@ -152,10 +152,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
     placement,
     settle: async (twin, sourceMec) => {
-      if (!(await flow.settle(twin, sourceMec))) {
-        logger.warn(
-          { twin, sourceMec },
-          "source did not catch up with the target's input in time; relying on event ids",
+      // A message the target skipped before it became a receiver must reach the source before
+      // the cut. If the source cannot catch up, rolling back (the twin stays where it is, and the
+      // geofence asks again) is better than a snapshot that might miss a message.
+      if (!(await flow.settle(twin, sourceMec, 5_000))) {
+        throw new Error(
+          `source ${sourceMec} did not catch up with the messages of ${twin} within 5 s; rolling back rather than risk losing one`,
         );
       }
     },
