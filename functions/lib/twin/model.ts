@@ -3,7 +3,7 @@
  * in `twin.updated`. The public `Twin` shape of DESIGN.md is a subset of this.
  */
 import { z } from "zod";
-import { MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
+import { LogsMessageSchema, MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
 
 export const TWIN_STATUSES = ["stable", "migrating"] as const;
 export type TwinStatus = (typeof TWIN_STATUSES)[number];
@@ -42,16 +42,16 @@ export const NeighbourSchema = z.object({
   relativeSpeed: z.number(), // m/s, positive when the neighbour is faster
 });
 
-export const NetworkStateSchema = z.object({
-  throughputBps: z.number().optional(),
-  rxBytes: z.number().optional(),
-  txBytes: z.number().optional(),
-  rssiDbm: z.number().optional(),
-  rsrpDbm: z.number().optional(),
-  rsrqDb: z.number().optional(),
-  sinrDb: z.number().optional(),
-  updatedAt: z.string().optional(),
-});
+/** The latest network flow and signal quality: the LOGS message's figures, and when they came. */
+export const NetworkStateSchema = LogsMessageSchema.pick({
+  throughputBps: true,
+  rxBytes: true,
+  txBytes: true,
+  rssiDbm: true,
+  rsrpDbm: true,
+  rsrqDb: true,
+  sinrDb: true,
+}).extend({ updatedAt: z.string().optional() });
 
 export const TwinSchema = z
   .object({
