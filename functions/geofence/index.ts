@@ -8,6 +8,7 @@ import { loadConfig } from "../lib/config.ts";
 import { GeofenceService, geofenceOptionsFromConfig } from "../lib/geofence/service.ts";
 import { zoneLookup } from "../lib/geofence/zones.ts";
 import { HttpSink } from "../lib/runtime/httpSink.ts";
+import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { loadTopology } from "../lib/topology.ts";
 
 let geofence: GeofenceService | undefined;
@@ -26,6 +27,8 @@ function service(): GeofenceService {
   });
   return geofence;
 }
+
+serveMetricsFromEnv();
 
 functions.cloudEvent("geofence", async (event: CloudEventV1<unknown>) => {
   await service().handle(event);

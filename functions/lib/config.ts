@@ -145,6 +145,9 @@ export const ConfigSchema = z.object({
   VVCU_LOG_FILE: optionalString.describe(
     "Where JSON logs go: stdout (default), stderr, or a file path (vvcu start: stderr unless --log-file)",
   ),
+  VVCU_METRICS_PORT: port
+    .optional()
+    .describe("A function's /metrics listener beside the port Knative routes (cluster); unset: none"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")

@@ -8,6 +8,7 @@ import { loadConfig } from "../lib/config.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
 import type { MigrationEngine } from "../lib/migration/engine.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
+import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { PlacementRegistry } from "../lib/runtime/placement.ts";
 import { loadTopology } from "../lib/topology.ts";
 
@@ -30,6 +31,8 @@ function control(): Promise<ReturnType<typeof migrationControlHandler>> {
   })();
   return handler;
 }
+
+serveMetricsFromEnv();
 
 functions.http("migration", async (req, res) => {
   await (await control())(req, res);

@@ -7,6 +7,7 @@ import type { CloudEventV1 } from "cloudevents";
 import { loadConfig } from "../lib/config.ts";
 import { MqttDashboardPublisher } from "../lib/proxy/mqttPublisher.ts";
 import { ProxyService } from "../lib/proxy/service.ts";
+import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { connectMqtt, mqttConnection } from "../lib/runtime/mqttConnect.ts";
 
 let proxy: Promise<{ service: ProxyService; publisher: MqttDashboardPublisher }> | undefined;
@@ -30,6 +31,8 @@ function service() {
   });
   return proxy;
 }
+
+serveMetricsFromEnv();
 
 functions.cloudEvent("proxy", async (event: CloudEventV1<unknown>) => {
   await (await service()).service.handle(event);

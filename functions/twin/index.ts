@@ -5,6 +5,7 @@
 import * as functions from "@google-cloud/functions-framework";
 import type { CloudEventV1 } from "cloudevents";
 import { loadConfig } from "../lib/config.ts";
+import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { type ConfiguredTwinService, twinServiceFromConfig } from "../lib/twin/fromConfig.ts";
 
 let twins: Promise<ConfiguredTwinService> | undefined;
@@ -22,6 +23,8 @@ function service(): Promise<ConfiguredTwinService> {
   });
   return twins;
 }
+
+serveMetricsFromEnv();
 
 functions.cloudEvent("twin", async (event: CloudEventV1<unknown>) => {
   await (await service()).service.handle(event);
