@@ -4,20 +4,10 @@
  * Aim (issue 2): at least half of JSON.parse's rate.
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { decode } from "../../functions/lib/cits/decode.ts";
-import type { Benchmark } from "./types.ts";
+import { type Benchmark, SAMPLE_CAM_FIXTURE } from "./types.ts";
 
-const fixture = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "test",
-  "fixtures",
-  "cits",
-  "vanetza-out-cam.json",
-);
+const fixture = SAMPLE_CAM_FIXTURE;
 
 /**
  * Operations per CPU-second of `a` and `b`, measured in alternating bursts: on a shared or

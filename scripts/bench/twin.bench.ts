@@ -7,8 +7,6 @@
  * Aims (issue 4): memory >= 50,000 events/s; Redis pipelined >= 10,000 events/s.
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { CloudEventV1 } from "cloudevents";
 import { Redis } from "ioredis";
 import { decode } from "../../functions/lib/cits/decode.ts";
@@ -20,17 +18,9 @@ import { RedisTwinStore } from "../../functions/lib/twin/redisStore.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { TwinStore } from "../../functions/lib/twin/store.ts";
 import { startRedis } from "../../test/helpers/servers.ts";
-import type { BenchFigure, Benchmark } from "./types.ts";
+import { type BenchFigure, type Benchmark, SAMPLE_CAM_FIXTURE } from "./types.ts";
 
-const fixture = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "test",
-  "fixtures",
-  "cits",
-  "vanetza-out-cam.json",
-);
+const fixture = SAMPLE_CAM_FIXTURE;
 const STATIONS = 1_000;
 const CONCURRENT = 1_000;
 

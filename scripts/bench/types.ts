@@ -46,3 +46,7 @@ export function percentile(sortedValues: number[], fraction: number): number {
   const index = Math.min(sortedValues.length - 1, Math.ceil(fraction * sortedValues.length) - 1);
   return sortedValues[Math.max(0, index)] as number;
 }
+
+/** The vanetza-nap CAM envelope the benchmarks decode and apply (a realistic 1.7 KB message). */
+export const SAMPLE_CAM_FIXTURE = new URL("../../test/fixtures/cits/vanetza-out-cam.json", import.meta.url)
+  .pathname;
