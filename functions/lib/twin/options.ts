@@ -15,6 +15,13 @@ export interface TwinOptions {
   rateWindowMs: number;
   /** Other twins of the same MEC within this distance are neighbours. */
   neighbourRadiusM: number;
+  /**
+   * A twin lists at most this many neighbours, the nearest. In dense traffic hundreds of twins
+   * are within the radius; finding, measuring and sending all of them with every update was the
+   * largest cost of a twin.updated, and a consumer (collision warning, platooning) looks at the
+   * closest ones. The index stops looking once it holds these for certain.
+   */
+  maxNeighbours: number;
   /** At most this many `twin.updated` per twin and second; the last state is always sent. */
   maxUpdatesPerSecond: number;
   /** Events parked per arriving twin (between expect and hydrate); the oldest are dropped beyond. */
@@ -32,6 +39,7 @@ export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
   expireAfterMs: 60_000,
   rateWindowMs: 5_000,
   neighbourRadiusM: 300,
+  maxNeighbours: 32,
   maxUpdatesPerSecond: 10,
   maxParkedEvents: 10_000,
   maxPerceivedObjects: 256,
@@ -46,6 +54,9 @@ export function twinOptions(overrides: Partial<TwinOptions> = {}): TwinOptions {
     if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
       throw new Error(`twin option ${name} must be a positive number`);
     }
+  }
+  if (!Number.isInteger(options.maxNeighbours)) {
+    throw new Error("twin option maxNeighbours must be a whole number");
   }
   if (options.expireAfterMs < options.staleAfterMs) {
     throw new Error("twin option expireAfterMs must not be shorter than staleAfterMs");

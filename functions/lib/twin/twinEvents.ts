@@ -30,7 +30,7 @@ export class TwinEvents {
     clock: () => number,
     private readonly log: Logger,
   ) {
-    this.positions = new NeighbourIndex(options.neighbourRadiusM);
+    this.positions = new NeighbourIndex(options.neighbourRadiusM, options.maxNeighbours);
     this.coalescer = new Coalescer({
       minIntervalMs: 1000 / options.maxUpdatesPerSecond,
       send: (id) => this.sendLatest(id),

@@ -29,6 +29,9 @@ describe("twin options", () => {
     expect(() => twinOptions({ maxUpdatesPerSecond: Number.NaN })).toThrow(/maxUpdatesPerSecond/);
     expect(() => twinOptions({ staleAfterMs: 10_000, expireAfterMs: 5_000 })).toThrow(/expireAfterMs/);
     expect(twinOptions({ trajectoryIntervalMs: 0 }).trajectoryIntervalMs).toBe(0);
+    expect(() => twinOptions({ maxNeighbours: 0 })).toThrow(/maxNeighbours/);
+    expect(() => twinOptions({ maxNeighbours: 2.5 })).toThrow(/maxNeighbours must be a whole number/);
+    expect(twinOptions({ maxNeighbours: 5 }).maxNeighbours).toBe(5);
     expect(() => loadConfig({ VVCU_TWIN_STALE_AFTER_S: "-1" })).toThrow(/VVCU_TWIN_STALE_AFTER_S/);
   });
 });

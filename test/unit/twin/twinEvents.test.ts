@@ -1,0 +1,44 @@
+import type { CloudEvent } from "cloudevents";
+import { describe, expect, it } from "vitest";
+import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
+import type { Twin } from "../../../functions/lib/twin/model.ts";
+import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { citsEvent } from "./events.ts";
+import { cam, T0 } from "./messages.ts";
+
+const twinOf = (event: CloudEvent<unknown>) => (event.data as { twin: Twin }).twin;
+
+describe("twin events: neighbours", () => {
+  it("lists at most maxNeighbours, the nearest, in the API and in twin.updated", async () => {
+    const sink = new CollectingSink();
+    const twins = new TwinService({
+      mec: "mec-a",
+      store: new MemoryTwinStore(),
+      sink,
+      clock: () => T0,
+      options: { neighbourRadiusM: 300, maxNeighbours: 2 },
+    });
+    // a queue of cars 20 m apart going north; "car-0" last
+    for (let i = 0; i < 6; i++) {
+      const position = { lat: 40.64 + i * 0.00018, lon: -8.65 };
+      await twins.handle(citsEvent(cam(`car-${i}`, 0, { position, speed: 10 + i }), `e${i}`));
+    }
+    const near = (await twins.twin("car-0"))?.neighbours;
+    expect(near?.map((n) => n.id)).toEqual(["car-1", "car-2"]);
+    expect(near?.[0]?.distanceM).toBeCloseTo(20, 0);
+    expect(near?.[1]?.relativeSpeed).toBe(2);
+    await twins.handle(
+      citsEvent(cam("car-0", 100, { position: { lat: 40.64, lon: -8.65 }, speed: 10 }), "again"),
+    );
+    await twins.drain();
+    const updates = sink.events.filter((event) => event.subject === "car-0");
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    expect(twinOf(updates.at(-1) as CloudEvent<unknown>).neighbours.map((n) => n.id)).toEqual([
+      "car-1",
+      "car-2",
+    ]);
+    // the middle of the queue: one each side, both 20 m away
+    expect((await twins.twin("car-3"))?.neighbours.map((n) => n.id).sort()).toEqual(["car-2", "car-4"]);
+  });
+});
