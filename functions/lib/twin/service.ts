@@ -4,8 +4,8 @@
  * pure reducer and sweep; every method is async with JSON-serialisable arguments, so an HTTP
  * adapter can serve it as it is.
  *
- * Events are applied in batches: whatever arrives while a store write is in flight goes into the
- * next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
+ * Events are applied in batches (eventBatcher.ts): whatever arrives while a store write is in
+ * flight goes into the next `updateMany` (one Redis pipeline), in arrival order.
  *
  * Parking lives in the store, so every replica of a MEC's twin function sees it: the store refuses
  * to write a twin marked arriving (`expect`), and the service then parks the event in the store;
@@ -24,13 +24,12 @@ import {
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
-import { traceIdOf } from "../tracing.ts";
 import { type Conformance, compileConformance } from "./conforms.ts";
+import { EventBatcher } from "./eventBatcher.ts";
 import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
 import { type TwinOptions, twinOptions } from "./options.ts";
-import { applying, type HandleOutcome, type PendingEvent, pendingEvent } from "./pendingEvent.ts";
-import type { ApplyContext, ApplyResult } from "./reducer.ts";
+import { type HandleOutcome, type PendingEvent, pendingEvent } from "./pendingEvent.ts";
 import type { TwinRecord, TwinStore } from "./store.ts";
 import { type SweepOutcome, sweepRecord } from "./sweep.ts";
 import { TwinEvents } from "./twinEvents.ts";
@@ -63,8 +62,7 @@ export class TwinService implements TwinHostApi {
   private readonly warnOnce = rateLimited(10_000);
   private readonly events: TwinEvents;
   private readonly released = new Map<string, number>();
-  private queue: PendingEvent[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly batcher: EventBatcher;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(config: TwinServiceOptions) {
@@ -74,6 +72,16 @@ export class TwinService implements TwinHostApi {
     this.clock = config.clock ?? Date.now;
     this.log = config.logger ?? componentLogger("twin", { mec: config.mec });
     this.events = new TwinEvents(this.mec, config.sink, this.options, this.clock, this.log);
+    this.batcher = new EventBatcher({
+      mec: this.mec,
+      store: this.store,
+      events: this.events,
+      options: this.options,
+      clock: this.clock,
+      log: this.log,
+      isReleased: (twinId) => this.released.has(twinId),
+      ignore: (reason, detail) => this.ignore(reason, detail),
+    });
   }
 
   /** Applies one `io.vvcu.cits.*.received` event. Bad input is logged and counted, never thrown. */
@@ -115,8 +123,7 @@ export class TwinService implements TwinHostApi {
     }
     const traceparent = event[EXTENSIONS.traceparent] as string | undefined;
     return new Promise<HandleOutcome>((done, failed) => {
-      this.queue.push(pendingEvent(message, event.id, traceparent, done, failed));
-      this.scheduleFlush();
+      this.batcher.add(pendingEvent(message, event.id, traceparent, done, failed));
     });
   }
 
@@ -150,8 +157,7 @@ export class TwinService implements TwinHostApi {
           pendings.push(pendingEvent(event.message, event.eventId, event.traceparent, done, failed));
         }),
     );
-    this.queue.unshift(...pendings);
-    this.scheduleFlush();
+    this.batcher.addFirst(pendings);
     await Promise.all(applied);
     const record = await this.store.get(id);
     if (record) this.events.changed(record.twin, this.events.traceOf(id));
@@ -236,10 +242,7 @@ export class TwinService implements TwinHostApi {
 
   /** Resolves when everything handled so far is applied and every pending update is sent. */
   async drain(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) {
-      this.scheduleFlush();
-      await this.flushing;
-    }
+    await this.batcher.settle();
     await this.events.flush();
   }
 
@@ -248,110 +251,5 @@ export class TwinService implements TwinHostApi {
   private ignore(reason: string, detail: string): void {
     metrics.twinEventsIgnored.inc({ mec: this.mec, reason });
     this.warnOnce(reason, () => this.log.warn({ reason, detail }, "twin event not applied"));
-  }
-
-  /**
-   * Parks the events the store refused because their twin is arriving. An event whose twin's
-   * mark was taken meanwhile (hydrated) goes back to the queue, to be applied.
-   */
-  private async parkRefused(refused: PendingEvent[]): Promise<void> {
-    const outcomes = await Promise.allSettled(
-      refused.map((pending) =>
-        this.store.park(
-          pending.id,
-          { message: pending.message, eventId: pending.eventId, traceparent: pending.traceparent },
-          this.options.maxParkedEvents,
-        ),
-      ),
-    );
-    let requeued = false;
-    outcomes.forEach((outcome, index) => {
-      const pending = refused[index] as PendingEvent;
-      if (outcome.status === "rejected") {
-        this.log.error({ err: outcome.reason, stationId: pending.id }, "twin event not parked");
-        pending.failed(outcome.reason);
-      } else if (outcome.value === "not-arriving") {
-        pending.arriving = false;
-        pending.result = undefined;
-        this.queue.push(pending);
-        requeued = true;
-      } else {
-        if (outcome.value === "parked-overflow") this.ignore("parked-overflow", pending.id);
-        pending.done("parked");
-      }
-    });
-    if (requeued) this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = new Promise<void>((resolve) => queueMicrotask(resolve))
-      .then(() => this.flush())
-      .finally(() => {
-        this.flushing = undefined;
-        this.scheduleFlush();
-      });
-  }
-
-  private async flush(): Promise<void> {
-    const context: ApplyContext = { mec: this.mec, nowMs: this.clock(), options: this.options };
-    const batch: PendingEvent[] = [];
-    for (const pending of this.queue.splice(0)) {
-      // A twin may have become expected or been released while its events waited.
-      if (this.released.has(pending.message.stationId)) pending.done("released");
-      else {
-        pending.updater = applying(pending, context);
-        batch.push(pending);
-      }
-    }
-    if (batch.length === 0) return;
-    let records: (TwinRecord | undefined)[];
-    try {
-      records = await this.store.updateMany(batch);
-    } catch (error) {
-      this.log.error({ err: error, events: batch.length }, "twin store write failed");
-      for (const pending of batch) pending.failed(error);
-      return;
-    }
-    // Counted per batch: a labelled counter looks its labels up on every inc.
-    const counts = new Map<string, number>();
-    let refused: PendingEvent[] | undefined;
-    batch.forEach((pending, index) => {
-      if (pending.arriving) {
-        refused ??= [];
-        refused.push(pending);
-        return;
-      }
-      const result = pending.result as ApplyResult;
-      const record = records[index];
-      const counted = result.outcome === "applied" ? pending.message.type : `:${result.outcome}`;
-      counts.set(counted, (counts.get(counted) ?? 0) + 1);
-      if (this.log.isLevelEnabled("debug")) {
-        this.log.debug(
-          {
-            stationId: pending.message.stationId,
-            traceId: traceIdOf(pending.traceparent),
-            eventId: pending.eventId,
-            type: pending.message.type,
-            outcome: result.outcome,
-          },
-          "event applied",
-        );
-      }
-      if (record && result.changed) {
-        if (result.created && !this.events.knows(record.twin.id)) {
-          this.events.created(record.twin, pending.traceparent);
-        } else {
-          this.events.changed(record.twin, pending.traceparent);
-        }
-      }
-      pending.done(result.outcome);
-    });
-    for (const [counted, count] of counts) {
-      if (counted.startsWith(":"))
-        metrics.twinEventsIgnored.inc({ mec: this.mec, reason: counted.slice(1) }, count);
-      else metrics.twinEventsApplied.inc({ mec: this.mec, type: counted }, count);
-    }
-    if (refused) await this.parkRefused(refused);
   }
 }

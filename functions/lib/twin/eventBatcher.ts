@@ -1,0 +1,175 @@
+/**
+ * The twin service's queue of C-ITS events: whatever arrives while a store write is in flight
+ * goes into the next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
+ * Events the store refuses because their twin is arriving by migration are parked in the store.
+ */
+import type { Logger } from "../log.ts";
+import { metrics } from "../metrics.ts";
+import { traceIdOf } from "../tracing.ts";
+import type { TwinOptions } from "./options.ts";
+import { applying, type PendingEvent } from "./pendingEvent.ts";
+import type { ApplyContext, ApplyResult } from "./reducer.ts";
+import type { TwinRecord, TwinStore } from "./store.ts";
+import type { TwinEvents } from "./twinEvents.ts";
+
+export interface EventBatcherOptions {
+  mec: string;
+  store: TwinStore;
+  events: TwinEvents;
+  options: TwinOptions;
+  clock: () => number;
+  log: Logger;
+  /** Whether a twin was released here (its events are dropped). */
+  isReleased: (twinId: string) => boolean;
+  /** Counts and logs an event not applied. */
+  ignore: (reason: string, detail: string) => void;
+}
+
+export class EventBatcher {
+  private readonly mec: string;
+  private readonly store: TwinStore;
+  private readonly events: TwinEvents;
+  private readonly options: TwinOptions;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly isReleased: (twinId: string) => boolean;
+  private readonly ignore: (reason: string, detail: string) => void;
+  private queue: PendingEvent[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(config: EventBatcherOptions) {
+    this.mec = config.mec;
+    this.store = config.store;
+    this.events = config.events;
+    this.options = config.options;
+    this.clock = config.clock;
+    this.log = config.log;
+    this.isReleased = config.isReleased;
+    this.ignore = config.ignore;
+  }
+
+  /** Queues an event for the next batch. */
+  add(pending: PendingEvent): void {
+    this.queue.push(pending);
+    this.scheduleFlush();
+  }
+
+  /** Queues events ahead of everything queued (a hydrated twin's parked events, in order). */
+  addFirst(pendings: PendingEvent[]): void {
+    this.queue.unshift(...pendings);
+    this.scheduleFlush();
+  }
+
+  /** Resolves when every event queued so far is applied, parked or failed. */
+  async settle(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) {
+      this.scheduleFlush();
+      await this.flushing;
+    }
+  }
+
+  /**
+   * Parks the events the store refused because their twin is arriving. An event whose twin's
+   * mark was taken meanwhile (hydrated) goes back to the queue, to be applied.
+   */
+  private async parkRefused(refused: PendingEvent[]): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      refused.map((pending) =>
+        this.store.park(
+          pending.id,
+          { message: pending.message, eventId: pending.eventId, traceparent: pending.traceparent },
+          this.options.maxParkedEvents,
+        ),
+      ),
+    );
+    let requeued = false;
+    outcomes.forEach((outcome, index) => {
+      const pending = refused[index] as PendingEvent;
+      if (outcome.status === "rejected") {
+        this.log.error({ err: outcome.reason, stationId: pending.id }, "twin event not parked");
+        pending.failed(outcome.reason);
+      } else if (outcome.value === "not-arriving") {
+        pending.arriving = false;
+        pending.result = undefined;
+        this.queue.push(pending);
+        requeued = true;
+      } else {
+        if (outcome.value === "parked-overflow") this.ignore("parked-overflow", pending.id);
+        pending.done("parked");
+      }
+    });
+    if (requeued) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = new Promise<void>((resolve) => queueMicrotask(resolve))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = undefined;
+        this.scheduleFlush();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const context: ApplyContext = { mec: this.mec, nowMs: this.clock(), options: this.options };
+    const batch: PendingEvent[] = [];
+    for (const pending of this.queue.splice(0)) {
+      // A twin may have become expected or been released while its events waited.
+      if (this.isReleased(pending.message.stationId)) pending.done("released");
+      else {
+        pending.updater = applying(pending, context);
+        batch.push(pending);
+      }
+    }
+    if (batch.length === 0) return;
+    let records: (TwinRecord | undefined)[];
+    try {
+      records = await this.store.updateMany(batch);
+    } catch (error) {
+      this.log.error({ err: error, events: batch.length }, "twin store write failed");
+      for (const pending of batch) pending.failed(error);
+      return;
+    }
+    // Counted per batch: a labelled counter looks its labels up on every inc.
+    const counts = new Map<string, number>();
+    let refused: PendingEvent[] | undefined;
+    batch.forEach((pending, index) => {
+      if (pending.arriving) {
+        refused ??= [];
+        refused.push(pending);
+        return;
+      }
+      const result = pending.result as ApplyResult;
+      const record = records[index];
+      const counted = result.outcome === "applied" ? pending.message.type : `:${result.outcome}`;
+      counts.set(counted, (counts.get(counted) ?? 0) + 1);
+      if (this.log.isLevelEnabled("debug")) {
+        this.log.debug(
+          {
+            stationId: pending.message.stationId,
+            traceId: traceIdOf(pending.traceparent),
+            eventId: pending.eventId,
+            type: pending.message.type,
+            outcome: result.outcome,
+          },
+          "event applied",
+        );
+      }
+      if (record && result.changed) {
+        if (result.created && !this.events.knows(record.twin.id)) {
+          this.events.created(record.twin, pending.traceparent);
+        } else {
+          this.events.changed(record.twin, pending.traceparent);
+        }
+      }
+      pending.done(result.outcome);
+    });
+    for (const [counted, count] of counts) {
+      if (counted.startsWith(":"))
+        metrics.twinEventsIgnored.inc({ mec: this.mec, reason: counted.slice(1) }, count);
+      else metrics.twinEventsApplied.inc({ mec: this.mec, type: counted }, count);
+    }
+    if (refused) await this.parkRefused(refused);
+  }
+}
