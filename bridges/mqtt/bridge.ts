@@ -17,6 +17,7 @@ import { type Delivery, DeliveryAborted, DeliveryError, deliverWithRetry } from 
 import { forwardAll, type ShouldForward } from "./filter.ts";
 import { type MqttSourceOptions, startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
+import type { SourceFactory } from "./source.ts";
 import { stationHint } from "./stationHint.ts";
 
 export interface BridgeOptions {
@@ -26,6 +27,11 @@ export interface BridgeOptions {
     clientId?: string;
     topics?: readonly string[];
   };
+  /**
+   * Takes the messages from somewhere else than an MQTT session to `mqtt.url` (the embedded
+   * stack subscribes inside its own broker); `mqtt.topics` still names what to take.
+   */
+  source?: SourceFactory;
   delivery: Delivery;
   deadLetterTopic?: string;
   shouldForward?: ShouldForward;
@@ -258,14 +264,17 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   }
 
   const mqttOptions = options.mqtt;
-  const source = startMqttSource({
-    ...mqttOptions,
-    clientId: mqttOptions.clientId ?? `vvcu-bridge-${mec}`,
-    topics: mqttOptions.topics ?? DEFAULT_INPUT_TOPICS,
-    receiveMaximum: capacity,
-    logger,
-    onMessage,
-  });
+  const topics = mqttOptions.topics ?? DEFAULT_INPUT_TOPICS;
+  const source = options.source
+    ? options.source({ topics, logger, onMessage })
+    : startMqttSource({
+        ...mqttOptions,
+        clientId: mqttOptions.clientId ?? `vvcu-bridge-${mec}`,
+        topics,
+        receiveMaximum: capacity,
+        logger,
+        onMessage,
+      });
 
   const isReady = () => !closing && source.isConnected();
   const server =

@@ -4,17 +4,17 @@
  * bridge is full. Reconnects with backoff and logs an outage once, not per attempt.
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
-import { type Logger, rateLimited } from "../../functions/lib/log.ts";
+import { rateLimited } from "../../functions/lib/log.ts";
 import { AckSequencer } from "./ackSequencer.ts";
 import { backoffDelay, RECONNECT_BACKOFF } from "./backoff.ts";
 import type { InboundMessage } from "./classify.ts";
 import type { UserProperties } from "./mqttCloudEvent.ts";
+import type { MessageSource, SourceHandlers } from "./source.ts";
 
-export interface MqttSourceOptions {
+export interface MqttSourceOptions extends SourceHandlers {
   url: string;
   /** Stable across restarts, so the broker keeps the session (subscriptions and queued messages). */
   clientId: string;
-  topics: readonly string[];
   username?: string;
   password?: string;
   /** CA bundle for mqtts://; certificates are always verified. */
@@ -26,21 +26,10 @@ export interface MqttSourceOptions {
   /** MQTT 5: how long the broker keeps the session while we are away. */
   sessionExpirySeconds?: number;
   connectTimeoutMs?: number;
-  logger: Logger;
-  /**
-   * Called for each message. `ack` acknowledges it to the broker (call it exactly once, when the
-   * message is delivered or dead-lettered). The next message is read only when the returned
-   * promise settles: that is the back-pressure.
-   */
-  onMessage(message: InboundMessage, ack: () => void, redelivered: boolean): Promise<void> | void;
 }
 
-export interface MqttSource {
+export interface MqttSource extends MessageSource {
   readonly client: MqttClient;
-  isConnected(): boolean;
-  /** Publishes at QoS 1 and resolves when the broker acknowledged it. */
-  publish(topic: string, payload: string | Buffer, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** mqtt.js goes on reading packets after this, without sending its own PUBACK (handlers/publish.js). */

@@ -4,6 +4,8 @@ import { Aedes } from "aedes";
 import { listenError } from "./startupErrors.ts";
 
 export interface EmbeddedBroker {
+  /** The broker itself, for in-process subscribers and publishers. */
+  aedes: Aedes;
   url: string;
   port: number;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startEmbeddedBroker(port: number, host = "127.0.0.1"): Pro
   }
   const actualPort = (server.address() as net.AddressInfo).port;
   return {
+    aedes: broker,
     url: `mqtt://127.0.0.1:${actualPort}`,
     port: actualPort,
     async close() {

@@ -6,6 +6,7 @@
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
 import { hostedElsewhere, placementFilter } from "../../bridges/mqtt/filter.ts";
 import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
+import type { SourceFactory } from "../../bridges/mqtt/source.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
@@ -24,6 +25,8 @@ export interface MecHostOptions {
   zoneOfPosition: (lat: number, lon: number) => string | undefined;
   flow: StationFlow;
   mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
+  /** Subscribes inside the embedded broker instead of connecting to `mqtt.url`. */
+  source?: SourceFactory;
   deadLetterTopic: string;
   twinOptions?: Partial<TwinOptions>;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
@@ -70,6 +73,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         ...(ca === undefined ? {} : { ca }),
         ...(protocolVersion === undefined ? {} : { protocolVersion }),
       },
+      ...(options.source === undefined ? {} : { source: options.source }),
       delivery: sinkDelivery(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {

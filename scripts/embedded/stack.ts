@@ -22,6 +22,7 @@ import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
 import { MigrationEngine } from "../../functions/lib/migration/engine.ts";
 import { FileJournal } from "../../functions/lib/migration/journal.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
+import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
 import { ProxyService } from "../../functions/lib/proxy/service.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
@@ -34,6 +35,8 @@ import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { StationFlow } from "./flow.ts";
+import { InProcessDashboardPublisher } from "./inProcessPublisher.ts";
+import { inProcessSource } from "./inProcessSource.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
@@ -120,6 +123,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
+  const bridgeSource = broker ? inProcessSource(broker.aedes) : undefined;
   // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
   const beforeHosts = cleanup.length;
   try {
@@ -130,8 +134,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         placement,
         zoneOfPosition,
         flow,
-        // Aedes speaks MQTT 3.1.1; an external broker gets the bridge's default (MQTT 5).
-        mqtt: broker ? { ...connection, protocolVersion: 4 } : connection,
+        // Inside the embedded broker, the bridges subscribe in process; an external broker gets
+        // an MQTT 5 session per bridge, as in a cluster.
+        mqtt: connection,
+        ...(bridgeSource ? { source: bridgeSource } : {}),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...options.twinOptions },
@@ -179,30 +185,29 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
 
-  // The proxy publishes to the dashboard broker: VVCU_DASHBOARD_MQTT_URL, else the stack's broker.
-  let proxyClient: MqttClient;
-  try {
-    const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
-    proxyClient = await connectMqtt(
-      dashboardUrl === undefined ? connection : mqttConnection(dashboardUrl, config),
-      {
-        clientId: `vvcu-proxy-${process.pid}`,
-        timeoutMs: options.mqttTimeoutMs ?? 5_000,
-        variable:
-          dashboardUrl === undefined ? (broker ? "MQTT_PORT" : "MQTT_URL") : "VVCU_DASHBOARD_MQTT_URL",
-      },
-    );
-  } catch (error) {
-    return fail(new StartupError((error as Error).message));
+  // The proxy publishes to the dashboard broker: VVCU_DASHBOARD_MQTT_URL, else the stack's broker
+  // (in process when that is the embedded one).
+  let publisher: DashboardPublisher;
+  const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
+  if (dashboardUrl === undefined && broker) {
+    publisher = new InProcessDashboardPublisher(broker.aedes);
+  } else {
+    try {
+      const proxyClient = await connectMqtt(
+        dashboardUrl === undefined ? connection : mqttConnection(dashboardUrl, config),
+        {
+          clientId: `vvcu-proxy-${process.pid}`,
+          timeoutMs: options.mqttTimeoutMs ?? 5_000,
+          variable: dashboardUrl === undefined ? "MQTT_URL" : "VVCU_DASHBOARD_MQTT_URL",
+        },
+      );
+      publisher = new MqttDashboardPublisher(proxyClient);
+    } catch (error) {
+      return fail(new StartupError((error as Error).message));
+    }
   }
-  const proxy = new ProxyService({
-    publisher: new MqttDashboardPublisher(proxyClient),
-    mecs: topology.mecs.map((mec) => mec.id),
-  });
-  cleanup.splice(beforeHosts, 0, [
-    "dashboard proxy",
-    () => proxy.stop().finally(() => proxyClient.endAsync()),
-  ]);
+  const proxy = new ProxyService({ publisher, mecs: topology.mecs.map((mec) => mec.id) });
+  cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
   for (const host of hosts) {
     host.router.subscribe("vvcu-geofence", async (event) => {
       await geofence.handle(event);

@@ -1,0 +1,100 @@
+import { Aedes, type AedesPublishPacket } from "aedes";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
+import { componentLogger } from "../../../functions/lib/log.ts";
+import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
+
+const logger = componentLogger("test");
+const TOPICS = ["vanetza/out/+"] as const;
+
+function publish(broker: Aedes, topic: string, payload: string, qos: 0 | 1 = 0): Promise<void> {
+  return new Promise((resolve, reject) =>
+    broker.publish(
+      { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+      (error) => (error ? reject(error) : resolve()),
+    ),
+  );
+}
+
+describe("the embedded bridges' in-process source", () => {
+  let broker: Aedes;
+  beforeEach(async () => {
+    broker = await Aedes.createBroker();
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+  });
+
+  it("hands every matching message to every bridge, in publish order, as one shared message object", async () => {
+    const factory = inProcessSource(broker);
+    const seen: InboundMessage[][] = [[], []];
+    const sources = seen.map((list) =>
+      factory({ topics: TOPICS, logger, onMessage: (message) => void list.push(message) }),
+    );
+    for (let i = 0; i < 50; i++) await publish(broker, "vanetza/out/cam", `{"n":${i}}`);
+    await publish(broker, "elsewhere/cam", "{}");
+    const [first, second] = seen as [InboundMessage[], InboundMessage[]];
+    expect(first.map((m) => JSON.parse(m.payload.toString()).n)).toEqual([...Array(50).keys()]);
+    expect(second).toHaveLength(50);
+    // The same object: what the first bridge learnt about a message (stationHint) the second reuses.
+    expect(second.every((message, i) => message === first[i])).toBe(true);
+    expect(first[0]?.topic).toBe("vanetza/out/cam");
+    await Promise.all(sources.map((source) => source.close()));
+  });
+
+  it("holds the broker while the bridge is full, so the publisher waits, and lets go when it has room", async () => {
+    let release: () => void = () => {};
+    const full = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source = inProcessSource(broker)({ topics: TOPICS, logger, onMessage: () => full });
+    let acknowledged = false;
+    const published = publish(broker, "vanetza/out/cam", "{}", 1).then(() => {
+      acknowledged = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(acknowledged).toBe(false);
+    release();
+    await published;
+    expect(acknowledged).toBe(true);
+    await source.close();
+  });
+
+  it("keeps serving when a handler throws, and takes nothing after close", async () => {
+    const taken: string[] = [];
+    const source = inProcessSource(broker)({
+      topics: TOPICS,
+      logger,
+      onMessage: (message) => {
+        if (message.payload.toString() === "boom") throw new Error("handler bug");
+        taken.push(message.payload.toString());
+      },
+    });
+    await publish(broker, "vanetza/out/cam", "boom");
+    await publish(broker, "vanetza/out/cam", "after");
+    expect(taken).toEqual(["after"]);
+    expect(source.isConnected()).toBe(true);
+    await source.close();
+    expect(source.isConnected()).toBe(false);
+    await publish(broker, "vanetza/out/cam", "late");
+    expect(taken).toEqual(["after"]);
+  });
+
+  it("publishes the dead-letter records into the broker at QoS 1", async () => {
+    const received: AedesPublishPacket[] = [];
+    broker.subscribe(
+      "vvcu/deadletter",
+      (packet, done) => {
+        received.push(packet);
+        done();
+      },
+      () => {},
+    );
+    const source = inProcessSource(broker)({ topics: TOPICS, logger, onMessage: () => {} });
+    await source.publish("vvcu/deadletter", JSON.stringify({ code: "not-json" }));
+    expect(received).toHaveLength(1);
+    expect(received[0]?.qos).toBe(1);
+    expect(JSON.parse(received[0]?.payload.toString() ?? "")).toEqual({ code: "not-json" });
+    await source.close();
+  });
+});
