@@ -82,7 +82,18 @@ export function rootStationId(payload: Buffer): string | undefined {
   return found;
 }
 
+/** Several bridges in one process (the embedded stack) share each message: the scan runs once. */
+const hints = new WeakMap<InboundMessage, StationHint | null>();
+
 export function stationHint(message: InboundMessage): StationHint | undefined {
+  const known = hints.get(message);
+  if (known !== undefined) return known ?? undefined;
+  const hint = readStationHint(message);
+  hints.set(message, hint ?? null);
+  return hint;
+}
+
+function readStationHint(message: InboundMessage): StationHint | undefined {
   if (message.payload.byteLength > MAX_PAYLOAD_BYTES || mightBeCloudEvent(message)) return undefined;
   let route: ReturnType<typeof routeTopic>;
   try {
