@@ -1,7 +1,10 @@
 /** Runs a Simulation in real time against an MQTT broker: the shell around the pure simulation. */
 import type { MqttClient } from "mqtt";
 import { componentLogger, rateLimited } from "../../functions/lib/log.ts";
-import { type SimMessageKind, Simulation, type SimulationOptions } from "./simulation.ts";
+import { type SimMessage, type SimMessageKind, Simulation, type SimulationOptions } from "./simulation.ts";
+
+/** Unsent bytes on the socket beyond which a tick's messages are dropped (about 4,000 CAMs). */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
 export interface SimulatorOptions extends Omit<SimulationOptions, "startMs"> {
   client: MqttClient;
@@ -32,23 +35,48 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
     vehicles: options.vehicles,
   };
   const inFlight = new Set<Promise<unknown>>();
+  const socket = () => options.client.stream as { writableLength?: number } | undefined;
+  const publishAcknowledged = (message: SimMessage) => {
+    const sent = options.client
+      .publishAsync(message.topic, message.payload, { qos: 1 })
+      .then(
+        () => {
+          stats.published[message.kind]++;
+        },
+        (error: unknown) => {
+          stats.failed++;
+          logFailure("publish", () =>
+            logger.warn({ err: error, topic: message.topic }, "simulator publish failed"),
+          );
+        },
+      )
+      .finally(() => inFlight.delete(sent));
+    inFlight.add(sent);
+  };
   const tick = () => {
-    for (const message of simulation.tick(Date.now())) {
-      const sent = options.client
-        .publishAsync(message.topic, message.payload, { qos: options.qos ?? 0 })
-        .then(
-          () => {
-            stats.published[message.kind]++;
-          },
-          (error: unknown) => {
-            stats.failed++;
-            logFailure("publish", () =>
-              logger.warn({ err: error, topic: message.topic }, "simulator publish failed"),
-            );
-          },
-        )
-        .finally(() => inFlight.delete(sent));
-      inFlight.add(sent);
+    const messages = simulation.tick(Date.now());
+    // Stations do not queue what they cannot send: a tick that finds the broker away or the
+    // socket backed up loses its messages (counted), instead of growing memory without bound.
+    const blocked = !options.client.connected || (socket()?.writableLength ?? 0) > MAX_UNSENT_BYTES;
+    if (blocked) {
+      stats.failed += messages.length;
+      if (messages.length > 0)
+        logFailure("blocked", () =>
+          logger.warn(
+            { connected: options.client.connected },
+            "broker away or not keeping up; dropping simulated messages",
+          ),
+        );
+      return;
+    }
+    for (const message of messages) {
+      if (options.qos === 1) {
+        publishAcknowledged(message);
+        continue;
+      }
+      // QoS 0 has nothing to wait for: no promise or drain listener per message.
+      options.client.publish(message.topic, message.payload, { qos: 0 });
+      stats.published[message.kind]++;
     }
   };
   const timer = setInterval(tick, options.tickMs ?? 20);
