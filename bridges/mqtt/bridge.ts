@@ -53,6 +53,12 @@ export interface BridgeOptions {
   /** The C-ITS decoder; default functions/lib/cits/decode.ts. */
   decode?: Decode;
   logger?: Logger;
+  /**
+   * Whether this bridge reports a malformed message (dead-letter record, rejection metric).
+   * Bridges that share one subscription's messages (the embedded stack) let the first one claim
+   * it, so each bad message is reported once; default: always.
+   */
+  claimRejection?: (message: InboundMessage) => boolean;
   /** Called on close, after the bridge stopped (e.g. the placement informer). */
   onClose?: () => Promise<void>;
 }
@@ -247,7 +253,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const outcome = classify(message, mec, decode);
     if (outcome.kind === "reject") {
       countByType(receivedByType, metrics.bridgeReceived, "unknown");
-      rejectNow(message, ack, outcome.code, outcome.reason);
+      if (options.claimRejection?.(message) === false) ack();
+      else rejectNow(message, ack, outcome.code, outcome.reason);
       return undefined;
     }
     countByType(receivedByType, metrics.bridgeReceived, outcome.messageType);

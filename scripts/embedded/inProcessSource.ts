@@ -13,6 +13,13 @@ import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../bridges/mqtt/source.ts";
 
+export interface InProcessSource {
+  /** Starts the source of one bridge. */
+  start: SourceFactory;
+  /** True for the first bridge that rejects a message: the one that reports it. */
+  claimRejection(message: InboundMessage): boolean;
+}
+
 type Listener = (packet: AedesPublishPacket, done: () => void) => void;
 
 const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, what: string) =>
@@ -29,8 +36,9 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
  * One factory per broker: the bridges it starts share each message object (the broker hands the
  * same packet to every listener), so what one bridge learnt about it (stationHint) the next reuses.
  */
-export function inProcessSource(broker: Aedes): SourceFactory {
+export function inProcessSource(broker: Aedes): InProcessSource {
   const messages = new WeakMap<AedesPublishPacket, InboundMessage>();
+  const rejected = new WeakSet<InboundMessage>();
   const messageOf = (packet: AedesPublishPacket): InboundMessage => {
     let message = messages.get(packet);
     if (message === undefined) {
@@ -43,7 +51,7 @@ export function inProcessSource(broker: Aedes): SourceFactory {
     }
     return message;
   };
-  return ({ topics, logger, onMessage }): MessageSource => {
+  const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
     let open = true;
     const listener: Listener = (packet, done) => {
       if (!open) {
@@ -96,5 +104,13 @@ export function inProcessSource(broker: Aedes): SourceFactory {
         );
       },
     };
+  };
+  return {
+    start,
+    claimRejection(message) {
+      if (rejected.has(message)) return false;
+      rejected.add(message);
+      return true;
+    },
   };
 }

@@ -6,7 +6,6 @@
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
 import { hostedElsewhere, placementFilter } from "../../bridges/mqtt/filter.ts";
 import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
-import type { SourceFactory } from "../../bridges/mqtt/source.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
@@ -16,6 +15,7 @@ import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { StationFlow } from "./flow.ts";
+import type { InProcessSource } from "./inProcessSource.ts";
 
 export interface MecHostOptions {
   mec: string;
@@ -26,7 +26,7 @@ export interface MecHostOptions {
   flow: StationFlow;
   mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
   /** Subscribes inside the embedded broker instead of connecting to `mqtt.url`. */
-  source?: SourceFactory;
+  source?: InProcessSource;
   deadLetterTopic: string;
   twinOptions?: Partial<TwinOptions>;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
@@ -73,7 +73,9 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         ...(ca === undefined ? {} : { ca }),
         ...(protocolVersion === undefined ? {} : { protocolVersion }),
       },
-      ...(options.source === undefined ? {} : { source: options.source }),
+      ...(options.source === undefined
+        ? {}
+        : { source: options.source.start, claimRejection: options.source.claimRejection }),
       delivery: sinkDelivery(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {

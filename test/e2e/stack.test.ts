@@ -131,6 +131,8 @@ describe("vvcu start with its embedded broker", { timeout: 90_000 }, () => {
       twin(stack.apiUrl, 5004),
     );
     expect(after.mec).toBe("mec-a");
+    // One record per bad message, though both MECs' bridges see each one in this shared broker.
+    expect(records).toHaveLength(2);
     expect((await getJson(`${stack.apiUrl}/health`)).status).toBe(200);
     await listener.endAsync();
     await publisher.endAsync();

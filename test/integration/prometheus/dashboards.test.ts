@@ -158,11 +158,10 @@ describe("the Prometheus series the Grafana dashboards use", () => {
     expect(await sum(`${nameOf(metrics.bridgeDeliverySeconds)}_count`)).toBe(CAMS);
   });
 
-  it("count the malformed message as rejected (not-json) by each MEC's bridge", async () => {
-    const rejected = await query(nameOf(metrics.bridgeRejected));
-    expect(rejected.map((s) => [s.labels.mec, s.labels.reason, s.value]).sort()).toEqual(
-      MECS.map((mec) => [mec, "not-json", 1]),
-    );
+  it("count the malformed message as rejected (not-json) once, though each MEC's bridge received it", async () => {
+    // Both embedded bridges share the broker's messages: the first to reject one reports it.
+    const rejected = await query(`sum by (reason) (${nameOf(metrics.bridgeRejected)})`);
+    expect(rejected.map((s) => [s.labels.reason, s.value])).toEqual([["not-json", 1]]);
     expect(await sum(`${nameOf(metrics.bridgeReceived)}{type="unknown"}`)).toBe(MECS.length);
   });
 

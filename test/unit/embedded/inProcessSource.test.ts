@@ -26,7 +26,7 @@ describe("the embedded bridges' in-process source", () => {
   });
 
   it("hands every matching message to every bridge, in publish order, as one shared message object", async () => {
-    const factory = inProcessSource(broker);
+    const factory = inProcessSource(broker).start;
     const seen: InboundMessage[][] = [[], []];
     const sources = seen.map((list) =>
       factory({ topics: TOPICS, logger, onMessage: (message) => void list.push(message) }),
@@ -47,7 +47,7 @@ describe("the embedded bridges' in-process source", () => {
     const full = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const source = inProcessSource(broker)({ topics: TOPICS, logger, onMessage: () => full });
+    const source = inProcessSource(broker).start({ topics: TOPICS, logger, onMessage: () => full });
     let acknowledged = false;
     const published = publish(broker, "vanetza/out/cam", "{}", 1).then(() => {
       acknowledged = true;
@@ -62,7 +62,7 @@ describe("the embedded bridges' in-process source", () => {
 
   it("keeps serving when a handler throws, and takes nothing after close", async () => {
     const taken: string[] = [];
-    const source = inProcessSource(broker)({
+    const source = inProcessSource(broker).start({
       topics: TOPICS,
       logger,
       onMessage: (message) => {
@@ -80,6 +80,15 @@ describe("the embedded bridges' in-process source", () => {
     expect(taken).toEqual(["after"]);
   });
 
+  it("lets the first bridge that rejects a message report it, once", async () => {
+    const source = inProcessSource(broker);
+    const message: InboundMessage = { topic: "vanetza/out/cam", payload: Buffer.from("x"), receivedAtMs: 0 };
+    const other: InboundMessage = { ...message };
+    expect(source.claimRejection(message)).toBe(true);
+    expect(source.claimRejection(message)).toBe(false);
+    expect(source.claimRejection(other)).toBe(true);
+  });
+
   it("publishes the dead-letter records into the broker at QoS 1", async () => {
     const received: AedesPublishPacket[] = [];
     broker.subscribe(
@@ -90,7 +99,7 @@ describe("the embedded bridges' in-process source", () => {
       },
       () => {},
     );
-    const source = inProcessSource(broker)({ topics: TOPICS, logger, onMessage: () => {} });
+    const source = inProcessSource(broker).start({ topics: TOPICS, logger, onMessage: () => {} });
     await source.publish("vvcu/deadletter", JSON.stringify({ code: "not-json" }));
     expect(received).toHaveLength(1);
     expect(received[0]?.qos).toBe(1);
