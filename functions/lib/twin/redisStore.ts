@@ -5,41 +5,20 @@
  * Lua check-and-set on `v` (and on the write stamp `w` when the update started from a remembered
  * record), so two function instances updating one twin never lose an update: the loser re-reads
  * and re-applies its (pure) updater. `updateMany` reads only the twins this process does not
- * hold as last written, and writes a batch with a few script calls (CAS_CHUNK twins each);
- * only the twins that turned out stale or lost a race go round again.
+ * hold as last written, and writes a batch with a few script calls; only the twins that turned
+ * out stale or lost a race go round again. Keys, reads and the script calls are in redisTwinIo.ts.
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import { ARRIVING, CHANGED_MEANWHILE, CHECK_AND_SET_MANY, WRITTEN } from "./redisCas.ts";
+import { ARRIVING, CHANGED_MEANWHILE, WRITTEN } from "./redisCas.ts";
 import { RedisParking } from "./redisParking.ts";
-import { BODY_FIELDS, HEAD_FIELDS, type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
+import { type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
+import { type CasWrite, type ReadRecord, RedisTwinIo } from "./redisTwinIo.ts";
 import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
-
-/** Twins per check-and-set call: large enough to spare per-command costs, small enough for one call's arguments. */
-const CAS_CHUNK = 256;
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;
-
-/** One twin's part of a CHECK_AND_SET_MANY call. */
-interface CasWrite {
-  key: string;
-  expected: string;
-  version: string;
-  id: string;
-  expectedStamp: string;
-  /** field, value, field, value... */
-  pairs: string[];
-}
-/** ioredis adds commands defined with defineCommand at run time; this type says what it added. */
-type CasClient = Redis & { vvcuTwinCasMany(keyCount: number, ...args: string[]): Promise<number[]> };
-
-interface ReadRecord {
-  version: string | null;
-  current: TwinRecord | undefined;
-  head: (string | null)[];
-}
 
 export interface RedisTwinStoreOptions {
   /** redis:// or rediss:// (TLS, verified) URL; or pass `client`. */
@@ -53,11 +32,10 @@ export interface RedisTwinStoreOptions {
 }
 
 export class RedisTwinStore implements TwinStore {
-  private readonly redis: CasClient;
+  private readonly redis: Redis;
   private readonly ownsClient: boolean;
-  private readonly keyPrefix: string;
-  private readonly indexKey: string;
   private readonly codec = new RedisRecordCodec();
+  private readonly io: RedisTwinIo;
   private readonly parking: RedisParking;
 
   constructor(options: RedisTwinStoreOptions) {
@@ -69,27 +47,21 @@ export class RedisTwinStore implements TwinStore {
     };
     const client = options.client ?? new Redis(options.url as string, redisOptions);
     this.ownsClient = options.client === undefined;
-    client.defineCommand("vvcuTwinCasMany", { lua: CHECK_AND_SET_MANY });
-    this.redis = client as CasClient;
-    this.keyPrefix = `${options.prefix ?? "vvcu"}:${options.mec}:`;
-    this.indexKey = `${this.keyPrefix}twins`;
-    this.parking = new RedisParking(client, `${this.keyPrefix}arriving`, this.keyPrefix);
-  }
-
-  private key(id: string): string {
-    return `${this.keyPrefix}twin:${id}`;
+    this.redis = client;
+    this.io = new RedisTwinIo(client, options.prefix ?? "vvcu", options.mec, this.codec);
+    this.parking = new RedisParking(client, this.io.arrivingKey, this.io.keyPrefix);
   }
 
   async get(id: string): Promise<TwinRecord | undefined> {
-    const [read] = await this.readMany([id]);
+    const [read] = await this.io.readMany([id]);
     return read?.current;
   }
 
   async list(): Promise<Twin[]> {
-    const ids = await this.redis.smembers(this.indexKey);
+    const ids = await this.redis.smembers(this.io.indexKey);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.key(id), "t", "j");
+    for (const id of ids) pipeline.hmget(this.io.key(id), "t", "j");
     const replies = (await pipeline.exec()) ?? [];
     const twins: Twin[] = [];
     replies.forEach(([error, reply], index) => {
@@ -113,7 +85,7 @@ export class RedisTwinStore implements TwinStore {
     parkArriving: boolean,
   ): Promise<TwinRecord | undefined | "arriving"> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [read] = await this.readMany([id]);
+      const [read] = await this.io.readMany([id]);
       const version = read?.version ?? null;
       const current = read?.current;
       const next = updater(current);
@@ -144,7 +116,7 @@ export class RedisTwinStore implements TwinStore {
     const unknown = [...byId.keys()].filter((id) => this.codec.knownRecord(id) === undefined);
     const reads = new Map<string, ReadRecord>();
     if (unknown.length > 0) {
-      const read = await this.readMany(unknown);
+      const read = await this.io.readMany(unknown);
       for (const [position, id] of unknown.entries()) reads.set(id, read[position] as ReadRecord);
     }
 
@@ -171,7 +143,7 @@ export class RedisTwinStore implements TwinStore {
       }
       const { pairs, stamp } = this.codec.encode(id, record, current);
       writes.push({
-        key: this.key(id),
+        key: this.io.key(id),
         expected: version ?? "-1",
         version: String(nextVersion),
         id,
@@ -180,7 +152,7 @@ export class RedisTwinStore implements TwinStore {
       });
       written.push({ id, record, stamp });
     }
-    const outcomes = await this.checkAndSetMany(writes, true);
+    const outcomes = await this.io.checkAndSetMany(writes, true);
     for (const [position, { id, record, stamp }] of written.entries()) {
       const outcome = outcomes[position];
       if (outcome === WRITTEN) this.codec.written(id, record, stamp);
@@ -205,7 +177,7 @@ export class RedisTwinStore implements TwinStore {
 
   async delete(id: string): Promise<void> {
     this.codec.forget(id);
-    await this.redis.multi().del(this.key(id)).srem(this.indexKey, id).exec();
+    await this.redis.multi().del(this.io.key(id)).srem(this.io.indexKey, id).exec();
   }
 
   async snapshot(id: string): Promise<TwinSnapshot | undefined> {
@@ -241,43 +213,6 @@ export class RedisTwinStore implements TwinStore {
     if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  /**
-   * The records and their versions: the head of each in one pipeline, and the trajectories and
-   * windows the cache does not hold at their stored version in a second one (rarely needed).
-   * A write between the two reads changes `v`, so the check-and-set of anything built on the
-   * mixed reading fails and is retried.
-   */
-  private async readMany(ids: string[]): Promise<ReadRecord[]> {
-    const heads = this.redis.pipeline();
-    for (const id of ids) heads.hmget(this.key(id), ...HEAD_FIELDS);
-    const headReplies = (await heads.exec()) ?? [];
-    const reads: ReadRecord[] = [];
-    const needBody: number[] = [];
-    ids.forEach((id, position) => {
-      const [error, reply] = headReplies[position] ?? [new Error("no reply from Redis"), null];
-      if (error) throw error;
-      const head = reply as (string | null)[];
-      const decoded = this.codec.decodeHead(id, head);
-      if (decoded === "body") needBody.push(position);
-      reads.push({ version: head[0] ?? null, current: decoded === "body" ? undefined : decoded, head });
-    });
-    if (needBody.length === 0) return reads;
-    const bodies = this.redis.pipeline();
-    for (const position of needBody) bodies.hmget(this.key(ids[position] as string), ...BODY_FIELDS);
-    const bodyReplies = (await bodies.exec()) ?? [];
-    needBody.forEach((position, index) => {
-      const [error, reply] = bodyReplies[index] ?? [new Error("no reply from Redis"), null];
-      if (error) throw error;
-      const read = reads[position] as ReadRecord;
-      read.current = this.codec.decodeWithBody(
-        ids[position] as string,
-        read.head,
-        reply as (string | null)[],
-      );
-    });
-    return reads;
-  }
-
   private async checkAndSet(
     id: string,
     expected: string | null,
@@ -286,10 +221,10 @@ export class RedisTwinStore implements TwinStore {
     parkArriving: boolean,
   ): Promise<number> {
     const { pairs, stamp } = this.codec.encode(id, record, current);
-    const [outcome] = await this.checkAndSetMany(
+    const [outcome] = await this.io.checkAndSetMany(
       [
         {
-          key: this.key(id),
+          key: this.io.key(id),
           expected: expected ?? "-1",
           version: String(record.twin.version),
           id,
@@ -301,34 +236,6 @@ export class RedisTwinStore implements TwinStore {
     );
     if (outcome === WRITTEN) this.codec.written(id, record, stamp);
     return outcome ?? CHANGED_MEANWHILE;
-  }
-
-  /**
-   * Writes each twin whose stored state is still the expected one (and, with `parkArriving`, that
-   * is not arriving); WRITTEN, CHANGED_MEANWHILE or ARRIVING per twin, in order.
-   */
-  private async checkAndSetMany(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
-    if (writes.length === 0) return [];
-    const calls: Promise<number[]>[] = [];
-    for (let from = 0; from < writes.length; from += CAS_CHUNK) {
-      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK), parkArriving));
-    }
-    return (await Promise.all(calls)).flat();
-  }
-
-  private async checkAndSetChunk(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
-    const keys = [this.indexKey, this.parking.arrivingKey];
-    const args: string[] = [parkArriving ? "1" : "0"];
-    for (const write of writes) {
-      keys.push(write.key);
-      args.push(write.expected, write.version, write.id, write.expectedStamp, String(write.pairs.length));
-      for (const item of write.pairs) args.push(item);
-    }
-    const outcomes = await this.redis.vvcuTwinCasMany(keys.length, ...keys, ...args);
-    if (!Array.isArray(outcomes) || outcomes.length !== writes.length) {
-      throw new Error(`twin check-and-set answered ${String(outcomes)} for ${writes.length} twins`);
-    }
-    return outcomes;
   }
 }
 
