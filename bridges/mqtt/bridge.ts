@@ -5,83 +5,21 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { decode as decodeCits } from "../../functions/lib/cits/decode.ts";
-import { componentLogger, type Logger, rateLimited } from "../../functions/lib/log.ts";
+import { componentLogger, rateLimited } from "../../functions/lib/log.ts";
 import { metrics } from "../../functions/lib/metrics.ts";
 import { KeyedQueue } from "../../functions/lib/runtime/keyedQueue.ts";
 import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { eventLogContext } from "../../functions/lib/tracing.ts";
-import type { BackoffPolicy } from "./backoff.ts";
-import { classify, type Decode, type InboundMessage } from "./classify.ts";
+import type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
+import { classify, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
-import { type Delivery, DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts";
-import { forwardAll, type ShouldForward } from "./filter.ts";
-import { type MqttSourceOptions, startMqttSource } from "./mqttSource.ts";
+import { DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts";
+import { forwardAll } from "./filter.ts";
+import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
-import type { SourceFactory } from "./source.ts";
 import { stationHint } from "./stationHint.ts";
 
-export interface BridgeOptions {
-  /** The MEC this bridge serves: the event source, the `vvcumec` extension and the metrics label. */
-  mec: string;
-  mqtt: Omit<MqttSourceOptions, "onMessage" | "logger" | "topics" | "clientId" | "receiveMaximum"> & {
-    clientId?: string;
-    topics?: readonly string[];
-  };
-  /**
-   * Takes the messages from somewhere else than an MQTT session to `mqtt.url` (the embedded
-   * stack subscribes inside its own broker); `mqtt.topics` still names what to take.
-   */
-  source?: SourceFactory;
-  delivery: Delivery;
-  deadLetterTopic?: string;
-  shouldForward?: ShouldForward;
-  /**
-   * Stations dropped before decoding (known from the topic or the payload's root `stationID`,
-   * see stationHint.ts): must only name stations `shouldForward` would drop whatever their position.
-   */
-  skipStation?: (stationId: string) => boolean;
-  /** Deliveries in flight at once (different stations). */
-  concurrency?: number;
-  /** Messages held (queued or in flight) before the bridge stops reading from the broker. */
-  capacity?: number;
-  /** How long close() lets the queue drain before giving up (the rest is redelivered later). */
-  drainTimeoutMs?: number;
-  retryPolicy?: BackoffPolicy;
-  /** Port of /metrics, /health, /ready; undefined: no server (the embedded stack has its own). */
-  httpPort?: number;
-  httpHost?: string;
-  /** The C-ITS decoder; default functions/lib/cits/decode.ts. */
-  decode?: Decode;
-  logger?: Logger;
-  /**
-   * Whether this bridge reports a malformed message (dead-letter record, rejection metric).
-   * Bridges that share one subscription's messages (the embedded stack) let the first one claim
-   * it, so each bad message is reported once; default: always.
-   */
-  claimRejection?: (message: InboundMessage) => boolean;
-  /** Called on close, after the bridge stopped (e.g. the placement informer). */
-  onClose?: () => Promise<void>;
-}
-
-export interface BridgeStats {
-  received: number;
-  forwarded: number;
-  filtered: number;
-  rejected: Partial<Record<DeadLetterCode, number>>;
-  retries: number;
-  /** Messages the broker sent again (DUP flag): delivered more than once downstream, same event id. */
-  redelivered: number;
-  queued: number;
-  connected: boolean;
-}
-
-export interface RunningBridge {
-  close(): Promise<void>;
-  stats(): BridgeStats;
-  /** Port of the HTTP server, when one was started. */
-  port: number | undefined;
-  isReady(): boolean;
-}
+export type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 
 interface Work {
   event: CloudEvent<unknown>;
