@@ -11,6 +11,30 @@ client.collectDefaultMetrics({ register: registry, prefix: "vvcu_process_" });
 const latencyBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const migrationBucketsSeconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/**
+ * Updates run right before a metric is read (a scrape, or `get()`), by metric name: a hot path
+ * keeps plain numbers and hands them over here, as prom-client hashes the label set on every
+ * inc() or set(), bound with labels() or not.
+ */
+const beforeRead = new Map<string, Set<() => void>>();
+
+/** Runs `update` before each read of the metric; returns the function that stops it. */
+export function beforeMetricRead(metric: object, update: () => void): () => void {
+  // prom-client keeps the name on the object but leaves it out of its types (as METRIC_NAMES below).
+  const name = (metric as { name: string }).name;
+  let updates = beforeRead.get(name);
+  if (updates === undefined) {
+    updates = new Set();
+    beforeRead.set(name, updates);
+  }
+  updates.add(update);
+  return () => updates.delete(update);
+}
+
+function runBeforeRead(name: string): void {
+  for (const update of beforeRead.get(name) ?? []) update();
+}
+
 export const metrics = {
   bridgeReceived: new client.Counter({
     name: "vvcu_bridge_messages_received_total",
@@ -117,18 +141,21 @@ export const metrics = {
     help: "Dashboard messages the proxy published",
     labelNames: ["kind"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_proxy_messages_published_total"),
   }),
   routerDeliveries: new client.Counter({
     name: "vvcu_router_deliveries_total",
     help: "Embedded broker deliveries to functions, by outcome (delivered, failed, timeout, no-subscriber)",
     labelNames: ["mec", "subscriber", "outcome"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_router_deliveries_total"),
   }),
   routerQueueDepth: new client.Gauge({
     name: "vvcu_router_queue_depth_events",
     help: "Events accepted by the embedded broker and not yet delivered",
     labelNames: ["mec"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_router_queue_depth_events"),
   }),
   apiRequests: new client.Counter({
     name: "vvcu_api_requests_total",

@@ -6,7 +6,7 @@
 import type { CloudEventV1 } from "cloudevents";
 import { type EventType, isEventType, parseEventData } from "../events.ts";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
-import { metrics } from "../metrics.ts";
+import { beforeMetricRead, metrics } from "../metrics.ts";
 import { eventLogContext } from "../tracing.ts";
 import { Coalescer } from "../twin/coalescer.ts";
 import type { DashboardPublisher } from "./publisher.ts";
@@ -35,6 +35,9 @@ export class ProxyService {
   private readonly warnOnce = rateLimited(10_000);
   private readonly systemCoalescer: Coalescer;
   private readonly sending = new Set<Promise<void>>();
+  /** Publications per kind not yet added to the Prometheus counter (handed over when it is read). */
+  private readonly unreported = new Map<string, number>();
+  private readonly stopReporting: () => void;
 
   constructor(options: ProxyServiceOptions) {
     this.publisher = options.publisher;
@@ -46,6 +49,7 @@ export class ProxyService {
       send: () => this.publishAll(this.state.systemPublications(this.clock())),
       now: this.clock,
     });
+    this.stopReporting = beforeMetricRead(metrics.proxyPublished, () => this.reportPublished());
   }
 
   /** Handles one event; bad input is logged and counted, never thrown. */
@@ -73,6 +77,15 @@ export class ProxyService {
   async stop(): Promise<void> {
     await this.flush();
     this.systemCoalescer.stop();
+    this.reportPublished();
+    this.stopReporting();
+  }
+
+  private reportPublished(): void {
+    for (const [kind, count] of this.unreported) {
+      if (count > 0) metrics.proxyPublished.inc({ kind }, count);
+    }
+    this.unreported.clear();
   }
 
   private publicationsFor(event: CloudEventV1<unknown>): Publication[] | "invalid" | "unsupported" {
@@ -105,7 +118,7 @@ export class ProxyService {
       publications.map(async ({ topic, payload, retain, kind }) => {
         try {
           await this.publisher.publish(topic, payload, { retain });
-          metrics.proxyPublished.inc({ kind });
+          this.unreported.set(kind, (this.unreported.get(kind) ?? 0) + 1);
         } catch (error) {
           this.warnOnce(`publish:${kind}`, () =>
             this.log.warn({ err: error, topic }, "dashboard publish failed"),

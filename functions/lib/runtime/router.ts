@@ -16,10 +16,10 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
-import { metrics } from "../metrics.ts";
+import { beforeMetricRead, metrics } from "../metrics.ts";
 import { KeyedQueue } from "./keyedQueue.ts";
 import type { EventSink } from "./sink.ts";
-import { matchingTriggers, type TriggerRoute } from "./triggers.ts";
+import { TriggerMatcher, type TriggerRoute } from "./triggers.ts";
 
 export type EventHandler = (event: CloudEvent<unknown>) => Promise<void> | void;
 
@@ -46,6 +46,9 @@ export interface RouterStats {
   queued: number;
 }
 
+const DELIVERY_OUTCOMES = ["delivered", "failed", "timeout", "no-subscriber"] as const;
+type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
 interface Delivery {
   subscriber: string;
   event: CloudEvent<unknown>;
@@ -54,6 +57,10 @@ interface Delivery {
 export class EventRouter implements EventSink {
   readonly mec: string;
   private readonly routes: TriggerRoute[];
+  private readonly matcher: TriggerMatcher;
+  /** Deliveries per subscriber and outcome not yet added to the Prometheus counter (on read). */
+  private readonly unreported = new Map<string, Record<DeliveryOutcome, number>>();
+  private readonly stopReporting: () => void;
   private readonly handlers = new Map<string, EventHandler>();
   private readonly queue: KeyedQueue<Delivery>;
   private readonly maxQueued: number;
@@ -67,19 +74,28 @@ export class EventRouter implements EventSink {
   constructor(options: RouterOptions) {
     this.mec = options.mec;
     this.routes = options.routes;
+    this.matcher = new TriggerMatcher(options.routes);
     this.maxQueued = options.maxQueued ?? 10_000;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
     this.logger = options.logger ?? componentLogger("router", { mec: options.mec });
-    const depth = metrics.routerQueueDepth.labels(this.mec);
     this.queue = new KeyedQueue<Delivery>({
       concurrency: options.concurrency ?? 64,
       worker: (delivery) => this.deliver(delivery),
       onError: (error, delivery) => this.failed(error, delivery),
       onSizeChange: (size) => {
-        depth.set(size);
         if (size < this.maxQueued) this.releaseWaiters();
       },
     });
+    // Metrics are handed over when read: per delivery, prom-client's label hashing cost more
+    // than the routing.
+    const stopDeliveries = beforeMetricRead(metrics.routerDeliveries, () => this.reportDeliveries());
+    const stopDepth = beforeMetricRead(metrics.routerQueueDepth, () =>
+      metrics.routerQueueDepth.set({ mec: this.mec }, this.queue.size),
+    );
+    this.stopReporting = () => {
+      stopDeliveries();
+      stopDepth();
+    };
   }
 
   /** Registers the function behind a Knative Service name; returns the unsubscribe. */
@@ -115,14 +131,10 @@ export class EventRouter implements EventSink {
     this.counts.accepted++;
     const attributes = event as unknown as Record<string, unknown>;
     const key = event.subject ?? event.id;
-    for (const route of matchingTriggers(this.routes, attributes)) {
+    for (const route of this.matcher.matching(attributes)) {
       if (!this.handlers.has(route.subscriber)) {
         this.counts.noSubscriber++;
-        metrics.routerDeliveries.inc({
-          mec: this.mec,
-          subscriber: route.subscriber,
-          outcome: "no-subscriber",
-        });
+        this.count(route.subscriber, "no-subscriber");
         continue;
       }
       this.queue.push(`${route.subscriber}\u0000${key}`, { subscriber: route.subscriber, event });
@@ -150,48 +162,101 @@ export class EventRouter implements EventSink {
       }),
     ]);
     clearTimeout(timer);
+    this.reportDeliveries();
+    metrics.routerQueueDepth.set({ mec: this.mec }, this.queue.size);
+    this.stopReporting();
   }
 
-  private async deliver({ subscriber, event }: Delivery): Promise<void> {
+  /**
+   * Runs the handler; resolves when it is done or has run past the timeout, rejects when it
+   * fails in time. Written with one promise and one timer, not a race of async wrappers: this
+   * runs for every delivery.
+   */
+  private deliver({ subscriber, event }: Delivery): Promise<void> {
     const handler = this.handlers.get(subscriber);
     if (handler === undefined) {
       this.counts.noSubscriber++;
-      metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome: "no-subscriber" });
-      return;
+      this.count(subscriber, "no-subscriber");
+      return Promise.resolve();
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.deliveryTimeoutMs);
-    });
+    let handled: Promise<void> | void;
     try {
-      const outcome = await Promise.race([(async () => handler(event))(), timedOut]);
-      if (outcome === "timeout") {
-        this.counts.timedOut++;
-        metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome: "timeout" });
-        this.logLimited(`timeout:${subscriber}`, () =>
-          this.logger.warn(
-            { subscriber, type: event.type, subject: event.subject, timeoutMs: this.deliveryTimeoutMs },
-            "delivery timed out; going on with the next event",
-          ),
-        );
-        return;
-      }
-      this.counts.delivered++;
-      metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome: "delivered" });
-    } finally {
-      clearTimeout(timer);
+      handled = handler(event);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (!(handled instanceof Promise)) {
+      this.delivered(subscriber);
+      return Promise.resolve();
+    }
+    const running = handled;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        this.timedOut(subscriber, event);
+        resolve();
+      }, this.deliveryTimeoutMs);
+      running.then(
+        () => {
+          if (settled) return;
+          clearTimeout(timer);
+          this.delivered(subscriber);
+          resolve();
+        },
+        (error: unknown) => {
+          if (settled) return;
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private delivered(subscriber: string): void {
+    this.counts.delivered++;
+    this.count(subscriber, "delivered");
+  }
+
+  private timedOut(subscriber: string, event: CloudEvent<unknown>): void {
+    this.counts.timedOut++;
+    this.count(subscriber, "timeout");
+    this.logLimited(`timeout:${subscriber}`, () =>
+      this.logger.warn(
+        { subscriber, type: event.type, subject: event.subject, timeoutMs: this.deliveryTimeoutMs },
+        "delivery timed out; going on with the next event",
+      ),
+    );
   }
 
   private failed(error: unknown, { subscriber, event }: Delivery): void {
     this.counts.failed++;
-    metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome: "failed" });
+    this.count(subscriber, "failed");
     this.logLimited(`failed:${subscriber}`, () =>
       this.logger.error(
         { subscriber, type: event.type, subject: event.subject, id: event.id, err: error },
         "function failed to handle an event",
       ),
     );
+  }
+
+  private count(subscriber: string, outcome: DeliveryOutcome): void {
+    let counts = this.unreported.get(subscriber);
+    if (counts === undefined) {
+      counts = { delivered: 0, failed: 0, timeout: 0, "no-subscriber": 0 };
+      this.unreported.set(subscriber, counts);
+    }
+    counts[outcome]++;
+  }
+
+  private reportDeliveries(): void {
+    for (const [subscriber, counts] of this.unreported) {
+      for (const outcome of DELIVERY_OUTCOMES) {
+        if (counts[outcome] === 0) continue;
+        metrics.routerDeliveries.inc({ mec: this.mec, subscriber, outcome }, counts[outcome]);
+        counts[outcome] = 0;
+      }
+    }
   }
 
   private releaseWaiters(): void {

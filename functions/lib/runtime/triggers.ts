@@ -92,3 +92,43 @@ export function matchingTriggers(
 ): TriggerRoute[] {
   return routes.filter((route) => triggerMatches(route, attributes));
 }
+
+/**
+ * matchingTriggers with a memory: the Triggers an event matches depend only on the values of
+ * the attributes some filter names (in practice `type`), so the answer is kept per combination
+ * of those values and every later event with the same ones costs one map lookup. The memory is
+ * bounded (a filter on an attribute with ever new values cannot grow it without end).
+ */
+export class TriggerMatcher {
+  private readonly attributeNames: string[];
+  private readonly known = new Map<string, readonly TriggerRoute[]>();
+
+  constructor(
+    private readonly routes: TriggerRoute[],
+    private readonly maxRemembered = 1_024,
+  ) {
+    this.attributeNames = [...new Set(routes.flatMap((route) => Object.keys(route.filter)))].sort();
+  }
+
+  /** The Triggers `attributes` match, in file order; the array is shared: do not change it. */
+  matching(attributes: Record<string, unknown>): readonly TriggerRoute[] {
+    const key = this.keyOf(attributes);
+    let found = this.known.get(key);
+    if (found === undefined) {
+      found = matchingTriggers(this.routes, attributes);
+      if (this.known.size >= this.maxRemembered) this.known.clear();
+      this.known.set(key, found);
+    }
+    return found;
+  }
+
+  /** The filtered attributes' values; only a string can equal a filter value, so the rest are alike. */
+  private keyOf(attributes: Record<string, unknown>): string {
+    let key = "";
+    for (const name of this.attributeNames) {
+      const value = attributes[name];
+      key += typeof value === "string" ? `s${value}\u0000` : "-\u0000";
+    }
+    return key;
+  }
+}

@@ -1,6 +1,7 @@
 import { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../../functions/lib/log.ts";
+import { metrics } from "../../../functions/lib/metrics.ts";
 import { MecRoutingSink } from "../../../functions/lib/runtime/mecSink.ts";
 import { EventRouter } from "../../../functions/lib/runtime/router.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
@@ -88,6 +89,54 @@ describe("EventRouter over knative/triggers.yaml", () => {
     await router.idle();
     expect(handled).toEqual([1]);
     expect(router.stats()).toMatchObject({ timedOut: 1, delivered: 1 });
+  });
+
+  it("counts an asynchronous failure as failed, not delivered", async () => {
+    const routes: TriggerRoute[] = [{ name: "all", broker: "b", filter: {}, subscriber: "fn" }];
+    const router = new EventRouter({ mec: "m", routes, logger: silent });
+    router.subscribe("fn", async (e) => {
+      if (e.subject === "bad") throw new Error("broken later");
+    });
+    await router.emit(event("t", "bad"));
+    await router.emit(event("t", "good"));
+    await router.idle();
+    expect(router.stats()).toMatchObject({ delivered: 1, failed: 1, timedOut: 0 });
+  });
+
+  it("reports its deliveries and queue depth to Prometheus whenever they are read", async () => {
+    const mec = "router-metrics-test";
+    const routes: TriggerRoute[] = [{ name: "all", broker: "b", filter: {}, subscriber: "fn" }];
+    const router = new EventRouter({ mec, routes, deliveryTimeoutMs: 20, logger: silent });
+    const deliveries = async () =>
+      Object.fromEntries(
+        (await metrics.routerDeliveries.get()).values
+          .filter((v) => v.labels.mec === mec)
+          .map((v) => [`${v.labels.subscriber}/${v.labels.outcome}`, v.value]),
+      );
+    const depth = async () =>
+      (await metrics.routerQueueDepth.get()).values.find((v) => v.labels.mec === mec)?.value;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    router.subscribe("fn", async (e) => {
+      if (e.subject === "gated") await gate;
+      if (e.subject === "bad") throw new Error("broken");
+      if (e.subject === "hangs") await new Promise(() => {});
+    });
+    for (let n = 0; n < 3; n++) await router.emit(event("t", "gated", { n }));
+    expect(await depth()).toBe(3);
+    release();
+    await router.emit(event("t", "bad"));
+    await router.emit(event("t", "hangs"));
+    await router.idle();
+    expect(await depth()).toBe(0);
+    expect(await deliveries()).toEqual({ "fn/delivered": 3, "fn/failed": 1, "fn/timeout": 1 });
+    // read twice: counted once
+    expect(await deliveries()).toEqual({ "fn/delivered": 3, "fn/failed": 1, "fn/timeout": 1 });
+    await router.emit(event("t", "again"));
+    await router.close();
+    expect(await deliveries()).toEqual({ "fn/delivered": 4, "fn/failed": 1, "fn/timeout": 1 });
   });
 
   it("makes producers on its ingress wait when full, but never a function emitting while it handles", async () => {

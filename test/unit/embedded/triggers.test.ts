@@ -1,9 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CITS_EVENT_TYPES, EVENT_TYPES } from "../../../functions/lib/events.ts";
 import {
   loadTriggers,
   matchingTriggers,
   parseTriggers,
+  TriggerMatcher,
+  type TriggerRoute,
   triggerMatches,
 } from "../../../functions/lib/runtime/triggers.ts";
 
@@ -65,6 +68,35 @@ describe("parseTriggers", () => {
     expect(triggerMatches(a, { type: "t1", vvcumec: "mec-b" })).toBe(false);
     expect(triggerMatches(a, { type: "t1" })).toBe(false);
     expect(triggerMatches(all, { type: "anything" })).toBe(true);
+  });
+
+  it("remembers matches per filtered attribute values and always answers as matchingTriggers", () => {
+    const value = fc.constantFrom<unknown>("t1", "t2", "mec-a", "mec-b", undefined, 7, "", "s", "-");
+    const filter = fc.dictionary(
+      fc.constantFrom("type", "vvcumec", "subject"),
+      fc.constantFrom("t1", "t2", "mec-a", "mec-b", "", "-"),
+      { maxKeys: 2 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(filter, { maxLength: 6 }),
+        fc.array(fc.record({ type: value, vvcumec: value, subject: value, other: value }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        (filters, events, maxRemembered) => {
+          const routes: TriggerRoute[] = filters.map((f, i) => ({
+            name: `r${i}`,
+            broker: "b",
+            filter: f,
+            subscriber: `s${i}`,
+          }));
+          const matcher = new TriggerMatcher(routes, maxRemembered);
+          for (const attributes of [...events, ...events]) {
+            expect(matcher.matching(attributes)).toEqual(matchingTriggers(routes, attributes));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("names the file and the document of a broken Trigger", () => {
