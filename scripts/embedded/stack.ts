@@ -153,7 +153,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const journalFile =
     options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
-  const journal = new FileJournal({ file: journalFile });
+  const journal = new FileJournal({ file: journalFile, logger: componentLogger("journal") });
   const driver = new LocalDriver({
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
     placement,
