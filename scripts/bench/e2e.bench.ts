@@ -267,7 +267,7 @@ export const benchmark: Benchmark = {
   id: "e2e",
   title: "End to end (embedded stack)",
   async run({ quick }) {
-    const levels = quick ? [100] : [100, 500, 1_000];
+    const levels = quick ? [100] : [100, 500, 750, 1_000];
     const timing = quick ? QUICK : FULL;
     const stack = await startStackProcess({ LOG_LEVEL: "warn" });
     const results: LevelResult[] = [];
