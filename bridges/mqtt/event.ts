@@ -6,7 +6,13 @@
 import { createHash } from "node:crypto";
 import type { CloudEvent } from "cloudevents";
 import type { CitsMessage } from "../../functions/lib/cits/types.ts";
-import { citsEventType, EXTENSIONS, eventSource, ownCloudEvent } from "../../functions/lib/events.ts";
+import {
+  citsEventType,
+  EXTENSIONS,
+  eventSource,
+  isoTimeOf,
+  ownCloudEvent,
+} from "../../functions/lib/events.ts";
 
 export interface LatLon {
   lat: number;
@@ -49,12 +55,6 @@ export interface EventContext {
   payload: Uint8Array;
 }
 
-/** ISO 8601 of a message time, or undefined when it is not a representable instant. */
-function isoTime(timeMs: number): string | undefined {
-  const date = new Date(timeMs);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
 /** The CloudEvent for a decoded C-ITS message (binary-mode ready: JSON data, extensions set). */
 export function citsCloudEvent(message: CitsMessage, context: EventContext): CloudEvent<CitsMessage> {
   const id = eventId(context.topic, context.payload);
@@ -72,7 +72,7 @@ export function citsCloudEvent(message: CitsMessage, context: EventContext): Clo
     type: citsEventType(message.type),
     source: eventSource(context.mec, "bridge"),
     subject: message.stationId,
-    time: isoTime(message.timeMs),
+    time: isoTimeOf(message.timeMs),
     datacontenttype: "application/json",
     data: message,
     ...extensions,

@@ -176,6 +176,29 @@ export const EVENT_EXTENSIONS = Object.fromEntries(
   ]),
 ) as Record<EventType, readonly ExtensionKey[]>;
 
+/** Date's own limit: instants beyond ±8.64e15 ms are invalid dates. */
+const MAX_DATE_MS = 8.64e15;
+let isoSecond = Number.NaN;
+let isoSecondPrefix = "";
+
+/**
+ * `new Date(ms).toISOString()` (the CloudEvents `time` of an instant), or undefined for a time
+ * no Date can hold. Formatting a Date cost over a microsecond per event here; the text up to
+ * the second is remembered, so events of the same second only append their milliseconds.
+ */
+export function isoTimeOf(ms: number): string | undefined {
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) return undefined;
+  const whole = Math.trunc(ms);
+  const second = Math.floor(whole / 1000);
+  if (second !== isoSecond) {
+    // "…T08:00:01.000Z" without "000Z"
+    isoSecondPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  const millis = whole - second * 1000;
+  return `${isoSecondPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
 /** The attributes of an event vvcu builds itself; anything else is an extension. */
 export interface OwnEventAttributes<T> {
   type: EventType;
@@ -225,7 +248,7 @@ export function ownCloudEvent<T>(attributes: OwnEventAttributes<T>): CloudEvent<
   const event = Object.create(CloudEvent.prototype) as Record<string, unknown>;
   // The SDK's order of assignment, so the events serialize alike.
   event.id = attributes.id || randomUUID();
-  event.time = attributes.time || new Date().toISOString();
+  event.time = attributes.time || isoTimeOf(Date.now());
   event.type = attributes.type;
   event.source = attributes.source;
   event.specversion = "1.0";

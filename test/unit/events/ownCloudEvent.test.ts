@@ -1,6 +1,12 @@
 import { CloudEvent, HTTP } from "cloudevents";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTENSIONS, type OwnEventAttributes, ownCloudEvent } from "../../../functions/lib/events.ts";
+import {
+  EXTENSIONS,
+  isoTimeOf,
+  type OwnEventAttributes,
+  ownCloudEvent,
+} from "../../../functions/lib/events.ts";
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -77,5 +83,27 @@ describe("ownCloudEvent", () => {
   it("does not validate: a bad attribute set is built, and validate() still reports it", () => {
     const event = ownCloudEvent({ type: "io.vvcu.twin.created", source: "", data: {} });
     expect(() => event.validate()).toThrow();
+  });
+});
+
+describe("isoTimeOf", () => {
+  it("formats any instant as Date#toISOString does, in any order, and refuses the rest", () => {
+    const instant = fc.oneof(
+      fc.integer({ min: 1_795_000_000_000, max: 1_795_000_005_000 }),
+      fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }),
+      fc.integer({ min: -3_000, max: 3_000 }),
+    );
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 50 }), (instants) => {
+        for (const ms of instants) expect(isoTimeOf(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 300 },
+    );
+    expect(isoTimeOf(-0)).toBe("1970-01-01T00:00:00.000Z");
+    expect(isoTimeOf(-1)).toBe("1969-12-31T23:59:59.999Z");
+    expect(isoTimeOf(1.9)).toBe("1970-01-01T00:00:00.001Z");
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 8.64e15 + 1, -8.64e15 - 1]) {
+      expect(isoTimeOf(bad)).toBeUndefined();
+    }
   });
 });
