@@ -24,12 +24,15 @@ export function eventId(topic: string, payload: Uint8Array): string {
   return createHash("sha1").update(topic).update("\0").update(payload).digest("hex");
 }
 
+const SHA1_HEX = /^[0-9a-f]{40}$/;
+
 /**
  * A W3C traceparent whose trace id is taken from the event id, so one CAM can be followed
- * through every log line that carries the trace id, without a tracing backend.
+ * through every log line that carries the trace id, without a tracing backend. The bridge's
+ * own ids (eventId: a SHA-1 already) give their digits directly; any other id is hashed first.
  */
 export function traceparentFor(id: string): string {
-  const hex = createHash("sha1").update(id).digest("hex");
+  const hex = SHA1_HEX.test(id) ? id : createHash("sha1").update(id).digest("hex");
   // The spec forbids all-zero ids; a hash makes that practically impossible, but stay valid anyway.
   const traceId = /^0+$/.test(hex.slice(0, 32)) ? `${hex.slice(0, 31)}1` : hex.slice(0, 32);
   const spanId = /^0+$/.test(hex.slice(24, 40)) ? `${hex.slice(24, 39)}1` : hex.slice(24, 40);

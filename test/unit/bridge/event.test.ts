@@ -36,6 +36,15 @@ describe("traceparentFor", () => {
     expect(traceparentFor(id)).toBe(traceparent);
     expect(traceparentFor(`${id}x`).slice(3, 35)).not.toBe(traceparent.slice(3, 35));
   });
+
+  it("takes the digits of the bridge's own ids (a SHA-1 already) and hashes any other id", () => {
+    const id = eventId("vanetza/out/cam", new TextEncoder().encode("{}"));
+    expect(traceparentFor(id)).toBe(`00-${id.slice(0, 32)}-${id.slice(24, 40)}-01`);
+    expect(traceparentFor("0".repeat(40))).toBe(`00-${"0".repeat(31)}1-${"0".repeat(15)}1-01`);
+    const other = traceparentFor("not-a-digest");
+    expect(other).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(other).not.toContain("not-a-digest");
+  });
 });
 
 describe("citsCloudEvent", () => {
