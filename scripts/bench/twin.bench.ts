@@ -5,6 +5,8 @@
  * run: the decoder alone on the same CAM (what the bridge spends per message before the twin),
  * and Redis with one round trip per event (the naive store).
  * Aims (issue 4): memory >= 50,000 events/s; Redis pipelined >= 10,000 events/s.
+ * And the neighbours of each twin.updated (issue 6): NeighbourIndex.near on the simulator's dense
+ * Aveiro traffic against a scan of every twin of the MEC (measured and sorted, as without an index).
  */
 import { readFileSync } from "node:fs";
 import type { CloudEventV1 } from "cloudevents";
@@ -12,12 +14,17 @@ import { Redis } from "ioredis";
 import { decode } from "../../functions/lib/cits/decode.ts";
 import type { CamMessage } from "../../functions/lib/cits/types.ts";
 import { citsEventType } from "../../functions/lib/events.ts";
+import { distanceM } from "../../functions/lib/geo/sphere.ts";
 import type { EventSink } from "../../functions/lib/runtime/sink.ts";
+import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
+import { NeighbourIndex } from "../../functions/lib/twin/neighbours.ts";
+import { DEFAULT_TWIN_OPTIONS } from "../../functions/lib/twin/options.ts";
 import { RedisTwinStore } from "../../functions/lib/twin/redisStore.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { TwinStore } from "../../functions/lib/twin/store.ts";
 import { startRedis } from "../../test/helpers/servers.ts";
+import { Simulation } from "../sim/simulation.ts";
 import { type BenchFigure, type Benchmark, SAMPLE_CAM_FIXTURE } from "./types.ts";
 
 const fixture = SAMPLE_CAM_FIXTURE;
@@ -155,6 +162,7 @@ export const benchmark: Benchmark = {
     const decodeRate = cpuRate(() => decode("vanetza/out/cam", payload, 0), quick ? 5_000 : 20_000);
     const memory = await eventsPerSecond(new MemoryTwinStore(), base, "memory", durationMs);
     const figures: BenchFigure[] = [
+      neighboursFigure(quick),
       {
         name: `CAM events applied through TwinService, memory store, ${STATIONS} twins, per CPU-second of one core`,
         value: memory.perCpuSecond,
@@ -209,4 +217,67 @@ function cpuRate(fn: () => void, count: number): number {
   const start = cpuSeconds();
   for (let i = 0; i < count; i++) fn();
   return count / (cpuSeconds() - start);
+}
+
+/**
+ * near() per CPU-second for every twin in turn, 1,000 simulated vehicles as `vvcu sim` starts
+ * them (a few hundred metres before a zone border, so hundreds within the radius), one index per
+ * MEC as the twin function keeps it; next to a scan of all the MEC's twins.
+ */
+function neighboursFigure(quick: boolean): BenchFigure {
+  const zones = zoneIndexOf(loadTopology());
+  const zoneOf = (p: { lat: number; lon: number }) => zones.containing(p.lat, p.lon)[0];
+  const vehicles = new Simulation({ vehicles: 1_000, rateHz: 10, startMs: 0, zoneOf }).vehicles();
+  const { neighbourRadiusM: radiusM, maxNeighbours } = DEFAULT_TWIN_OPTIONS;
+  const byMec = new Map<string, typeof vehicles>();
+  for (const vehicle of vehicles) {
+    const mec = zoneOf(vehicle.position) ?? "none";
+    byMec.set(mec, [...(byMec.get(mec) ?? []), vehicle]);
+  }
+  type Vehicle = (typeof vehicles)[number];
+  const calls = [...byMec.values()].flatMap((mec) => mec.map((vehicle) => [mec, vehicle.stationId] as const));
+  const rate = (near: (mec: Vehicle[], id: number) => unknown) => {
+    let next = 0;
+    return cpuRate(
+      () => {
+        const [mec, id] = calls[next++ % calls.length] as (typeof calls)[number];
+        near(mec, id);
+      },
+      quick ? 20_000 : 100_000,
+    );
+  };
+  const indexes = new Map<Vehicle[], NeighbourIndex>();
+  const uncapped = new Map<Vehicle[], NeighbourIndex>();
+  for (const mec of byMec.values()) {
+    const index = new NeighbourIndex(radiusM, maxNeighbours);
+    const all = new NeighbourIndex(radiusM);
+    for (const v of mec) {
+      const position = { lat: v.position.lat, lon: v.position.lon, speed: v.speed };
+      index.upsert(String(v.stationId), position);
+      all.upsert(String(v.stationId), position);
+    }
+    indexes.set(mec, index);
+    uncapped.set(mec, all);
+  }
+  let withinRadius = 0;
+  const indexed = rate((mec, id) => indexes.get(mec)?.near(String(id)));
+  const everyone = rate((mec, id) => {
+    withinRadius = Math.max(withinRadius, uncapped.get(mec)?.near(String(id)).length ?? 0);
+  });
+  const naive = rate((mec, id) => {
+    const self = mec.find((v) => v.stationId === id) as Vehicle;
+    return mec
+      .map((other) => ({ id: other.stationId, distanceM: distanceM(self.position, other.position) }))
+      .filter((other) => other.id !== id && other.distanceM <= radiusM)
+      .sort((a, b) => a.distanceM - b.distanceM).length;
+  });
+  return {
+    name: `neighbours of a twin (nearest ${maxNeighbours} within ${radiusM} m), 1000 simulated vehicles in Aveiro, per CPU-second`,
+    value: indexed,
+    unit: "lookups/s",
+    baseline: { name: "scan of every twin of the MEC, measured and sorted", value: naive, unit: "lookups/s" },
+    aim: ">= 20,000 lookups/s (10x the 2,000 twin.updated/s of 1,000 vehicles on the embedded stack)",
+    met: indexed >= 20_000,
+    notes: `the same index listing every twin within the radius (up to ${withinRadius}): ${Math.round(everyone)} lookups/s`,
+  };
 }
