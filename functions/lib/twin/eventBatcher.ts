@@ -1,7 +1,8 @@
 /**
  * The twin service's queue of C-ITS events: whatever arrives while a store write is in flight
  * goes into the next `updateMany` (one Redis pipeline), in arrival order, one batch at a time.
- * Events the store refuses because their twin is arriving by migration are parked in the store.
+ * Events the store refuses because their twin is arriving by migration are parked in the store;
+ * those it refuses because their twin was released here (stragglers) are dropped.
  */
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
@@ -19,8 +20,6 @@ export interface EventBatcherOptions {
   options: TwinOptions;
   clock: () => number;
   log: Logger;
-  /** Whether a twin was released here (its events are dropped). */
-  isReleased: (twinId: string) => boolean;
   /** Counts and logs an event not applied. */
   ignore: (reason: string, detail: string) => void;
 }
@@ -32,7 +31,6 @@ export class EventBatcher {
   private readonly options: TwinOptions;
   private readonly clock: () => number;
   private readonly log: Logger;
-  private readonly isReleased: (twinId: string) => boolean;
   private readonly ignore: (reason: string, detail: string) => void;
   private queue: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
@@ -44,7 +42,6 @@ export class EventBatcher {
     this.options = config.options;
     this.clock = config.clock;
     this.log = config.log;
-    this.isReleased = config.isReleased;
     this.ignore = config.ignore;
   }
 
@@ -115,12 +112,8 @@ export class EventBatcher {
     const context: ApplyContext = { mec: this.mec, nowMs: this.clock(), options: this.options };
     const batch: PendingEvent[] = [];
     for (const pending of this.queue.splice(0)) {
-      // A twin may have become expected or been released while its events waited.
-      if (this.isReleased(pending.message.stationId)) pending.done("released");
-      else {
-        pending.updater = applying(pending, context);
-        batch.push(pending);
-      }
+      pending.updater = applying(pending, context);
+      batch.push(pending);
     }
     if (batch.length === 0) return;
     let records: (TwinRecord | undefined)[];
@@ -138,6 +131,11 @@ export class EventBatcher {
       if (pending.arriving) {
         refused ??= [];
         refused.push(pending);
+        return;
+      }
+      if (pending.released) {
+        this.ignore("released", pending.id);
+        pending.done("released");
         return;
       }
       const result = pending.result as ApplyResult;

@@ -5,16 +5,29 @@
  */
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
+import {
+  type ParkedEvent,
+  type ParkOutcome,
+  releasedGraceMs,
+  type TwinRecord,
+  type TwinStore,
+  type TwinUpdate,
+  type Updater,
+} from "./store.ts";
 
 /** The twins arriving by migration, each with its parked events (the key is the arriving mark). */
 export type MemoryParking = Map<string, ParkedEvent[]>;
+/** The tombstones of released twins: id to the time (ms, the store's clock) the tombstone expires. */
+export type MemoryTombstones = Map<string, number>;
 
 export class MemoryTwinStore implements TwinStore {
   /** Pass the same maps to several stores to model several clients of one backend. */
   constructor(
     private readonly records: Map<string, TwinRecord> = new Map(),
     private readonly parking: MemoryParking = new Map(),
+    private readonly tombstones: MemoryTombstones = new Map(),
+    /** When tombstones expire, ms since the epoch (tests pass their own). */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async get(id: string): Promise<TwinRecord | undefined> {
@@ -31,9 +44,14 @@ export class MemoryTwinStore implements TwinStore {
 
   async updateMany(updates: TwinUpdate[]): Promise<(TwinRecord | undefined)[]> {
     const anyArriving = this.parking.size > 0;
+    const anyReleased = this.tombstones.size > 0;
     return updates.map((update) => {
       if (anyArriving && this.parking.has(update.id)) {
         update.arriving = true;
+        return undefined;
+      }
+      if (anyReleased && this.isReleased(update.id)) {
+        update.released = true;
         return undefined;
       }
       return this.updateNow(update.id, update.updater);
@@ -50,10 +68,12 @@ export class MemoryTwinStore implements TwinStore {
   }
 
   async hydrate(snapshot: TwinSnapshot): Promise<void> {
+    this.tombstones.delete(snapshot.twin.id);
     this.updateNow(snapshot.twin.id, (current) => hydrated(current, snapshot));
   }
 
   async expect(id: string): Promise<void> {
+    this.tombstones.delete(id);
     if (!this.parking.has(id)) this.parking.set(id, []);
   }
 
@@ -76,11 +96,26 @@ export class MemoryTwinStore implements TwinStore {
     return parked;
   }
 
-  async release(id: string): Promise<void> {
+  async release(id: string, graceMs?: number): Promise<void> {
+    const grace = releasedGraceMs(graceMs);
+    const now = this.clock();
+    for (const [released, expiresAt] of this.tombstones)
+      if (expiresAt <= now) this.tombstones.delete(released);
     this.parking.delete(id);
+    this.records.delete(id);
+    if (grace > 0) this.tombstones.set(id, now + grace);
+    else this.tombstones.delete(id);
   }
 
   async close(): Promise<void> {}
+
+  private isReleased(id: string): boolean {
+    const expiresAt = this.tombstones.get(id);
+    if (expiresAt === undefined) return false;
+    if (this.clock() < expiresAt) return true;
+    this.tombstones.delete(id);
+    return false;
+  }
 
   private updateNow(id: string, updater: Updater): TwinRecord | undefined {
     const current = this.records.get(id);
@@ -88,6 +123,8 @@ export class MemoryTwinStore implements TwinStore {
     if (next === undefined || next === current) return current;
     const written = withVersion(next, (current?.twin.version ?? 0) + 1, current);
     this.records.set(id, written);
+    // A write past updateMany's refusal (hydrate, update) means the twin is back: as in Redis.
+    if (this.tombstones.size > 0) this.tombstones.delete(id);
     return written;
   }
 }

@@ -24,6 +24,8 @@ export interface PendingEvent {
   result: ApplyResult | undefined;
   /** Set by the store's `updateMany` when the twin is arriving: not applied, to be parked. */
   arriving: boolean;
+  /** Set by the store's `updateMany` when the twin was released here: not applied, dropped. */
+  released: boolean;
   done: (outcome: HandleOutcome) => void;
   failed: (error: unknown) => void;
 }
@@ -57,6 +59,7 @@ export function pendingEvent(
     traceparent,
     result: undefined,
     arriving: false,
+    released: false,
     done,
     failed,
   };

@@ -4,7 +4,7 @@
  * twin. Park and take are Lua scripts, so a mark taken by one replica while another parks is
  * either seen by the park (the event is taken) or not (the event is applied): never lost.
  */
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { ParkedEvent, ParkOutcome } from "./store.ts";
 
 /** KEYS: arriving set, parked list; ARGV: twin id, event JSON, limit. 0 not arriving, 1 parked, 2 oldest dropped. */
@@ -51,8 +51,9 @@ export class RedisParking {
     return `${this.keyPrefix}parked:${id}`;
   }
 
-  async expect(id: string): Promise<void> {
-    await this.redis.sadd(this.arrivingKey, id);
+  /** Adds marking the twin arriving to a MULTI (the store ends its tombstone in the same one). */
+  expectIn(multi: ChainableCommander, id: string): ChainableCommander {
+    return multi.sadd(this.arrivingKey, id);
   }
 
   async isArriving(id: string): Promise<boolean> {
@@ -88,7 +89,8 @@ export class RedisParking {
     return events;
   }
 
-  async release(id: string): Promise<void> {
-    await this.redis.multi().srem(this.arrivingKey, id).del(this.listKey(id)).exec();
+  /** Adds clearing the mark and the parked events to a MULTI (the store deletes the twin in the same one). */
+  releaseIn(multi: ChainableCommander, id: string): ChainableCommander {
+    return multi.srem(this.arrivingKey, id).del(this.listKey(id));
   }
 }

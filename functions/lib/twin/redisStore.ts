@@ -7,15 +7,29 @@
  * and re-applies its (pure) updater. `updateMany` reads only the twins this process does not
  * hold as last written, and writes a batch with a few script calls; only the twins that turned
  * out stale or lost a race go round again. Keys, reads and the script calls are in redisTwinIo.ts.
+ *
+ * A released twin's hash is replaced by its tombstone, a hash of the one field RELEASED_FIELD that
+ * expires after the grace period: the check-and-set reads it with the version at no extra cost.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
-import { ARRIVING, CHANGED_MEANWHILE, WRITTEN } from "./redisCas.ts";
+import { ARRIVING, CHANGED_MEANWHILE, RELEASED, RELEASED_FIELD, WRITTEN } from "./redisCas.ts";
 import { RedisParking } from "./redisParking.ts";
 import { type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
 import { type CasWrite, type ReadRecord, RedisTwinIo } from "./redisTwinIo.ts";
-import type { ParkedEvent, ParkOutcome, TwinRecord, TwinStore, TwinUpdate, Updater } from "./store.ts";
+import {
+  type ParkedEvent,
+  type ParkOutcome,
+  releasedGraceMs,
+  type TwinRecord,
+  type TwinStore,
+  type TwinUpdate,
+  type Updater,
+} from "./store.ts";
+
+/** Why a twin's update was not written: it is arriving by migration, or was released here. */
+type Refusal = "arriving" | "released";
 
 /** Attempts of one update before giving up under contention (each one re-reads). */
 const MAX_ATTEMPTS = 100;
@@ -78,12 +92,12 @@ export class RedisTwinStore implements TwinStore {
     return (await this.updateOne(id, updater, false)) as TwinRecord | undefined;
   }
 
-  /** `update`; with `parkArriving`, a twin marked arriving is not written and answers "arriving". */
+  /** `update`; with `refuseMarked`, a twin arriving or released is not written and answers why. */
   private async updateOne(
     id: string,
     updater: Updater,
-    parkArriving: boolean,
-  ): Promise<TwinRecord | undefined | "arriving"> {
+    refuseMarked: boolean,
+  ): Promise<TwinRecord | undefined | Refusal> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const [read] = await this.io.readMany([id]);
       const version = read?.version ?? null;
@@ -91,9 +105,13 @@ export class RedisTwinStore implements TwinStore {
       const next = updater(current);
       if (next === undefined || next === current) return current;
       const written = withVersion(next, Number(version ?? 0) + 1);
-      const outcome = await this.checkAndSet(id, version, written, current, parkArriving);
+      const outcome = await this.checkAndSet(id, version, written, current, refuseMarked);
       if (outcome === WRITTEN) return written;
       if (outcome === ARRIVING) return "arriving";
+      if (outcome === RELEASED) {
+        this.codec.forget(id);
+        return "released";
+      }
       this.codec.forgetRecord(id);
       // Lost a race: back off a random while, so a crowd of writers of one twin spreads out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
@@ -156,8 +174,11 @@ export class RedisTwinStore implements TwinStore {
     for (const [position, { id, record, stamp }] of written.entries()) {
       const outcome = outcomes[position];
       if (outcome === WRITTEN) this.codec.written(id, record, stamp);
-      else if (outcome === ARRIVING) markArriving(updates, byId.get(id) as number[], results);
-      else again.push(id);
+      else if (outcome === ARRIVING) markRefused(updates, byId.get(id) as number[], results, "arriving");
+      else if (outcome === RELEASED) {
+        this.codec.forget(id);
+        markRefused(updates, byId.get(id) as number[], results, "released");
+      } else again.push(id);
     }
     for (const id of again) {
       // Stale or lost a race: replay this twin's updaters, in order, on the stored state.
@@ -165,8 +186,8 @@ export class RedisTwinStore implements TwinStore {
       const indexes = byId.get(id) as number[];
       for (const [position, index] of indexes.entries()) {
         const result = await this.updateOne(id, (updates[index] as TwinUpdate).updater, true);
-        if (result === "arriving") {
-          markArriving(updates, indexes.slice(position), results);
+        if (result === "arriving" || result === "released") {
+          markRefused(updates, indexes.slice(position), results, result);
           break;
         }
         results[index] = result;
@@ -189,8 +210,10 @@ export class RedisTwinStore implements TwinStore {
     await this.update(snapshot.twin.id, (current) => hydrated(current, snapshot));
   }
 
-  expect(id: string): Promise<void> {
-    return this.parking.expect(id);
+  async expect(id: string): Promise<void> {
+    // The mark and the end of any tombstone at once: the twin migrates back.
+    const multi = this.redis.multi().hdel(this.io.key(id), RELEASED_FIELD);
+    await execAll(this.parking.expectIn(multi, id), `expect ${id}`);
   }
 
   isArriving(id: string): Promise<boolean> {
@@ -205,8 +228,13 @@ export class RedisTwinStore implements TwinStore {
     return this.parking.takeParked(id);
   }
 
-  release(id: string): Promise<void> {
-    return this.parking.release(id);
+  async release(id: string, graceMs?: number): Promise<void> {
+    const grace = releasedGraceMs(graceMs);
+    this.codec.forget(id);
+    const key = this.io.key(id);
+    const multi = this.parking.releaseIn(this.redis.multi(), id).del(key).srem(this.io.indexKey, id);
+    if (grace > 0) multi.hset(key, RELEASED_FIELD, "1").pexpire(key, grace);
+    await execAll(multi, `release ${id}`);
   }
 
   async close(): Promise<void> {
@@ -218,7 +246,7 @@ export class RedisTwinStore implements TwinStore {
     expected: string | null,
     record: TwinRecord,
     current: TwinRecord | undefined,
-    parkArriving: boolean,
+    refuseMarked: boolean,
   ): Promise<number> {
     const { pairs, stamp } = this.codec.encode(id, record, current);
     const [outcome] = await this.io.checkAndSetMany(
@@ -232,17 +260,29 @@ export class RedisTwinStore implements TwinStore {
           pairs,
         },
       ],
-      parkArriving,
+      refuseMarked,
     );
     if (outcome === WRITTEN) this.codec.written(id, record, stamp);
     return outcome ?? CHANGED_MEANWHILE;
   }
 }
 
-/** Flags the updates at `indexes` as arriving (not written); their results are undefined. */
-function markArriving(updates: TwinUpdate[], indexes: number[], results: (TwinRecord | undefined)[]): void {
+/** Flags the updates at `indexes` as refused (not written, arriving or released); their results are undefined. */
+function markRefused(
+  updates: TwinUpdate[],
+  indexes: number[],
+  results: (TwinRecord | undefined)[],
+  refusal: Refusal,
+): void {
   for (const index of indexes) {
-    (updates[index] as TwinUpdate).arriving = true;
+    (updates[index] as TwinUpdate)[refusal] = true;
     results[index] = undefined;
   }
+}
+
+/** Runs a MULTI and throws the first failure of any of its commands (ioredis answers them per command). */
+async function execAll(multi: ChainableCommander, what: string): Promise<void> {
+  const replies = await multi.exec();
+  if (replies === null) throw new Error(`twin store: ${what} was aborted`);
+  for (const [error] of replies) if (error) throw error;
 }

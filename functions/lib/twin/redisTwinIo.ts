@@ -95,21 +95,22 @@ export class RedisTwinIo {
   }
 
   /**
-   * Writes each twin whose stored state is still the expected one (and, with `parkArriving`, that
-   * is not arriving); WRITTEN, CHANGED_MEANWHILE or ARRIVING per twin, in order.
+   * Writes each twin whose stored state is still the expected one (and, with `refuseMarked`, that
+   * is neither arriving nor released); WRITTEN, CHANGED_MEANWHILE, ARRIVING or RELEASED per twin,
+   * in order.
    */
-  async checkAndSetMany(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
+  async checkAndSetMany(writes: CasWrite[], refuseMarked: boolean): Promise<number[]> {
     if (writes.length === 0) return [];
     const calls: Promise<number[]>[] = [];
     for (let from = 0; from < writes.length; from += CAS_CHUNK) {
-      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK), parkArriving));
+      calls.push(this.checkAndSetChunk(writes.slice(from, from + CAS_CHUNK), refuseMarked));
     }
     return (await Promise.all(calls)).flat();
   }
 
-  private async checkAndSetChunk(writes: CasWrite[], parkArriving: boolean): Promise<number[]> {
+  private async checkAndSetChunk(writes: CasWrite[], refuseMarked: boolean): Promise<number[]> {
     const keys = [this.indexKey, this.arrivingKey];
-    const args: string[] = [parkArriving ? "1" : "0"];
+    const args: string[] = [refuseMarked ? "1" : "0"];
     for (const write of writes) {
       keys.push(write.key);
       args.push(write.expected, write.version, write.id, write.expectedStamp, String(write.pairs.length));

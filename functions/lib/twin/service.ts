@@ -9,7 +9,9 @@
  *
  * Parking lives in the store, so every replica of a MEC's twin function sees it: the store refuses
  * to write a twin marked arriving (`expect`), and the service then parks the event in the store;
- * `hydrate` installs the snapshot and then takes the parked events and applies them.
+ * `hydrate` installs the snapshot and then takes the parked events and applies them. The released
+ * mark lives there too: `release` leaves a tombstone for a grace period, and the store refuses
+ * the twin's late events (answered "released") whichever replica receives them.
  */
 import type { CloudEventV1 } from "cloudevents";
 import type { CitsMessage } from "../cits/types.ts";
@@ -46,8 +48,6 @@ export interface TwinServiceOptions {
   logger?: Logger;
 }
 
-/** How long events for a released twin are dropped: stragglers the bridge sent before the switch. */
-const RELEASED_GRACE_MS = 30_000;
 /** Per C-ITS event type, the cheap check that its data can be used as it is (conforms.ts). */
 const CITS_CONFORMANCE = new Map<string, Conformance>(
   CITS_EVENT_TYPES.map((type) => [type, compileConformance(EVENT_CATALOG[type].data)]),
@@ -61,7 +61,6 @@ export class TwinService implements TwinHostApi {
   private readonly log: Logger;
   private readonly warnOnce = rateLimited(10_000);
   private readonly events: TwinEvents;
-  private readonly released = new Map<string, number>();
   private readonly batcher: EventBatcher;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -79,7 +78,6 @@ export class TwinService implements TwinHostApi {
       options: this.options,
       clock: this.clock,
       log: this.log,
-      isReleased: (twinId) => this.released.has(twinId),
       ignore: (reason, detail) => this.ignore(reason, detail),
     });
   }
@@ -112,15 +110,6 @@ export class TwinService implements TwinHostApi {
       }
       message = parsed.data as CitsMessage;
     }
-    const stationId = message.stationId;
-    const releasedAt = this.released.get(stationId);
-    if (releasedAt !== undefined) {
-      if (this.clock() - releasedAt < RELEASED_GRACE_MS) {
-        this.ignore("released", stationId);
-        return Promise.resolve("released");
-      }
-      this.released.delete(stationId);
-    }
     const traceparent = event[EXTENSIONS.traceparent] as string | undefined;
     return new Promise<HandleOutcome>((done, failed) => {
       this.batcher.add(pendingEvent(message, event.id, traceparent, done, failed));
@@ -139,7 +128,6 @@ export class TwinService implements TwinHostApi {
   // --- TwinHostApi: the migration seam -------------------------------------------------------
 
   async expect(twinId: string): Promise<void> {
-    this.released.delete(twinId);
     await this.store.expect(twinId);
   }
 
@@ -180,10 +168,10 @@ export class TwinService implements TwinHostApi {
   }
 
   async release(twinId: string): Promise<void> {
-    this.released.set(twinId, this.clock());
     this.events.forget(twinId);
+    // Deletes the twin and leaves a tombstone every replica's writes see: late events for it
+    // (stragglers the bridge forwarded before the switch) are refused, here or at any replica.
     await this.store.release(twinId);
-    await this.store.delete(twinId);
   }
 
   // --- time-driven work ----------------------------------------------------------------------
@@ -220,7 +208,6 @@ export class TwinService implements TwinHostApi {
         this.events.remember(record.twin, undefined); // written by another instance of the function
       }
     }
-    for (const [id, at] of this.released) if (nowMs - at >= RELEASED_GRACE_MS) this.released.delete(id);
     return { changed, expired };
   }
 

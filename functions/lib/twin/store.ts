@@ -31,6 +31,11 @@ export interface TwinUpdate {
    * caller parks the event (`park`) until the snapshot is hydrated.
    */
   arriving?: boolean;
+  /**
+   * Set by `updateMany` when the twin was released here within the grace period (`release`):
+   * nothing was written, and the caller drops the event (a straggler from before the switch).
+   */
+  released?: boolean;
 }
 
 /** An event kept while its twin is arriving: what the service needs to apply it later. */
@@ -52,10 +57,10 @@ export interface TwinStore {
    * means "no change". Resolves to the record as written (or as it stands).
    */
   update(id: string, updater: Updater): Promise<TwinRecord | undefined>;
-  /** Applies many updates in one round trip where the backend allows (Redis pipeline). */
   /**
    * Applies many updates in one round trip where the backend allows. A twin marked arriving
-   * (`expect`) is not written: its updates get `arriving: true` and answer undefined.
+   * (`expect`) is not written: its updates get `arriving: true` and answer undefined. Nor is a
+   * twin released within the grace period: its updates get `released: true` and answer undefined.
    */
   updateMany(updates: TwinUpdate[]): Promise<(TwinRecord | undefined)[]>;
   delete(id: string): Promise<void>;
@@ -67,14 +72,32 @@ export interface TwinStore {
    * Parking during a migration, shared by every client of the backend (several replicas of a
    * MEC's twin function): `expect` marks the twin arriving; `park` keeps an event while the mark
    * stands (atomically, bounded to `limit`, the oldest dropped); `takeParked` removes the mark and
-   * answers the parked events, at once; `release` clears the mark and the events.
+   * answers the parked events, at once.
    */
   expect(id: string): Promise<void>;
   isArriving(id: string): Promise<boolean>;
   park(id: string, event: ParkedEvent, limit: number): Promise<ParkOutcome>;
   takeParked(id: string): Promise<ParkedEvent[]>;
-  release(id: string): Promise<void>;
+  /**
+   * Lets the twin go (after a migration, or its rollback at the target), at once for every
+   * client: clears the arriving mark and the parked events, deletes the record, and leaves a
+   * tombstone for `graceMs` (default RELEASED_GRACE_MS; 0: none) while which `updateMany`
+   * refuses the twin, so late events do not re-create it. `expect`, `hydrate` or any write
+   * through `update` clears the tombstone (the twin migrates back).
+   */
+  release(id: string, graceMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How long a released twin's events are refused: stragglers the bridge sent before the switch. */
+export const RELEASED_GRACE_MS = 30_000;
+
+/** The grace period `release` was given, checked: a whole number of milliseconds, 0 or more. */
+export function releasedGraceMs(graceMs: number = RELEASED_GRACE_MS): number {
+  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
+    throw new Error(`release: graceMs must be a whole number of milliseconds >= 0, not ${graceMs}`);
+  }
+  return graceMs;
 }
 
 /** How many applied event ids a record keeps for idempotence. */

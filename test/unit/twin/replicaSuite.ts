@@ -98,5 +98,33 @@ export function replicaSuite(name: string, backend: StoreBackend): void {
       );
       expect(await hydrating.isReady("car")).toBe(true);
     });
+
+    it("drops late events at the other replica for a twin released after a migration, until it migrates back", async () => {
+      const releasing = await replica("mec-b");
+      const receiving = await replica("mec-b");
+      // the receiving replica applied the twin's events, so it holds the record it wrote last
+      for (const sequence of range(1, 5)) expect(await receiving.handle(camEvent(sequence))).toBe("applied");
+      const snapshot = await releasing.snapshot("car");
+      if (!snapshot) throw new Error("no snapshot");
+      await releasing.release("car");
+      // stragglers the bridge forwarded before the switch, one alone and a batch
+      expect(await receiving.handle(camEvent(6))).toBe("released");
+      const late = await Promise.all(range(7, 9).map((sequence) => receiving.handle(camEvent(sequence))));
+      expect(late).toEqual(["released", "released", "released"]);
+      await Promise.all(services.map((service) => service.drain()));
+      expect(await receiving.twin("car")).toBeUndefined();
+      expect(await releasing.twins()).toEqual([]);
+      expect(await stores[1]?.get("car")).toBeUndefined();
+      // the twin migrates back: parked at the other replica while arriving, then applied
+      await releasing.expect("car");
+      expect(await receiving.handle(camEvent(10))).toBe("parked");
+      await releasing.hydrate(snapshot);
+      expect(await receiving.handle(camEvent(11))).toBe("applied");
+      const record = await stores[0]?.get("car");
+      expect(record?.twin.messages.cam).toBe(7);
+      expect(record && appliedIdsOf(record)).toEqual(
+        [...range(1, 5), 10, 11].map((sequence) => `e${sequence}`),
+      );
+    });
   });
 }

@@ -255,5 +255,108 @@ export function storeContract(name: string, backend: StoreBackend): void {
       await store.expect("car");
       expect(await store.takeParked("car")).toEqual([]);
     });
+
+    it("release deletes the twin and leaves a tombstone: every client's batched writes refuse it", async () => {
+      const releasing = await client();
+      const replica = await client();
+      // the replica wrote the twin last, so it holds the record it wrote (the Redis store's cache)
+      await replica.updateMany([
+        { id: "car", updater: applyCam("car", 1, "c1") },
+        { id: "van", updater: applyCam("van", 1, "v1") },
+      ]);
+      await releasing.release("car");
+      expect(await replica.get("car")).toBeUndefined();
+      expect((await replica.list()).map((twin) => twin.id)).toEqual(["van"]);
+      const updates: TwinUpdate[] = [
+        { id: "car", updater: applyCam("car", 2, "c2") },
+        { id: "van", updater: applyCam("van", 2, "v2") },
+        { id: "car", updater: applyCam("car", 3, "c3") },
+      ];
+      const results = await replica.updateMany(updates);
+      expect(results.map((record) => record?.twin.messages.cam)).toEqual([undefined, 2, undefined]);
+      expect(updates.map((update) => update.released === true)).toEqual([true, false, true]);
+      expect(updates.map((update) => update.arriving === true)).toEqual([false, false, false]);
+      // a client that never saw the twin is refused too, and nothing was written
+      const fresh = await client();
+      const late: TwinUpdate = { id: "car", updater: applyCam("car", 4, "c4") };
+      expect(await fresh.updateMany([late])).toEqual([undefined]);
+      expect(late.released).toBe(true);
+      expect(await fresh.get("car")).toBeUndefined();
+      expect((await fresh.list()).map((twin) => twin.id)).toEqual(["van"]);
+    });
+
+    it("release clears the arriving mark and the parked events of a twin being rolled back", async () => {
+      const target = await client();
+      await target.expect("car");
+      await target.park("car", parkedCam("car", 1), 10);
+      await target.release("car");
+      expect(await target.isArriving("car")).toBe(false);
+      const late: TwinUpdate = { id: "car", updater: applyCam("car", 2, "c2") };
+      expect(await target.updateMany([late])).toEqual([undefined]);
+      expect(late).toMatchObject({ released: true });
+      expect(late.arriving).toBeUndefined();
+    });
+
+    it("accepts the twin's writes again once the tombstone expired", async () => {
+      const store = await client();
+      await store.update("car", () => recordAt("car", 1));
+      await store.release("car", 20);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const update: TwinUpdate = { id: "car", updater: applyCam("car", 2, "c2") };
+      const [record] = await (await client()).updateMany([update]);
+      expect(update.released).toBeUndefined();
+      expect(record?.twin.messages.cam).toBe(1);
+      expect(record?.twin.version).toBe(1);
+      expect((await store.get("car"))?.twin.messages.cam).toBe(1);
+    });
+
+    it("leaves no tombstone when released with no grace period", async () => {
+      const store = await client();
+      await store.update("car", () => recordAt("car", 1));
+      await store.release("car", 0);
+      const update: TwinUpdate = { id: "car", updater: applyCam("car", 2, "c2") };
+      const [record] = await store.updateMany([update]);
+      expect(update.released).toBeUndefined();
+      expect(appliedIdsOf(record as TwinRecord)).toEqual(["c2"]);
+    });
+
+    it("refuses a grace period that is not a whole number of milliseconds >= 0", async () => {
+      const store = await client();
+      await expect(store.release("car", -1)).rejects.toThrow(/graceMs/);
+      await expect(store.release("car", 1.5)).rejects.toThrow(/graceMs/);
+    });
+
+    it("expect clears the tombstone: the twin migrating back parks, then writes", async () => {
+      const store = await client();
+      const replica = await client();
+      await replica.updateMany([{ id: "car", updater: applyCam("car", 1, "c1") }]);
+      await store.release("car");
+      await store.expect("car");
+      const parked: TwinUpdate = { id: "car", updater: applyCam("car", 2, "c2") };
+      expect(await replica.updateMany([parked])).toEqual([undefined]);
+      expect(parked.arriving).toBe(true);
+      expect(parked.released).toBeUndefined();
+      await store.takeParked("car");
+      const [record] = await replica.updateMany([{ id: "car", updater: applyCam("car", 3, "c3") }]);
+      expect(record && appliedIdsOf(record)).toEqual(["c3"]);
+      expect((await store.get("car"))?.twin.messages.cam).toBe(1);
+    });
+
+    it("hydrate clears the tombstone, and the hydrated twin outlives the grace period", async () => {
+      const store = await client();
+      const replica = await client();
+      await replica.updateMany([{ id: "car", updater: applyCam("car", 1, "c1") }]);
+      const snapshot = await store.snapshot("car");
+      if (!snapshot) throw new Error("no snapshot");
+      await store.release("car", 50);
+      await store.hydrate(snapshot);
+      const [record] = await replica.updateMany([{ id: "car", updater: applyCam("car", 2, "c2") }]);
+      expect(record?.twin.messages.cam).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      const kept = await store.get("car");
+      expect(kept?.twin.messages.cam).toBe(2);
+      expect(kept && appliedIdsOf(kept)).toEqual(["c1", "c2"]);
+      expect((await store.list()).map((twin) => twin.id)).toEqual(["car"]);
+    });
   });
 }
