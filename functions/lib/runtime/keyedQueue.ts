@@ -13,11 +13,20 @@ export interface KeyedQueueOptions<T> {
   onSizeChange?: (size: number) => void;
 }
 
+/** One key's items; `waiting` while it sits in the ready line, `running` while one item runs. */
+interface KeyLine<T> {
+  key: string;
+  items: T[];
+  waiting: boolean;
+  running: boolean;
+}
+
 export class KeyedQueue<T> {
-  private readonly pending = new Map<string, T[]>();
-  /** Keys with pending items and nothing running, in arrival order. */
-  private readonly ready = new Set<string>();
-  private readonly running = new Set<string>();
+  private readonly lines = new Map<string, KeyLine<T>>();
+  /** Keys with items and nothing running, in arrival order, from `readyHead` on. */
+  private ready: KeyLine<T>[] = [];
+  private readyHead = 0;
+  private runningCount = 0;
   private count = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -32,10 +41,13 @@ export class KeyedQueue<T> {
   }
 
   push(key: string, item: T): void {
-    const items = this.pending.get(key);
-    if (items) items.push(item);
-    else this.pending.set(key, [item]);
-    if (!this.running.has(key)) this.ready.add(key);
+    let line = this.lines.get(key);
+    if (line === undefined) {
+      line = { key, items: [], waiting: false, running: false };
+      this.lines.set(key, line);
+    }
+    line.items.push(item);
+    if (!line.running && !line.waiting) this.enqueue(line);
     this.resize(1);
     this.pump();
   }
@@ -46,40 +58,58 @@ export class KeyedQueue<T> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private enqueue(line: KeyLine<T>): void {
+    line.waiting = true;
+    this.ready.push(line);
+  }
+
   private pump(): void {
-    while (this.running.size < this.options.concurrency && this.ready.size > 0) {
-      const key = this.ready.values().next().value as string;
-      this.ready.delete(key);
-      const items = this.pending.get(key);
-      const item = items?.shift();
-      if (items === undefined || item === undefined) continue;
-      if (items.length === 0) this.pending.delete(key);
-      this.running.add(key);
-      this.runOne(key, item);
+    while (this.runningCount < this.options.concurrency && this.readyHead < this.ready.length) {
+      const line = this.ready[this.readyHead++] as KeyLine<T>;
+      if (this.readyHead === this.ready.length) {
+        // Drained: start the array over rather than let it grow with every key ever ready.
+        this.ready = [];
+        this.readyHead = 0;
+      } else if (this.readyHead >= 1_024 && this.readyHead * 2 >= this.ready.length) {
+        this.ready = this.ready.slice(this.readyHead);
+        this.readyHead = 0;
+      }
+      line.waiting = false;
+      const item = line.items.shift() as T;
+      line.running = true;
+      this.runningCount++;
+      this.runOne(line, item);
     }
   }
 
-  private runOne(key: string, item: T): void {
+  private runOne(line: KeyLine<T>, item: T): void {
     let outcome: Promise<void>;
     try {
       outcome = this.options.worker(item);
     } catch (error) {
       outcome = Promise.reject(error);
     }
-    outcome
-      .catch((error: unknown) => {
+    // Inline callbacks and methods, no named closure per item (tsx names each one it creates).
+    outcome.then(
+      () => this.finished(line),
+      (error: unknown) => {
         try {
           this.options.onError(error, item);
         } catch {
           // A failing error reporter must not stall the key's later items.
         }
-      })
-      .finally(() => {
-        this.running.delete(key);
-        if (this.pending.has(key)) this.ready.add(key);
-        this.resize(-1);
-        this.pump();
-      });
+        this.finished(line);
+      },
+    );
+  }
+
+  private finished(line: KeyLine<T>): void {
+    line.running = false;
+    this.runningCount--;
+    if (line.items.length > 0) this.enqueue(line);
+    else this.lines.delete(line.key);
+    this.resize(-1);
+    this.pump();
   }
 
   private resize(delta: number): void {

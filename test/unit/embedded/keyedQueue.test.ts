@@ -74,6 +74,50 @@ describe("KeyedQueue", () => {
     expect(errors).toEqual(["2:boom", "3:not an error"]);
   });
 
+  it("lets keys take turns: a key with more items goes back behind the keys already waiting", async () => {
+    const started: string[] = [];
+    const queue = new KeyedQueue<string>({
+      concurrency: 1,
+      worker: async (item) => {
+        started.push(item);
+        await tick();
+      },
+      onError: () => {},
+    });
+    for (const [key, item] of [
+      ["a", "a1"],
+      ["a", "a2"],
+      ["b", "b1"],
+      ["c", "c1"],
+      ["a", "a3"],
+      ["b", "b2"],
+    ] as const) {
+      queue.push(key, item);
+    }
+    await queue.idle();
+    expect(started).toEqual(["a1", "b1", "c1", "a2", "b2", "a3"]);
+  });
+
+  it("serves thousands of keys in arrival order and forgets them when done", async () => {
+    const done: number[] = [];
+    const queue = new KeyedQueue<number>({
+      concurrency: 3,
+      worker: async (item) => {
+        if (item % 7 === 0) await tick();
+        done.push(item);
+      },
+      onError: () => {},
+    });
+    for (let round = 0; round < 2; round++) {
+      for (let n = 0; n < 5_000; n++) queue.push(`twin-${n}`, round * 5_000 + n);
+      expect(queue.size).toBeGreaterThan(0);
+      await queue.idle();
+    }
+    expect(done).toHaveLength(10_000);
+    expect(new Set(done).size).toBe(10_000);
+    expect(queue.size).toBe(0);
+  });
+
   it("rejects a concurrency below one", () => {
     expect(() => new KeyedQueue({ concurrency: 0, worker: async () => {}, onError: () => {} })).toThrow(
       /at least 1/,
