@@ -113,6 +113,7 @@ export class TriggerMatcher {
   /** The Triggers `attributes` match, in file order; the array is shared: do not change it. */
   matching(attributes: Record<string, unknown>): readonly TriggerRoute[] {
     const key = this.keyOf(attributes);
+    if (key === undefined) return matchingTriggers(this.routes, attributes);
     let found = this.known.get(key);
     if (found === undefined) {
       found = matchingTriggers(this.routes, attributes);
@@ -122,12 +123,22 @@ export class TriggerMatcher {
     return found;
   }
 
-  /** The filtered attributes' values; only a string can equal a filter value, so the rest are alike. */
-  private keyOf(attributes: Record<string, unknown>): string {
+  /**
+   * The filtered attributes' values as one key: with one filtered attribute (`type`, in
+   * practice) its value as it is; undefined (not remembered) when a value is not a string,
+   * which never equals a filter value and is rare.
+   */
+  private keyOf(attributes: Record<string, unknown>): string | undefined {
+    if (this.attributeNames.length === 1) {
+      const value = attributes[this.attributeNames[0] as string];
+      return typeof value === "string" ? value : undefined;
+    }
     let key = "";
     for (const name of this.attributeNames) {
       const value = attributes[name];
-      key += typeof value === "string" ? `s${value}\u0000` : "-\u0000";
+      if (typeof value !== "string") return undefined;
+      // Lengths first, so no two value lists give the same key.
+      key += `${value.length}:${value}`;
     }
     return key;
   }
