@@ -67,6 +67,10 @@ export class NeighbourIndex {
     readonly radiusM: number,
     readonly maxNeighbours: number = Number.POSITIVE_INFINITY,
   ) {
+    if (!(radiusM > 0 && Number.isFinite(radiusM)))
+      throw new Error(`neighbour radius must be a positive number of metres, got ${radiusM}`);
+    if (!(Number.isInteger(maxNeighbours) || maxNeighbours === Number.POSITIVE_INFINITY) || maxNeighbours < 0)
+      throw new Error(`maxNeighbours must be a whole number, got ${maxNeighbours}`);
     this.cellM = radiusM / CELLS_PER_RADIUS;
     this.cellLatDeg = this.cellM / METRES_PER_DEGREE;
     this.reachM = radiusM * FLAT_SLACK;

@@ -153,6 +153,14 @@ describe("NeighbourIndex", () => {
     );
   });
 
+  it("refuses a radius or a cap that makes no sense", () => {
+    expect(() => new NeighbourIndex(0)).toThrow(/radius/);
+    expect(() => new NeighbourIndex(Number.NaN)).toThrow(/radius/);
+    expect(() => new NeighbourIndex(100, 2.5)).toThrow(/maxNeighbours/);
+    expect(() => new NeighbourIndex(100, -1)).toThrow(/maxNeighbours/);
+    expect(new NeighbourIndex(100, 0).maxNeighbours).toBe(0);
+  });
+
   it("breaks ties of equal distance by id", () => {
     const index = new NeighbourIndex(100, 3);
     index.upsert("self", { lat: 40.64, lon: -8.65, speed: 0 });
