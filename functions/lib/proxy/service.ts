@@ -113,19 +113,30 @@ export class ProxyService {
     return outcome;
   }
 
+  /** One promise per publication and one for them all, no async wrapper per publication: runs per event. */
   private publishAll(publications: Publication[]): Promise<void> {
-    const sending = Promise.all(
-      publications.map(async ({ topic, payload, retain, kind }) => {
-        try {
-          await this.publisher.publish(topic, payload, { retain });
-          this.unreported.set(kind, (this.unreported.get(kind) ?? 0) + 1);
-        } catch (error) {
-          this.warnOnce(`publish:${kind}`, () =>
-            this.log.warn({ err: error, topic }, "dashboard publish failed"),
-          );
-        }
-      }),
-    ).then(() => undefined);
+    const sends: Promise<void>[] = [];
+    for (const { topic, payload, retain, kind } of publications) {
+      let published: Promise<void>;
+      try {
+        published = this.publisher.publish(topic, payload, { retain });
+      } catch (error) {
+        published = Promise.reject(error);
+      }
+      sends.push(
+        published.then(
+          () => {
+            this.unreported.set(kind, (this.unreported.get(kind) ?? 0) + 1);
+          },
+          (error: unknown) => {
+            this.warnOnce(`publish:${kind}`, () =>
+              this.log.warn({ err: error, topic }, "dashboard publish failed"),
+            );
+          },
+        ),
+      );
+    }
+    const sending = Promise.all(sends).then(() => undefined);
     this.sending.add(sending);
     void sending.finally(() => this.sending.delete(sending));
     return sending;

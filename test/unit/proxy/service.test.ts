@@ -31,4 +31,27 @@ describe("ProxyService metrics", () => {
     // a second read adds nothing
     expect(await publishedByKind()).toEqual(after);
   });
+
+  it("goes on when the dashboard broker refuses a publication, and counts only what was published", async () => {
+    let calls = 0;
+    const proxy = new ProxyService({
+      publisher: {
+        publish: async () => {
+          calls++;
+          if (calls === 1) throw new Error("broker away");
+        },
+      },
+      clock: () => T0,
+    });
+    const before = await publishedByKind();
+    const twin = twinFrom("mec-a", [cam("car-9", 0)]);
+    const outcome = await proxy.handle(
+      new CloudEvent({ type: "io.vvcu.twin.updated", source: "/test", subject: "car-9", data: { twin } }),
+    );
+    expect(outcome).toBe("published");
+    await proxy.stop();
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, v) => sum + v, 0);
+    expect(calls).toBeGreaterThan(1);
+    expect(total(await publishedByKind()) - total(before)).toBe(calls - 1);
+  });
 });
