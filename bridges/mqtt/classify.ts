@@ -8,6 +8,7 @@ import { EXTENSIONS } from "../../functions/lib/events.ts";
 import type { DeadLetterCode } from "./deadLetter.ts";
 import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
 import { mqttCloudEvent, type UserProperties } from "./mqttCloudEvent.ts";
+import type { StationHint } from "./stationHint.ts";
 
 /** The C-ITS decoder's signature (functions/lib/cits/decode.ts). */
 export type Decode = (topic: string, payload: Buffer, receivedAtMs?: number) => DecodeResult;
@@ -20,6 +21,11 @@ export interface InboundMessage {
   userProperties?: UserProperties;
   /** MQTT 5 Content Type. */
   contentType?: string;
+  /**
+   * What stationHint.ts read from this message (null: nothing), kept on the message because
+   * bridges in one process share it (the embedded stack).
+   */
+  hint?: StationHint | null;
 }
 
 export type Classified =

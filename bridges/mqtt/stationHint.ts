@@ -83,13 +83,10 @@ export function rootStationId(payload: Buffer): string | undefined {
 }
 
 /** Several bridges in one process (the embedded stack) share each message: the scan runs once. */
-const hints = new WeakMap<InboundMessage, StationHint | null>();
-
 export function stationHint(message: InboundMessage): StationHint | undefined {
-  const known = hints.get(message);
-  if (known !== undefined) return known ?? undefined;
+  if (message.hint !== undefined) return message.hint ?? undefined;
   const hint = readStationHint(message);
-  hints.set(message, hint ?? null);
+  message.hint = hint ?? null;
   return hint;
 }
 

@@ -37,18 +37,20 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
  * same packet to every listener), so what one bridge learnt about it (stationHint) the next reuses.
  */
 export function inProcessSource(broker: Aedes): InProcessSource {
-  const messages = new WeakMap<AedesPublishPacket, InboundMessage>();
+  // The broker calls every listener of a packet one after the other, so the last packet is the
+  // only one to remember (a WeakMap per message cost more, in look-ups and in GC, than it saved).
   const rejected = new WeakSet<InboundMessage>();
+  let lastPacket: AedesPublishPacket | undefined;
+  let lastMessage: InboundMessage | undefined;
   const messageOf = (packet: AedesPublishPacket): InboundMessage => {
-    let message = messages.get(packet);
-    if (message === undefined) {
-      message = {
-        topic: packet.topic,
-        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-        receivedAtMs: Date.now(),
-      };
-      messages.set(packet, message);
-    }
+    if (packet === lastPacket && lastMessage !== undefined) return lastMessage;
+    const message: InboundMessage = {
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      receivedAtMs: Date.now(),
+    };
+    lastPacket = packet;
+    lastMessage = message;
     return message;
   };
   const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
