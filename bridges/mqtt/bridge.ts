@@ -17,7 +17,6 @@ import { DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts"
 import { forwardAll } from "./filter.ts";
 import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
-import { stationHint } from "./stationHint.ts";
 
 export type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 
@@ -36,7 +35,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const decode = options.decode ?? decodeCits;
   const deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEADLETTER_TOPIC;
   const shouldForward = options.shouldForward ?? forwardAll;
-  const { skipStation } = options;
   const concurrency = options.concurrency ?? 64;
   const capacity = Math.max(concurrency, options.capacity ?? 2000);
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
@@ -178,16 +176,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (closing) return closed;
     stats.received++;
     if (redelivered) stats.redelivered++;
-    if (skipStation !== undefined) {
-      const hint = stationHint(message);
-      if (hint !== undefined && skipStation(hint.stationId)) {
-        countByType(receivedByType, metrics.bridgeReceived, hint.messageType);
-        stats.filtered++;
-        filteredCount.inc();
-        ack();
-        return undefined;
-      }
-    }
     const outcome = classify(message, mec, decode);
     if (outcome.kind === "reject") {
       countByType(receivedByType, metrics.bridgeReceived, "unknown");

@@ -23,11 +23,6 @@ export interface BridgeOptions {
   delivery: Delivery;
   deadLetterTopic?: string;
   shouldForward?: ShouldForward;
-  /**
-   * Stations dropped before decoding (known from the topic or the payload's root `stationID`,
-   * see stationHint.ts): must only name stations `shouldForward` would drop whatever their position.
-   */
-  skipStation?: (stationId: string) => boolean;
   /** Deliveries in flight at once (different stations). */
   concurrency?: number;
   /** Messages held (queued or in flight) before the bridge stops reading from the broker. */

@@ -1,6 +1,7 @@
 /**
  * What to do with one MQTT message: forward a CloudEvent (for which station, placed where) or
- * reject it with a reason. Pure: the decoder is passed in, nothing here touches the network.
+ * reject it with a reason. Pure but for one memo: the decoder's answer is kept on the message, so
+ * bridges sharing a message decode it once. The decoder is passed in; nothing here touches the network.
  */
 import type { CloudEvent } from "cloudevents";
 import { type DecodeResult, MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
@@ -8,7 +9,6 @@ import { EXTENSIONS } from "../../functions/lib/events.ts";
 import type { DeadLetterCode } from "./deadLetter.ts";
 import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
 import { mqttCloudEvent, type UserProperties } from "./mqttCloudEvent.ts";
-import type { StationHint } from "./stationHint.ts";
 
 /** The C-ITS decoder's signature (functions/lib/cits/decode.ts). */
 export type Decode = (topic: string, payload: Buffer, receivedAtMs?: number) => DecodeResult;
@@ -22,10 +22,10 @@ export interface InboundMessage {
   /** MQTT 5 Content Type. */
   contentType?: string;
   /**
-   * What stationHint.ts read from this message (null: nothing), kept on the message because
-   * bridges in one process share it (the embedded stack).
+   * The decoder's answer, kept on the message: bridges in one process that share each message
+   * (the embedded stack) decode it once.
    */
-  hint?: StationHint | null;
+  decoded?: DecodeResult;
 }
 
 export type Classified =
@@ -73,7 +73,8 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
     if (result.kind === "invalid")
       return { kind: "reject", code: "invalid-cloudevent", reason: result.reason };
   }
-  const decoded = decode(message.topic, message.payload, message.receivedAtMs);
+  const decoded = message.decoded ?? decode(message.topic, message.payload, message.receivedAtMs);
+  message.decoded = decoded;
   if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
   const event = citsCloudEvent(decoded.message, { mec, topic: message.topic, payload: message.payload });
   return {

@@ -26,15 +26,3 @@ export function placementFilter(options: PlacementFilterOptions): ShouldForward 
     return position !== undefined && zoneOfPosition(position.lat, position.lon) === mec;
   };
 }
-
-/**
- * The stations `placementFilter` drops whatever their position: hosted elsewhere, and this MEC is
- * not receiving them for a migration. The bridge skips their decode.
- */
-export function hostedElsewhere(
-  options: Pick<PlacementFilterOptions, "mec" | "placement">,
-): (stationId: string) => boolean {
-  const { mec, placement } = options;
-  return (stationId) =>
-    placement.homeOf(stationId) !== undefined && !placement.receiversOf(stationId).includes(mec);
-}

@@ -34,7 +34,7 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
 
 /**
  * One factory per broker: the bridges it starts share each message object (the broker hands the
- * same packet to every listener), so what one bridge learnt about it (stationHint) the next reuses.
+ * same packet to every listener), so what one bridge learnt about it (its decoding) the next reuses.
  */
 export function inProcessSource(broker: Aedes): InProcessSource {
   // The broker calls every listener of a packet one after the other, so the last packet is the

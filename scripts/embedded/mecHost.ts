@@ -4,7 +4,7 @@
  * hosts (placement filter) into the router, in process.
  */
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
-import { hostedElsewhere, placementFilter } from "../../bridges/mqtt/filter.ts";
+import { placementFilter } from "../../bridges/mqtt/filter.ts";
 import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
@@ -59,7 +59,6 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
     placement: options.placement,
     zoneOfPosition: options.zoneOfPosition,
   });
-  const elsewhere = hostedElsewhere({ mec, placement: options.placement });
   const { url, username, password, ca, protocolVersion } = options.mqtt;
   let bridge: RunningBridge;
   try {
@@ -82,11 +81,6 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         const forwarded = forward(stationId, position);
         flow.seen(mec, stationId, forwarded);
         return forwarded;
-      },
-      skipStation: (stationId) => {
-        const skipped = elsewhere(stationId);
-        if (skipped) flow.seen(mec, stationId, false);
-        return skipped;
       },
       drainTimeoutMs: 2_000,
       logger: componentLogger("bridge", { mec }),

@@ -27,6 +27,22 @@ describe("classify", () => {
     expect(outcome.event.type).toBe("io.vvcu.cits.cam.received");
   });
 
+  it("decodes a message shared by several bridges once, and builds each bridge its own event", () => {
+    let decodes = 0;
+    const counting: typeof decode = (topic, payload, receivedAtMs) => {
+      decodes++;
+      return decode(topic, payload, receivedAtMs);
+    };
+    const message = inbound("vanetza/out/cam", vanetzaCam(12, 1, 40.1, -8.2));
+    const atA = classify(message, "mec-a", counting);
+    const atB = classify(message, "mec-b", counting);
+    expect(decodes).toBe(1);
+    if (atA.kind !== "forward" || atB.kind !== "forward") throw new Error("expected both forwarded");
+    expect(atA.event.source).not.toBe(atB.event.source);
+    expect(atA.event.id).toBe(atB.event.id);
+    expect(atB.stationId).toBe("12");
+  });
+
   it("rejects what the decoder rejects, with its code", () => {
     const outcome = classify(inbound("vanetza/out/cam", "{not json"), "mec-a", decode);
     expect(outcome).toMatchObject({ kind: "reject", code: "not-json" });

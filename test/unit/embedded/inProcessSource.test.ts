@@ -36,7 +36,7 @@ describe("the embedded bridges' in-process source", () => {
     const [first, second] = seen as [InboundMessage[], InboundMessage[]];
     expect(first.map((m) => JSON.parse(m.payload.toString()).n)).toEqual([...Array(50).keys()]);
     expect(second).toHaveLength(50);
-    // The same object: what the first bridge learnt about a message (stationHint) the second reuses.
+    // The same object: what the first bridge learnt about a message (its decoding) the second reuses.
     expect(second.every((message, i) => message === first[i])).toBe(true);
     expect(first[0]?.topic).toBe("vanetza/out/cam");
     await Promise.all(sources.map((source) => source.close()));
