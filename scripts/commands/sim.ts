@@ -105,9 +105,9 @@ export async function run(argv: string[]): Promise<number> {
         qos,
       });
       const report = setInterval(() => {
-        const { published, failed } = simulator.stats();
+        const { published, failed, dropped } = simulator.stats();
         console.log(
-          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, logs ${published.logs}, failed ${failed}`,
+          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, logs ${published.logs}, failed ${failed}, dropped ${dropped} (broker away or not keeping up)`,
         );
       }, 5_000);
       await stopped.promise;

@@ -16,6 +16,8 @@ export interface SimulatorOptions extends Omit<SimulationOptions, "startMs"> {
 export interface SimulatorStats {
   published: Record<SimMessageKind, number>;
   failed: number;
+  /** Messages not sent because the broker was away or not keeping up. */
+  dropped: number;
   vehicles: number;
 }
 
@@ -32,6 +34,7 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
   const stats: SimulatorStats = {
     published: { cam: 0, cpm: 0, logs: 0 },
     failed: 0,
+    dropped: 0,
     vehicles: options.vehicles,
   };
   const inFlight = new Set<Promise<unknown>>();
@@ -59,7 +62,7 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
     // socket backed up loses its messages (counted), instead of growing memory without bound.
     const blocked = !options.client.connected || (socket()?.writableLength ?? 0) > MAX_UNSENT_BYTES;
     if (blocked) {
-      stats.failed += messages.length;
+      stats.dropped += messages.length;
       if (messages.length > 0)
         logFailure("blocked", () =>
           logger.warn(
