@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { citsCloudEvent, eventId, positionOf, traceparentFor } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
@@ -21,6 +22,13 @@ describe("eventId", () => {
     expect(eventId("vanetza/out/cam", Buffer.from(vanetzaCam(1, 2)))).not.toBe(
       eventId("vanetza/out/cam", payload),
     );
+  });
+
+  it("is the SHA-1 of topic, a NUL and the payload (ids stay stable across versions)", () => {
+    const payload = Buffer.from(vanetzaCam(7, 3));
+    const reference = createHash("sha1").update("vanetza/out/cam\0").update(payload).digest("hex");
+    expect(eventId("vanetza/out/cam", payload)).toBe(reference);
+    expect(eventId("a", Buffer.from("bc"))).toBe(createHash("sha1").update("a\0bc").digest("hex"));
   });
 
   it("separates topic from payload", () => {
