@@ -72,7 +72,7 @@ export const ConfigSchema = z.object({
     .positive()
     .optional()
     .describe(
-      "At most this many twin.updated per twin and second (the last state is always sent); default 10",
+      "At most this many twin.updated per twin and second (the last state is always sent); default 10 (vvcu start: 2)",
     ),
   VVCU_DASHBOARD_MQTT_QOS: z
     .enum(["0", "1"])

@@ -31,7 +31,7 @@ import type { EventSink } from "../../functions/lib/runtime/sink.ts";
 import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
 import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
-import type { TwinOptions } from "../../functions/lib/twin/options.ts";
+import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { StationFlow } from "./flow.ts";
@@ -140,7 +140,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...(bridgeSource ? { source: bridgeSource } : {}),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
-        twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...options.twinOptions },
+        twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
       });
       hosts.push(host);
       cleanup.push([`MEC ${mec.id}`, () => host.close()]);

@@ -64,13 +64,15 @@ export function twinOptions(overrides: Partial<TwinOptions> = {}): TwinOptions {
   return options;
 }
 
-/** The options the environment sets (config.ts: VVCU_TWIN_*); the rest keep their defaults. */
-export function twinOptionsFromConfig(config: {
+type TwinConfig = {
   VVCU_TWIN_STALE_AFTER_S?: number | undefined;
   VVCU_TWIN_EXPIRE_AFTER_S?: number | undefined;
   VVCU_TWIN_NEIGHBOUR_RADIUS_M?: number | undefined;
   VVCU_TWIN_UPDATES_PER_S?: number | undefined;
-}): TwinOptions {
+};
+
+/** Only the options the environment sets (config.ts: VVCU_TWIN_*), to lay over other defaults. */
+export function twinOverridesFromConfig(config: TwinConfig): Partial<TwinOptions> {
   const overrides: Partial<TwinOptions> = {};
   if (config.VVCU_TWIN_STALE_AFTER_S !== undefined)
     overrides.staleAfterMs = config.VVCU_TWIN_STALE_AFTER_S * 1000;
@@ -80,5 +82,10 @@ export function twinOptionsFromConfig(config: {
     overrides.neighbourRadiusM = config.VVCU_TWIN_NEIGHBOUR_RADIUS_M;
   if (config.VVCU_TWIN_UPDATES_PER_S !== undefined)
     overrides.maxUpdatesPerSecond = config.VVCU_TWIN_UPDATES_PER_S;
-  return twinOptions(overrides);
+  return overrides;
+}
+
+/** The options the environment sets (config.ts: VVCU_TWIN_*); the rest keep their defaults. */
+export function twinOptionsFromConfig(config: TwinConfig): TwinOptions {
+  return twinOptions(twinOverridesFromConfig(config));
 }
