@@ -210,8 +210,16 @@ function budgetUsPerMessage(loadCpuShare: number): number {
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 
 /** Kept up: received nearly all it was offered while offered, and caught up within 2 s after. */
+/**
+ * Kept up: the broker took what the vehicles sent (a held-back publisher is a queue growing in
+ * front of the stack), the bridges received it while it was sent, and all was drained within 2 s.
+ */
 function sustained(result: LevelResult): boolean {
-  return result.receivedPerS >= 0.95 * result.offeredPerS && result.drainedMs < 2_000;
+  return (
+    result.offeredPerS >= 0.95 * result.vehicles * RATE_HZ &&
+    result.receivedPerS >= 0.95 * result.offeredPerS &&
+    result.drainedMs < 2_000
+  );
 }
 
 function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigure[] {
@@ -267,7 +275,7 @@ export const benchmark: Benchmark = {
   id: "e2e",
   title: "End to end (embedded stack)",
   async run({ quick }) {
-    const levels = quick ? [100] : [100, 500, 750, 1_000];
+    const levels = quick ? [100] : [100, 500, 600, 700, 850, 1_000];
     const timing = quick ? QUICK : FULL;
     const stack = await startStackProcess({ LOG_LEVEL: "warn" });
     const results: LevelResult[] = [];
@@ -283,7 +291,7 @@ export const benchmark: Benchmark = {
     const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
     const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
     figures.push({
-      name: "highest rate sustained (received >= 95% of offered, drained within 2 s)",
+      name: "highest rate sustained (offered >= 95% of asked, received >= 95% of offered, drained within 2 s)",
       value: best,
       unit: "msg/s",
       baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
