@@ -12,7 +12,6 @@
  *   count in the API against the CAMs published for its station.
  * Aim (issue 6): 1,000 vehicles at 10 Hz sustained with p99 < 100 ms; zero lost or duplicated.
  */
-import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { MqttClient } from "mqtt";
 import type { Migration } from "../../functions/lib/migration/model.ts";
