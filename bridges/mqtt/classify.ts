@@ -76,12 +76,18 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
   const decoded = message.decoded ?? decode(message.topic, message.payload, message.receivedAtMs);
   message.decoded = decoded;
   if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
-  const event = citsCloudEvent(decoded.message, { mec, topic: message.topic, payload: message.payload });
+  const normalized = decoded.message;
   return {
     kind: "forward",
-    event,
-    stationId: decoded.message.stationId,
-    position: positionOf(decoded.message),
-    messageType: decoded.message.type,
+    // Built when first read: a bridge that filters the station out (every MEC but its home, in the
+    // embedded stack) never pays for the event's id hash and attributes.
+    get event(): CloudEvent<unknown> {
+      const event = citsCloudEvent(normalized, { mec, topic: message.topic, payload: message.payload });
+      Object.defineProperty(this, "event", { value: event });
+      return event;
+    },
+    stationId: normalized.stationId,
+    position: positionOf(normalized),
+    messageType: normalized.type,
   };
 }

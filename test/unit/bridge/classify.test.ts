@@ -41,6 +41,8 @@ describe("classify", () => {
     expect(atA.event.source).not.toBe(atB.event.source);
     expect(atA.event.id).toBe(atB.event.id);
     expect(atB.stationId).toBe("12");
+    // The event is built once, when first read, and is the same object after.
+    expect(atA.event).toBe(atA.event);
   });
 
   it("rejects what the decoder rejects, with its code", () => {
