@@ -4,7 +4,7 @@
  * bridges sharing a message decode it once. The decoder is passed in; nothing here touches the network.
  */
 import type { CloudEvent } from "cloudevents";
-import { type DecodeResult, MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
+import { type CitsMessage, type DecodeResult, MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
 import { EXTENSIONS } from "../../functions/lib/events.ts";
 import type { DeadLetterCode } from "./deadLetter.ts";
 import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
@@ -58,7 +58,8 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
       reason: `payload of ${message.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`,
     };
   }
-  if (mightBeCloudEvent(message)) {
+  // A message another bridge already decoded is known not to be a CloudEvent.
+  if (message.decoded === undefined && mightBeCloudEvent(message)) {
     const result = mqttCloudEvent(message.payload, message.userProperties, message.contentType);
     if (result.kind === "event") {
       const declaredType = result.event[EXTENSIONS.messageType];
@@ -76,18 +77,37 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
   const decoded = message.decoded ?? decode(message.topic, message.payload, message.receivedAtMs);
   message.decoded = decoded;
   if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
-  const normalized = decoded.message;
-  return {
-    kind: "forward",
-    // Built when first read: a bridge that filters the station out (every MEC but its home, in the
-    // embedded stack) never pays for the event's id hash and attributes.
-    get event(): CloudEvent<unknown> {
-      const event = citsCloudEvent(normalized, { mec, topic: message.topic, payload: message.payload });
-      Object.defineProperty(this, "event", { value: event });
-      return event;
-    },
-    stationId: normalized.stationId,
-    position: positionOf(normalized),
-    messageType: normalized.type,
-  };
+  return new CitsForward(decoded.message, mec, message);
+}
+
+/**
+ * A C-ITS message to forward, whose CloudEvent is built when first read: a bridge that filters the
+ * station out (every MEC but its home, in the embedded stack) never pays for the event's id hash
+ * and attributes.
+ */
+class CitsForward {
+  readonly kind = "forward";
+  readonly stationId: string;
+  readonly position: LatLon | undefined;
+  readonly messageType: string;
+  private built: CloudEvent<unknown> | undefined;
+
+  constructor(
+    private readonly normalized: CitsMessage,
+    private readonly mec: string,
+    private readonly message: InboundMessage,
+  ) {
+    this.stationId = normalized.stationId;
+    this.position = positionOf(normalized);
+    this.messageType = normalized.type;
+  }
+
+  get event(): CloudEvent<unknown> {
+    this.built ??= citsCloudEvent(this.normalized, {
+      mec: this.mec,
+      topic: this.message.topic,
+      payload: this.message.payload,
+    });
+    return this.built;
+  }
 }
