@@ -1,7 +1,7 @@
 /** The embedded MQTT broker (Aedes) that `vvcu start` runs when MQTT_URL is not set. */
 import net from "node:net";
 import { Aedes } from "aedes";
-import { listenError } from "./startupErrors.ts";
+import { listenOrExplain } from "./startupErrors.ts";
 
 export interface EmbeddedBroker {
   /** The broker itself, for in-process subscribers and publishers. */
@@ -20,16 +20,10 @@ export async function startEmbeddedBroker(port: number, host = "127.0.0.1"): Pro
     socket.once("close", () => sockets.delete(socket));
   });
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOrExplain(server, port, host, "embedded MQTT broker", "MQTT_PORT");
   } catch (error) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
-    throw listenError(error, "embedded MQTT broker", port, "MQTT_PORT");
+    throw error;
   }
   const actualPort = (server.address() as net.AddressInfo).port;
   return {

@@ -5,7 +5,7 @@
 import http from "node:http";
 import { componentLogger } from "../../functions/lib/log.ts";
 import { loadTopology, type Topology } from "../../functions/lib/topology.ts";
-import { listenError, StartupError } from "./startupErrors.ts";
+import { listenOrExplain, StartupError } from "./startupErrors.ts";
 
 /** Runs `steps` in order, each at most `timeoutMs`; a failing or hanging step never blocks the rest. */
 export async function closeAll(steps: [string, () => Promise<unknown>][], timeoutMs: number): Promise<void> {
@@ -49,17 +49,7 @@ export async function listenApi(
   };
   const server = http.createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 5_000;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw listenError(error, "manager API", port, "VVCU_API_PORT");
-  }
+  await listenOrExplain(server, port, host, "manager API", "VVCU_API_PORT");
   return {
     server,
     serve: (next) => {

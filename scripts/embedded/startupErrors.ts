@@ -1,3 +1,5 @@
+import type net from "node:net";
+
 /** Start-up failures a person can act on: what failed, and which setting to change. */
 export class StartupError extends Error {
   override readonly name = "StartupError";
@@ -17,4 +19,28 @@ export function listenError(error: unknown, what: string, port: number, variable
   return new StartupError(
     `${what}: cannot listen on port ${port} (${variable}): ${(error as Error).message}`,
   );
+}
+
+/**
+ * Listens on `port`; a failure becomes the StartupError of listenError (which port, which
+ * variable to change).
+ */
+export async function listenOrExplain(
+  server: net.Server,
+  port: number,
+  host: string,
+  what: string,
+  variable: string,
+): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw listenError(error, what, port, variable);
+  }
 }
