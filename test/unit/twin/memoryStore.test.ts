@@ -1,27 +1,13 @@
 import { describe, expect, it } from "vitest";
-import {
-  type MemoryParking,
-  type MemoryTombstones,
-  MemoryTwinStore,
-} from "../../../functions/lib/twin/memoryStore.ts";
+import { type MemoryTombstones, MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
 import { twinOptions } from "../../../functions/lib/twin/options.ts";
 import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import { RELEASED_GRACE_MS, type TwinRecord, type TwinUpdate } from "../../../functions/lib/twin/store.ts";
+import { RELEASED_GRACE_MS, type TwinUpdate } from "../../../functions/lib/twin/store.ts";
+import { sharedMemoryBackend } from "./memoryBackend.ts";
 import { cam, T0 } from "./messages.ts";
 import { storeContract } from "./storeContract.ts";
 
-let records = new Map<string, TwinRecord>();
-let parking: MemoryParking = new Map();
-let tombstones: MemoryTombstones = new Map();
-
-storeContract("memory", {
-  reset: async () => {
-    records = new Map();
-    parking = new Map();
-    tombstones = new Map();
-  },
-  open: async () => new MemoryTwinStore(records, parking, tombstones),
-});
+storeContract("memory", sharedMemoryBackend());
 
 describe("memory store tombstones, on the store's clock", () => {
   const context = { mec: "mec-a", nowMs: T0, options: twinOptions() };
