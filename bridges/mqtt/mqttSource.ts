@@ -3,7 +3,7 @@
  * done (delivered or dead-lettered), in arrival order, with back-pressure on the socket when the
  * bridge is full. Reconnects with backoff and logs an outage once, not per attempt.
  */
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type IPublishPacket } from "mqtt";
 import { rateLimited } from "../../functions/lib/log.ts";
 import { AckSequencer } from "./ackSequencer.ts";
 import { backoffDelay, RECONNECT_BACKOFF } from "./backoff.ts";
@@ -28,10 +28,6 @@ export interface MqttSourceOptions extends SourceHandlers {
   connectTimeoutMs?: number;
 }
 
-export interface MqttSource extends MessageSource {
-  readonly client: MqttClient;
-}
-
 /** mqtt.js goes on reading packets after this, without sending its own PUBACK (handlers/publish.js). */
 const ACK_DEFERRED = new Error("PUBACK deferred until the message is delivered");
 
@@ -54,7 +50,7 @@ function userPropertiesOf(packet: IPublishPacket): UserProperties | undefined {
   return properties === undefined ? undefined : (properties as UserProperties);
 }
 
-export function startMqttSource(options: MqttSourceOptions): MqttSource {
+export function startMqttSource(options: MqttSourceOptions): MessageSource {
   const { logger } = options;
   const protocolVersion = options.protocolVersion ?? 5;
   const clientOptions: IClientOptions = {
@@ -197,7 +193,6 @@ export function startMqttSource(options: MqttSourceOptions): MqttSource {
   };
 
   return {
-    client,
     isConnected: () => client.connected,
     publish(topic, payload, timeoutMs = 10_000) {
       return new Promise<void>((resolve, reject) => {
