@@ -336,3 +336,37 @@ describe("FileJournal", () => {
     ).toEqual([]);
   });
 });
+
+describe("MigrationEngine with many migrations at once", () => {
+  it("runs twenty at once without Node warning of a listener leak on its shutdown signal", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      let open: () => void = () => {};
+      const readyGate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const { engine, placement, driver } = world({ readyGate });
+      const twins = Array.from({ length: 20 }, (_, index) => `t${index}`);
+      for (const twin of twins) {
+        placement.setHome(twin, "mec-a");
+        driver.at("mec-a").add(twin);
+      }
+      for (const [index, twin] of twins.entries()) {
+        const outcome = await engine.request(request({ id: `m-${index}`, twin }));
+        expect(outcome.kind).toBe("started");
+      }
+      // Every one waits at the ready step, each with its deadline listening for the shutdown.
+      await until(() => driver.calls.filter((call) => call.startsWith("wait")).length === twins.length);
+      open();
+      const done = await Promise.all(twins.map((_, index) => engine.settled(`m-${index}`)));
+      expect(done.map((migration) => migration?.status)).toEqual(twins.map(() => "completed"));
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.includes("MaxListenersExceeded"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
