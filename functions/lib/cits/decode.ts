@@ -9,6 +9,7 @@
  */
 
 import { z } from "zod";
+import { compileConformance } from "../conforms.ts";
 import { convertCpm, readCpm } from "./cpm.ts";
 import { convertDenm, readDenm } from "./denm.ts";
 import { type ItsMessageType, locate, type Route, routeTopic } from "./dialect.ts";
@@ -66,6 +67,8 @@ function stationTypeName(code: number | undefined): StationTypeName | undefined 
 }
 
 /** Replaced before the message leaves decodeIts; keeps the object's shape stable for the JIT. */
+const conformsToCitsMessage = compileConformance(CitsMessageSchema);
+
 const ORIGIN_PLACEHOLDER: Origin = { topic: "", dialect: "plain", units: "raw" };
 
 interface Common {
@@ -165,7 +168,9 @@ export function decode(topic: string, payload: Buffer | string, receivedAtMs?: n
   try {
     const message = decodeOrThrow(topic, payload, receivedAtMs);
     // The normalizers build valid messages by construction; this keeps a missed case from
-    // ever reaching the twins as a malformed event (about 10% of the decode time).
+    // ever reaching the twins as a malformed event. The compiled check answers for nearly every
+    // message at a fraction of zod's cost; zod words the reason when it says no.
+    if (conformsToCitsMessage(message)) return { ok: true, message };
     const checked = CitsMessageSchema.safeParse(message);
     if (!checked.success) {
       const reason = `the decoded message breaks the normalized shape: ${z.prettifyError(checked.error).replace(/\s*\n\s*/g, " ")}`;

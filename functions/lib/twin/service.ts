@@ -15,6 +15,7 @@
  */
 import type { CloudEventV1 } from "cloudevents";
 import type { CitsMessage } from "../cits/types.ts";
+import { type Conformance, compileConformance } from "../conforms.ts";
 import {
   CITS_EVENT_TYPES,
   EVENT_CATALOG,
@@ -26,7 +27,6 @@ import {
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { EventSink } from "../runtime/sink.ts";
-import { type Conformance, compileConformance } from "./conforms.ts";
 import { EventBatcher } from "./eventBatcher.ts";
 import type { TwinHostApi } from "./host.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CitsMessageSchema, PositionSchema } from "../../../functions/lib/cits/types.ts";
-import { compileConformance } from "../../../functions/lib/twin/conforms.ts";
-import { cam, cpm, denm, logs } from "./messages.ts";
+import { CitsMessageSchema, PositionSchema } from "../../functions/lib/cits/types.ts";
+import { compileConformance } from "../../functions/lib/conforms.ts";
+import { cam, cpm, denm, logs } from "./twin/messages.ts";
 
 const conformsToCits = compileConformance(CitsMessageSchema);
 
