@@ -26,6 +26,8 @@ export interface InboundMessage {
    * (the embedded stack) decode it once.
    */
   decoded?: DecodeResult;
+  /** Its CloudEvent id (event.ts), when worked out ahead with the decoding. */
+  eventId?: string;
 }
 
 export type Classified =
@@ -107,6 +109,7 @@ class CitsForward {
       mec: this.mec,
       topic: this.message.topic,
       payload: this.message.payload,
+      ...(this.message.eventId === undefined ? {} : { eventId: this.message.eventId }),
     });
     return this.built;
   }

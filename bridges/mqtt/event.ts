@@ -56,11 +56,13 @@ export interface EventContext {
   mec: string;
   topic: string;
   payload: Uint8Array;
+  /** eventId(topic, payload), if already worked out. */
+  eventId?: string;
 }
 
 /** The CloudEvent for a decoded C-ITS message (binary-mode ready: JSON data, extensions set). */
 export function citsCloudEvent(message: CitsMessage, context: EventContext): CloudEvent<CitsMessage> {
-  const id = eventId(context.topic, context.payload);
+  const id = context.eventId ?? eventId(context.topic, context.payload);
   const extensions: Record<string, string> = {
     [EXTENSIONS.messageType]: message.type,
     [EXTENSIONS.mec]: context.mec,

@@ -12,10 +12,13 @@
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../bridges/mqtt/source.ts";
+import type { Awaiting, DecoderThread } from "./decoder/decoderThread.ts";
 
 export interface InProcessSource {
   /** Starts the source of one bridge. */
   start: SourceFactory;
+  /** Stops the decoder thread, if any (after the bridges closed). */
+  close(): Promise<void>;
   /** True for the first bridge that rejects a message: the one that reports it. */
   claimRejection(message: InboundMessage): boolean;
 }
@@ -32,16 +35,29 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
     });
   });
 
+/** Messages decoded ahead or waiting to be, above which the broker stops reading from publishers. */
+const MAX_AHEAD = 4_000;
+
+interface Pending extends Awaiting {
+  /** The bridges' handlers this message goes to, in the order they subscribed. */
+  handlers: ((message: InboundMessage) => Promise<void> | void)[];
+}
+
 /**
  * One factory per broker: the bridges it starts share each message object (the broker hands the
  * same packet to every listener), so what one bridge learnt about it (its decoding) the next reuses.
+ *
+ * With a decoder thread, each message is first sent there, and handed to the bridges when its
+ * answer is back: the messages wait in one queue, in the broker's order, so every bridge still
+ * sees them in the same order. The broker's callback returns at once unless that queue is full.
  */
-export function inProcessSource(broker: Aedes): InProcessSource {
+export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProcessSource {
   // The broker calls every listener of a packet one after the other, so the last packet is the
   // only one to remember (a WeakMap per message cost more, in look-ups and in GC, than it saved).
   const rejected = new WeakSet<InboundMessage>();
   let lastPacket: AedesPublishPacket | undefined;
   let lastMessage: InboundMessage | undefined;
+  let lastPending: Pending | undefined;
   const messageOf = (packet: AedesPublishPacket): InboundMessage => {
     if (packet === lastPacket && lastMessage !== undefined) return lastMessage;
     const message: InboundMessage = {
@@ -51,31 +67,78 @@ export function inProcessSource(broker: Aedes): InProcessSource {
     };
     lastPacket = packet;
     lastMessage = message;
+    lastPending = undefined;
     return message;
   };
+
+  const queue: (Pending | undefined)[] = [];
+  let head = 0;
+  let held: (() => void)[] = [];
+  let draining = false;
+  thread?.onDecoded(() => void drain());
+
+  const pendingOf = (packet: AedesPublishPacket): Pending => {
+    const message = messageOf(packet);
+    if (lastPending !== undefined) return lastPending;
+    const pending: Pending = { message, decodedAhead: false, handlers: [] };
+    lastPending = pending;
+    queue.push(pending);
+    thread?.submit(pending);
+    return pending;
+  };
+
+  /** Hands decoded messages on, in order; waits for a bridge that says it is full. */
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      for (let pending = queue[head]; pending?.decodedAhead; pending = queue[head]) {
+        queue[head++] = undefined;
+        for (const handler of pending.handlers) {
+          const full = handler(pending.message);
+          if (full !== undefined) await full;
+        }
+        if (head > 1024 && head * 2 > queue.length) {
+          queue.splice(0, head);
+          head = 0;
+        }
+        if (held.length > 0 && queue.length - head < MAX_AHEAD) {
+          const resume = held;
+          held = [];
+          for (const done of resume) done();
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
   const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
     let open = true;
-    const listener: Listener = (packet, done) => {
-      if (!open) {
-        done();
-        return;
-      }
-      const message = messageOf(packet);
-      let held: Promise<void> | void;
+    const handle = (message: InboundMessage): Promise<void> | undefined => {
+      if (!open) return undefined;
       try {
-        held = onMessage(message, () => {}, false);
+        const full = onMessage(message, () => {}, false);
+        return full?.catch((error: unknown) => {
+          logger.error({ err: error, topic: message.topic }, "message handler failed");
+        });
       } catch (error) {
         logger.error({ err: error, topic: message.topic }, "message handler failed");
-        done();
-        return;
+        return undefined;
       }
-      if (held === undefined) done();
-      else
-        held.then(done, (error: unknown) => {
-          logger.error({ err: error, topic: message.topic }, "message handler failed");
-          done();
-        });
     };
+    const listener: Listener = thread
+      ? (packet, done) => {
+          const pending = pendingOf(packet);
+          pending.handlers.push(handle);
+          if (queue.length - head < MAX_AHEAD) done();
+          else held.push(done);
+        }
+      : (packet, done) => {
+          const full = handle(messageOf(packet));
+          if (full === undefined) done();
+          else full.then(done);
+        };
     for (const topic of topics) broker.subscribe(topic, listener, () => {});
     return {
       isConnected: () => open && !broker.closed,
@@ -109,6 +172,9 @@ export function inProcessSource(broker: Aedes): InProcessSource {
   };
   return {
     start,
+    close: async () => {
+      await thread?.close();
+    },
     claimRejection(message) {
       if (rejected.has(message)) return false;
       rejected.add(message);

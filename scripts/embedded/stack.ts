@@ -34,9 +34,10 @@ import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
 import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
 import { InProcessDashboardPublisher } from "./inProcessPublisher.ts";
-import { inProcessSource } from "./inProcessSource.ts";
+import { type InProcessSource, inProcessSource } from "./inProcessSource.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
@@ -123,7 +124,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
-  const bridgeSource = broker ? inProcessSource(broker.aedes) : undefined;
+  // Inside the embedded broker, the bridges subscribe in process, and a thread of its own decodes
+  // the messages ahead of them.
+  let bridgeSource: InProcessSource | undefined;
+  if (broker) {
+    try {
+      bridgeSource = inProcessSource(broker.aedes, await DecoderThread.start(componentLogger("decoder")));
+    } catch (error) {
+      return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
+    }
+    const source = bridgeSource;
+    cleanup.push(["decoder thread", () => source.close()]);
+  }
   // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
   const beforeHosts = cleanup.length;
   try {

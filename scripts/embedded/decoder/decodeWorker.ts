@@ -1,0 +1,37 @@
+/**
+ * The embedded stack's decoder thread: decodes batches of MQTT messages and works out their
+ * CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
+ * thread (broker, bridges, twins, control plane) does not. The bridges' own code (classify.ts)
+ * uses the answers as it uses a decoding another bridge did.
+ */
+import { isMainThread, parentPort } from "node:worker_threads";
+import { mightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
+import { eventId } from "../../../bridges/mqtt/event.ts";
+import { decode } from "../../../functions/lib/cits/decode.ts";
+import type { DecodeBatch, DecodedMessage } from "./decoderThread.ts";
+
+if (isMainThread || parentPort === null) throw new Error("decodeWorker.ts runs as a worker thread");
+const port = parentPort;
+
+port.on("message", (batch: DecodeBatch) => {
+  const bytes = Buffer.from(batch.buffer);
+  const answers: DecodedMessage[] = [];
+  let start = 0;
+  for (const [index, topic] of batch.topics.entries()) {
+    const end = batch.ends[index] as number;
+    const message = {
+      topic,
+      payload: bytes.subarray(start, end),
+      receivedAtMs: batch.receivedAtMs[index] as number,
+    };
+    start = end;
+    // A CloudEvent is the bridge's to recognise (it may carry MQTT 5 properties this batch lacks).
+    if (mightBeCloudEvent(message)) {
+      answers.push({});
+      continue;
+    }
+    const decoded = decode(message.topic, message.payload, message.receivedAtMs);
+    answers.push(decoded.ok ? { decoded, eventId: eventId(message.topic, message.payload) } : { decoded });
+  }
+  port.postMessage(answers);
+});

@@ -1,0 +1,171 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Aedes } from "aedes";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
+import { eventId } from "../../../bridges/mqtt/event.ts";
+import { decode } from "../../../functions/lib/cits/decode.ts";
+import { componentLogger } from "../../../functions/lib/log.ts";
+import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
+import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
+
+const logger = componentLogger("test");
+const FIXTURES = path.join(import.meta.dirname, "../../fixtures/cits");
+const CAM = readFileSync(path.join(FIXTURES, "vanetza-out-cam.json"));
+const CLOUDEVENT = Buffer.from(
+  JSON.stringify({
+    specversion: "1.0",
+    id: "e-1",
+    source: "/x",
+    type: "io.vvcu.cits.cam.received",
+    data: {},
+  }),
+);
+
+const awaiting = (topic: string, payload: Buffer): Awaiting => ({
+  message: { topic, payload, receivedAtMs: 1_795_000_000_000 },
+  decodedAhead: false,
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+describe("the decoder thread", () => {
+  let thread: DecoderThread;
+  beforeEach(async () => {
+    thread = await DecoderThread.start(logger);
+  });
+  afterEach(async () => {
+    await thread.close();
+  });
+
+  it("answers what the bridge would work out itself: the decoding and the event id", async () => {
+    let calls = 0;
+    thread.onDecoded(() => calls++);
+    const cam = awaiting("vanetza/out/cam", CAM);
+    const broken = awaiting("vanetza/out/cam", Buffer.from("{not json"));
+    const cloudEvent = awaiting("vanetza/out/cam", CLOUDEVENT);
+    for (const item of [cam, broken, cloudEvent]) thread.submit(item);
+    expect(cam.decodedAhead).toBe(false);
+    await until(() => calls > 0);
+
+    expect(cam.decodedAhead).toBe(true);
+    expect(cam.message.decoded).toEqual(decode("vanetza/out/cam", CAM, cam.message.receivedAtMs));
+    expect(cam.message.eventId).toBe(eventId("vanetza/out/cam", CAM));
+    expect(broken.message.decoded?.ok).toBe(false);
+    expect(broken.message.decoded?.ok === false && broken.message.decoded.rejection.code).toBe("not-json");
+    expect(broken.message.eventId).toBeUndefined();
+    // A CloudEvent is the bridge's to recognise: no answer, so classify.ts looks at it itself.
+    expect(cloudEvent.decodedAhead).toBe(true);
+    expect(cloudEvent.message.decoded).toBeUndefined();
+  });
+
+  it("keeps each payload apart when many share one batch", async () => {
+    let calls = 0;
+    thread.onDecoded(() => calls++);
+    const items = Array.from({ length: 200 }, (_, index) => {
+      const payload = Buffer.from(
+        CAM.toString().replace(/"stationID":\s*\d+/, `"stationID": ${1000 + index}`),
+      );
+      return awaiting("vanetza/out/cam", payload);
+    });
+    for (const item of items) thread.submit(item);
+    await until(() => items.every((item) => item.decodedAhead));
+    expect(calls).toBeGreaterThan(0);
+    expect(items.map((item) => item.message.decoded?.ok && item.message.decoded.message.stationId)).toEqual(
+      items.map((_, index) => String(1000 + index)),
+    );
+    expect(new Set(items.map((item) => item.message.eventId)).size).toBe(200);
+  });
+
+  it("gives up on what it held when the thread dies, and passes everything on undecoded after", async () => {
+    let calls = 0;
+    thread.onDecoded(() => calls++);
+    // Killing the worker underneath, as a crash would: the private field is the only way in.
+    const worker = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    const held = awaiting("vanetza/out/cam", CAM);
+    thread.submit(held);
+    await worker.terminate();
+    await until(() => held.decodedAhead);
+    expect(held.message.decoded).toBeUndefined();
+    const later = awaiting("vanetza/out/cam", CAM);
+    thread.submit(later);
+    expect(later.decodedAhead).toBe(true);
+    expect(calls).toBeGreaterThan(0);
+  });
+});
+
+describe("the in-process source with a decoder thread", () => {
+  let broker: Aedes;
+  let thread: DecoderThread;
+  beforeEach(async () => {
+    broker = await Aedes.createBroker();
+    thread = await DecoderThread.start(logger);
+  });
+  afterEach(async () => {
+    await thread.close();
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+  });
+
+  const publish = (payload: Buffer, qos: 0 | 1 = 0) =>
+    new Promise<void>((resolve, reject) =>
+      broker.publish(
+        { cmd: "publish", topic: "vanetza/out/cam", payload, qos, retain: false, dup: false },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  const camOf = (station: number) =>
+    Buffer.from(CAM.toString().replace(/"stationID":\s*\d+/, `"stationID": ${station}`));
+  const stationOf = (message: InboundMessage) =>
+    message.decoded?.ok ? message.decoded.message.stationId : "?";
+
+  it("hands decoded messages to every bridge in publish order, as one shared object", async () => {
+    const source = inProcessSource(broker, thread);
+    const seen: InboundMessage[][] = [[], []];
+    const bridges = seen.map((list) =>
+      source.start({ topics: ["vanetza/out/+"], logger, onMessage: (message) => void list.push(message) }),
+    );
+    for (let station = 1; station <= 300; station++) await publish(camOf(station));
+    await until(() => (seen[1]?.length ?? 0) === 300);
+    const [first, second] = seen as [InboundMessage[], InboundMessage[]];
+    expect(first.map(stationOf)).toEqual(Array.from({ length: 300 }, (_, index) => String(index + 1)));
+    expect(second.every((message, index) => message === first[index])).toBe(true);
+    expect(first.every((message) => message.eventId === eventId(message.topic, message.payload))).toBe(true);
+    await Promise.all(bridges.map((bridge) => bridge.close()));
+  });
+
+  it("waits for a full bridge without reordering, and holds the publisher once too much waits", async () => {
+    const source = inProcessSource(broker, thread);
+    let release: () => void = () => {};
+    const room = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const taken: string[] = [];
+    const bridge = source.start({
+      topics: ["vanetza/out/+"],
+      logger,
+      onMessage: (message) => {
+        taken.push(stationOf(message));
+        return taken.length === 1 ? room : undefined;
+      },
+    });
+    // Far more than the source lets wait (4,000): the broker's callbacks stop coming back.
+    const total = 4_500;
+    let acknowledged = 0;
+    const published = Array.from({ length: total }, (_, index) =>
+      publish(camOf(index + 1), 1).then(() => {
+        acknowledged++;
+      }),
+    );
+    await until(() => taken.length === 1 && acknowledged >= 3_900);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(taken).toEqual(["1"]);
+    expect(acknowledged).toBeLessThan(total);
+    release();
+    await Promise.all(published);
+    await until(() => taken.length === total);
+    expect(taken).toEqual(Array.from({ length: total }, (_, index) => String(index + 1)));
+    await bridge.close();
+  });
+});
