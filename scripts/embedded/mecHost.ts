@@ -79,6 +79,13 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {
         const forwarded = forward(stationId, position);
+        // A new station is placed by the first message a bridge forwards, at once: waiting for the
+        // geofence to place it (after twin.created went through the control plane, which takes a
+        // while under load) let a station at the border get a twin in both MECs, each with part
+        // of its messages. The geofence then moves it as it moves any twin.
+        if (forwarded && options.placement.homeOf(stationId) === undefined) {
+          options.placement.setHome(stationId, mec);
+        }
         flow.seen(mec, stationId, forwarded);
         return forwarded;
       },
