@@ -152,6 +152,15 @@ async function runLevel(
       publishedToMigrated += sent;
       lost += Math.max(0, sent - counted);
       duplicated += Math.max(0, counted - sent);
+      // A miscount is a bug to chase: say which twin, and how its migrations went.
+      if (sent !== counted) {
+        const history = migrations
+          .filter((m) => Number(m.twin) === id)
+          .map((m) => `${m.from}->${m.to} ${m.status} ${m.trigger} ready ${m.timeUntilReadyMs ?? "-"} ms`);
+        console.error(
+          `e2e: twin ${id} sent ${sent} CAMs, counted ${counted}; migrations: ${history.join("; ")}`,
+        );
+      }
     });
   }
   await Promise.all([load, ...probeClients].map((client) => client.endAsync(true)));
