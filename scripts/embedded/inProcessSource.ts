@@ -37,6 +37,8 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
 
 /** Messages decoded ahead or waiting to be, above which the broker stops reading from publishers. */
 const MAX_AHEAD = 4_000;
+/** Messages handed to the bridges before the event loop gets a turn. */
+const MESSAGES_PER_TURN = 1024;
 
 interface Pending extends Awaiting {
   /** The bridges' handlers this message goes to, in the order they subscribed. */
@@ -87,11 +89,16 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
     return pending;
   };
 
-  /** Hands decoded messages on, in order; waits for a bridge that says it is full. */
+  /**
+   * Hands decoded messages on, in order; waits for a bridge that says it is full, and lets the
+   * event loop turn after every few: one long run would hold up everything else on this thread
+   * (the API, the twins' deliveries, the broker's reading) and with it every message's latency.
+   */
   async function drain(): Promise<void> {
     if (draining) return;
     draining = true;
     try {
+      let handed = 0;
       for (let pending = queue[head]; pending?.decodedAhead; pending = queue[head]) {
         queue[head++] = undefined;
         for (const handler of pending.handlers) {
@@ -107,6 +114,7 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
           held = [];
           for (const done of resume) done();
         }
+        if (++handed % MESSAGES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       draining = false;

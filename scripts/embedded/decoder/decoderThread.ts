@@ -30,6 +30,9 @@ export interface Awaiting {
   decodedAhead: boolean;
 }
 
+/** Messages per batch sent to the thread. */
+const MAX_BATCH = 1024;
+
 const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./decodeWorker.ts", import.meta.url).href;
 
@@ -92,9 +95,16 @@ export class DecoderThread {
 
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.outbox;
+    const waiting = this.outbox;
     this.outbox = [];
-    if (batch.length === 0 || this.failed) return;
+    if (this.failed) return;
+    // Small batches keep both threads busy at once: the main thread hands on the first answers
+    // while this thread decodes the next ones.
+    for (let from = 0; from < waiting.length; from += MAX_BATCH)
+      this.post(waiting.slice(from, from + MAX_BATCH));
+  }
+
+  private post(batch: Awaiting[]): void {
     let bytes = 0;
     for (const { message } of batch) bytes += message.payload.byteLength;
     const buffer = Buffer.allocUnsafeSlow(bytes);
