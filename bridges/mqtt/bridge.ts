@@ -10,6 +10,7 @@ import { metrics } from "../../functions/lib/metrics.ts";
 import { KeyedQueue } from "../../functions/lib/runtime/keyedQueue.ts";
 import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { eventLogContext } from "../../functions/lib/tracing.ts";
+import { BridgeCounts } from "./bridgeCounts.ts";
 import type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 import { classify, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
@@ -50,24 +51,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     queued: 0,
     connected: false,
   };
-  // Per-message metrics bound to their labels once: prom-client hashes the labels on every call otherwise.
   const deliverySeconds = metrics.bridgeDeliverySeconds.labels({ mec });
-  const queueDepth = metrics.bridgeQueueDepth.labels({ mec });
-  const filteredCount = metrics.bridgeFiltered.labels({ mec });
-  const receivedByType = new Map<string, { inc(): void }>();
-  const forwardedByType = new Map<string, { inc(): void }>();
-  const countByType = (
-    cache: Map<string, { inc(): void }>,
-    counter: typeof metrics.bridgeReceived,
-    type: string,
-  ) => {
-    let child = cache.get(type);
-    if (child === undefined) {
-      child = counter.labels({ mec, type });
-      cache.set(type, child);
-    }
-    child.inc();
-  };
   const pendingDeadLetters = new Set<Promise<void>>();
   let roomWaiters: (() => void)[] = [];
   let closing = false;
@@ -131,7 +115,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         },
       });
       stats.forwarded++;
-      countByType(forwardedByType, metrics.bridgeForwarded, item.messageType);
+      counts.forwarded(item.messageType);
       deliverySeconds.observe((Date.now() - item.message.receivedAtMs) / 1000);
       // Per message, so only at debug: the first line of the trace that follows one CAM.
       if (logger.isLevelEnabled("debug")) {
@@ -158,7 +142,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     onError: (error) => logger.error({ err: error }, "delivery worker failed"),
     onSizeChange: (size) => {
       stats.queued = size;
-      queueDepth.set(size);
       if (size < capacity && roomWaiters.length > 0) {
         const waiters = roomWaiters;
         roomWaiters = [];
@@ -166,6 +149,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       }
     },
   });
+
+  // Counted in plain numbers and handed to prom-client when the metrics are read: it hashes the
+  // label set on every inc() or set(), several times per message and bridge.
+  const counts = new BridgeCounts(mec, () => queue.size);
 
   function onMessage(
     message: InboundMessage,
@@ -178,15 +165,15 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (redelivered) stats.redelivered++;
     const outcome = classify(message, mec, decode);
     if (outcome.kind === "reject") {
-      countByType(receivedByType, metrics.bridgeReceived, "unknown");
+      counts.received("unknown");
       if (options.claimRejection?.(message) === false) ack();
       else rejectNow(message, ack, outcome.code, outcome.reason);
       return undefined;
     }
-    countByType(receivedByType, metrics.bridgeReceived, outcome.messageType);
+    counts.received(outcome.messageType);
     if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
       stats.filtered++;
-      filteredCount.inc();
+      counts.filtered++;
       ack();
       return undefined;
     }
@@ -236,6 +223,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     await server?.close();
     await delivery.close?.();
     await options.onClose?.();
+    counts.stop();
     logger.info({ forwarded: stats.forwarded, rejected: stats.rejected }, "bridge stopped");
   }
 

@@ -41,18 +41,21 @@ export const metrics = {
     help: "MQTT messages the bridge received",
     labelNames: ["mec", "type"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_bridge_messages_received_total"),
   }),
   bridgeForwarded: new client.Counter({
     name: "vvcu_bridge_messages_forwarded_total",
     help: "CloudEvents the bridge delivered to its sink",
     labelNames: ["mec", "type"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_bridge_messages_forwarded_total"),
   }),
   bridgeFiltered: new client.Counter({
     name: "vvcu_bridge_messages_filtered_total",
     help: "Messages of stations this MEC does not host, not forwarded",
     labelNames: ["mec"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_bridge_messages_filtered_total"),
   }),
   bridgeRejected: new client.Counter({
     name: "vvcu_bridge_messages_rejected_total",
@@ -71,6 +74,7 @@ export const metrics = {
     help: "Messages waiting for delivery",
     labelNames: ["mec"] as const,
     registers: [registry],
+    collect: () => runBeforeRead("vvcu_bridge_queue_depth_messages"),
   }),
   bridgeDeliverySeconds: new client.Histogram({
     name: "vvcu_bridge_delivery_latency_seconds",
