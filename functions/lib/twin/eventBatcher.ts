@@ -24,6 +24,12 @@ export interface EventBatcherOptions {
   ignore: (reason: string, detail: string) => void;
 }
 
+/**
+ * Events applied in one store write. A larger batch held everything else on the thread up for as
+ * long as it took (in memory, about 40 µs an event); the next batch waits for the event loop.
+ */
+const MAX_BATCH_EVENTS = 512;
+
 export class EventBatcher {
   private readonly mec: string;
   private readonly store: TwinStore;
@@ -34,6 +40,8 @@ export class EventBatcher {
   private readonly ignore: (reason: string, detail: string) => void;
   private queue: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
+  /** The last batch was full: let the event loop turn before the next. */
+  private yieldFirst = false;
 
   constructor(config: EventBatcherOptions) {
     this.mec = config.mec;
@@ -100,7 +108,8 @@ export class EventBatcher {
 
   private scheduleFlush(): void {
     if (this.flushing || this.queue.length === 0) return;
-    this.flushing = new Promise<void>((resolve) => queueMicrotask(resolve))
+    const wait = this.yieldFirst ? setImmediate : queueMicrotask;
+    this.flushing = new Promise<void>((resolve) => wait(() => resolve()))
       .then(() => this.flush())
       .finally(() => {
         this.flushing = undefined;
@@ -111,7 +120,8 @@ export class EventBatcher {
   private async flush(): Promise<void> {
     const context: ApplyContext = { mec: this.mec, nowMs: this.clock(), options: this.options };
     const batch: PendingEvent[] = [];
-    for (const pending of this.queue.splice(0)) {
+    this.yieldFirst = this.queue.length > MAX_BATCH_EVENTS;
+    for (const pending of this.queue.splice(0, MAX_BATCH_EVENTS)) {
       pending.updater = applying(pending, context);
       batch.push(pending);
     }

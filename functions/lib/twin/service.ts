@@ -156,7 +156,9 @@ export class TwinService implements TwinHostApi {
   }
 
   async snapshot(twinId: string): Promise<TwinSnapshot | undefined> {
-    await this.drain();
+    // Every event handled so far applied; the MEC's other twins' pending updates need not go out
+    // first (sending them all made each migration hold the thread up for tens of ms).
+    await this.batcher.settle();
     return this.store.snapshot(twinId);
   }
 

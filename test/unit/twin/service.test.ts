@@ -135,3 +135,29 @@ describe("TwinService.handle", () => {
     expect((await twins.twin("a"))?.neighbours.map((n) => n.id)).toEqual(["c"]);
   });
 });
+
+describe("TwinService under a burst", () => {
+  it("applies a burst in store writes of at most 512 events, letting the event loop turn between them", async () => {
+    const sink = new CollectingSink();
+    const store = new MemoryTwinStore();
+    const writes: { events: number; turnsBefore: number }[] = [];
+    let turns = 0;
+    const updateMany = store.updateMany.bind(store);
+    store.updateMany = (updates) => {
+      writes.push({ events: updates.length, turnsBefore: turns });
+      return updateMany(updates);
+    };
+    const twins = new TwinService({ mec: "mec-a", store, sink, clock });
+    const handled = Array.from({ length: 1_200 }, (_, index) =>
+      twins.handle(citsEvent(cam(String(index % 300), index), `burst-${index}`)),
+    );
+    const counting = setInterval(() => turns++, 0);
+    const outcomes = await Promise.all(handled);
+    clearInterval(counting);
+    expect(outcomes.every((outcome) => outcome === "applied")).toBe(true);
+    expect(writes.map((write) => write.events)).toEqual([512, 512, 176]);
+    // A timer got its turn between the full batches.
+    expect((writes[2]?.turnsBefore ?? 0) > (writes[0]?.turnsBefore ?? 0)).toBe(true);
+    expect((await store.get("7"))?.twin.messages.cam).toBe(4);
+  });
+});
