@@ -4,10 +4,11 @@
  * is called in publish order), without encoding, socket writes, parsing and PUBACKs twice per
  * message and MEC.
  *
- * Acknowledgement: the broker's part ends when the bridge has taken the message into its queue,
- * which lives in the same process as the broker's memory; a crash loses both alike, as the
- * broker's in-memory persistent sessions did. Back-pressure holds the broker's callback, which
- * stops Aedes reading from the publishing connection.
+ * Acknowledgement: the broker's part ends when the bridge has taken the message into its queue
+ * (with a decoder thread: into the queue in front of the bridges), which lives in the same process
+ * as the broker's memory; a crash or a shutdown loses both alike, as it loses the in-memory twins
+ * and the broker's in-memory sessions. Back-pressure holds the broker's callback, which stops
+ * Aedes reading from the publishing connection.
  */
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
