@@ -18,6 +18,7 @@ import { DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts"
 import { forwardAll } from "./filter.ts";
 import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
+import type { SourceFactory } from "./source.ts";
 
 export type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 
@@ -185,16 +186,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
 
   const mqttOptions = options.mqtt;
   const topics = mqttOptions.topics ?? DEFAULT_INPUT_TOPICS;
-  const source = options.source
-    ? options.source({ topics, logger, onMessage })
-    : startMqttSource({
+  const startSource: SourceFactory =
+    options.source ??
+    ((handlers) =>
+      startMqttSource({
         ...mqttOptions,
         clientId: mqttOptions.clientId ?? `vvcu-bridge-${mec}`,
-        topics,
         receiveMaximum: capacity,
-        logger,
-        onMessage,
-      });
+        ...handlers,
+      }));
+  const source = (options.wrapSource?.(startSource) ?? startSource)({ topics, logger, onMessage });
 
   const isReady = () => !closing && source.isConnected();
   const server =

@@ -20,6 +20,11 @@ export interface BridgeOptions {
    * stack subscribes inside its own broker); `mqtt.topics` still names what to take.
    */
   source?: SourceFactory;
+  /**
+   * Wraps whichever source the bridge uses, e.g. to decode its messages on another thread first
+   * (the embedded stack with an external broker).
+   */
+  wrapSource?: (start: SourceFactory) => SourceFactory;
   delivery: Delivery;
   deadLetterTopic?: string;
   shouldForward?: ShouldForward;

@@ -13,13 +13,12 @@
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../bridges/mqtt/source.ts";
+import { DecodeQueue } from "./decoder/decodeQueue.ts";
 import type { Awaiting, DecoderThread } from "./decoder/decoderThread.ts";
 
 export interface InProcessSource {
   /** Starts the source of one bridge. */
   start: SourceFactory;
-  /** Stops the decoder thread, if any (after the bridges closed). */
-  close(): Promise<void>;
   /** True for the first bridge that rejects a message: the one that reports it. */
   claimRejection(message: InboundMessage): boolean;
 }
@@ -36,19 +35,21 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
     });
   });
 
-/**
- * Messages decoded ahead or waiting to be, above which the broker stops reading from publishers.
- * Everything behind them waits (probes included), so a deeper queue adds latency; a shallower one
- * held the publisher back at every burst: with 1,000 the stack sustained 7,000 msg/s in the e2e
- * bench instead of 10,000, for a p99 at 1,000 vehicles of 675 ms instead of 820.
- */
-const MAX_AHEAD = 4_000;
-/** Messages handed to the bridges before the event loop gets a turn. */
-const MESSAGES_PER_TURN = 1024;
-
 interface Pending extends Awaiting {
   /** The bridges' handlers this message goes to, in the order they subscribed. */
-  handlers: ((message: InboundMessage) => Promise<void> | void)[];
+  handlers: ((message: InboundMessage) => Promise<void> | undefined)[];
+}
+
+/** Hands a message to each bridge in turn; waits for a bridge that says it is full. */
+function handToBridges(pending: Pending): Promise<void> | undefined {
+  for (const [index, handler] of pending.handlers.entries()) {
+    const full = handler(pending.message);
+    if (full !== undefined) {
+      const rest = pending.handlers.slice(index + 1);
+      return full.then(() => handToBridges({ ...pending, handlers: rest }));
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -79,53 +80,16 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
     return message;
   };
 
-  const queue: (Pending | undefined)[] = [];
-  let head = 0;
-  let held: (() => void)[] = [];
-  let draining = false;
-  thread?.onDecoded(() => void drain());
+  const queue = thread ? new DecodeQueue<Pending>(thread, handToBridges) : undefined;
 
-  const pendingOf = (packet: AedesPublishPacket): Pending => {
+  const pendingOf = (packet: AedesPublishPacket, queue: DecodeQueue<Pending>): Pending => {
     const message = messageOf(packet);
     if (lastPending !== undefined) return lastPending;
     const pending: Pending = { message, decodedAhead: false, handlers: [] };
     lastPending = pending;
     queue.push(pending);
-    thread?.submit(pending);
     return pending;
   };
-
-  /**
-   * Hands decoded messages on, in order; waits for a bridge that says it is full, and lets the
-   * event loop turn after every few: one long run would hold up everything else on this thread
-   * (the API, the twins' deliveries, the broker's reading) and with it every message's latency.
-   */
-  async function drain(): Promise<void> {
-    if (draining) return;
-    draining = true;
-    try {
-      let handed = 0;
-      for (let pending = queue[head]; pending?.decodedAhead; pending = queue[head]) {
-        queue[head++] = undefined;
-        for (const handler of pending.handlers) {
-          const full = handler(pending.message);
-          if (full !== undefined) await full;
-        }
-        if (head > 1024 && head * 2 > queue.length) {
-          queue.splice(0, head);
-          head = 0;
-        }
-        if (held.length > 0 && queue.length - head < MAX_AHEAD) {
-          const resume = held;
-          held = [];
-          for (const done of resume) done();
-        }
-        if (++handed % MESSAGES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      draining = false;
-    }
-  }
 
   const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
     let open = true;
@@ -141,12 +105,12 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
         return undefined;
       }
     };
-    const listener: Listener = thread
+    const listener: Listener = queue
       ? (packet, done) => {
-          const pending = pendingOf(packet);
-          pending.handlers.push(handle);
-          if (queue.length - head < MAX_AHEAD) done();
-          else held.push(done);
+          pendingOf(packet, queue).handlers.push(handle);
+          const room = queue.room();
+          if (room === undefined) done();
+          else room.then(done);
         }
       : (packet, done) => {
           const full = handle(messageOf(packet));
@@ -186,9 +150,6 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
   };
   return {
     start,
-    close: async () => {
-      await thread?.close();
-    },
     claimRejection(message) {
       if (rejected.has(message)) return false;
       rejected.add(message);

@@ -14,6 +14,8 @@ import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
+import type { DecoderThread } from "./decoder/decoderThread.ts";
+import { decodingAhead } from "./decoder/decodingAhead.ts";
 import type { StationFlow } from "./flow.ts";
 import type { InProcessSource } from "./inProcessSource.ts";
 
@@ -27,6 +29,8 @@ export interface MecHostOptions {
   mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
   /** Subscribes inside the embedded broker instead of connecting to `mqtt.url`. */
   source?: InProcessSource;
+  /** With an MQTT session of its own: decodes its messages on this thread first. */
+  decoder?: DecoderThread;
   deadLetterTopic: string;
   twinOptions?: Partial<TwinOptions>;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
@@ -75,6 +79,9 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       ...(options.source === undefined
         ? {}
         : { source: options.source.start, claimRejection: options.source.claimRejection }),
+      ...(options.source === undefined && options.decoder !== undefined
+        ? { wrapSource: decodingAhead(options.decoder) }
+        : {}),
       delivery: sinkDelivery(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {

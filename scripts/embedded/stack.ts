@@ -37,7 +37,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
 import { InProcessDashboardPublisher } from "./inProcessPublisher.ts";
-import { type InProcessSource, inProcessSource } from "./inProcessSource.ts";
+import { inProcessSource } from "./inProcessSource.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
@@ -124,18 +124,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
-  // Inside the embedded broker, the bridges subscribe in process, and a thread of its own decodes
-  // the messages ahead of them.
-  let bridgeSource: InProcessSource | undefined;
-  if (broker) {
-    try {
-      bridgeSource = inProcessSource(broker.aedes, await DecoderThread.start(componentLogger("decoder")));
-    } catch (error) {
-      return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
-    }
-    const source = bridgeSource;
-    cleanup.push(["decoder thread", () => source.close()]);
+  // A thread of its own decodes the messages ahead of the bridges. Inside the embedded broker the
+  // bridges subscribe in process and share each message; with MQTT_URL each has its own session.
+  let decoder: DecoderThread;
+  try {
+    decoder = await DecoderThread.start(componentLogger("decoder"));
+  } catch (error) {
+    return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
   }
+  const bridgeSource = broker ? inProcessSource(broker.aedes, decoder) : undefined;
+  cleanup.push(["decoder thread", () => decoder.close()]);
   // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
   const beforeHosts = cleanup.length;
   try {
@@ -149,7 +147,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         // Inside the embedded broker, the bridges subscribe in process; an external broker gets
         // an MQTT 5 session per bridge, as in a cluster.
         mqtt: connection,
-        ...(bridgeSource ? { source: bridgeSource } : {}),
+        ...(bridgeSource ? { source: bridgeSource } : { decoder }),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },

@@ -1,11 +1,10 @@
 /**
- * The embedded stack's decoder thread: decodes batches of MQTT messages and works out their
- * CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
+ * The embedded stack's decoder thread: decodes batches of MQTT messages (none that may be a
+ * CloudEvent: decodeQueue.ts keeps those back) and works out their CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
  * thread (broker, bridges, twins, control plane) does not. The bridges' own code (classify.ts)
  * uses the answers as it uses a decoding another bridge did.
  */
 import { isMainThread, parentPort } from "node:worker_threads";
-import { mightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import type { DecodeBatch, DecodedMessage } from "./decoderThread.ts";
@@ -25,11 +24,6 @@ port.on("message", (batch: DecodeBatch) => {
       receivedAtMs: batch.receivedAtMs[index] as number,
     };
     start = end;
-    // A CloudEvent is the bridge's to recognise (it may carry MQTT 5 properties this batch lacks).
-    if (mightBeCloudEvent(message)) {
-      answers.push({});
-      continue;
-    }
     const decoded = decode(message.topic, message.payload, message.receivedAtMs);
     answers.push(decoded.ok ? { decoded, eventId: eventId(message.topic, message.payload) } : { decoded });
   }

@@ -18,7 +18,7 @@ export interface DecodeBatch {
   buffer: ArrayBuffer;
 }
 
-/** What the thread learnt of one message; empty when the bridge must look at it itself. */
+/** What the thread learnt of one message: its decoding, and its event id when it decoded. */
 export interface DecodedMessage {
   decoded?: DecodeResult;
   eventId?: string;
@@ -41,7 +41,7 @@ export class DecoderThread {
   private readonly sent: Awaiting[][] = [];
   private flushScheduled = false;
   private failed = false;
-  private decodedListener: () => void = () => {};
+  private readonly decodedListeners = new Set<() => void>();
 
   private constructor(
     private readonly worker: Worker,
@@ -72,9 +72,10 @@ export class DecoderThread {
     return new DecoderThread(worker, logger);
   }
 
-  /** `listener` runs when messages got their answers (or were given up on). */
-  onDecoded(listener: () => void): void {
-    this.decodedListener = listener;
+  /** `listener` runs when messages got their answers (or were given up on); returns its removal. */
+  onDecoded(listener: () => void): () => void {
+    this.decodedListeners.add(listener);
+    return () => this.decodedListeners.delete(listener);
   }
 
   submit(awaiting: Awaiting): void {
@@ -134,7 +135,7 @@ export class DecoderThread {
       if (answer?.eventId !== undefined) awaiting.message.eventId = answer.eventId;
       awaiting.decodedAhead = true;
     }
-    this.decodedListener();
+    for (const listener of this.decodedListeners) listener();
   }
 
   private fail(error: Error): void {
@@ -146,6 +147,6 @@ export class DecoderThread {
     );
     for (const batch of this.sent.splice(0)) for (const awaiting of batch) awaiting.decodedAhead = true;
     for (const awaiting of this.outbox.splice(0)) awaiting.decodedAhead = true;
-    this.decodedListener();
+    for (const listener of this.decodedListeners) listener();
   }
 }

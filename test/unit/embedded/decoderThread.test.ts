@@ -12,15 +12,6 @@ import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
 const logger = componentLogger("test");
 const FIXTURES = path.join(import.meta.dirname, "../../fixtures/cits");
 const CAM = readFileSync(path.join(FIXTURES, "vanetza-out-cam.json"));
-const CLOUDEVENT = Buffer.from(
-  JSON.stringify({
-    specversion: "1.0",
-    id: "e-1",
-    source: "/x",
-    type: "io.vvcu.cits.cam.received",
-    data: {},
-  }),
-);
 
 const awaiting = (topic: string, payload: Buffer): Awaiting => ({
   message: { topic, payload, receivedAtMs: 1_795_000_000_000 },
@@ -45,8 +36,7 @@ describe("the decoder thread", () => {
     thread.onDecoded(() => calls++);
     const cam = awaiting("vanetza/out/cam", CAM);
     const broken = awaiting("vanetza/out/cam", Buffer.from("{not json"));
-    const cloudEvent = awaiting("vanetza/out/cam", CLOUDEVENT);
-    for (const item of [cam, broken, cloudEvent]) thread.submit(item);
+    for (const item of [cam, broken]) thread.submit(item);
     expect(cam.decodedAhead).toBe(false);
     await until(() => calls > 0);
 
@@ -56,9 +46,6 @@ describe("the decoder thread", () => {
     expect(broken.message.decoded?.ok).toBe(false);
     expect(broken.message.decoded?.ok === false && broken.message.decoded.rejection.code).toBe("not-json");
     expect(broken.message.eventId).toBeUndefined();
-    // A CloudEvent is the bridge's to recognise: no answer, so classify.ts looks at it itself.
-    expect(cloudEvent.decodedAhead).toBe(true);
-    expect(cloudEvent.message.decoded).toBeUndefined();
   });
 
   it("keeps each payload apart when many share one batch", async () => {
