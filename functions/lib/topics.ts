@@ -41,3 +41,16 @@ export const SYSTEM_DASHBOARD_TOPICS = [
   dashboardTopics.mecs,
   dashboardTopics.migrations,
 ] as const;
+
+/** Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic name. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const filterLevels = filter.split("/");
+  const topicLevels = topic.split("/");
+  for (let index = 0; index < filterLevels.length; index++) {
+    const level = filterLevels[index];
+    if (level === "#") return true;
+    if (index >= topicLevels.length) return false;
+    if (level !== "+" && level !== topicLevels[index]) return false;
+  }
+  return filterLevels.length === topicLevels.length;
+}

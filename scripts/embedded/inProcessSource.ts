@@ -13,6 +13,7 @@
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../bridges/mqtt/source.ts";
+import { topicMatches } from "../../functions/lib/topics.ts";
 import { DecodeQueue } from "./decoder/decodeQueue.ts";
 import type { Awaiting, DecoderThread } from "./decoder/decoderThread.ts";
 
@@ -38,6 +39,29 @@ const withTimeout = (work: (done: (error?: Error) => void) => void, ms: number, 
 interface Pending extends Awaiting {
   /** The bridges' handlers this message goes to, in the order they subscribed. */
   handlers: ((message: InboundMessage) => Promise<void> | undefined)[];
+}
+
+/**
+ * While the queue in front of the bridges is full, a client's next publication to a topic they
+ * read waits for room before the broker takes it, which stops the broker reading from that client
+ * alone. Holding the
+ * broker's callback instead filled its emitter, and then every publication waited: other clients'
+ * and the dashboard proxy's too.
+ */
+function holdPublishersWhileFull(
+  broker: Aedes,
+  queue: DecodeQueue<Pending>,
+  read: (topic: string) => boolean,
+): void {
+  const authorize = broker.authorizePublish;
+  broker.authorizePublish = (client, packet, callback) => {
+    authorize.call(broker, client, packet, (error) => {
+      if (error) return callback(error);
+      const room = read(packet.topic) ? queue.room() : undefined;
+      if (room === undefined) callback(null);
+      else room.then(() => callback(null));
+    });
+  };
 }
 
 /** Hands a message to each bridge in turn; waits for a bridge that says it is full. */
@@ -81,6 +105,14 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
   };
 
   const queue = thread ? new DecodeQueue<Pending>(thread, handToBridges) : undefined;
+  // The topics the bridges read: only their publishers wait for room.
+  const bridgeTopics = new Set<string>();
+  if (queue) {
+    holdPublishersWhileFull(broker, queue, (topic) => {
+      for (const filter of bridgeTopics) if (topicMatches(filter, topic)) return true;
+      return false;
+    });
+  }
 
   const pendingOf = (packet: AedesPublishPacket, queue: DecodeQueue<Pending>): Pending => {
     const message = messageOf(packet);
@@ -92,6 +124,7 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
   };
 
   const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
+    for (const topic of topics) bridgeTopics.add(topic);
     let open = true;
     const handle = (message: InboundMessage): Promise<void> | undefined => {
       if (!open) return undefined;
@@ -108,9 +141,7 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
     const listener: Listener = queue
       ? (packet, done) => {
           pendingOf(packet, queue).handlers.push(handle);
-          const room = queue.room();
-          if (room === undefined) done();
-          else room.then(done);
+          done();
         }
       : (packet, done) => {
           const full = handle(messageOf(packet));

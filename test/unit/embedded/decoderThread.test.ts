@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { Aedes } from "aedes";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -6,8 +7,10 @@ import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
+import { MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
 import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
+import { connect } from "../../e2e/harness.ts";
 
 const logger = componentLogger("test");
 const FIXTURES = path.join(import.meta.dirname, "../../fixtures/cits");
@@ -122,7 +125,7 @@ describe("the in-process source with a decoder thread", () => {
     await Promise.all(bridges.map((bridge) => bridge.close()));
   });
 
-  it("waits for a full bridge without reordering, and holds the publisher once too much waits", async () => {
+  it("waits for a full bridge without reordering, and holds a publishing client once too much waits, not the others", async () => {
     const source = inProcessSource(broker, thread);
     let release: () => void = () => {};
     const room = new Promise<void>((resolve) => {
@@ -137,22 +140,37 @@ describe("the in-process source with a decoder thread", () => {
         return taken.length === 1 ? room : undefined;
       },
     });
-    // Far more than the source lets wait (4,000): the broker's callbacks stop coming back.
-    const total = 4_500;
-    let acknowledged = 0;
-    const published = Array.from({ length: total }, (_, index) =>
-      publish(camOf(index + 1), 1).then(() => {
-        acknowledged++;
-      }),
-    );
-    await until(() => taken.length === 1 && acknowledged >= 3_990);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(taken).toEqual(["1"]);
-    expect(acknowledged).toBeLessThan(total);
-    release();
-    await Promise.all(published);
-    await until(() => taken.length === total);
-    expect(taken).toEqual(Array.from({ length: total }, (_, index) => String(index + 1)));
-    await bridge.close();
+    const server = net.createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const [loud, quiet] = await Promise.all([connect(url), connect(url)]);
+    try {
+      // Far more than the source lets wait (MAX_AHEAD): the broker stops taking this client's.
+      const total = MAX_AHEAD + 500;
+      let acknowledged = 0;
+      const published = Array.from({ length: total }, (_, index) =>
+        loud.publishAsync("vanetza/out/cam", camOf(index + 1), { qos: 1 }).then(() => {
+          acknowledged++;
+        }),
+      );
+      // The broker acknowledges a socket read's publications together: wait until that stops.
+      let seen = -1;
+      while (seen !== acknowledged) {
+        seen = acknowledged;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(taken).toEqual(["1"]);
+      expect(acknowledged).toBeLessThan(total);
+      // Another client's publication to a topic no bridge reads still goes through.
+      await quiet.publishAsync("elsewhere/status", "ok", { qos: 1 });
+      release();
+      await Promise.all(published);
+      await until(() => taken.length === total);
+      expect(taken).toEqual(Array.from({ length: total }, (_, index) => String(index + 1)));
+    } finally {
+      await Promise.all([loud.endAsync(true), quiet.endAsync(true)]);
+      await bridge.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -8,7 +8,7 @@ import { METRIC_NAMES } from "../../../functions/lib/metrics.ts";
 import { type Migration, MigrationSchema } from "../../../functions/lib/migration/model.ts";
 import { CollectingPublisher } from "../../../functions/lib/proxy/publisher.ts";
 import { ProxyService } from "../../../functions/lib/proxy/service.ts";
-import { dashboardTopics, SYSTEM_DASHBOARD_TOPICS } from "../../../functions/lib/topics.ts";
+import { dashboardTopics, SYSTEM_DASHBOARD_TOPICS, topicMatches } from "../../../functions/lib/topics.ts";
 import { type Twin, TwinSchema } from "../../../functions/lib/twin/model.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: dashboard JSON is read as data and checked field by field
@@ -27,17 +27,7 @@ export function asFilter(topic: string): string {
   return topic.replaceAll("$twin", "+");
 }
 
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split("/");
-  const topicLevels = topic.split("/");
-  for (let index = 0; index < filterLevels.length; index++) {
-    const level = filterLevels[index];
-    if (level === "#") return true;
-    if (index >= topicLevels.length) return false;
-    if (level !== "+" && level !== topicLevels[index]) return false;
-  }
-  return filterLevels.length === topicLevels.length;
-}
+export { topicMatches };
 
 function twin(id: string, mec: string, speed: number, objects: number): Twin {
   return TwinSchema.parse({
