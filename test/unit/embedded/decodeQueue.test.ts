@@ -1,23 +1,10 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceHandlers } from "../../../bridges/mqtt/source.ts";
-import { componentLogger } from "../../../functions/lib/log.ts";
 import { DecodeQueue, MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
 import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { decodingAhead } from "../../../scripts/embedded/decoder/decodingAhead.ts";
-
-const logger = componentLogger("test");
-const CAM = readFileSync(path.join(import.meta.dirname, "../../fixtures/cits/vanetza-out-cam.json"));
-const camOf = (station: number) =>
-  Buffer.from(CAM.toString().replace(/"stationID":\s*\d+/, `"stationID": ${station}`));
-const stationOf = (message: InboundMessage) =>
-  message.decoded?.ok ? message.decoded.message.stationId : "-";
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
+import { camOf, logger, stationOf, until } from "./decoderFixtures.ts";
 
 describe("the queue in front of the decoder thread", () => {
   let thread: DecoderThread;

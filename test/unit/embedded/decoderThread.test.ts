@@ -1,29 +1,19 @@
-import { readFileSync } from "node:fs";
 import net from "node:net";
-import path from "node:path";
 import { Aedes } from "aedes";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import { componentLogger } from "../../../functions/lib/log.ts";
 import { MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
 import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
 import { connect } from "../../e2e/harness.ts";
-
-const logger = componentLogger("test");
-const FIXTURES = path.join(import.meta.dirname, "../../fixtures/cits");
-const CAM = readFileSync(path.join(FIXTURES, "vanetza-out-cam.json"));
+import { CAM, camOf, logger, stationOf, until } from "./decoderFixtures.ts";
 
 const awaiting = (topic: string, payload: Buffer): Awaiting => ({
   message: { topic, payload, receivedAtMs: 1_795_000_000_000 },
   decodedAhead: false,
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
 
 describe("the decoder thread", () => {
   let thread: DecoderThread;
@@ -105,10 +95,6 @@ describe("the in-process source with a decoder thread", () => {
         (error) => (error ? reject(error) : resolve()),
       ),
     );
-  const camOf = (station: number) =>
-    Buffer.from(CAM.toString().replace(/"stationID":\s*\d+/, `"stationID": ${station}`));
-  const stationOf = (message: InboundMessage) =>
-    message.decoded?.ok ? message.decoded.message.stationId : "?";
 
   it("hands decoded messages to every bridge in publish order, as one shared object", async () => {
     const source = inProcessSource(broker, thread);
