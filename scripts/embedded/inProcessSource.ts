@@ -7,8 +7,9 @@
  * Acknowledgement: the broker's part ends when the bridge has taken the message into its queue
  * (with a decoder thread: into the queue in front of the bridges), which lives in the same process
  * as the broker's memory; a crash or a shutdown loses both alike, as it loses the in-memory twins
- * and the broker's in-memory sessions. Back-pressure holds the broker's callback, which stops
- * Aedes reading from the publishing connection.
+ * and the broker's in-memory sessions. Back-pressure stops Aedes reading from the publishing
+ * connection: without a decoder thread by holding the broker's callback, with one by holding the
+ * publisher's next publication (holdPublishersWhileFull).
  */
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
@@ -44,9 +45,8 @@ interface Pending extends Awaiting {
 /**
  * While the queue in front of the bridges is full, a client's next publication to a topic they
  * read waits for room before the broker takes it, which stops the broker reading from that client
- * alone. Holding the
- * broker's callback instead filled its emitter, and then every publication waited: other clients'
- * and the dashboard proxy's too.
+ * alone. Holding the broker's callback instead filled its emitter, and then every publication
+ * waited: other clients' and the dashboard proxy's too.
  */
 function holdPublishersWhileFull(
   broker: Aedes,
@@ -82,7 +82,7 @@ function handToBridges(pending: Pending): Promise<void> | undefined {
  *
  * With a decoder thread, each message is first sent there, and handed to the bridges when its
  * answer is back: the messages wait in one queue, in the broker's order, so every bridge still
- * sees them in the same order. The broker's callback returns at once unless that queue is full.
+ * sees them in the same order. The broker's callback returns at once.
  */
 export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProcessSource {
   // The broker calls every listener of a packet one after the other, so the last packet is the
