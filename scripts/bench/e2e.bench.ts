@@ -11,6 +11,7 @@
  * - Lost and double-counted CAMs of the twins that migrated during the run: each twin's CAM
  *   count in the API against the CAMs published for its station.
  * Aim (issue 6): 1,000 vehicles at 10 Hz sustained with p99 < 100 ms; zero lost or duplicated.
+ * Then one level with the stack behind a real Mosquitto (MQTT_URL), reported on its own.
  */
 import { performance } from "node:perf_hooks";
 import type { MqttClient } from "mqtt";
@@ -19,13 +20,16 @@ import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { Twin } from "../../functions/lib/twin/model.ts";
 import { connect, getJson, type StackProcess, startStackProcess } from "../../test/e2e/harness.ts";
 import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../../test/e2e/probes.ts";
+import { type RunningServer, startMosquitto } from "../../test/helpers/servers.ts";
 import { Simulation } from "../sim/simulation.ts";
 import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
-import { type Benchmark, percentile } from "./types.ts";
+import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
 /** prom-client's process CPU counter, as the stack's registry names it (functions/lib/metrics.ts). */
 const STACK_CPU_METRIC = "vvcu_process_process_cpu_seconds_total";
 const PROBES = 4;
+/** Station ids of the Mosquitto level start past the embedded levels' (level index x 100,000). */
+const MOSQUITTO_LEVEL = 9;
 interface Timing {
   /** Load before measuring: tsx compiles modules on first use and the JIT warms up. */
   warmUpS: number;
@@ -237,6 +241,44 @@ export const benchmark: Benchmark = {
       met: lost === 0 && duplicated === 0 && migrated > 0,
       notes: `${duplicated} counted twice`,
     });
+    figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
     return figures;
   },
 };
+
+/**
+ * The same load with MQTT_URL: the stack behind a real Mosquitto, each bridge with an MQTT 5
+ * session of its own, as in a cluster. Left out, and said so, where Mosquitto is not installed.
+ */
+async function throughMosquitto(vehicles: number, timing: Timing): Promise<BenchFigure[]> {
+  let mosquitto: RunningServer;
+  try {
+    mosquitto = await startMosquitto();
+  } catch (error) {
+    console.error(`e2e: no Mosquitto here (${(error as Error).message}); the MQTT_URL level is left out`);
+    return [];
+  }
+  try {
+    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url });
+    let result: LevelResult;
+    try {
+      result = { ...(await runLevel(stack, vehicles, timing, MOSQUITTO_LEVEL)), broker: "through Mosquitto" };
+    } finally {
+      await stack.stop();
+    }
+    return [
+      ...levelFigures(result, false),
+      {
+        name: `CAMs lost / counted twice, twins that migrated (${vehicles.toLocaleString("en-US")} vehicles through Mosquitto: ${result.migratedTwins} twins)`,
+        value: result.lost,
+        unit: "lost",
+        baseline: { name: "CAMs published to those twins", value: result.publishedToMigrated, unit: "CAMs" },
+        aim: "0 lost, 0 duplicated",
+        met: result.drained && result.lost === 0 && result.duplicated === 0 && result.migratedTwins > 0,
+        notes: `${result.duplicated} counted twice`,
+      },
+    ];
+  } finally {
+    await mosquitto.dispose();
+  }
+}

@@ -7,6 +7,8 @@ export const RATE_HZ = 10;
 
 export interface LevelResult {
   vehicles: number;
+  /** Said in the figures' names when the stack ran behind another broker than its own. */
+  broker?: string;
   offeredPerS: number;
   receivedPerS: number;
   backlogAtStop: number;
@@ -52,7 +54,8 @@ export function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigur
   const api = sorted(result.latencies.api);
   const dashboard = sorted(result.latencies.dashboard);
   const floor = sorted(result.latencies.floor);
-  const label = `${result.vehicles.toLocaleString("en-US")} vehicles at ${RATE_HZ} Hz`;
+  const via = result.broker === undefined ? "" : `, ${result.broker}`;
+  const label = `${result.vehicles.toLocaleString("en-US")} vehicles at ${RATE_HZ} Hz${via}`;
   const p99 = percentile(api, 0.99);
   return [
     {
