@@ -10,6 +10,7 @@
  */
 import { distanceM } from "../geo/sphere.ts";
 import type { Neighbour } from "./model.ts";
+import { sortNearestFirst } from "./neighbourOrder.ts";
 
 export interface KnownPosition {
   lat: number;
@@ -281,8 +282,7 @@ export class NeighbourIndex {
   }
 
   private nearestFirst(neighbours: Neighbour[]): Neighbour[] {
-    if (neighbours.length <= SHORT_LIST) insertionSort(neighbours);
-    else neighbours.sort(byDistanceThenId);
+    sortNearestFirst(neighbours);
     if (neighbours.length > this.maxNeighbours) neighbours.length = this.maxNeighbours;
     return neighbours;
   }
@@ -306,24 +306,5 @@ export class NeighbourIndex {
     const polewardEdge = Math.max(Math.abs(row), Math.abs(row + 1)) * this.cellLatDeg;
     const latitude = Math.min(GRID_MAX_ABS_LAT, polewardEdge);
     return this.cellM / (METRES_PER_DEGREE * Math.cos(toRadians(latitude)));
-  }
-}
-
-function byDistanceThenId(a: Neighbour, b: Neighbour): number {
-  return a.distanceM - b.distanceM || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Lists up to this long are sorted in place by insertion: cheaper than sort() with a callback. */
-const SHORT_LIST = 64;
-
-function insertionSort(neighbours: Neighbour[]): void {
-  for (let i = 1; i < neighbours.length; i++) {
-    const item = neighbours[i] as Neighbour;
-    let j = i - 1;
-    while (j >= 0 && byDistanceThenId(neighbours[j] as Neighbour, item) > 0) {
-      neighbours[j + 1] = neighbours[j] as Neighbour;
-      j--;
-    }
-    neighbours[j + 1] = item;
   }
 }
