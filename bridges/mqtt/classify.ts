@@ -44,12 +44,21 @@ export type Classified =
 
 const SPECVERSION = Buffer.from('"specversion"');
 
-export function mightBeCloudEvent(message: InboundMessage): boolean {
+/** Its MQTT 5 properties say it is a CloudEvent (binary or structured mode). */
+export function declaresCloudEvent(message: InboundMessage): boolean {
   return (
     message.userProperties?.specversion !== undefined ||
-    message.contentType?.toLowerCase().startsWith("application/cloudevents") === true ||
-    message.payload.includes(SPECVERSION)
+    message.contentType?.toLowerCase().startsWith("application/cloudevents") === true
   );
+}
+
+/** Its payload may be a structured-mode CloudEvent. */
+export function payloadMightBeCloudEvent(payload: Buffer): boolean {
+  return payload.includes(SPECVERSION);
+}
+
+export function mightBeCloudEvent(message: InboundMessage): boolean {
+  return declaresCloudEvent(message) || payloadMightBeCloudEvent(message.payload);
 }
 
 export function classify(message: InboundMessage, mec: string, decode: Decode): Classified {

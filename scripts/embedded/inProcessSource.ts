@@ -105,12 +105,19 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
   };
 
   const queue = thread ? new DecodeQueue<Pending>(thread, handToBridges) : undefined;
-  // The topics the bridges read: only their publishers wait for room.
+  // The topics the bridges read: only their publishers wait for room. The answer per topic name is
+  // kept (there are few; the bound is for clients that invent many).
   const bridgeTopics = new Set<string>();
+  const readByBridges = new Map<string, boolean>();
   if (queue) {
     holdPublishersWhileFull(broker, queue, (topic) => {
-      for (const filter of bridgeTopics) if (topicMatches(filter, topic)) return true;
-      return false;
+      let read = readByBridges.get(topic);
+      if (read === undefined) {
+        read = [...bridgeTopics].some((filter) => topicMatches(filter, topic));
+        if (readByBridges.size >= 1_024) readByBridges.clear();
+        readByBridges.set(topic, read);
+      }
+      return read;
     });
   }
 
@@ -125,6 +132,7 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
 
   const start: SourceFactory = ({ topics, logger, onMessage }): MessageSource => {
     for (const topic of topics) bridgeTopics.add(topic);
+    readByBridges.clear();
     let open = true;
     const handle = (message: InboundMessage): Promise<void> | undefined => {
       if (!open) return undefined;

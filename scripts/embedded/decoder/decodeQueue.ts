@@ -1,13 +1,14 @@
 /**
  * Messages waiting for the decoder thread, handed on in the order they came once their answers are
- * back. A message that may be a CloudEvent is not sent there: the bridge recognises those itself,
- * from MQTT 5 properties the thread does not see.
+ * back. A message whose MQTT 5 properties declare a CloudEvent is not sent there (the thread does
+ * not see them), and the thread does not decode one whose payload may be a CloudEvent: the bridge
+ * recognises those itself.
  *
  * Handing on stops while the receiver says it is full (a promise), and lets the event loop turn
  * after every MESSAGES_PER_TURN: one long run would hold up everything else on the thread (the
  * API, the twins' deliveries, the broker's reading) and with it every message's latency.
  */
-import { mightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
+import { declaresCloudEvent } from "../../../bridges/mqtt/classify.ts";
 import type { Awaiting, DecoderThread } from "./decoderThread.ts";
 
 /**
@@ -52,7 +53,7 @@ export class DecodeQueue<T extends Awaiting> {
   /** Queues a message and sends it to be decoded (unless it may be a CloudEvent). */
   push(item: T): void {
     this.items.push(item);
-    if (mightBeCloudEvent(item.message)) {
+    if (declaresCloudEvent(item.message)) {
       item.decodedAhead = true;
       void this.drain();
     } else {

@@ -1,10 +1,11 @@
 /**
- * The embedded stack's decoder thread: decodes batches of MQTT messages (none that may be a
- * CloudEvent: decodeQueue.ts keeps those back) and works out their CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
+ * The embedded stack's decoder thread: decodes batches of MQTT messages (not those that may be
+ * CloudEvents: the bridge recognises them) and works out their CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
  * thread (broker, bridges, twins, control plane) does not. The bridges' own code (classify.ts)
  * uses the answers as it uses a decoding another bridge did.
  */
 import { isMainThread, parentPort } from "node:worker_threads";
+import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import type { DecodeBatch, DecodedMessage } from "./decoderThread.ts";
@@ -24,6 +25,11 @@ port.on("message", (batch: DecodeBatch) => {
       receivedAtMs: batch.receivedAtMs[index] as number,
     };
     start = end;
+    // A structured-mode CloudEvent is the bridge's to recognise: no answer, so classify.ts looks.
+    if (payloadMightBeCloudEvent(message.payload)) {
+      answers.push({});
+      continue;
+    }
     const decoded = decode(message.topic, message.payload, message.receivedAtMs);
     answers.push(decoded.ok ? { decoded, eventId: eventId(message.topic, message.payload) } : { decoded });
   }

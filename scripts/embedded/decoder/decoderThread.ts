@@ -18,7 +18,7 @@ export interface DecodeBatch {
   buffer: ArrayBuffer;
 }
 
-/** What the thread learnt of one message: its decoding, and its event id when it decoded. */
+/** What the thread learnt of one message: its decoding and event id; empty for a possible CloudEvent. */
 export interface DecodedMessage {
   decoded?: DecodeResult;
   eventId?: string;

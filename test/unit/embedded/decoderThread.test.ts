@@ -29,7 +29,11 @@ describe("the decoder thread", () => {
     thread.onDecoded(() => calls++);
     const cam = awaiting("vanetza/out/cam", CAM);
     const broken = awaiting("vanetza/out/cam", Buffer.from("{not json"));
-    for (const item of [cam, broken]) thread.submit(item);
+    const structured = awaiting(
+      "vanetza/out/cam",
+      Buffer.from(JSON.stringify({ specversion: "1.0", id: "e-1", source: "/x", type: "t", data: {} })),
+    );
+    for (const item of [cam, broken, structured]) thread.submit(item);
     expect(cam.decodedAhead).toBe(false);
     await until(() => calls > 0);
 
@@ -39,6 +43,9 @@ describe("the decoder thread", () => {
     expect(broken.message.decoded?.ok).toBe(false);
     expect(broken.message.decoded?.ok === false && broken.message.decoded.rejection.code).toBe("not-json");
     expect(broken.message.eventId).toBeUndefined();
+    // A structured-mode CloudEvent is the bridge's to recognise: no answer, so classify.ts looks at it.
+    expect(structured.decodedAhead).toBe(true);
+    expect(structured.message.decoded).toBeUndefined();
   });
 
   it("keeps each payload apart when many share one batch", async () => {
