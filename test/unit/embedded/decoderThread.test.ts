@@ -137,15 +137,16 @@ describe("the in-process source with a decoder thread", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const [loud, quiet] = await Promise.all([connect(url), connect(url)]);
+    // Far more than the source lets wait (MAX_AHEAD): the broker stops taking this client's.
+    const total = MAX_AHEAD + 500;
+    let acknowledged = 0;
+    const published = Array.from({ length: total }, (_, index) =>
+      loud.publishAsync("vanetza/out/cam", camOf(index + 1), { qos: 1 }).then(() => {
+        acknowledged++;
+      }),
+    );
     try {
-      // Far more than the source lets wait (MAX_AHEAD): the broker stops taking this client's.
-      const total = MAX_AHEAD + 500;
-      let acknowledged = 0;
-      const published = Array.from({ length: total }, (_, index) =>
-        loud.publishAsync("vanetza/out/cam", camOf(index + 1), { qos: 1 }).then(() => {
-          acknowledged++;
-        }),
-      );
+      await until(() => taken.length === 1);
       // The broker acknowledges a socket read's publications together: wait until that stops.
       let seen = -1;
       while (seen !== acknowledged) {
@@ -161,6 +162,8 @@ describe("the in-process source with a decoder thread", () => {
       await until(() => taken.length === total);
       expect(taken).toEqual(Array.from({ length: total }, (_, index) => String(index + 1)));
     } finally {
+      // A failed assertion leaves publications unanswered: closing the client fails them, expectedly.
+      for (const publication of published) publication.catch(() => {});
       await Promise.all([loud.endAsync(true), quiet.endAsync(true)]);
       await bridge.close();
       await new Promise((resolve) => server.close(resolve));
