@@ -5,11 +5,10 @@
  * message and MEC.
  *
  * Acknowledgement: the broker's part ends when the bridge has taken the message into its queue
- * (with a decoder thread: into the queue in front of the bridges), which lives in the same process
+ * (the queue in front of the decoder thread and the bridges), which lives in the same process
  * as the broker's memory; a crash or a shutdown loses both alike, as it loses the in-memory twins
  * and the broker's in-memory sessions. Back-pressure stops Aedes reading from the publishing
- * connection: without a decoder thread by holding the broker's callback, with one by holding the
- * publisher's next publication (holdPublishersWhileFull).
+ * connection, by holding the publisher's next publication (holdPublishersWhileFull).
  */
 import type { Aedes, AedesPublishPacket } from "aedes";
 import type { InboundMessage } from "../../bridges/mqtt/classify.ts";
@@ -80,11 +79,11 @@ function handToBridges(pending: Pending): Promise<void> | undefined {
  * One factory per broker: the bridges it starts share each message object (the broker hands the
  * same packet to every listener), so what one bridge learnt about it (its decoding) the next reuses.
  *
- * With a decoder thread, each message is first sent there, and handed to the bridges when its
- * answer is back: the messages wait in one queue, in the broker's order, so every bridge still
+ * Each message is first sent to the decoder thread, and handed to the bridges when its answer is
+ * back: the messages wait in one queue, in the broker's order, so every bridge still
  * sees them in the same order. The broker's callback returns at once.
  */
-export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProcessSource {
+export function inProcessSource(broker: Aedes, thread: DecoderThread): InProcessSource {
   // The broker calls every listener of a packet one after the other, so the last packet is the
   // only one to remember (a WeakMap per message cost more, in look-ups and in GC, than it saved).
   const rejected = new WeakSet<InboundMessage>();
@@ -104,24 +103,22 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
     return message;
   };
 
-  const queue = thread ? new DecodeQueue<Pending>(thread, handToBridges) : undefined;
+  const queue = new DecodeQueue<Pending>(thread, handToBridges);
   // The topics the bridges read: only their publishers wait for room. The answer per topic name is
   // kept (there are few; the bound is for clients that invent many).
   const bridgeTopics = new Set<string>();
   const readByBridges = new Map<string, boolean>();
-  if (queue) {
-    holdPublishersWhileFull(broker, queue, (topic) => {
-      let read = readByBridges.get(topic);
-      if (read === undefined) {
-        read = [...bridgeTopics].some((filter) => topicMatches(filter, topic));
-        if (readByBridges.size >= 1_024) readByBridges.clear();
-        readByBridges.set(topic, read);
-      }
-      return read;
-    });
-  }
+  holdPublishersWhileFull(broker, queue, (topic) => {
+    let read = readByBridges.get(topic);
+    if (read === undefined) {
+      read = [...bridgeTopics].some((filter) => topicMatches(filter, topic));
+      if (readByBridges.size >= 1_024) readByBridges.clear();
+      readByBridges.set(topic, read);
+    }
+    return read;
+  });
 
-  const pendingOf = (packet: AedesPublishPacket, queue: DecodeQueue<Pending>): Pending => {
+  const pendingOf = (packet: AedesPublishPacket): Pending => {
     const message = messageOf(packet);
     if (lastPending !== undefined) return lastPending;
     const pending: Pending = { message, decodedAhead: false, handlers: [] };
@@ -146,16 +143,10 @@ export function inProcessSource(broker: Aedes, thread?: DecoderThread): InProces
         return undefined;
       }
     };
-    const listener: Listener = queue
-      ? (packet, done) => {
-          pendingOf(packet, queue).handlers.push(handle);
-          done();
-        }
-      : (packet, done) => {
-          const full = handle(messageOf(packet));
-          if (full === undefined) done();
-          else full.then(done);
-        };
+    const listener: Listener = (packet, done) => {
+      pendingOf(packet).handlers.push(handle);
+      done();
+    };
     for (const topic of topics) broker.subscribe(topic, listener, () => {});
     return {
       isConnected: () => open && !broker.closed,

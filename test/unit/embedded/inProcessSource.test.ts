@@ -1,10 +1,10 @@
 import { Aedes, type AedesPublishPacket } from "aedes";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
-import { componentLogger } from "../../../functions/lib/log.ts";
+import { DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
+import { logger, until } from "./decoderFixtures.ts";
 
-const logger = componentLogger("test");
 const TOPICS = ["vanetza/out/+"] as const;
 
 function publish(broker: Aedes, topic: string, payload: string, qos: 0 | 1 = 0): Promise<void> {
@@ -18,21 +18,25 @@ function publish(broker: Aedes, topic: string, payload: string, qos: 0 | 1 = 0):
 
 describe("the embedded bridges' in-process source", () => {
   let broker: Aedes;
+  let thread: DecoderThread;
   beforeEach(async () => {
     broker = await Aedes.createBroker();
+    thread = await DecoderThread.start(logger);
   });
   afterEach(async () => {
+    await thread.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
   });
 
   it("hands every matching message to every bridge, in publish order, as one shared message object", async () => {
-    const factory = inProcessSource(broker).start;
+    const factory = inProcessSource(broker, thread).start;
     const seen: InboundMessage[][] = [[], []];
     const sources = seen.map((list) =>
       factory({ topics: TOPICS, logger, onMessage: (message) => void list.push(message) }),
     );
     for (let i = 0; i < 50; i++) await publish(broker, "vanetza/out/cam", `{"n":${i}}`);
     await publish(broker, "elsewhere/cam", "{}");
+    await until(() => seen[1]?.length === 50);
     const [first, second] = seen as [InboundMessage[], InboundMessage[]];
     expect(first.map((m) => JSON.parse(m.payload.toString()).n)).toEqual([...Array(50).keys()]);
     expect(second).toHaveLength(50);
@@ -42,27 +46,9 @@ describe("the embedded bridges' in-process source", () => {
     await Promise.all(sources.map((source) => source.close()));
   });
 
-  it("holds the broker while the bridge is full, so the publisher waits, and lets go when it has room", async () => {
-    let release: () => void = () => {};
-    const full = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const source = inProcessSource(broker).start({ topics: TOPICS, logger, onMessage: () => full });
-    let acknowledged = false;
-    const published = publish(broker, "vanetza/out/cam", "{}", 1).then(() => {
-      acknowledged = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(acknowledged).toBe(false);
-    release();
-    await published;
-    expect(acknowledged).toBe(true);
-    await source.close();
-  });
-
   it("keeps serving when a handler throws, and takes nothing after close", async () => {
     const taken: string[] = [];
-    const source = inProcessSource(broker).start({
+    const source = inProcessSource(broker, thread).start({
       topics: TOPICS,
       logger,
       onMessage: (message) => {
@@ -72,16 +58,18 @@ describe("the embedded bridges' in-process source", () => {
     });
     await publish(broker, "vanetza/out/cam", "boom");
     await publish(broker, "vanetza/out/cam", "after");
+    await until(() => taken.length === 1);
     expect(taken).toEqual(["after"]);
     expect(source.isConnected()).toBe(true);
     await source.close();
     expect(source.isConnected()).toBe(false);
     await publish(broker, "vanetza/out/cam", "late");
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(taken).toEqual(["after"]);
   });
 
   it("lets the first bridge that rejects a message report it, once", async () => {
-    const source = inProcessSource(broker);
+    const source = inProcessSource(broker, thread);
     const message: InboundMessage = { topic: "vanetza/out/cam", payload: Buffer.from("x"), receivedAtMs: 0 };
     const other: InboundMessage = { ...message };
     expect(source.claimRejection(message)).toBe(true);
@@ -99,7 +87,7 @@ describe("the embedded bridges' in-process source", () => {
       },
       () => {},
     );
-    const source = inProcessSource(broker).start({ topics: TOPICS, logger, onMessage: () => {} });
+    const source = inProcessSource(broker, thread).start({ topics: TOPICS, logger, onMessage: () => {} });
     await source.publish("vvcu/deadletter", JSON.stringify({ code: "not-json" }));
     expect(received).toHaveLength(1);
     expect(received[0]?.qos).toBe(1);
