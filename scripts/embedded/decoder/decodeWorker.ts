@@ -1,17 +1,20 @@
 /**
  * The embedded stack's decoder thread: decodes batches of MQTT messages (not those that may be
- * CloudEvents: the bridge recognises them) and works out their CloudEvent ids, the two costliest steps of a message's way through a bridge, so that the main
- * thread (broker, bridges, twins, control plane) does not. The bridges' own code (classify.ts)
- * uses the answers as it uses a decoding another bridge did.
+ * CloudEvents: the bridge recognises them) and works out their CloudEvent ids, the two costliest
+ * steps of a message's way through a bridge, so that the main thread (broker, bridges, twins,
+ * control plane) does not. The bridges' own code (classify.ts) uses the answers as it uses a
+ * decoding another bridge did. Copies of one message for several bridge sessions are decoded
+ * once (keptDecodings.ts).
  */
 import { isMainThread, parentPort } from "node:worker_threads";
 import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
-import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import type { DecodeBatch, DecodedMessage } from "./decoderThread.ts";
+import { KeptDecodings } from "./keptDecodings.ts";
 
 if (isMainThread || parentPort === null) throw new Error("decodeWorker.ts runs as a worker thread");
 const port = parentPort;
+const decodings = new KeptDecodings(decode);
 
 port.on("message", (batch: DecodeBatch) => {
   const bytes = Buffer.from(batch.buffer);
@@ -30,8 +33,7 @@ port.on("message", (batch: DecodeBatch) => {
       answers.push({});
       continue;
     }
-    const decoded = decode(message.topic, message.payload, message.receivedAtMs);
-    answers.push(decoded.ok ? { decoded, eventId: eventId(message.topic, message.payload) } : { decoded });
+    answers.push(decodings.answer(message.topic, message.payload, message.receivedAtMs, batch.readers));
   }
   port.postMessage(answers);
 });

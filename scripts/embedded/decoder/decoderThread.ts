@@ -16,6 +16,8 @@ export interface DecodeBatch {
   ends: number[];
   receivedAtMs: number[];
   buffer: ArrayBuffer;
+  /** How many queues receive a copy of each message (one per bridge session with MQTT_URL). */
+  readers: number;
 }
 
 /** What the thread learnt of one message: its decoding and event id; empty for a possible CloudEvent. */
@@ -72,7 +74,10 @@ export class DecoderThread {
     return new DecoderThread(worker, logger);
   }
 
-  /** `listener` runs when messages got their answers (or were given up on); returns its removal. */
+  /**
+   * `listener` runs when messages got their answers (or were given up on); returns its removal.
+   * Each listener is a queue that receives a copy of every message (keptDecodings.ts).
+   */
   onDecoded(listener: () => void): () => void {
     this.decodedListeners.add(listener);
     return () => this.decodedListeners.delete(listener);
@@ -121,6 +126,7 @@ export class DecoderThread {
       ends,
       receivedAtMs: batch.map(({ message }) => message.receivedAtMs),
       buffer: buffer.buffer as ArrayBuffer,
+      readers: this.decodedListeners.size,
     };
     this.sent.push(batch);
     this.worker.postMessage(work, [work.buffer]);
