@@ -23,6 +23,7 @@ import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../../tes
 import { type RunningServer, startMosquitto } from "../../test/helpers/servers.ts";
 import { Simulation } from "../sim/simulation.ts";
 import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
+import { shares, threadTimes } from "./schedstat.ts";
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
 /** prom-client's process CPU counter, as the stack's registry names it (functions/lib/metrics.ts). */
@@ -98,6 +99,7 @@ async function runLevel(
   const receivedBefore = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const stackCpuBefore = await maxPerMec(stack.apiUrl, STACK_CPU_METRIC);
   const loadCpuBefore = process.cpuUsage();
+  const mainThreadBefore = stack.pid === undefined ? undefined : await threadTimes(stack.pid);
   const until = measuredFrom + seconds * 1000;
   const latencies: Latencies = { api: [], dashboard: [], floor: [], apiMissed: 0 };
   const probes = probeClients
@@ -106,6 +108,7 @@ async function runLevel(
   probes.push(floorProbe(stack, probeClients[PROBES] as MqttClient, until, latencies));
   await drive(until);
   const elapsedS = (Date.now() - measuredFrom) / 1000;
+  const mainThreadAfter = stack.pid === undefined ? undefined : await threadTimes(stack.pid);
   const unsentAtStop = await flushed(load, 10_000);
   const receivedAtStop = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const stackCpuS = (await maxPerMec(stack.apiUrl, STACK_CPU_METRIC)) - stackCpuBefore;
@@ -174,6 +177,7 @@ async function runLevel(
     receivedPerS: (receivedAtStop - receivedBefore) / elapsedS,
     stackCpuUsPerMessage: (stackCpuS * 1e6) / Math.max(1, receivedAtStop - receivedBefore),
     loadCpuShare: loadCpuS / elapsedS,
+    mainThread: shares(mainThreadBefore, mainThreadAfter, elapsedS * 1000),
     backlogAtStop,
     drainedMs,
     drained,

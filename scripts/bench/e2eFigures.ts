@@ -19,6 +19,8 @@ export interface LevelResult {
   stackCpuUsPerMessage: number;
   /** Cores the load generator (this process: simulation, MQTT client, probes) kept busy. */
   loadCpuShare: number;
+  /** Shares of the time the stack's main thread ran and waited for a core (Linux only). */
+  mainThread?: { running: number; waiting: number } | undefined;
   /** Bytes the load's socket had not written 10 s after the load stopped. */
   unsentAtStop: number;
   latencies: Latencies;
@@ -90,6 +92,22 @@ export function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigur
       },
       notes: "all threads of the stack's process (broker, bridges, twins, control plane, API, GC)",
     },
+    ...(result.mainThread === undefined
+      ? []
+      : [
+          {
+            name: `stack main thread running (${label})`,
+            value: result.mainThread.running * 100,
+            unit: "%",
+            baseline: {
+              name: "runnable, waiting for a core",
+              value: result.mainThread.waiting * 100,
+              unit: "%",
+            },
+            notes:
+              "share of the measured time, from /proc schedstat: the broker, bridges, twins, control plane and API run on this one thread",
+          },
+        ]),
     {
       name: `messages received (${label})`,
       value: result.receivedPerS,

@@ -20,6 +20,8 @@ export interface StackProcess {
   apiUrl: string;
   brokerUrl: string;
   dir: string;
+  /** The stack's process; its main thread has the same id. */
+  pid: number | undefined;
   output(): string;
   /** SIGTERM, then the exit code and how long stopping took. */
   stop(): Promise<{ code: number | null; ms: number }>;
@@ -110,6 +112,7 @@ export async function startStackProcess(
     apiUrl,
     brokerUrl,
     dir,
+    pid: child.pid,
     output: () => output,
     async stop() {
       const started = performance.now();
