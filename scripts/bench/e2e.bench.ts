@@ -1,7 +1,7 @@
 /**
  * `e2e`: the whole embedded stack (`vvcu start` as a child process, its Aedes broker, two MEC
  * hosts, control plane) under simulated traffic: N vehicles at 10 Hz driving across the MEC
- * border, published over MQTT from this process.
+ * border, published over MQTT from this process (worked out before each level: plannedLoad.ts).
  *
  * - Latency from MQTT publish to the twin's state being readable in the API, and to the twin's
  *   dashboard topic, measured on probe stations publishing alongside the load. Floor, same
@@ -23,6 +23,7 @@ import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../../tes
 import { type RunningServer, startMosquitto } from "../../test/helpers/servers.ts";
 import { Simulation } from "../sim/simulation.ts";
 import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
+import { type PlannedTick, planLoad, planningMs } from "./plannedLoad.ts";
 import { shares, threadTimes } from "./schedstat.ts";
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
@@ -61,7 +62,10 @@ async function runLevel(
   const seconds = timing.measureS;
   const zones = zoneIndexOf(loadTopology());
   const firstStationId = (level + 1) * 100_000;
-  const startMs = Date.now();
+  const runMs = (timing.warmUpS + seconds) * 1000;
+  // A second more than the run: the measuring may end a little after the plan's last tick.
+  const plannedMs = runMs + 1_000;
+  const startMs = Date.now() + planningMs((vehicles * RATE_HZ * plannedMs) / 1000);
   const simulation = new Simulation({
     vehicles,
     rateHz: RATE_HZ,
@@ -74,23 +78,29 @@ async function runLevel(
     // About a hundred vehicles reach a border during the run at every size: steady migrations.
     borderLeadS: [0.5, ((timing.warmUpS + seconds) * vehicles) / 100],
   });
+  const plan = planLoad(simulation, startMs, startMs + plannedMs);
   const load = await connect(stack.brokerUrl);
   const probeClients = await Promise.all(Array.from({ length: PROBES + 1 }, () => connect(stack.brokerUrl)));
   const published = new Map<number, number>();
   let publishedTotal = 0;
   const unsentBytes = () => (load.stream as { writableLength?: number }).writableLength ?? 0;
+  let nextTick = 0;
   const drive = async (untilMs: number) => {
-    while (Date.now() < untilMs) {
-      for (const message of simulation.tick(Date.now())) {
-        // QoS 0, as stations publish CAMs, and without a promise per message: the load generator
-        // shares the machine with the stack. A loss anywhere on the way shows in the counts below.
-        load.publish(message.topic, message.payload, { qos: 0 });
-        published.set(message.stationId, (published.get(message.stationId) ?? 0) + 1);
-        publishedTotal++;
+    while (Date.now() < untilMs && nextTick < plan.length) {
+      const tick = plan[nextTick] as PlannedTick;
+      const earlyMs = tick.atMs - Date.now();
+      if (earlyMs > 0) {
+        await sleep(Math.min(earlyMs, untilMs - Date.now()));
+        continue;
       }
+      nextTick++;
+      // Whole QoS 0 PUBLISH packets into the client's connection, as stations publish CAMs: they
+      // need nothing of the client but the connection. A loss anywhere shows in the counts below.
+      load.stream.write(tick.packets);
+      for (const station of tick.stations) published.set(station, (published.get(station) ?? 0) + 1);
+      publishedTotal += tick.stations.length;
       // A broker that cannot take more holds the load back (TCP): the offered rate shows it.
       if (unsentBytes() > 1024 * 1024) await flushed(load, 5_000);
-      await sleep(5);
     }
   };
   await drive(startMs + timing.warmUpS * 1000);

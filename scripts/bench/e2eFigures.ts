@@ -17,7 +17,7 @@ export interface LevelResult {
   drained: boolean;
   /** CPU time of the stack's process per message received while measuring, µs. */
   stackCpuUsPerMessage: number;
-  /** Cores the load generator (this process: simulation, MQTT client, probes) kept busy. */
+  /** Cores the load generator (this process: sending the planned load, probes) kept busy while measuring. */
   loadCpuShare: number;
   /** Shares of the time the stack's main thread ran and waited for a core (Linux only). */
   mainThread?: { running: number; waiting: number } | undefined;
