@@ -14,7 +14,7 @@ import { BridgeCounts } from "./bridgeCounts.ts";
 import type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 import { classify, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
-import { DeliveryAborted, DeliveryError, deliverWithRetry } from "./delivery.ts";
+import { DeliveryAborted, DeliveryError, deliverWithRetry, type RetryOptions } from "./delivery.ts";
 import { forwardAll } from "./filter.ts";
 import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
@@ -99,22 +99,25 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     pendingDeadLetters.add(pending);
   }
 
+  // The same for every message: made once, not per delivery.
+  const retry: RetryOptions = {
+    signal: stopping.signal,
+    ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
+    onRetry: (error, attempt, delayMs) => {
+      stats.retries++;
+      metrics.bridgeRetries.inc({ mec });
+      logRejection("retry", () =>
+        logger.warn(
+          { err: error.message, status: error.status, attempt, delayMs },
+          "delivery failed; retrying",
+        ),
+      );
+    },
+  };
+
   async function work(item: Work): Promise<void> {
     try {
-      await deliverWithRetry(delivery, item.event, {
-        signal: stopping.signal,
-        ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
-        onRetry: (error, attempt, delayMs) => {
-          stats.retries++;
-          metrics.bridgeRetries.inc({ mec });
-          logRejection("retry", () =>
-            logger.warn(
-              { err: error.message, status: error.status, attempt, delayMs },
-              "delivery failed; retrying",
-            ),
-          );
-        },
-      });
+      await deliverWithRetry(delivery, item.event, retry);
       stats.forwarded++;
       counts.forwarded(item.messageType);
       deliverySeconds.observe((Date.now() - item.message.receivedAtMs) / 1000);

@@ -65,10 +65,12 @@ function holdPublishersWhileFull(
 
 /** Hands a message to each bridge in turn; waits for a bridge that says it is full. */
 function handToBridges(pending: Pending): Promise<void> | undefined {
-  for (const [index, handler] of pending.handlers.entries()) {
-    const full = handler(pending.message);
+  // An index, not entries(): this runs for every message, and the iterator's pairs were garbage.
+  const { handlers } = pending;
+  for (let index = 0; index < handlers.length; index++) {
+    const full = (handlers[index] as Pending["handlers"][number])(pending.message);
     if (full !== undefined) {
-      const rest = pending.handlers.slice(index + 1);
+      const rest = handlers.slice(index + 1);
       return full.then(() => handToBridges({ ...pending, handlers: rest }));
     }
   }
