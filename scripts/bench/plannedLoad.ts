@@ -3,7 +3,8 @@
  * the run, encoded as MQTT PUBLISH packets, one buffer per tick. While measuring, the load costs
  * one socket write per tick. Simulating 1,000 vehicles and publishing each CAM through the MQTT
  * client took about a third of a core, on the two cores the stack runs on; real vehicles are not
- * on the MEC's machine. The messages and their times are the simulation's, as before.
+ * on the MEC's machine. The messages and their times are the simulation's, as before. The plan
+ * of the 1,000-vehicle level holds about 190,000 packets, some 280 MB, for the level's length.
  */
 import mqttPacket from "mqtt-packet";
 import type { Simulation } from "../sim/simulation.ts";
