@@ -3,9 +3,10 @@
  * changes within the interval after it are folded into one send at the end of the interval, so
  * at most one send per key and interval and the last state is always sent.
  *
- * Trailing sends that fall due together (keys touched in one burst) go out at most
- * MAX_SENDS_PER_TURN per turn of the event loop, the rest on the next turns: hundreds at once held
- * everything else on the thread up for 100 ms.
+ * Sends go out at most MAX_SENDS_PER_TURN per turn of the event loop, the rest on the next turns:
+ * hundreds at once held everything else on the thread up for 100 ms. That happens to trailing
+ * sends that fall due together (keys touched in one burst), and to first changes of many quiet
+ * keys at once (the sweep marking hundreds of twins stale in one go).
  */
 const MAX_SENDS_PER_TURN = 64;
 /** A key whose trailing send is due, waiting for its turn. */
@@ -36,7 +37,7 @@ export class Coalescer {
     const now = this.now();
     const last = this.lastSent.get(key);
     if (last === undefined || now - last >= this.options.minIntervalMs) {
-      this.sendNow(key, now);
+      this.sendInTurn(key);
       return;
     }
     const timer = setTimeout(() => this.trailing(key), last + this.options.minIntervalMs - now);
@@ -75,16 +76,20 @@ export class Coalescer {
   }
 
   private trailing(key: string): void {
+    this.pending.delete(key);
+    this.sendInTurn(key);
+  }
+
+  /** Sends now if this turn has sent fewer than MAX_SENDS_PER_TURN, else on one of the next turns. */
+  private sendInTurn(key: string): void {
+    this.scheduleTurn();
     if (this.sendsThisTurn < MAX_SENDS_PER_TURN) {
       this.sendsThisTurn++;
-      this.scheduleTurn();
-      this.pending.delete(key);
       this.sendNow(key, this.now());
       return;
     }
     this.pending.set(key, DUE);
     this.due.push(key);
-    this.scheduleTurn();
   }
 
   private scheduleTurn(): void {

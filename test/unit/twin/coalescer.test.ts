@@ -14,7 +14,8 @@ describe("Coalescer", () => {
     const sent: string[] = [];
     const coalescer = new Coalescer({ minIntervalMs: 500, send: (key) => sent.push(key), now: () => now });
     const keys = Array.from({ length: 200 }, (_, index) => `twin-${index}`);
-    for (const key of keys) coalescer.touch(key); // first change: sent at once
+    for (const key of keys) coalescer.touch(key); // first change: sent at once, within the turn's budget
+    for (let turn = 0; turn < 5; turn++) await nextTurn();
     expect(sent).toHaveLength(200);
     sent.length = 0;
     now = 100;
@@ -31,6 +32,25 @@ describe("Coalescer", () => {
     expect(sent).not.toContain("twin-199");
   });
 
+  it("sends the first changes of many quiet keys a few dozen per turn too, each once and at once after", async () => {
+    let now = 0;
+    const sent: string[] = [];
+    const coalescer = new Coalescer({ minIntervalMs: 500, send: (key) => sent.push(key), now: () => now });
+    const keys = Array.from({ length: 150 }, (_, index) => `quiet-${index}`);
+    for (const key of keys) coalescer.touch(key);
+    expect(sent).toEqual(keys.slice(0, 64));
+    coalescer.touch("quiet-100"); // changed again while it waits: still one send
+    await nextTurn();
+    expect(sent).toHaveLength(128);
+    await nextTurn();
+    expect(sent).toEqual(keys);
+    // The interval starts when a key is sent: a change right after is held for the trailing send.
+    now = 10;
+    coalescer.touch("quiet-149");
+    expect(sent).toHaveLength(150);
+    coalescer.stop();
+  });
+
   it("flushes the updates still waiting for their turn", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     let now = 0;
@@ -38,6 +58,7 @@ describe("Coalescer", () => {
     const coalescer = new Coalescer({ minIntervalMs: 500, send: (key) => sent.push(key), now: () => now });
     const keys = Array.from({ length: 100 }, (_, index) => `t${index}`);
     for (const key of keys) coalescer.touch(key);
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
     now = 100;
     for (const key of keys) coalescer.touch(key);
     now = 500;
