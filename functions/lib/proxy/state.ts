@@ -38,6 +38,8 @@ export class ProxyState {
   private readonly running = new Set<string>();
   private readonly counted = new Set<string>();
   private readonly totals = { completed: 0, failed: 0, rolledBack: 0 };
+  /** Twins whose retained objects topic holds an empty list, as most vehicles' does. */
+  private readonly withoutObjects = new Set<string>();
 
   /** MECs to list even before a twin lives there (e.g. from the topology). */
   constructor(knownMecs: string[] = []) {
@@ -59,7 +61,7 @@ export class ProxyState {
     this.homes.set(twin.id, home);
     this.mecs.add(twin.mec);
     this.twins.set(twin.id, twin);
-    return twinPublications(twin);
+    return this.twinPublications(twin);
   }
 
   /** A twin.expired: the twin is gone from that MEC; if that was its home, from the dashboards too. */
@@ -67,6 +69,7 @@ export class ProxyState {
     if (this.homes.get(id) !== mec) return [];
     this.twins.delete(id);
     this.homes.delete(id);
+    this.withoutObjects.delete(id);
     return [dashboardTopics.twin(id), dashboardTopics.twinObjects(id)].map((topic) => ({
       topic,
       payload: null,
@@ -116,7 +119,7 @@ export class ProxyState {
       if (status !== twin.status || mec !== twin.mec) {
         const moved = { ...twin, status, mec } as Twin;
         this.twins.set(twin.id, moved);
-        publications.push(...twinPublications(moved));
+        publications.push(...this.twinPublications(moved));
       }
     }
     return publications;
@@ -148,6 +151,28 @@ export class ProxyState {
     ];
   }
 
+  /**
+   * The twin's topic, and its objects topic unless that already holds the empty list it would get:
+   * a twin that perceives nothing sent "[]" with every update, half of the proxy's publications.
+   */
+  private twinPublications(twin: Twin): Publication[] {
+    const publications: Publication[] = [
+      { topic: dashboardTopics.twin(twin.id), payload: dashboardTwin(twin), retain: true, kind: "twin" },
+    ];
+    const objects = dashboardObjects(twin);
+    if (objects.length > 0 || !this.withoutObjects.has(twin.id)) {
+      publications.push({
+        topic: dashboardTopics.twinObjects(twin.id),
+        payload: objects.map(({ lat, lon }) => ({ lat, lon })),
+        retain: true,
+        kind: "twin-objects",
+      });
+    }
+    if (objects.length === 0) this.withoutObjects.add(twin.id);
+    else this.withoutObjects.delete(twin.id);
+    return publications;
+  }
+
   private countOnce(type: MigrationEventType, id: string): boolean {
     const key = `${type}:${id}`;
     if (this.counted.has(key)) return false;
@@ -155,16 +180,4 @@ export class ProxyState {
     this.counted.add(key);
     return true;
   }
-}
-
-function twinPublications(twin: Twin): Publication[] {
-  return [
-    { topic: dashboardTopics.twin(twin.id), payload: dashboardTwin(twin), retain: true, kind: "twin" },
-    {
-      topic: dashboardTopics.twinObjects(twin.id),
-      payload: dashboardObjects(twin).map(({ lat, lon }) => ({ lat, lon })),
-      retain: true,
-      kind: "twin-objects",
-    },
-  ];
 }

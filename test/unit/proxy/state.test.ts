@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ProxyState } from "../../../functions/lib/proxy/state.ts";
 import { dashboardTopics } from "../../../functions/lib/topics.ts";
-import { cam } from "../twin/messages.ts";
+import { cam, cpm } from "../twin/messages.ts";
 import { migration, twinFrom } from "./twins.ts";
 
 const topicsOf = (publications: { topic: string }[]) => publications.map((p) => p.topic);
@@ -15,6 +15,27 @@ describe("ProxyState", () => {
       dashboardTopics.twinObjects("car-1"),
     ]);
     expect(publications.every((p) => p.retain)).toBe(true);
+  });
+
+  it("sends a twin's empty objects list once, until it has objects again or expired", () => {
+    const state = new ProxyState();
+    const objectsTopic = dashboardTopics.twinObjects("rsu");
+    const payloadsOf = (publications: { topic: string; payload: unknown }[]) =>
+      publications.filter((p) => p.topic === objectsTopic).map((p) => p.payload);
+    const quiet = twinFrom("mec-a", [cam("rsu", 0)]);
+    expect(payloadsOf(state.applyTwin(quiet))).toEqual([[]]);
+    // The retained "[]" already says it: the next updates send the twin's topic alone.
+    expect(topicsOf(state.applyTwin({ ...quiet, sequence: quiet.sequence + 1 }))).toEqual([
+      dashboardTopics.twin("rsu"),
+    ]);
+    const perceiving = twinFrom("mec-a", [cam("rsu", 0), cpm("rsu", 100)]);
+    expect(payloadsOf(state.applyTwin(perceiving))[0]).toHaveLength(2);
+    expect(payloadsOf(state.applyTwin(perceiving))[0]).toHaveLength(2); // objects move: sent each time
+    const emptyAgain = { ...perceiving, perceivedObjects: [], sequence: perceiving.sequence + 1 };
+    expect(payloadsOf(state.applyTwin(emptyAgain))).toEqual([[]]);
+    expect(payloadsOf(state.applyTwin({ ...emptyAgain, sequence: emptyAgain.sequence + 1 }))).toEqual([]);
+    state.expire("rsu", "mec-a"); // clears the retained topics
+    expect(payloadsOf(state.applyTwin(quiet))).toEqual([[]]);
   });
 
   it("during a migration takes the home's reports and newer ones, not older reports from elsewhere", () => {
