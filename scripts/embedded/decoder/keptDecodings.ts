@@ -1,7 +1,7 @@
 /**
  * Decodings kept for the other readers of the same message. With MQTT_URL every bridge has an
  * MQTT session of its own, so each message arrives once per MEC, and the decoder thread decoded
- * every copy: at 1,000 vehicles that was most of a core for two MECs. The first copy's answer is
+ * every copy: at 1,000 vehicles that was half a core for two MECs. The first copy's answer is
  * kept, keyed by the event id (SHA-1 of topic and payload, which the answer carries anyway), and
  * the other copies take it instead of decoding again.
  *
