@@ -1,23 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceHandlers } from "../../../bridges/mqtt/source.ts";
 import { DecodeQueue, MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
-import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
+import type { Awaiting } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { decodingAhead } from "../../../scripts/embedded/decoder/decodingAhead.ts";
-import { camOf, logger, stationOf, until } from "./decoderFixtures.ts";
+import { camOf, logger, stationOf, until, withDecoderThread } from "./decoderFixtures.ts";
 
 describe("the queue in front of the decoder thread", () => {
-  let thread: DecoderThread;
-  beforeEach(async () => {
-    thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await thread.close();
-  });
+  const fixture = withDecoderThread();
 
   it("keeps a message that may be a CloudEvent from the thread, and its place in the order", async () => {
     const taken: InboundMessage[] = [];
-    const queue = new DecodeQueue<Awaiting>(thread, (item) => {
+    const queue = new DecodeQueue<Awaiting>(fixture.thread, (item) => {
       taken.push(item.message);
       return undefined;
     });
@@ -63,7 +57,7 @@ describe("the queue in front of the decoder thread", () => {
     const full = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const source = decodingAhead(thread)(session)({
+    const source = decodingAhead(fixture.thread)(session)({
       topics: ["vanetza/out/+"],
       logger,
       onMessage: (message) => {

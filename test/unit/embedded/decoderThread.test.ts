@@ -1,14 +1,22 @@
 import net from "node:net";
-import { Aedes } from "aedes";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import { MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
-import { type Awaiting, DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
+import type { Awaiting } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
 import { connect } from "../../e2e/harness.ts";
-import { CAM, camOf, logger, stationOf, until } from "./decoderFixtures.ts";
+import {
+  CAM,
+  camOf,
+  logger,
+  publishTo,
+  stationOf,
+  until,
+  withBrokerAndThread,
+  withDecoderThread,
+} from "./decoderFixtures.ts";
 
 const awaiting = (topic: string, payload: Buffer): Awaiting => ({
   message: { topic, payload, receivedAtMs: 1_795_000_000_000 },
@@ -16,24 +24,18 @@ const awaiting = (topic: string, payload: Buffer): Awaiting => ({
 });
 
 describe("the decoder thread", () => {
-  let thread: DecoderThread;
-  beforeEach(async () => {
-    thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await thread.close();
-  });
+  const fixture = withDecoderThread();
 
   it("answers what the bridge would work out itself: the decoding and the event id", async () => {
     let calls = 0;
-    thread.onDecoded(() => calls++);
+    fixture.thread.onDecoded(() => calls++);
     const cam = awaiting("vanetza/out/cam", CAM);
     const broken = awaiting("vanetza/out/cam", Buffer.from("{not json"));
     const structured = awaiting(
       "vanetza/out/cam",
       Buffer.from(JSON.stringify({ specversion: "1.0", id: "e-1", source: "/x", type: "t", data: {} })),
     );
-    for (const item of [cam, broken, structured]) thread.submit(item);
+    for (const item of [cam, broken, structured]) fixture.thread.submit(item);
     expect(cam.decodedAhead).toBe(false);
     await until(() => calls > 0);
 
@@ -50,14 +52,14 @@ describe("the decoder thread", () => {
 
   it("keeps each payload apart when many share one batch", async () => {
     let calls = 0;
-    thread.onDecoded(() => calls++);
+    fixture.thread.onDecoded(() => calls++);
     const items = Array.from({ length: 200 }, (_, index) => {
       const payload = Buffer.from(
         CAM.toString().replace(/"stationID":\s*\d+/, `"stationID": ${1000 + index}`),
       );
       return awaiting("vanetza/out/cam", payload);
     });
-    for (const item of items) thread.submit(item);
+    for (const item of items) fixture.thread.submit(item);
     await until(() => items.every((item) => item.decodedAhead));
     expect(calls).toBeGreaterThan(0);
     expect(items.map((item) => item.message.decoded?.ok && item.message.decoded.message.stationId)).toEqual(
@@ -68,43 +70,29 @@ describe("the decoder thread", () => {
 
   it("gives up on what it held when the thread dies, and passes everything on undecoded after", async () => {
     let calls = 0;
-    thread.onDecoded(() => calls++);
+    fixture.thread.onDecoded(() => calls++);
     // Killing the worker underneath, as a crash would: the private field is the only way in.
-    const worker = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    const worker = (fixture.thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
     const held = awaiting("vanetza/out/cam", CAM);
-    thread.submit(held);
+    fixture.thread.submit(held);
     await worker.terminate();
     await until(() => held.decodedAhead);
     expect(held.message.decoded).toBeUndefined();
     const later = awaiting("vanetza/out/cam", CAM);
-    thread.submit(later);
+    fixture.thread.submit(later);
     expect(later.decodedAhead).toBe(true);
     expect(calls).toBeGreaterThan(0);
   });
 });
 
 describe("the in-process source with a decoder thread", () => {
-  let broker: Aedes;
-  let thread: DecoderThread;
-  beforeEach(async () => {
-    broker = await Aedes.createBroker();
-    thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await thread.close();
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-  });
+  const fixture = withBrokerAndThread();
 
   const publish = (payload: Buffer, qos: 0 | 1 = 0) =>
-    new Promise<void>((resolve, reject) =>
-      broker.publish(
-        { cmd: "publish", topic: "vanetza/out/cam", payload, qos, retain: false, dup: false },
-        (error) => (error ? reject(error) : resolve()),
-      ),
-    );
+    publishTo(fixture.broker, "vanetza/out/cam", payload, qos);
 
   it("hands decoded messages to every bridge in publish order, as one shared object", async () => {
-    const source = inProcessSource(broker, thread);
+    const source = inProcessSource(fixture.broker, fixture.thread);
     const seen: InboundMessage[][] = [[], []];
     const bridges = seen.map((list) =>
       source.start({ topics: ["vanetza/out/+"], logger, onMessage: (message) => void list.push(message) }),
@@ -119,7 +107,7 @@ describe("the in-process source with a decoder thread", () => {
   });
 
   it("waits for a full bridge without reordering, and holds a publishing client once too much waits, not the others", async () => {
-    const source = inProcessSource(broker, thread);
+    const source = inProcessSource(fixture.broker, fixture.thread);
     let release: () => void = () => {};
     const room = new Promise<void>((resolve) => {
       release = resolve;
@@ -133,7 +121,7 @@ describe("the in-process source with a decoder thread", () => {
         return taken.length === 1 ? room : undefined;
       },
     });
-    const server = net.createServer(broker.handle);
+    const server = net.createServer(fixture.broker.handle);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const [loud, quiet] = await Promise.all([connect(url), connect(url)]);

@@ -1,41 +1,22 @@
-import { Aedes, type AedesPublishPacket } from "aedes";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AedesPublishPacket } from "aedes";
+import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
-import { DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
-import { logger, until } from "./decoderFixtures.ts";
+import { logger, publishTo, until, withBrokerAndThread } from "./decoderFixtures.ts";
 
 const TOPICS = ["vanetza/out/+"] as const;
 
-function publish(broker: Aedes, topic: string, payload: string, qos: 0 | 1 = 0): Promise<void> {
-  return new Promise((resolve, reject) =>
-    broker.publish(
-      { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
-      (error) => (error ? reject(error) : resolve()),
-    ),
-  );
-}
-
 describe("the embedded bridges' in-process source", () => {
-  let broker: Aedes;
-  let thread: DecoderThread;
-  beforeEach(async () => {
-    broker = await Aedes.createBroker();
-    thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await thread.close();
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-  });
+  const fixture = withBrokerAndThread();
 
   it("hands every matching message to every bridge, in publish order, as one shared message object", async () => {
-    const factory = inProcessSource(broker, thread).start;
+    const factory = inProcessSource(fixture.broker, fixture.thread).start;
     const seen: InboundMessage[][] = [[], []];
     const sources = seen.map((list) =>
       factory({ topics: TOPICS, logger, onMessage: (message) => void list.push(message) }),
     );
-    for (let i = 0; i < 50; i++) await publish(broker, "vanetza/out/cam", `{"n":${i}}`);
-    await publish(broker, "elsewhere/cam", "{}");
+    for (let i = 0; i < 50; i++) await publishTo(fixture.broker, "vanetza/out/cam", `{"n":${i}}`);
+    await publishTo(fixture.broker, "elsewhere/cam", "{}");
     await until(() => seen[1]?.length === 50);
     const [first, second] = seen as [InboundMessage[], InboundMessage[]];
     expect(first.map((m) => JSON.parse(m.payload.toString()).n)).toEqual([...Array(50).keys()]);
@@ -48,7 +29,7 @@ describe("the embedded bridges' in-process source", () => {
 
   it("keeps serving when a handler throws, and takes nothing after close", async () => {
     const taken: string[] = [];
-    const source = inProcessSource(broker, thread).start({
+    const source = inProcessSource(fixture.broker, fixture.thread).start({
       topics: TOPICS,
       logger,
       onMessage: (message) => {
@@ -56,20 +37,20 @@ describe("the embedded bridges' in-process source", () => {
         taken.push(message.payload.toString());
       },
     });
-    await publish(broker, "vanetza/out/cam", "boom");
-    await publish(broker, "vanetza/out/cam", "after");
+    await publishTo(fixture.broker, "vanetza/out/cam", "boom");
+    await publishTo(fixture.broker, "vanetza/out/cam", "after");
     await until(() => taken.length === 1);
     expect(taken).toEqual(["after"]);
     expect(source.isConnected()).toBe(true);
     await source.close();
     expect(source.isConnected()).toBe(false);
-    await publish(broker, "vanetza/out/cam", "late");
+    await publishTo(fixture.broker, "vanetza/out/cam", "late");
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(taken).toEqual(["after"]);
   });
 
   it("lets the first bridge that rejects a message report it, once", async () => {
-    const source = inProcessSource(broker, thread);
+    const source = inProcessSource(fixture.broker, fixture.thread);
     const message: InboundMessage = { topic: "vanetza/out/cam", payload: Buffer.from("x"), receivedAtMs: 0 };
     const other: InboundMessage = { ...message };
     expect(source.claimRejection(message)).toBe(true);
@@ -79,7 +60,7 @@ describe("the embedded bridges' in-process source", () => {
 
   it("publishes the dead-letter records into the broker at QoS 1", async () => {
     const received: AedesPublishPacket[] = [];
-    broker.subscribe(
+    fixture.broker.subscribe(
       "vvcu/deadletter",
       (packet, done) => {
         received.push(packet);
@@ -87,7 +68,11 @@ describe("the embedded bridges' in-process source", () => {
       },
       () => {},
     );
-    const source = inProcessSource(broker, thread).start({ topics: TOPICS, logger, onMessage: () => {} });
+    const source = inProcessSource(fixture.broker, fixture.thread).start({
+      topics: TOPICS,
+      logger,
+      onMessage: () => {},
+    });
     await source.publish("vvcu/deadletter", JSON.stringify({ code: "not-json" }));
     expect(received).toHaveLength(1);
     expect(received[0]?.qos).toBe(1);
