@@ -14,10 +14,10 @@ import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
+import type { InProcessSource } from "./broker/brokerThread.ts";
 import type { DecoderThread } from "./decoder/decoderThread.ts";
 import { decodingAhead } from "./decoder/decodingAhead.ts";
 import type { StationFlow } from "./flow.ts";
-import type { InProcessSource } from "./inProcessSource.ts";
 
 export interface MecHostOptions {
   mec: string;

@@ -33,11 +33,9 @@ import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
 import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
-import { InProcessDashboardPublisher } from "./inProcessPublisher.ts";
-import { inProcessSource } from "./inProcessSource.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
@@ -103,7 +101,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let client: MqttClient;
   try {
     if (config.MQTT_URL === undefined) {
-      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost);
+      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost, componentLogger("broker"));
       const started = broker;
       cleanup.push(["MQTT broker", () => started.close()]);
       connection = { url: broker.url };
@@ -124,16 +122,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
-  // A thread of its own decodes the messages ahead of the bridges. Inside the embedded broker the
-  // bridges subscribe in process and share each message; with MQTT_URL each has its own session.
-  let decoder: DecoderThread;
-  try {
-    decoder = await DecoderThread.start(componentLogger("decoder"));
-  } catch (error) {
-    return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
+  // The embedded broker's thread decodes the messages ahead of the bridges, which subscribe inside
+  // it and share each message. With MQTT_URL each bridge has its own session, and a thread of
+  // its own decodes ahead of them.
+  let decoder: DecoderThread | undefined;
+  if (!broker) {
+    try {
+      decoder = await DecoderThread.start(componentLogger("decoder"));
+    } catch (error) {
+      return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
+    }
+    const started = decoder;
+    cleanup.push(["decoder thread", () => started.close()]);
   }
-  const bridgeSource = broker ? inProcessSource(broker.aedes, decoder) : undefined;
-  cleanup.push(["decoder thread", () => decoder.close()]);
   // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
   const beforeHosts = cleanup.length;
   try {
@@ -147,7 +148,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         // Inside the embedded broker, the bridges subscribe in process; an external broker gets
         // an MQTT 5 session per bridge, as in a cluster.
         mqtt: connection,
-        ...(bridgeSource ? { source: bridgeSource } : { decoder }),
+        ...(broker ? { source: broker.source } : { decoder }),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
@@ -200,7 +201,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let publisher: DashboardPublisher;
   const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
   if (dashboardUrl === undefined && broker) {
-    publisher = new InProcessDashboardPublisher(broker.aedes);
+    publisher = broker.publisher;
   } else {
     try {
       const proxyClient = await connectMqtt(

@@ -35,7 +35,7 @@ export interface Awaiting {
 /** Messages per batch sent to the thread. */
 const MAX_BATCH = 1024;
 
-const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
+const BOOTSTRAP = new URL("../workerBootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./decodeWorker.ts", import.meta.url).href;
 
 export class DecoderThread {

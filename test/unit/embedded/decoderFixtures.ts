@@ -1,7 +1,6 @@
 /** What the decoder thread's tests share: a CAM to send, and a way to wait for the answers. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Aedes } from "aedes";
 import { afterEach, beforeEach } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
@@ -32,33 +31,4 @@ export function withDecoderThread(): { thread: DecoderThread } {
     await fixture.thread.close();
   });
   return fixture;
-}
-
-/** An embedded broker and a decoder thread for each test of the calling `describe`, closed after it. */
-export function withBrokerAndThread(): { broker: Aedes; thread: DecoderThread } {
-  const fixture = {} as { broker: Aedes; thread: DecoderThread };
-  beforeEach(async () => {
-    fixture.broker = await Aedes.createBroker();
-    fixture.thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await fixture.thread.close();
-    await new Promise<void>((resolve) => fixture.broker.close(() => resolve()));
-  });
-  return fixture;
-}
-
-/** Publishes inside the broker; resolves once it has taken the message. */
-export function publishTo(
-  broker: Aedes,
-  topic: string,
-  payload: Buffer | string,
-  qos: 0 | 1 = 0,
-): Promise<void> {
-  return new Promise((resolve, reject) =>
-    broker.publish(
-      { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
-      (error) => (error ? reject(error) : resolve()),
-    ),
-  );
 }

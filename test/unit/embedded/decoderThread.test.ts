@@ -1,22 +1,8 @@
-import net from "node:net";
 import { describe, expect, it } from "vitest";
-import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import { MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
 import type { Awaiting } from "../../../scripts/embedded/decoder/decoderThread.ts";
-import { inProcessSource } from "../../../scripts/embedded/inProcessSource.ts";
-import { connect } from "../../e2e/harness.ts";
-import {
-  CAM,
-  camOf,
-  logger,
-  publishTo,
-  stationOf,
-  until,
-  withBrokerAndThread,
-  withDecoderThread,
-} from "./decoderFixtures.ts";
+import { CAM, until, withDecoderThread } from "./decoderFixtures.ts";
 
 const awaiting = (topic: string, payload: Buffer): Awaiting => ({
   message: { topic, payload, receivedAtMs: 1_795_000_000_000 },
@@ -82,79 +68,5 @@ describe("the decoder thread", () => {
     fixture.thread.submit(later);
     expect(later.decodedAhead).toBe(true);
     expect(calls).toBeGreaterThan(0);
-  });
-});
-
-describe("the in-process source with a decoder thread", () => {
-  const fixture = withBrokerAndThread();
-
-  const publish = (payload: Buffer, qos: 0 | 1 = 0) =>
-    publishTo(fixture.broker, "vanetza/out/cam", payload, qos);
-
-  it("hands decoded messages to every bridge in publish order, as one shared object", async () => {
-    const source = inProcessSource(fixture.broker, fixture.thread);
-    const seen: InboundMessage[][] = [[], []];
-    const bridges = seen.map((list) =>
-      source.start({ topics: ["vanetza/out/+"], logger, onMessage: (message) => void list.push(message) }),
-    );
-    for (let station = 1; station <= 300; station++) await publish(camOf(station));
-    await until(() => (seen[1]?.length ?? 0) === 300);
-    const [first, second] = seen as [InboundMessage[], InboundMessage[]];
-    expect(first.map(stationOf)).toEqual(Array.from({ length: 300 }, (_, index) => String(index + 1)));
-    expect(second.every((message, index) => message === first[index])).toBe(true);
-    expect(first.every((message) => message.eventId === eventId(message.topic, message.payload))).toBe(true);
-    await Promise.all(bridges.map((bridge) => bridge.close()));
-  });
-
-  it("waits for a full bridge without reordering, and holds a publishing client once too much waits, not the others", async () => {
-    const source = inProcessSource(fixture.broker, fixture.thread);
-    let release: () => void = () => {};
-    const room = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const taken: string[] = [];
-    const bridge = source.start({
-      topics: ["vanetza/out/+"],
-      logger,
-      onMessage: (message) => {
-        taken.push(stationOf(message));
-        return taken.length === 1 ? room : undefined;
-      },
-    });
-    const server = net.createServer(fixture.broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    const [loud, quiet] = await Promise.all([connect(url), connect(url)]);
-    // Far more than the source lets wait (MAX_AHEAD): the broker stops taking this client's.
-    const total = MAX_AHEAD + 500;
-    let acknowledged = 0;
-    const published = Array.from({ length: total }, (_, index) =>
-      loud.publishAsync("vanetza/out/cam", camOf(index + 1), { qos: 1 }).then(() => {
-        acknowledged++;
-      }),
-    );
-    try {
-      await until(() => taken.length === 1);
-      // The broker acknowledges a socket read's publications together: wait until that stops.
-      let seen = -1;
-      while (seen !== acknowledged) {
-        seen = acknowledged;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(taken).toEqual(["1"]);
-      expect(acknowledged).toBeLessThan(total);
-      // Another client's publication to a topic no bridge reads still goes through.
-      await quiet.publishAsync("elsewhere/status", "ok", { qos: 1 });
-      release();
-      await Promise.all(published);
-      await until(() => taken.length === total);
-      expect(taken).toEqual(Array.from({ length: total }, (_, index) => String(index + 1)));
-    } finally {
-      // A failed assertion leaves publications unanswered: closing the client fails them, expectedly.
-      for (const publication of published) publication.catch(() => {});
-      await Promise.all([loud.endAsync(true), quiet.endAsync(true)]);
-      await bridge.close();
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 });

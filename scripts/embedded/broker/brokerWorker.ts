@@ -1,0 +1,211 @@
+/**
+ * The embedded MQTT broker's thread: Aedes and its TCP server, off the main thread, which keeps the
+ * bridges, the twins, the control plane and the API. Reading and parsing the stations' MQTT packets
+ * was a seventh of the main thread's work at 1,000 vehicles.
+ *
+ * Messages on the topics the bridges read are decoded here, with their CloudEvent ids (the
+ * bridges' own code uses the answers, classify.ts), and sent to the main thread in batches, one
+ * per turn of this thread's event loop, their payloads in one transferred buffer. Publications from
+ * the main thread (dead letters, dashboards) come the other way, also in batches.
+ *
+ * Back-pressure: the main thread says how many messages the bridges have taken. While MAX_AHEAD
+ * are on their way, a client's next publication to a topic the bridges read waits before the
+ * broker takes it, which stops the broker reading from that client alone; other clients and
+ * other topics go on.
+ */
+import net from "node:net";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { Aedes, type AedesPublishPacket } from "aedes";
+import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
+import { decode } from "../../../functions/lib/cits/decode.ts";
+import { topicMatches } from "../../../functions/lib/topics.ts";
+import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
+import type { DecodedMessage } from "../decoder/decoderThread.ts";
+import { KeptDecodings } from "../decoder/keptDecodings.ts";
+import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
+
+if (isMainThread || parentPort === null) throw new Error("brokerWorker.ts runs as a worker thread");
+const port = parentPort;
+const config = workerData as BrokerThreadData;
+const send = (message: FromBroker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+
+/** Messages per batch sent to the main thread. */
+const MAX_BATCH = 1_024;
+
+interface Received {
+  topic: string;
+  payload: Buffer;
+  receivedAtMs: number;
+}
+
+const broker = await Aedes.createBroker();
+const server = net.createServer(broker.handle);
+const sockets = new Set<net.Socket>();
+server.on("connection", (socket) => {
+  sockets.add(socket);
+  socket.once("close", () => sockets.delete(socket));
+});
+
+// One decoding per message: both bridges share it on the main thread.
+const decodings = new KeptDecodings(decode);
+const filters = new Map<string, number>();
+const readByBridges = new Map<string, boolean>();
+let outbox: Received[] = [];
+let flushScheduled = false;
+/** Messages sent (or about to be) that the bridges have not taken yet. */
+let ahead = 0;
+let roomWaiters: (() => void)[] = [];
+let lastPacket: AedesPublishPacket | undefined;
+
+function readByAnyBridge(topic: string): boolean {
+  let read = readByBridges.get(topic);
+  if (read === undefined) {
+    read = [...filters.keys()].some((filter) => topicMatches(filter, topic));
+    // There are few topic names; the bound is for clients that invent many.
+    if (readByBridges.size >= 1_024) readByBridges.clear();
+    readByBridges.set(topic, read);
+  }
+  return read;
+}
+
+const authorize = broker.authorizePublish;
+broker.authorizePublish = (client, packet, callback) => {
+  authorize.call(broker, client, packet, (error) => {
+    if (error) return callback(error);
+    if (ahead < MAX_AHEAD || !readByAnyBridge(packet.topic)) return callback(null);
+    roomWaiters.push(() => callback(null));
+  });
+};
+
+/** Aedes calls every matching subscription with the same packet, one after the other: one copy each. */
+function onPacket(packet: AedesPublishPacket, done: () => void): void {
+  if (packet !== lastPacket) {
+    lastPacket = packet;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    outbox.push({ topic: packet.topic, payload, receivedAtMs: Date.now() });
+    ahead++;
+    if (outbox.length >= MAX_BATCH) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  }
+  done();
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const batch = outbox;
+  outbox = [];
+  if (batch.length === 0) return;
+  let bytes = 0;
+  for (const message of batch) bytes += message.payload.byteLength;
+  const buffer = Buffer.allocUnsafeSlow(bytes);
+  const work: MessageBatch = {
+    kind: "messages",
+    topics: [],
+    ends: [],
+    receivedAtMs: [],
+    buffer: buffer.buffer as ArrayBuffer,
+    answers: [],
+  };
+  let offset = 0;
+  for (const { topic, payload, receivedAtMs } of batch) {
+    payload.copy(buffer, offset);
+    offset += payload.byteLength;
+    work.topics.push(topic);
+    work.ends.push(offset);
+    work.receivedAtMs.push(receivedAtMs);
+    // A structured-mode CloudEvent is the bridge's to recognise: no answer, so classify.ts looks.
+    const answer: DecodedMessage = payloadMightBeCloudEvent(payload)
+      ? {}
+      : decodings.answer(topic, payload, receivedAtMs, 1);
+    work.answers.push(answer);
+  }
+  send(work, [work.buffer]);
+}
+
+function taken(count: number): void {
+  ahead = Math.max(0, ahead - count);
+  if (ahead >= MAX_AHEAD || roomWaiters.length === 0) return;
+  const waiters = roomWaiters;
+  roomWaiters = [];
+  for (const resume of waiters) resume();
+}
+
+let acks: { ids: number[]; errors: (string | undefined)[] } = { ids: [], errors: [] };
+let acksScheduled = false;
+function acknowledge(id: number, error: Error | undefined | null): void {
+  acks.ids.push(id);
+  acks.errors.push(error ? error.message : undefined);
+  if (acksScheduled) return;
+  acksScheduled = true;
+  setImmediate(() => {
+    acksScheduled = false;
+    const batch = acks;
+    acks = { ids: [], errors: [] };
+    send({ kind: "published", ...batch });
+  });
+}
+
+function publish({ id, topic, payload, qos, retain }: Publication): void {
+  const body = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
+  broker.publish({ cmd: "publish", topic, payload: body, qos, retain, dup: false }, (error) =>
+    acknowledge(id, error),
+  );
+}
+
+function subscribe(list: string[]): void {
+  for (const filter of list) {
+    const count = filters.get(filter) ?? 0;
+    filters.set(filter, count + 1);
+    if (count === 0) broker.subscribe(filter, onPacket, () => {});
+  }
+  readByBridges.clear();
+}
+
+function unsubscribe(list: string[]): void {
+  for (const filter of list) {
+    const count = filters.get(filter) ?? 0;
+    if (count <= 1) {
+      filters.delete(filter);
+      if (count === 1) broker.unsubscribe(filter, onPacket, () => {});
+    } else filters.set(filter, count - 1);
+  }
+  readByBridges.clear();
+}
+
+async function close(): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of sockets) socket.destroy();
+  taken(Number.POSITIVE_INFINITY);
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  await closed;
+  send({ kind: "closed" });
+  port.close();
+}
+
+port.on("message", (message: ToBroker) => {
+  switch (message.kind) {
+    case "subscribe":
+      return subscribe(message.filters);
+    case "unsubscribe":
+      return unsubscribe(message.filters);
+    case "taken":
+      return taken(message.count);
+    case "publish":
+      for (const publication of message.publications) publish(publication);
+      return;
+    case "close":
+      return void close();
+  }
+});
+
+server.once("error", (error: NodeJS.ErrnoException) => {
+  send({ kind: "listen-failed", code: error.code, message: error.message });
+  broker.close(() => port.close());
+});
+server.listen(config.port, config.host, () => {
+  server.removeAllListeners("error");
+  send({ kind: "listening", port: (server.address() as net.AddressInfo).port });
+});

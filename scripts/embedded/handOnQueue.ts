@@ -1,0 +1,93 @@
+/**
+ * Messages handed on to the bridges in the order they came, each once it is ready (decoded).
+ * Handing on stops while the receiver says it is full (a promise), and lets the event loop turn
+ * after every MESSAGES_PER_TURN: one long run would hold up everything else on the thread (the
+ * API, the twins' deliveries) and with it every message's latency.
+ */
+
+/** Messages handed on before the event loop gets a turn. */
+export const MESSAGES_PER_TURN = 1_024;
+
+export interface HandOnOptions<T> {
+  /** Takes the next item; a promise means "full: wait before the next". */
+  handOn: (item: T) => Promise<void> | undefined;
+  /** Whether the item at the head may be handed on; default: every item is ready when queued. */
+  isReady?: (item: T) => boolean;
+  /** Told how many items were handed on, after each run of them (before the event loop turns). */
+  onHanded?: (count: number) => void;
+  /** Items waiting above which `room()` makes the producer wait. */
+  maxWaiting: number;
+}
+
+export class HandOnQueue<T> {
+  private readonly items: (T | undefined)[] = [];
+  private head = 0;
+  private draining = false;
+  private closed = false;
+  private roomWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: HandOnOptions<T>) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    if (this.closed) return;
+    this.items.push(item);
+    void this.drain();
+  }
+
+  /** Resolves once fewer than `maxWaiting` items wait: undefined when that is already so. */
+  room(): Promise<void> | undefined {
+    if (this.size < this.options.maxWaiting) return undefined;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Stops handing on; what still waits is dropped and every producer waiting for room goes on. */
+  close(): void {
+    this.closed = true;
+    this.items.length = 0;
+    this.head = 0;
+    this.releaseWaiters();
+  }
+
+  /** Hands on every ready item at the head; call it again when an item becomes ready. */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const { handOn, onHanded } = this.options;
+    const isReady = this.options.isReady ?? (() => true);
+    let handed = 0;
+    try {
+      for (
+        let item = this.items[this.head];
+        item !== undefined && isReady(item);
+        item = this.items[this.head]
+      ) {
+        this.items[this.head++] = undefined;
+        handed++;
+        const full = handOn(item);
+        if (full !== undefined) await full;
+        if (this.head > 1_024 && this.head * 2 > this.items.length) {
+          this.items.splice(0, this.head);
+          this.head = 0;
+        }
+        if (this.roomWaiters.length > 0 && this.size < this.options.maxWaiting) this.releaseWaiters();
+        if (handed % MESSAGES_PER_TURN === 0) {
+          onHanded?.(MESSAGES_PER_TURN);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      this.draining = false;
+      if (handed % MESSAGES_PER_TURN !== 0) onHanded?.(handed % MESSAGES_PER_TURN);
+    }
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
