@@ -115,29 +115,36 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     },
   };
 
-  async function work(item: Work): Promise<void> {
-    try {
-      await deliverWithRetry(delivery, item.event, retry);
-      stats.forwarded++;
-      counts.forwarded(item.messageType);
-      deliverySeconds.observe((Date.now() - item.message.receivedAtMs) / 1000);
-      // Per message, so only at debug: the first line of the trace that follows one CAM.
-      if (logger.isLevelEnabled("debug")) {
-        logger.debug(
-          { ...eventLogContext(item.event), eventId: item.event.id, type: item.messageType },
-          "forwarded",
-        );
-      }
-      item.ack();
-    } catch (error) {
-      // Shutting down: no ack, so the broker hands the message to the next session.
-      if (error instanceof DeliveryAborted) return;
-      const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
-      const sink =
-        failure.status === undefined ? undefined : { status: failure.status, body: failure.body ?? "" };
-      await reject(item.message, "sink-rejected", `the sink refused the event: ${failure.message}`, sink);
-      item.ack();
+  function forwarded(item: Work): void {
+    stats.forwarded++;
+    counts.forwarded(item.messageType);
+    deliverySeconds.observe((Date.now() - item.message.receivedAtMs) / 1000);
+    // Per message, so only at debug: the first line of the trace that follows one CAM.
+    if (logger.isLevelEnabled("debug")) {
+      logger.debug(
+        { ...eventLogContext(item.event), eventId: item.event.id, type: item.messageType },
+        "forwarded",
+      );
     }
+    item.ack();
+  }
+
+  async function notForwarded(item: Work, error: unknown): Promise<void> {
+    // Shutting down: no ack, so the broker hands the message to the next session.
+    if (error instanceof DeliveryAborted) return;
+    const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+    const sink =
+      failure.status === undefined ? undefined : { status: failure.status, body: failure.body ?? "" };
+    await reject(item.message, "sink-rejected", `the sink refused the event: ${failure.message}`, sink);
+    item.ack();
+  }
+
+  // Not async: this runs for every message, and an async frame cost more than the two callbacks.
+  function work(item: Work): Promise<void> {
+    return deliverWithRetry(delivery, item.event, retry).then(
+      () => forwarded(item),
+      (error: unknown) => notForwarded(item, error),
+    );
   }
 
   const queue = new KeyedQueue<Work>({

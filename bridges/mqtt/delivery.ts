@@ -64,30 +64,55 @@ function asDeliveryError(error: unknown): DeliveryError {
   return new DeliveryError(error instanceof Error ? error.message : String(error), true);
 }
 
+/** The answer of a delivery that succeeded at the first attempt, as most do: one object for all. */
+const FIRST_ATTEMPT: Readonly<{ attempts: number }> = Object.freeze({ attempts: 1 });
+
 /**
  * Delivers one event, retrying retryable failures with backoff until it succeeds or the signal
  * aborts (then DeliveryAborted: the message stays unacknowledged and the broker redelivers it).
- * A non-retryable failure is thrown at once.
+ * A non-retryable failure is thrown at once. The first attempt is made without an async frame:
+ * this runs for every message.
  */
-export async function deliverWithRetry(
+export function deliverWithRetry(
   delivery: Delivery,
   event: CloudEvent<unknown>,
   options: RetryOptions = {},
 ): Promise<{ attempts: number }> {
+  if (options.signal?.aborted) return Promise.reject(new DeliveryAborted("delivery stopped: shutting down"));
+  let first: Promise<void>;
+  try {
+    first = delivery.deliver(event);
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.then(
+    () => FIRST_ATTEMPT,
+    (error: unknown) => retryAfter(delivery, event, options, error),
+  );
+}
+
+async function retryAfter(
+  delivery: Delivery,
+  event: CloudEvent<unknown>,
+  options: RetryOptions,
+  firstError: unknown,
+): Promise<{ attempts: number }> {
   const policy = options.policy ?? DELIVERY_BACKOFF;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+  let caught = firstError;
   for (let attempt = 0; ; attempt++) {
+    const error = asDeliveryError(caught);
+    if (!error.retryable) throw error;
+    const backoff = backoffDelay(attempt, policy, options.random);
+    const delayMs = Math.max(backoff, Math.min(error.retryAfterMs ?? 0, maxRetryAfterMs));
+    options.onRetry?.(error, attempt + 1, delayMs);
+    await sleep(delayMs, options.signal);
     if (options.signal?.aborted) throw new DeliveryAborted("delivery stopped: shutting down");
     try {
       await delivery.deliver(event);
-      return { attempts: attempt + 1 };
-    } catch (caught) {
-      const error = asDeliveryError(caught);
-      if (!error.retryable) throw error;
-      const backoff = backoffDelay(attempt, policy, options.random);
-      const delayMs = Math.max(backoff, Math.min(error.retryAfterMs ?? 0, maxRetryAfterMs));
-      options.onRetry?.(error, attempt + 1, delayMs);
-      await sleep(delayMs, options.signal);
+      return { attempts: attempt + 2 };
+    } catch (next) {
+      caught = next;
     }
   }
 }

@@ -10,15 +10,20 @@ import { type Delivery, DeliveryError } from "./delivery.ts";
  */
 export function sinkDelivery(sink: EventSink): Delivery {
   return {
-    async deliver(event: CloudEvent<unknown>): Promise<void> {
+    // Not async: this runs for every message; a sink that took the event answers at once.
+    deliver(event: CloudEvent<unknown>): Promise<void> {
       try {
-        await sink.emit(event);
+        return sink.emit(event).catch(refusal);
       } catch (error) {
-        if (error instanceof DeliveryError) throw error;
-        const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
-        const message = error instanceof Error ? error.message : String(error);
-        throw new DeliveryError(`in-process sink failed: ${message}`, retryable, undefined, message);
+        return refusal(error);
       }
     },
   };
+}
+
+function refusal(error: unknown): never {
+  if (error instanceof DeliveryError) throw error;
+  const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
+  const message = error instanceof Error ? error.message : String(error);
+  throw new DeliveryError(`in-process sink failed: ${message}`, retryable, undefined, message);
 }

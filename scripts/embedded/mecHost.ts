@@ -45,17 +45,23 @@ export interface MecHost {
   close(): Promise<void>;
 }
 
+const nothing = (): void => {};
+
 export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
   const { mec, flow } = options;
   const router = new EventRouter({ mec, routes: options.routes });
   const store = new MemoryTwinStore();
   const twins = new TwinService({ mec, store, sink: router, options: options.twinOptions ?? {} });
-  router.subscribe("vvcu-twin", async (event) => {
-    try {
-      await twins.handle(event);
-    } finally {
-      if (event.subject !== undefined) flow.handled(mec, event.subject);
-    }
+  // Not async: this runs for every message (handle does not throw; it answers with a promise).
+  router.subscribe("vvcu-twin", (event) => {
+    const station = event.subject;
+    const handled = twins.handle(event);
+    if (station === undefined) return handled.then(nothing);
+    const done = () => flow.handled(mec, station);
+    return handled.then(done, (error: unknown) => {
+      done();
+      throw error;
+    });
   });
   await twins.start();
   const forward = placementFilter({

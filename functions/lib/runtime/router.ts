@@ -11,7 +11,8 @@
  *   `maxQueued` events are in flight and so back-pressures MQTT. Functions emit with `emit`,
  *   which always accepts: a function waiting for room in a queue it is draining would deadlock.
  * - Ordered per twin: the deliveries to one subscriber for one subject (the station / twin id)
- *   run one at a time, in arrival order; different twins run concurrently.
+ *   run one at a time, in arrival order; different twins, and different subscribers, run
+ *   concurrently (each subscriber has its queue, as each Trigger delivers on its own).
  * - A failing or hanging function is logged (rate-limited) and counted; the router goes on.
  */
 import type { CloudEvent } from "cloudevents";
@@ -27,7 +28,7 @@ export interface RouterOptions {
   /** The MEC this broker belongs to (metrics label, logs). */
   mec: string;
   routes: TriggerRoute[];
-  /** Deliveries running at once (different twins). */
+  /** Deliveries running at once per subscriber (different twins). */
   concurrency?: number;
   /** Accepted, undelivered events above which external producers wait. */
   maxQueued?: number;
@@ -52,7 +53,12 @@ type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 interface Delivery {
   subscriber: string;
   event: CloudEvent<unknown>;
+  /** Its subscriber had gone when its turn came: counted as no-subscriber, not delivered. */
+  unsubscribed?: boolean;
 }
+
+/** What `emit` answers once it has taken an event: one promise for all, not one per event. */
+const ACCEPTED: Promise<void> = Promise.resolve();
 
 export class EventRouter implements EventSink {
   readonly mec: string;
@@ -62,7 +68,11 @@ export class EventRouter implements EventSink {
   private readonly unreported = new Map<string, Record<DeliveryOutcome, number>>();
   private readonly stopReporting: () => void;
   private readonly handlers = new Map<string, EventHandler>();
-  private readonly queue: KeyedQueue<Delivery>;
+  /** One queue per subscriber, keyed by subject. */
+  private readonly queues = new Map<string, KeyedQueue<Delivery>>();
+  private readonly concurrency: number;
+  /** Accepted, undelivered deliveries over every subscriber's queue. */
+  private queued = 0;
   private readonly maxQueued: number;
   private readonly deliveryTimeoutMs: number;
   private readonly logger: Logger;
@@ -76,21 +86,14 @@ export class EventRouter implements EventSink {
     this.routes = options.routes;
     this.matcher = new TriggerMatcher(options.routes);
     this.maxQueued = options.maxQueued ?? 10_000;
+    this.concurrency = options.concurrency ?? 64;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
     this.logger = options.logger ?? componentLogger("router", { mec: options.mec });
-    this.queue = new KeyedQueue<Delivery>({
-      concurrency: options.concurrency ?? 64,
-      worker: (delivery) => this.deliver(delivery),
-      onError: (error, delivery) => this.failed(error, delivery),
-      onSizeChange: (size) => {
-        if (size < this.maxQueued) this.releaseWaiters();
-      },
-    });
     // Metrics are handed over when read: per delivery, prom-client's label hashing cost more
     // than the routing.
     const stopDeliveries = beforeMetricRead(metrics.routerDeliveries, () => this.reportDeliveries());
     const stopDepth = beforeMetricRead(metrics.routerQueueDepth, () =>
-      metrics.routerQueueDepth.set({ mec: this.mec }, this.queue.size),
+      metrics.routerQueueDepth.set({ mec: this.mec }, this.queued),
     );
     this.stopReporting = () => {
       stopDeliveries();
@@ -103,6 +106,7 @@ export class EventRouter implements EventSink {
     if (this.handlers.has(subscriber))
       throw new Error(`${subscriber} is already subscribed to the ${this.mec} router`);
     this.handlers.set(subscriber, handler);
+    if (!this.queues.has(subscriber)) this.queues.set(subscriber, this.queueFor(subscriber));
     return () => {
       if (this.handlers.get(subscriber) === handler) this.handlers.delete(subscriber);
     };
@@ -116,38 +120,39 @@ export class EventRouter implements EventSink {
   /** The sink for producers outside the functions (the bridge): waits while the router is full. */
   ingress(): EventSink {
     return {
-      emit: async (event) => {
-        while (!this.closed && this.queue.size >= this.maxQueued) {
-          await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-        }
-        await this.emit(event);
-      },
+      emit: (event) =>
+        this.closed || this.queued < this.maxQueued ? this.emit(event) : this.emitWithRoom(event),
     };
   }
 
-  /** Accepts at once (functions emit here while they handle a delivery). */
-  async emit(event: CloudEvent<unknown>): Promise<void> {
-    if (this.closed) throw new Error(`the ${this.mec} router is closed`);
+  /**
+   * Accepts at once (functions emit here while they handle a delivery). Not async, and one
+   * answer for every accepted event: this runs for every event, several times.
+   */
+  emit(event: CloudEvent<unknown>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`the ${this.mec} router is closed`));
     this.counts.accepted++;
     const attributes = event as unknown as Record<string, unknown>;
     const key = event.subject ?? event.id;
     for (const route of this.matcher.matching(attributes)) {
-      if (!this.handlers.has(route.subscriber)) {
+      const queue = this.handlers.has(route.subscriber) ? this.queues.get(route.subscriber) : undefined;
+      if (queue === undefined) {
         this.counts.noSubscriber++;
         this.count(route.subscriber, "no-subscriber");
         continue;
       }
-      this.queue.push(`${route.subscriber}\u0000${key}`, { subscriber: route.subscriber, event });
+      queue.push(key, { subscriber: route.subscriber, event });
     }
+    return ACCEPTED;
   }
 
   stats(): RouterStats {
-    return { ...this.counts, queued: this.queue.size };
+    return { ...this.counts, queued: this.queued };
   }
 
   /** Resolves when every accepted event has been delivered (or has failed). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.idle()));
   }
 
   /** Stops accepting and waits up to `timeoutMs` for the deliveries in flight. */
@@ -156,28 +161,55 @@ export class EventRouter implements EventSink {
     this.releaseWaiters();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.queue.idle(),
+      this.idle(),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       }),
     ]);
     clearTimeout(timer);
     this.reportDeliveries();
-    metrics.routerQueueDepth.set({ mec: this.mec }, this.queue.size);
+    metrics.routerQueueDepth.set({ mec: this.mec }, this.queued);
     this.stopReporting();
   }
 
+  private async emitWithRoom(event: CloudEvent<unknown>): Promise<void> {
+    while (!this.closed && this.queued >= this.maxQueued) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+    await this.emit(event);
+  }
+
+  private queueFor(subscriber: string): KeyedQueue<Delivery> {
+    let size = 0;
+    return new KeyedQueue<Delivery>({
+      concurrency: this.concurrency,
+      worker: (delivery) => this.deliver(delivery),
+      onDone: (delivery) => {
+        if (!delivery.unsubscribed) this.delivered(subscriber);
+      },
+      onError: (error, delivery) => this.failed(error, delivery),
+      onSizeChange: (next) => {
+        this.queued += next - size;
+        size = next;
+        if (this.queued < this.maxQueued && this.spaceWaiters.length > 0) this.releaseWaiters();
+      },
+      timeoutMs: this.deliveryTimeoutMs,
+      onTimeout: (delivery) => this.timedOut(subscriber, delivery.event),
+    });
+  }
+
   /**
-   * Runs the handler; resolves when it is done or has run past the timeout, rejects when it
-   * fails in time. Written with one promise and one timer, not a race of async wrappers: this
-   * runs for every delivery.
+   * Runs the handler; resolves when it is done, rejects when it fails. The queue counts the
+   * outcome, and lets go of a handler still running after the delivery timeout (timeoutMs).
    */
-  private deliver({ subscriber, event }: Delivery): Promise<void> {
+  private deliver(delivery: Delivery): Promise<void> {
+    const { subscriber, event } = delivery;
     const handler = this.handlers.get(subscriber);
     if (handler === undefined) {
+      delivery.unsubscribed = true;
       this.counts.noSubscriber++;
       this.count(subscriber, "no-subscriber");
-      return Promise.resolve();
+      return ACCEPTED;
     }
     let handled: Promise<void> | void;
     try {
@@ -185,32 +217,7 @@ export class EventRouter implements EventSink {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!(handled instanceof Promise)) {
-      this.delivered(subscriber);
-      return Promise.resolve();
-    }
-    const running = handled;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        this.timedOut(subscriber, event);
-        resolve();
-      }, this.deliveryTimeoutMs);
-      running.then(
-        () => {
-          if (settled) return;
-          clearTimeout(timer);
-          this.delivered(subscriber);
-          resolve();
-        },
-        (error: unknown) => {
-          if (settled) return;
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return handled instanceof Promise ? handled : ACCEPTED;
   }
 
   private delivered(subscriber: string): void {

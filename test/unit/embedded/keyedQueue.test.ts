@@ -118,6 +118,37 @@ describe("KeyedQueue", () => {
     expect(queue.size).toBe(0);
   });
 
+  it("lets go of an item that runs past the timeout: the key's next item goes on, and its late outcome counts for nothing", async () => {
+    const events: string[] = [];
+    let finishLate: (fail: boolean) => void = () => {};
+    const queue = new KeyedQueue<string>({
+      concurrency: 1,
+      worker: (item) => {
+        events.push(`start ${item}`);
+        if (item !== "slow") return Promise.resolve();
+        return new Promise<void>((resolve, reject) => {
+          finishLate = (fail) => (fail ? reject(new Error("late failure")) : resolve());
+        });
+      },
+      onDone: (item) => events.push(`done ${item}`),
+      onError: (_error, item) => events.push(`failed ${item}`),
+      onTimeout: (item) => events.push(`timeout ${item}`),
+      timeoutMs: 20,
+    });
+    queue.push("k", "slow");
+    queue.push("k", "next");
+    queue.push("other", "o1");
+    await queue.idle();
+    expect(events).toEqual(["start slow", "timeout slow", "start o1", "done o1", "start next", "done next"]);
+    // The slow item ends after all; another run of the same key is not disturbed by it.
+    queue.push("k", "again");
+    finishLate(true);
+    await queue.idle();
+    await tick();
+    expect(events.slice(6)).toEqual(["start again", "done again"]);
+    expect(queue.size).toBe(0);
+  });
+
   it("rejects a concurrency below one", () => {
     expect(() => new KeyedQueue({ concurrency: 0, worker: async () => {}, onError: () => {} })).toThrow(
       /at least 1/,
