@@ -45,6 +45,23 @@ const FULL: Timing = { warmUpS: 3, measureS: 15, drainMs: 30_000, migrationsMs: 
 const QUICK: Timing = { warmUpS: 1, measureS: 4, drainMs: 5_000, migrationsMs: 5_000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels,
+ * VVCU_BENCH_E2E_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts the stack with those flags.
+ */
+function chosenLevels(): number[] | undefined {
+  const text = process.env.VVCU_BENCH_E2E_LEVELS;
+  if (text === undefined || text.trim() === "") return undefined;
+  const levels = text.split(",").map((part) => Number(part.trim()));
+  if (levels.some((vehicles) => !Number.isInteger(vehicles) || vehicles < 1 || vehicles > 5_000))
+    throw new Error(`VVCU_BENCH_E2E_LEVELS: vehicles per level, 1 to 5000, comma-separated; got "${text}"`);
+  return levels;
+}
+
+function stackNodeArgs(): string[] {
+  return (process.env.VVCU_BENCH_E2E_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+}
+
 /** Waits until the client's socket has written everything, at most `ms`; resolves with the bytes left. */
 async function flushed(client: MqttClient, ms: number): Promise<number> {
   const stream = client.stream as { writableLength?: number };
@@ -208,9 +225,10 @@ export const benchmark: Benchmark = {
   id: "e2e",
   title: "End to end (embedded stack)",
   async run({ quick }) {
-    const levels = quick ? [100] : [100, 500, 600, 700, 850, 1_000];
+    const chosen = chosenLevels();
+    const levels = chosen ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
     const timing = quick ? QUICK : FULL;
-    const stack = await startStackProcess({ LOG_LEVEL: "warn" });
+    const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
     const results: LevelResult[] = [];
     try {
       for (const [index, vehicles] of levels.entries()) {
@@ -255,7 +273,8 @@ export const benchmark: Benchmark = {
       met: lost === 0 && duplicated === 0 && migrated > 0,
       notes: `${duplicated} counted twice`,
     });
-    figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
+    if (chosen === undefined) figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
+    else console.error("e2e: levels chosen by VVCU_BENCH_E2E_LEVELS; the MQTT_URL level is left out");
     return figures;
   },
 };
