@@ -7,7 +7,7 @@
  *
  * Decoding is a function of topic and payload, except the receipt time, which stands in for a
  * message's own time only when it carries none: the copies share the first copy's, as the
- * bridges of the in-process source share one decoding. Memory is bounded: past MAX_KEPT the
+ * bridges of the embedded broker share one decoding. Memory is bounded: past MAX_KEPT the
  * oldest answer goes, and a copy that comes later than that is decoded again.
  */
 import { eventId } from "../../../bridges/mqtt/event.ts";
