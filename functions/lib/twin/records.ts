@@ -35,8 +35,38 @@ function tableOf(window: readonly string[]): Map<string, number> {
   return table;
 }
 
+/**
+ * The newest ids as a set, keyed by the record's recent array and moved to the next one with each
+ * event. Scanning the array compared the id with up to 15 strings, each somewhere else in memory:
+ * in the running stack, with a thousand twins' windows, that cost a cache miss per string. An old
+ * array asked again (a stale record) finds no set and is scanned.
+ */
+const recentSets = new WeakMap<readonly string[], Set<string>>();
+/** Below this many recent ids a scan is cheaper than the set's look-ups. */
+const RECENT_SCAN_LIMIT = 4;
+
+function inRecent(recent: readonly string[] | undefined, eventId: string): boolean {
+  if (recent === undefined || recent.length === 0) return false;
+  if (recent.length < RECENT_SCAN_LIMIT) return recent.includes(eventId);
+  const set = recentSets.get(recent);
+  return set === undefined ? recent.includes(eventId) : set.has(eventId);
+}
+
+/** `recent` with `eventId` appended, its set moved along. */
+function appended(recent: readonly string[], eventId: string): string[] {
+  const next = [...recent, eventId];
+  let set = recentSets.get(recent);
+  if (set !== undefined) recentSets.delete(recent);
+  else if (next.length >= RECENT_SCAN_LIMIT) set = new Set(recent);
+  if (set !== undefined) {
+    set.add(eventId);
+    recentSets.set(next, set);
+  }
+  return next;
+}
+
 export function hasApplied(record: TwinRecord, eventId: string): boolean {
-  if (record.recentEventIds?.includes(eventId)) return true;
+  if (inRecent(record.recentEventIds, eventId)) return true;
   const window = record.appliedEventIds;
   if (window.length < SCAN_LIMIT) return window.includes(eventId);
   return tableOf(window).has(eventId);
@@ -50,7 +80,7 @@ export function withAppliedId(
   const applied = record?.appliedEventIds ?? [];
   const recent = record?.recentEventIds ?? [];
   if (recent.length + 1 < RECENT_EVENT_IDS)
-    return { appliedEventIds: applied, recentEventIds: [...recent, eventId] };
+    return { appliedEventIds: applied, recentEventIds: appended(recent, eventId) };
   // The ids of applied, recent and eventId, in that order, without the `dropped` oldest.
   const total = applied.length + recent.length + 1;
   const dropped = Math.max(0, total - APPLIED_EVENT_WINDOW);
@@ -78,6 +108,7 @@ export function withAppliedId(
     }
     windowTables.set(folded, table);
   }
+  recentSets.delete(recent);
   return { appliedEventIds: folded, recentEventIds: [] };
 }
 
