@@ -57,6 +57,8 @@ const BOOTSTRAP = new URL("../workerBootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./brokerWorker.ts", import.meta.url).href;
 const START_TIMEOUT_MS = 20_000;
 const RESTART_DELAY_MS = 1_000;
+/** How often publications past their deadline are failed. */
+const DEADLINE_CHECK_MS = 250;
 
 /** Hands a message to each bridge in turn; waits for a bridge that says it is full. */
 function handToBridges(handlers: Handle[], message: InboundMessage, from: number): Promise<void> | undefined {
@@ -76,7 +78,11 @@ class BrokerThread implements EmbeddedBroker {
   private outbox: Publication[] = [];
   private flushScheduled = false;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: () => void; reject: (error: Error) => void; topic: string; timeoutMs: number; dueAtMs: number }
+  >();
+  private deadlineTimer: ReturnType<typeof setInterval> | undefined;
   private readonly rejected = new WeakSet<InboundMessage>();
 
   constructor(
@@ -199,7 +205,10 @@ class BrokerThread implements EmbeddedBroker {
       this.publish({ topic, payload: payload === null ? "" : JSON.stringify(payload), qos: 0, retain }),
   };
 
-  /** Resolves when the broker has taken the publication. */
+  /**
+   * Resolves when the broker has taken the publication. Deadlines are checked by one timer for all
+   * publications, not one each: the proxy publishes thousands a second.
+   */
   private publish(publication: Omit<Publication, "id">, timeoutMs = 10_000): Promise<void> {
     if (!this.running) return Promise.reject(new Error("the embedded broker is not running"));
     const id = this.nextId++;
@@ -208,22 +217,34 @@ class BrokerThread implements EmbeddedBroker {
       this.flushScheduled = true;
       setImmediate(() => this.flushPublications());
     }
+    if (this.deadlineTimer === undefined) {
+      this.deadlineTimer = setInterval(() => this.rejectOverdue(), DEADLINE_CHECK_MS);
+      this.deadlineTimer.unref();
+    }
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`publish to ${publication.topic} not taken by the broker in ${timeoutMs} ms`));
-      }, timeoutMs);
       this.waiting.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
+        resolve,
+        reject,
+        topic: publication.topic,
+        timeoutMs,
+        dueAtMs: Date.now() + timeoutMs,
       });
     });
+  }
+
+  private rejectOverdue(): void {
+    const now = Date.now();
+    for (const [id, waiter] of this.waiting) {
+      if (waiter.dueAtMs > now) continue;
+      this.waiting.delete(id);
+      waiter.reject(
+        new Error(`publish to ${waiter.topic} not taken by the broker in ${waiter.timeoutMs} ms`),
+      );
+    }
+    if (this.waiting.size === 0 && this.deadlineTimer !== undefined) {
+      clearInterval(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
   }
 
   private flushPublications(): void {
@@ -308,6 +329,8 @@ class BrokerThread implements EmbeddedBroker {
   private failWaiting(error: Error): void {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
+    if (this.deadlineTimer !== undefined) clearInterval(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     this.outbox = [];
   }
 }
