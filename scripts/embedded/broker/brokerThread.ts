@@ -21,6 +21,7 @@ import { topicMatches } from "../../../functions/lib/topics.ts";
 import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import { HandOnQueue } from "../handOnQueue.ts";
 import { listenError } from "../startupErrors.ts";
+import { PublicationOutbox } from "./outbox.ts";
 import type { FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
 
 export interface InProcessSource {
@@ -57,8 +58,6 @@ const BOOTSTRAP = new URL("../workerBootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./brokerWorker.ts", import.meta.url).href;
 const START_TIMEOUT_MS = 20_000;
 const RESTART_DELAY_MS = 1_000;
-/** How often publications past their deadline are failed. */
-const DEADLINE_CHECK_MS = 250;
 
 /** Hands a message to each bridge in turn; waits for a bridge that says it is full. */
 function handToBridges(handlers: Handle[], message: InboundMessage, from: number): Promise<void> | undefined {
@@ -75,14 +74,9 @@ class BrokerThread implements EmbeddedBroker {
   private readonly readers: Reader[] = [];
   private readonly handlersByTopic = new Map<string, Handle[]>();
   private readonly queue: HandOnQueue<Pending>;
-  private outbox: Publication[] = [];
-  private flushScheduled = false;
-  private nextId = 1;
-  private readonly waiting = new Map<
-    number,
-    { resolve: () => void; reject: (error: Error) => void; topic: string; timeoutMs: number; dueAtMs: number }
-  >();
-  private deadlineTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly outbox = new PublicationOutbox((publications) =>
+    this.tell({ kind: "publish", publications }),
+  );
   private readonly rejected = new WeakSet<InboundMessage>();
 
   constructor(
@@ -152,7 +146,7 @@ class BrokerThread implements EmbeddedBroker {
     this.queue.close();
     const worker = this.worker;
     this.worker = undefined;
-    this.failWaiting(new Error("the embedded broker is closed"));
+    this.outbox.failAll(new Error("the embedded broker is closed"));
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     worker.postMessage({ kind: "close" } satisfies ToBroker);
@@ -205,53 +199,10 @@ class BrokerThread implements EmbeddedBroker {
       this.publish({ topic, payload: payload === null ? "" : JSON.stringify(payload), qos: 0, retain }),
   };
 
-  /**
-   * Resolves when the broker has taken the publication. Deadlines are checked by one timer for all
-   * publications, not one each: the proxy publishes thousands a second.
-   */
+  /** Resolves when the broker has taken the publication. */
   private publish(publication: Omit<Publication, "id">, timeoutMs = 10_000): Promise<void> {
     if (!this.running) return Promise.reject(new Error("the embedded broker is not running"));
-    const id = this.nextId++;
-    this.outbox.push({ id, ...publication });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushPublications());
-    }
-    if (this.deadlineTimer === undefined) {
-      this.deadlineTimer = setInterval(() => this.rejectOverdue(), DEADLINE_CHECK_MS);
-      this.deadlineTimer.unref();
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, {
-        resolve,
-        reject,
-        topic: publication.topic,
-        timeoutMs,
-        dueAtMs: Date.now() + timeoutMs,
-      });
-    });
-  }
-
-  private rejectOverdue(): void {
-    const now = Date.now();
-    for (const [id, waiter] of this.waiting) {
-      if (waiter.dueAtMs > now) continue;
-      this.waiting.delete(id);
-      waiter.reject(
-        new Error(`publish to ${waiter.topic} not taken by the broker in ${waiter.timeoutMs} ms`),
-      );
-    }
-    if (this.waiting.size === 0 && this.deadlineTimer !== undefined) {
-      clearInterval(this.deadlineTimer);
-      this.deadlineTimer = undefined;
-    }
-  }
-
-  private flushPublications(): void {
-    this.flushScheduled = false;
-    const publications = this.outbox;
-    this.outbox = [];
-    if (publications.length > 0) this.tell({ kind: "publish", publications });
+    return this.outbox.add(publication, timeoutMs);
   }
 
   private tell(message: ToBroker): void {
@@ -260,16 +211,7 @@ class BrokerThread implements EmbeddedBroker {
 
   private received(message: FromBroker): void {
     if (message.kind === "messages") this.take(message);
-    else if (message.kind === "published") {
-      message.ids.forEach((id, index) => {
-        const waiter = this.waiting.get(id);
-        if (waiter === undefined) return;
-        this.waiting.delete(id);
-        const error = message.errors[index];
-        if (error === undefined) waiter.resolve();
-        else waiter.reject(new Error(error));
-      });
-    }
+    else if (message.kind === "published") this.outbox.answered(message.ids, message.errors);
   }
 
   private take(batch: MessageBatch): void {
@@ -312,7 +254,7 @@ class BrokerThread implements EmbeddedBroker {
     if (this.worker !== worker || this.closing) return;
     this.worker = undefined;
     this.logger.error({ err: error }, "the embedded broker's thread failed; starting it again");
-    this.failWaiting(new Error(`the embedded broker failed: ${error.message}`));
+    this.outbox.failAll(new Error(`the embedded broker failed: ${error.message}`));
     const restart = () => {
       if (this.closing) return;
       this.start().then(
@@ -324,14 +266,6 @@ class BrokerThread implements EmbeddedBroker {
       );
     };
     setTimeout(restart, RESTART_DELAY_MS).unref();
-  }
-
-  private failWaiting(error: Error): void {
-    for (const waiter of this.waiting.values()) waiter.reject(error);
-    this.waiting.clear();
-    if (this.deadlineTimer !== undefined) clearInterval(this.deadlineTimer);
-    this.deadlineTimer = undefined;
-    this.outbox = [];
   }
 }
 
