@@ -102,12 +102,15 @@ async function runLevel(
   let publishedTotal = 0;
   const unsentBytes = () => (load.stream as { writableLength?: number }).writableLength ?? 0;
   let nextTick = 0;
-  const drive = async (untilMs: number) => {
-    while (Date.now() < untilMs && nextTick < plan.length) {
+  // The load runs on while the bench reads the stack's counters: a load generator that paused for
+  // them would send the missed ticks in one burst when it went on, a burst no fleet of stations makes.
+  let driveUntilMs = startMs + plannedMs;
+  const drive = async (untilMs: () => number) => {
+    while (Date.now() < untilMs() && nextTick < plan.length) {
       const tick = plan[nextTick] as PlannedTick;
       const earlyMs = tick.atMs - Date.now();
       if (earlyMs > 0) {
-        await sleep(Math.min(earlyMs, untilMs - Date.now()));
+        await sleep(Math.min(earlyMs, untilMs() - Date.now()));
         continue;
       }
       nextTick++;
@@ -120,7 +123,8 @@ async function runLevel(
       if (unsentBytes() > 1024 * 1024) await flushed(load, 5_000);
     }
   };
-  await drive(startMs + timing.warmUpS * 1000);
+  await drive(() => startMs + timing.warmUpS * 1000);
+  const driving = drive(() => driveUntilMs);
   const measuredFrom = Date.now();
   const publishedBefore = publishedTotal;
   const receivedBefore = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
@@ -133,7 +137,8 @@ async function runLevel(
     .slice(0, PROBES)
     .map((client, i) => probe(stack, client, firstStationId + 90_000 + i, until, latencies));
   probes.push(floorProbe(stack, probeClients[PROBES] as MqttClient, until, latencies));
-  await drive(until);
+  driveUntilMs = until;
+  await driving;
   const elapsedS = (Date.now() - measuredFrom) / 1000;
   const mainThreadAfter = stack.pid === undefined ? undefined : await threadTimes(stack.pid);
   const unsentAtStop = await flushed(load, 10_000);
