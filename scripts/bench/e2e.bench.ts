@@ -96,6 +96,8 @@ async function runLevel(
     borderLeadS: [0.5, ((timing.warmUpS + seconds) * vehicles) / 100],
   });
   const plan = planLoad(simulation, startMs, startMs + plannedMs);
+  // Read while no load runs (the level before has drained): what "drained" is counted from below.
+  const receivedAtLevelStart = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const load = await connect(stack.brokerUrl);
   const probeClients = await Promise.all(Array.from({ length: PROBES + 1 }, () => connect(stack.brokerUrl)));
   const published = new Map<number, number>();
@@ -151,7 +153,7 @@ async function runLevel(
   await Promise.all(probes);
   // Drained: every message arrived at the bridges (probes included) and no queue holds anything.
   const probeMessages = latencies.api.length + latencies.apiMissed;
-  const goal = receivedBefore + (publishedTotal - publishedBefore) + probeMessages;
+  const goal = receivedAtLevelStart + publishedTotal + probeMessages;
   let drained = false;
   while (!drained && performance.now() - stoppedAt < timing.drainMs) {
     const received = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
