@@ -38,6 +38,16 @@ export class HandOnQueue<T> {
     void this.drain();
   }
 
+  /**
+   * Queues a batch in order and hands it on in one run: one report to `onHanded` per run, not one
+   * per item as pushing them one by one would make.
+   */
+  pushAll(batch: readonly T[]): void {
+    if (this.closed || batch.length === 0) return;
+    for (const item of batch) this.items.push(item);
+    void this.drain();
+  }
+
   /** Resolves once fewer than `maxWaiting` items wait: undefined when that is already so. */
   room(): Promise<void> | undefined {
     if (this.size < this.options.maxWaiting) return undefined;

@@ -217,6 +217,7 @@ class BrokerThread implements EmbeddedBroker {
   private take(batch: MessageBatch): void {
     let start = 0;
     let unread = 0;
+    const arrived: Pending[] = [];
     for (let index = 0; index < batch.topics.length; index++) {
       const topic = batch.topics[index] as string;
       const end = batch.ends[index] as number;
@@ -231,8 +232,9 @@ class BrokerThread implements EmbeddedBroker {
       if (answer?.eventId !== undefined) message.eventId = answer.eventId;
       const handlers = this.handlersFor(topic);
       if (handlers.length === 0) unread++;
-      else this.queue.push({ message, handlers });
+      else arrived.push({ message, handlers });
     }
+    this.queue.pushAll(arrived);
     // A bridge that closed meanwhile: nobody takes these, so they are room again.
     if (unread > 0) this.tell({ kind: "taken", count: unread });
   }
