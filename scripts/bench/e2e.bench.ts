@@ -104,15 +104,12 @@ async function runLevel(
   let publishedTotal = 0;
   const unsentBytes = () => (load.stream as { writableLength?: number }).writableLength ?? 0;
   let nextTick = 0;
-  // The load runs on while the bench reads the stack's counters: a load generator that paused for
-  // them would send the missed ticks in one burst when it went on, a burst no fleet of stations makes.
-  let driveUntilMs = startMs + plannedMs;
-  const drive = async (untilMs: () => number) => {
-    while (Date.now() < untilMs() && nextTick < plan.length) {
+  const drive = async (untilMs: number) => {
+    while (Date.now() < untilMs && nextTick < plan.length) {
       const tick = plan[nextTick] as PlannedTick;
       const earlyMs = tick.atMs - Date.now();
       if (earlyMs > 0) {
-        await sleep(Math.min(earlyMs, untilMs() - Date.now()));
+        await sleep(Math.min(earlyMs, untilMs - Date.now()));
         continue;
       }
       nextTick++;
@@ -125,21 +122,22 @@ async function runLevel(
       if (unsentBytes() > 1024 * 1024) await flushed(load, 5_000);
     }
   };
-  await drive(() => startMs + timing.warmUpS * 1000);
-  const driving = drive(() => driveUntilMs);
+  await drive(startMs + timing.warmUpS * 1000);
   const measuredFrom = Date.now();
+  const until = measuredFrom + seconds * 1000;
   const publishedBefore = publishedTotal;
+  // The load runs on while the bench reads the stack's counters: a load generator that paused for
+  // them would send the missed ticks in one burst when it went on, a burst no fleet of stations makes.
+  const driving = drive(until);
   const receivedBefore = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const stackCpuBefore = await maxPerMec(stack.apiUrl, STACK_CPU_METRIC);
   const loadCpuBefore = process.cpuUsage();
   const mainThreadBefore = stack.pid === undefined ? undefined : await threadTimes(stack.pid);
-  const until = measuredFrom + seconds * 1000;
   const latencies: Latencies = { api: [], dashboard: [], floor: [], apiMissed: 0 };
   const probes = probeClients
     .slice(0, PROBES)
     .map((client, i) => probe(stack, client, firstStationId + 90_000 + i, until, latencies));
   probes.push(floorProbe(stack, probeClients[PROBES] as MqttClient, until, latencies));
-  driveUntilMs = until;
   await driving;
   const elapsedS = (Date.now() - measuredFrom) / 1000;
   const mainThreadAfter = stack.pid === undefined ? undefined : await threadTimes(stack.pid);
