@@ -182,14 +182,13 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       return undefined;
     }
     counts.received(outcome.messageType);
-    if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
+    if (!shouldForward(outcome.stationId, outcome.position)) {
       stats.filtered++;
       counts.filtered++;
       ack();
       return undefined;
     }
-    const key = outcome.stationId ?? `source:${outcome.event.source}`;
-    queue.push(key, { event: outcome.event, message, messageType: outcome.messageType, ack });
+    queue.push(outcome.stationId, { event: outcome.event, message, messageType: outcome.messageType, ack });
     if (queue.size < capacity) return undefined;
     return new Promise<void>((resolve) => roomWaiters.push(resolve));
   }

@@ -158,15 +158,24 @@ export async function publishCam(client: MqttClient, stationId: number, fix: Cam
   await client.publishAsync("vanetza/out/cam", JSON.stringify(payload), { qos: 1 });
 }
 
-export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+/** The Authorization header of an API token, when the stack has one. */
+export function bearer(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+export async function getJson<T>(url: string, token?: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(5_000) });
   return { status: response.status, body: (await response.json()) as T };
 }
 
-export async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...bearer(token) },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5_000),
   });
@@ -194,11 +203,11 @@ export async function eventually<T>(
   }
 }
 
-export async function twin(apiUrl: string, id: number): Promise<Twin | undefined> {
-  const { status, body } = await getJson<Twin>(`${apiUrl}/api/v1/twins/${id}`);
+export async function twin(apiUrl: string, id: number, token?: string): Promise<Twin | undefined> {
+  const { status, body } = await getJson<Twin>(`${apiUrl}/api/v1/twins/${id}`, token);
   return status === 200 ? body : undefined;
 }
 
-export async function migrationsOf(apiUrl: string, id: number): Promise<Migration[]> {
-  return (await getJson<Migration[]>(`${apiUrl}/api/v1/migrations?twin=${id}`)).body;
+export async function migrationsOf(apiUrl: string, id: number, token?: string): Promise<Migration[]> {
+  return (await getJson<Migration[]>(`${apiUrl}/api/v1/migrations?twin=${id}`, token)).body;
 }
