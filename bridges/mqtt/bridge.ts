@@ -213,6 +213,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       : await startBridgeServer({
           port: options.httpPort,
           ...(options.httpHost ? { host: options.httpHost } : {}),
+          ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
           isReady,
         });
 

@@ -1,9 +1,13 @@
-/** The API token: from VVCU_API_TOKEN or a mounted file, compared in constant time. */
+/**
+ * Who may use vvcu's HTTP servers: the API token (from VVCU_API_TOKEN or a mounted file, compared
+ * in constant time) and the one access rule every server applies.
+ */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Config } from "../config.ts";
 
-/** The token mutating calls need, or undefined when the API is open. */
+/** The token every path but the probes needs (accessRefusal), or undefined when the API is open. */
 export function apiTokenFromConfig(
   config: Pick<Config, "VVCU_API_TOKEN" | "VVCU_API_TOKEN_FILE">,
 ): string | undefined {
@@ -30,4 +34,84 @@ export function authorized(header: string | undefined, token: string | undefined
   if (match === null) return false;
   // Hashing first makes the comparison constant-time whatever the lengths.
   return timingSafeEqual(digest(match[1] as string), digest(token));
+}
+
+/**
+ * The probes: Kubernetes, load balancers and `vvcu start`'s callers ask them without credentials,
+ * and they tell nothing but "up". Every other path of every vvcu HTTP server needs the token when
+ * one is set (API reads too: positions and trajectories are personal data; /metrics, /docs).
+ */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/health", "/ready"]);
+
+/** Methods that change nothing; any other one needs a JSON body from the same origin. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export interface AccessRequest {
+  method: string | undefined;
+  /** The URL's path, without query and trailing slash. */
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface Refusal {
+  status: 401 | 403 | 415;
+  message: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The access model of vvcu's HTTP servers in one place: undefined when the request may go on,
+ * else the answer. A state-changing request must also come from no web page but the server's
+ * own (Origin, Sec-Fetch-Site), and a body must be `application/json`: a page anyone opens can send a
+ * text/plain POST without asking, but not a JSON one, which needs a CORS preflight nobody grants.
+ */
+export function accessRefusal(request: AccessRequest, token: string | undefined): Refusal | undefined {
+  if (!OPEN_PATHS.has(request.path) && !authorized(headerValue(request.headers.authorization), token)) {
+    return {
+      status: 401,
+      message: "missing or wrong bearer token",
+      headers: { "WWW-Authenticate": 'Bearer realm="vvcu"' },
+    };
+  }
+  if (SAFE_METHODS.has(request.method ?? "GET")) return undefined;
+  const foreign = foreignOrigin(request.headers);
+  if (foreign !== undefined) {
+    return { status: 403, message: `cross-origin request refused (${foreign})`, headers: {} };
+  }
+  const contentType = headerValue(request.headers["content-type"]);
+  if (hasBody(request.headers) && !isJsonMediaType(contentType)) {
+    return {
+      status: 415,
+      message: `body must be application/json, not ${contentType === undefined ? "unlabelled" : contentType.slice(0, 100)}`,
+      headers: { "Accept-Post": "application/json" },
+    };
+  }
+  return undefined;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  return headers["transfer-encoding"] !== undefined || Number(headers["content-length"] ?? 0) > 0;
+}
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
+}
+
+/** Why a request comes from another site's page, or undefined when it does not. */
+function foreignOrigin(headers: IncomingHttpHeaders): string | undefined {
+  const site = headerValue(headers["sec-fetch-site"]);
+  if (site !== undefined && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
+  const origin = headerValue(headers.origin);
+  if (origin === undefined) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return `Origin: ${origin.slice(0, 100)}`;
+  }
+  return host === headerValue(headers.host) ? undefined : `Origin: ${origin.slice(0, 100)}`;
 }

@@ -13,7 +13,7 @@ import type { MigrationControl } from "../migration/engine.ts";
 import type { MigrationRequest } from "../migration/model.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
-import { authorized } from "./auth.ts";
+import { accessRefusal } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { docsPage } from "./docs.ts";
 import { HttpError, readJson, send } from "./http.ts";
@@ -26,7 +26,7 @@ export interface ManagerOptions {
   /** Where twins live; without it (a cluster's manager) the MEC in each twin record is its home. */
   placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
   migrations: MigrationControl;
-  /** When set, mutating calls need `Authorization: Bearer <token>`. */
+  /** When set, every path but /health needs `Authorization: Bearer <token>` (auth.ts). */
   apiToken?: string;
   metricsRegistry?: Registry;
   version?: string;
@@ -124,11 +124,6 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       method: "POST",
       pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/migrations$`),
       handle: async ([id], req) => {
-        if (!authorized(req.headers.authorization, options.apiToken)) {
-          throw new HttpError(401, "missing or wrong bearer token", {
-            "WWW-Authenticate": 'Bearer realm="vvcu"',
-          });
-        }
         const twin = await existingTwin(pathParam(id));
         const body = MigrationBodySchema.safeParse(await readJson(req, '{"target": "<mec id>"}'));
         if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
@@ -186,6 +181,9 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
     let reply: Reply;
     let headers: Record<string, string> = {};
     try {
+      // Before the routes: without the token, not even whether a path exists is told.
+      const refused = accessRefusal({ method: req.method, path, headers: req.headers }, options.apiToken);
+      if (refused !== undefined) throw new HttpError(refused.status, refused.message, refused.headers);
       if (matching.length === 0) throw new HttpError(404, `no such path: ${path}`);
       if (found === undefined || found.match === null) {
         const allow = matching.map(({ route }) => route.method).join(", ");

@@ -6,6 +6,7 @@
 import http from "node:http";
 import { ConfigSchema } from "../config.ts";
 import { componentLogger } from "../log.ts";
+import { accessRefusal, apiTokenFromConfig } from "../manager/auth.ts";
 import { registry } from "../metrics.ts";
 
 let listener: http.Server | undefined;
@@ -16,8 +17,25 @@ export function serveMetricsFromEnv(env: NodeJS.ProcessEnv = process.env): http.
   const port = ConfigSchema.shape.VVCU_METRICS_PORT.safeParse(env.VVCU_METRICS_PORT);
   if (!port.success || port.data === undefined) return undefined;
   const logger = componentLogger("metrics");
+  let apiToken: string | undefined;
+  try {
+    apiToken = apiTokenFromConfig(
+      ConfigSchema.pick({ VVCU_API_TOKEN: true, VVCU_API_TOKEN_FILE: true }).parse(env),
+    );
+  } catch (error) {
+    // A token that cannot be read keeps the metrics shut rather than open.
+    logger.error({ err: error }, "metrics listener not started");
+    return undefined;
+  }
   listener = http.createServer((request, response) => {
-    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+    const path = request.url?.split("?")[0] ?? "/";
+    const refused = accessRefusal({ method: request.method, path, headers: request.headers }, apiToken);
+    if (refused !== undefined) {
+      response.writeHead(refused.status, { "content-type": "application/json", ...refused.headers });
+      response.end(JSON.stringify({ error: refused.message }));
+      return;
+    }
+    if (request.method !== "GET" || path !== "/metrics") {
       response.writeHead(404, { "content-type": "application/json" }).end('{"error":"only GET /metrics"}');
       return;
     }

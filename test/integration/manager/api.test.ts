@@ -86,7 +86,8 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
     body: typeof body === "string" ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
-const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers, signal: AbortSignal.timeout(5000) });
 
 describe("manager API", () => {
   it("GET /health", async () => {
@@ -190,7 +191,7 @@ describe("manager API", () => {
     expect((await engine.settled("man-1"))?.status).toBe("completed");
   });
 
-  it("with a token: 401 without or with a wrong bearer, 202 with the right one; reads stay open", async () => {
+  it("with a token: 401 without or with a wrong bearer, 202 with the right one", async () => {
     const { url } = await startApi({ apiToken: TOKEN });
     const target = `${url}/api/v1/twins/42/migrations`;
     const without = await post(target, { target: "mec-b" });
@@ -202,7 +203,64 @@ describe("manager API", () => {
     // Auth comes before anything else: an unknown twin is not revealed to a caller without the token.
     expect((await post(`${url}/api/v1/twins/999/migrations`, { target: "mec-b" })).status).toBe(401);
     expect((await post(target, { target: "mec-b" }, { Authorization: `Bearer ${TOKEN}` })).status).toBe(202);
-    expect((await get(`${url}/api/v1/twins`)).status).toBe(200);
+  });
+
+  it("with a token: every path but /health needs it, reads too, and unknown paths are not told apart", async () => {
+    const { url } = await startApi({ apiToken: TOKEN });
+    const guarded = [
+      "/api/v1/twins",
+      "/api/v1/twins/42",
+      "/api/v1/mecs",
+      "/api/v1/migrations",
+      "/openapi.json",
+      "/docs",
+      "/metrics",
+      "/api/v1/nothing",
+    ];
+    for (const route of guarded) {
+      const response = await get(`${url}${route}`);
+      expect(response.status, route).toBe(401);
+      expect(await response.json(), route).toEqual({ error: "missing or wrong bearer token" });
+      const wrong = await get(`${url}${route}`, { Authorization: "Bearer wrong" });
+      expect(wrong.status, route).toBe(401);
+    }
+    for (const route of guarded.slice(0, -1)) {
+      expect((await get(`${url}${route}`, { Authorization: `Bearer ${TOKEN}` })).status, route).toBe(200);
+    }
+    expect((await get(`${url}/health`)).status).toBe(200);
+  });
+
+  it("takes only application/json bodies (415) from no other site's page (403), token or not", async () => {
+    for (const apiToken of [undefined, TOKEN]) {
+      const { url } = await startApi(apiToken === undefined ? {} : { apiToken });
+      const auth: Record<string, string> =
+        apiToken === undefined ? {} : { Authorization: `Bearer ${apiToken}` };
+      const target = `${url}/api/v1/twins/42/migrations`;
+      const send = (headers: Record<string, string>) =>
+        fetch(target, {
+          method: "POST",
+          headers: { ...auth, ...headers },
+          body: JSON.stringify({ target: "mec-b" }),
+          signal: AbortSignal.timeout(5000),
+        });
+      const plain = await send({ "Content-Type": "text/plain" });
+      expect(plain.status).toBe(415);
+      expect(((await plain.json()) as { error: string }).error).toBe(
+        "body must be application/json, not text/plain",
+      );
+      const form = await send({ "Content-Type": "application/x-www-form-urlencoded" });
+      expect(form.status).toBe(415);
+      const foreign = await send({ "Content-Type": "application/json", Origin: "https://evil.example" });
+      expect(foreign.status).toBe(403);
+      expect(((await foreign.json()) as { error: string }).error).toBe(
+        "cross-origin request refused (Origin: https://evil.example)",
+      );
+      const crossSite = await send({ "Content-Type": "application/json", "Sec-Fetch-Site": "cross-site" });
+      expect(crossSite.status).toBe(403);
+      // The server's own page (its Origin is the Host asked) may.
+      const own = await send({ "Content-Type": "application/json; charset=utf-8", Origin: url });
+      expect(own.status).toBe(202);
+    }
   });
 
   it("serves the OpenAPI document, the docs page and the metrics", async () => {
@@ -226,7 +284,9 @@ describe("manager API", () => {
     );
     expect(
       Object.keys(document.paths["/api/v1/twins/{id}/migrations"]?.post?.responses ?? {}).sort(),
-    ).toEqual(["202", "400", "401", "404", "409"]);
+    ).toEqual(["202", "400", "401", "403", "404", "409", "415"]);
+    expect(document.paths["/api/v1/twins"]?.get).toMatchObject({ security: [{ bearer: [] }] });
+    expect(document.paths["/health"]?.get).not.toHaveProperty("security");
     for (const field of [
       "id",
       "stationType",
