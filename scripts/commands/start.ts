@@ -80,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   const { startStack } = await import("../embedded/stack.ts");
   const { StartupError } = await import("../embedded/startupErrors.ts");
   const { SummaryPrinter } = await import("../embedded/summary.ts");
+  const { redactUrl } = await import("../../functions/lib/log.ts");
 
   const tty = process.stdout.isTTY === true;
   const startedAt = performance.now();
@@ -106,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
       `  API      ${stack.apiUrl}/api/v1/twins`,
       `  docs     ${stack.docsUrl}`,
       `  metrics  ${stack.apiUrl}/metrics`,
-      `  broker   ${stack.brokerUrl}${config.MQTT_URL === undefined ? " (embedded)" : ""}`,
+      `  broker   ${redactUrl(stack.brokerUrl)}${config.MQTT_URL === undefined ? " (embedded)" : ""}`,
       `  MECs     ${mecs}`,
       `  sim      ${config.VVCU_SIM > 0 ? `${config.VVCU_SIM} vehicles at ${rateHz} Hz` : "off"} (VVCU_SIM, --vehicles)`,
       `  logs     ${process.env.LOG_LEVEL} and above to ${logsTo} (--log-level, --log-file)`,

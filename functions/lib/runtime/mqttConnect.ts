@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Config } from "../config.ts";
+import { redactUrl } from "../log.ts";
 
 export interface MqttConnection {
   url: string;
@@ -75,7 +76,7 @@ export async function connectMqtt(connection: MqttConnection, options: ConnectOp
         const variable = options.variable ? ` (check ${options.variable})` : "";
         reject(
           new Error(
-            `cannot reach the MQTT broker at ${connection.url} within ${timeoutMs} ms${cause}${variable}`,
+            `cannot reach the MQTT broker at ${redactUrl(connection.url)} within ${timeoutMs} ms${cause}${variable}`,
           ),
         );
       }, timeoutMs);
