@@ -33,10 +33,12 @@ import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/host.ts";
 import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/options.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
+import { stackAccess } from "./access.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
+import { connectableHost, describeListen } from "./listen.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
@@ -64,9 +66,14 @@ export interface StackOptions {
 }
 
 export interface RunningStack {
+  /** URLs a client on this machine uses. */
   brokerUrl: string;
   apiUrl: string;
   docsUrl: string;
+  /** Where the broker and the API listen, as the banner says it. */
+  listen: string;
+  /** What is less safe than it could be (an open stack on the network, no TLS). */
+  warnings: string[];
   topology: Topology;
   hosts: MecHost[];
   placement: PlacementRegistry;
@@ -85,6 +92,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const zones = zoneIndexOf(topology);
   const zoneOfPosition = (lat: number, lon: number) => zones.containing(lat, lon)[0];
   const apiToken = apiTokenFromConfig(config);
+  // Refused here, before anything listens: an open stack on the network, a broken certificate.
+  const access = stackAccess(config, options.listenHost, apiToken);
+  for (const warning of access.warnings) logger.warn(warning);
 
   const cleanup: [string, () => Promise<unknown>][] = [];
   const fail = async (error: unknown): Promise<never> => {
@@ -92,7 +102,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw error;
   };
 
-  const api = await listenApi(config.VVCU_API_PORT, options.listenHost);
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost, access.tls);
   cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
   const closeIdle = () => api.server.closeAllConnections();
 
@@ -101,10 +111,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let client: MqttClient;
   try {
     if (config.MQTT_URL === undefined) {
-      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost, componentLogger("broker"));
+      broker = await startEmbeddedBroker(
+        config.MQTT_PORT,
+        options.listenHost,
+        componentLogger("broker"),
+        access.broker,
+      );
       const started = broker;
       cleanup.push(["MQTT broker", () => started.close()]);
-      connection = { url: broker.url };
+      connection = {
+        url: broker.url,
+        ...access.broker.credentials,
+        ...(access.tls === undefined
+          ? {}
+          : { ca: Buffer.from(access.tls.cert), pinnedFingerprint256: access.tls.fingerprint256 }),
+      };
     } else {
       connection = mqttConnection(config.MQTT_URL, config);
     }
@@ -278,11 +299,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
 
   let closing: Promise<void> | undefined;
-  const host = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
+  const apiUrl = `${access.tls ? "https" : "http"}://${connectableHost(options.listenHost)}:${api.port}`;
   return {
-    brokerUrl: broker ? `mqtt://${host}:${broker.port}` : connection.url,
-    apiUrl: `http://${host}:${api.port}`,
-    docsUrl: `http://${host}:${api.port}/docs`,
+    brokerUrl: broker ? broker.url : connection.url,
+    apiUrl,
+    docsUrl: `${apiUrl}/docs`,
+    listen: describeListen(options.listenHost),
+    warnings: access.warnings,
     topology,
     hosts,
     placement,

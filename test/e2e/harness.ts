@@ -37,8 +37,9 @@ export interface RunResult {
 export async function runStartExpectingExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
+  args: string[] = [],
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI, "start"], {
+  const child = spawn(process.execPath, [CLI, "start", ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -61,11 +62,12 @@ export async function runStartExpectingExit(
 export async function startStackProcess(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  args: string[] = [],
 ): Promise<StackProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-e2e-"));
   const apiPort = await freePort();
   const mqttPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start", ...args], {
     cwd: dir,
     env: {
       ...process.env,
@@ -105,8 +107,8 @@ export async function startStackProcess(
     await rm(dir, { recursive: true, force: true });
     throw new Error(`vvcu start did not come up:\n${output}`);
   }
-  const apiUrl = /API\s+(http:\/\/\S+?)\/api\/v1\/twins/.exec(output)?.[1];
-  const brokerUrl = /broker\s+(mqtt:\/\/\S+)/.exec(output)?.[1];
+  const apiUrl = /API\s+(https?:\/\/\S+?)\/api\/v1\/twins/.exec(output)?.[1];
+  const brokerUrl = /broker\s+(mqtts?:\/\/\S+)/.exec(output)?.[1];
   if (!apiUrl || !brokerUrl) throw new Error(`no URLs in the start-up output:\n${output}`);
   return {
     apiUrl,

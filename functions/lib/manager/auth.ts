@@ -25,15 +25,19 @@ export function apiTokenFromConfig(
   return token;
 }
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+const digest = (value: string | Uint8Array) => createHash("sha256").update(value).digest();
+
+/** Whether a secret given equals the one expected, in constant time whatever the lengths. */
+export function sameSecret(given: string | Uint8Array, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 /** Whether an Authorization header carries the bearer token (always true when no token is set). */
 export function authorized(header: string | undefined, token: string | undefined): boolean {
   if (token === undefined) return true;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   if (match === null) return false;
-  // Hashing first makes the comparison constant-time whatever the lengths.
-  return timingSafeEqual(digest(match[1] as string), digest(token));
+  return sameSecret(match[1] as string, token);
 }
 
 /**
