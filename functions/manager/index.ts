@@ -26,11 +26,15 @@ function manager(): ManagerHandler {
       return [mec.id, { twins: () => store.list(), twin: async (id: string) => (await store.get(id))?.twin }];
     }),
   );
+  const apiToken = apiTokenFromConfig(config);
   handler = createManagerHandler({
     twins: directoryOverHosts(sources),
     mecs: topology.mecs,
-    migrations: new RemoteMigrationControl({ url: config.VVCU_MIGRATION_URL }),
-    apiToken: apiTokenFromConfig(config),
+    migrations: new RemoteMigrationControl({
+      url: config.VVCU_MIGRATION_URL,
+      ...(apiToken === undefined ? {} : { apiToken }),
+    }),
+    ...(apiToken === undefined ? {} : { apiToken }),
   });
   process.once("SIGTERM", () => void Promise.all(stores.map((store) => store.close())));
   return handler;

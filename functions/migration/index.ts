@@ -5,6 +5,7 @@
  */
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
+import { apiTokenFromConfig } from "../lib/manager/auth.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
 import type { MigrationEngine } from "../lib/migration/engine.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
@@ -27,7 +28,8 @@ function control(): Promise<ReturnType<typeof migrationControlHandler>> {
     });
     await engine.recover();
     process.once("SIGTERM", () => void engine?.close());
-    return migrationControlHandler(engine);
+    const apiToken = apiTokenFromConfig(config);
+    return migrationControlHandler(engine, apiToken === undefined ? {} : { apiToken });
   })();
   return handler;
 }
