@@ -3,14 +3,9 @@
  * API are open to the network, so they need credentials and a token, or an explicit opt-out.
  */
 import net from "node:net";
+import { isLoopback } from "../../functions/lib/manager/auth.ts";
 
-/** Addresses only this machine reaches. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (bare === "localhost" || bare === "::1") return true;
-  const v4 = bare.startsWith("::ffff:") ? bare.slice("::ffff:".length) : bare;
-  return net.isIPv4(v4) && v4.startsWith("127.");
-}
+export { isLoopback };
 
 /** The host a client on this machine uses to reach a server listening on `host`, ready for a URL. */
 export function connectableHost(host: string): string {

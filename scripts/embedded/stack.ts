@@ -38,7 +38,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
-import { connectableHost, describeListen } from "./listen.ts";
+import { connectableHost, describeListen, isLoopback } from "./listen.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
@@ -280,6 +280,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       placement,
       migrations: engine,
       ...(apiToken === undefined ? {} : { apiToken }),
+      loopbackOnly: isLoopback(options.listenHost),
       metricsRegistry: registry,
     }),
   );

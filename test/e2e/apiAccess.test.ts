@@ -92,7 +92,7 @@ describe("with VVCU_API_TOKEN, every API path but /health needs it", { timeout: 
   });
 });
 
-describe("without a token, a web page cannot move twins", { timeout: 90_000 }, () => {
+describe("without a token, a web page cannot move twins or read them", { timeout: 90_000 }, () => {
   let stack: StackProcess;
 
   beforeAll(async () => {
@@ -104,7 +104,7 @@ describe("without a token, a web page cannot move twins", { timeout: 90_000 }, (
     await stack?.stop();
   });
 
-  it("refuses text/plain, unlabelled and cross-origin POSTs, and moves the twin for a JSON one", async () => {
+  it("refuses text/plain, unlabelled, cross-origin and rebound requests, and moves the twin for a JSON one", async () => {
     const url = `${stack.apiUrl}/api/v1/twins/7102/migrations`;
     const body = JSON.stringify({ target: "mec-a" });
     const attempts: [Record<string, string>, number][] = [
@@ -119,6 +119,18 @@ describe("without a token, a web page cannot move twins", { timeout: 90_000 }, (
       const answer = await rawRequest(url, { method: "POST", headers, body });
       expect(answer.status, JSON.stringify(headers)).toBe(status);
     }
+    // DNS rebinding: a page's own name pointed at 127.0.0.1 is same-origin to the browser.
+    const rebound = { host: "rebind.example:8080", origin: "http://rebind.example:8080" };
+    const post = await rawRequest(url, {
+      method: "POST",
+      headers: { ...rebound, "content-type": "application/json" },
+      body,
+    });
+    expect(post.status).toBe(403);
+    expect(post.body).toContain("Host rebind.example:8080 is not this machine");
+    const read = await rawRequest(`${stack.apiUrl}/api/v1/twins`, { headers: rebound });
+    expect(read.status).toBe(403);
+    expect(read.body).not.toContain("7102");
     expect(await migrationsOf(stack.apiUrl, 7102)).toEqual([]);
     expect((await twin(stack.apiUrl, 7102))?.mec).toBe("mec-b");
 

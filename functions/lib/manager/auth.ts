@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
+import { isIPv4 } from "node:net";
 import type { Config } from "../config.ts";
 
 /** The token every path but the probes needs (accessRefusal), or undefined when the API is open. */
@@ -57,6 +58,15 @@ export interface AccessRequest {
   headers: IncomingHttpHeaders;
 }
 
+export interface AccessOptions {
+  /**
+   * The server listens on loopback only: a request must name this machine in its Host header.
+   * A page whose name an attacker points at 127.0.0.1 (DNS rebinding) is same-origin to the
+   * browser, so Origin cannot tell; its Host header can.
+   */
+  loopbackOnly?: boolean;
+}
+
 export interface Refusal {
   status: 401 | 403 | 415;
   message: string;
@@ -69,7 +79,19 @@ export interface Refusal {
  * own (Origin, Sec-Fetch-Site), and a body must be `application/json`: a page anyone opens can send a
  * text/plain POST without asking, but not a JSON one, which needs a CORS preflight nobody grants.
  */
-export function accessRefusal(request: AccessRequest, token: string | undefined): Refusal | undefined {
+export function accessRefusal(
+  request: AccessRequest,
+  token: string | undefined,
+  options: AccessOptions = {},
+): Refusal | undefined {
+  const host = headerValue(request.headers.host);
+  if (options.loopbackOnly && !isLocalName(hostName(host ?? ""))) {
+    return {
+      status: 403,
+      message: `Host ${(host ?? "(none)").slice(0, 100)} is not this machine`,
+      headers: {},
+    };
+  }
   if (!OPEN_PATHS.has(request.path) && !authorized(headerValue(request.headers.authorization), token)) {
     return {
       status: 401,
@@ -91,6 +113,29 @@ export function accessRefusal(request: AccessRequest, token: string | undefined)
     };
   }
   return undefined;
+}
+
+/** Addresses only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (bare === "localhost" || bare.endsWith(".localhost") || bare === "::1") return true;
+  const v4 = bare.startsWith("::ffff:") ? bare.slice("::ffff:".length) : bare;
+  return isIPv4(v4) && v4.startsWith("127.");
+}
+
+/**
+ * A name a request to a loopback-only server may carry: a loopback one, or the name Docker gives
+ * this machine inside its containers (Prometheus of grafana/compose.yaml scrapes by it), which no
+ * page on the web can take.
+ */
+function isLocalName(host: string): boolean {
+  return isLoopback(host) || host.toLowerCase() === "host.docker.internal";
+}
+
+/** The name in a Host header, without its port. */
+function hostName(host: string): string {
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+  return host.replace(/:\d*$/, "");
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

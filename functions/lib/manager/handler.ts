@@ -28,6 +28,8 @@ export interface ManagerOptions {
   migrations: MigrationControl;
   /** When set, every path but /health needs `Authorization: Bearer <token>` (auth.ts). */
   apiToken?: string;
+  /** The API listens on loopback only: requests must name this machine (auth.ts). */
+  loopbackOnly?: boolean;
   metricsRegistry?: Registry;
   version?: string;
   newMigrationId?: () => string;
@@ -182,7 +184,9 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
     let headers: Record<string, string> = {};
     try {
       // Before the routes: without the token, not even whether a path exists is told.
-      const refused = accessRefusal({ method: req.method, path, headers: req.headers }, options.apiToken);
+      const refused = accessRefusal({ method: req.method, path, headers: req.headers }, options.apiToken, {
+        loopbackOnly: options.loopbackOnly === true,
+      });
       if (refused !== undefined) throw new HttpError(refused.status, refused.message, refused.headers);
       if (matching.length === 0) throw new HttpError(404, `no such path: ${path}`);
       if (found === undefined || found.match === null) {

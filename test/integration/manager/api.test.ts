@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, get as httpGet, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -335,6 +335,46 @@ describe("manager API", () => {
     expect(wrong.headers.get("allow")).toBe("GET");
     const badEscape = await get(`${url}/api/v1/twins/%E0%A4%A`);
     expect(badEscape.status).toBe(400);
+  });
+});
+
+describe("manager API on loopback only", () => {
+  it("answers only requests that name this machine (DNS rebinding)", async () => {
+    const twins: Twin[] = [twinAt(-500, 1, { id: "42" })];
+    const handler = createManagerHandler({
+      twins: { list: async () => twins, get: async (id) => twins.find((twin) => twin.id === id) },
+      mecs: MECS,
+      migrations: { request: async () => Promise.reject(new Error("not here")), list: async () => [] },
+      loopbackOnly: true,
+      logger: silent,
+    });
+    const server = createServer((req, res) => void handler(req, res));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpGet(
+          { host: "127.0.0.1", port, path: "/api/v1/twins", headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        request.on("error", reject);
+      });
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      "localhost",
+      "host.docker.internal:8080",
+    ]) {
+      expect(await status(host), host).toBe(200);
+    }
+    for (const host of [`rebind.example:${port}`, "192.168.1.5", `127.0.0.1.evil.example:${port}`]) {
+      expect(await status(host), host).toBe(403);
+    }
   });
 });
 
