@@ -5,6 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../log.ts";
+import type { Migration } from "../model/migration.ts";
+import { bounded, errorMessage, sleep } from "../runtime/timing.ts";
 import type { Placement } from "./driver.ts";
 import type { MigrationHistory } from "./engineHistory.ts";
 import { type MigrationEngineOptions, stepTimeoutMs } from "./engineOptions.ts";
@@ -17,8 +19,6 @@ import {
   rolledBack,
   stepDone,
 } from "./machine.ts";
-import type { Migration } from "./model.ts";
-import { bounded, errorMessage, sleep } from "./timing.ts";
 
 export class MigrationSteps {
   constructor(
