@@ -9,7 +9,7 @@ import type { Registry } from "prom-client";
 import { z } from "zod";
 import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
-import type { MigrationControl } from "../migration/engine.ts";
+import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
 import { HttpError, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
