@@ -8,10 +8,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HTTP } from "cloudevents";
 import { z } from "zod";
 import { componentLogger } from "../log.ts";
-import { accessRefusal } from "../manager/auth.ts";
-import { HttpError, type Reply, readBody, readJson, send } from "../manager/http.ts";
-import type { MigrationEngine, RequestOutcome } from "./engine.ts";
-import { MigrationRequestSchema } from "./model.ts";
+import { MigrationRequestSchema } from "../model/migration.ts";
+import { accessRefusal } from "../runtime/auth.ts";
+import { HttpError, type Reply, readBody, readJson, send } from "../runtime/http.ts";
+import type { MigrationEngine, RequestOutcome } from "./engine/engine.ts";
 
 const STATUS_OF_OUTCOME: Record<RequestOutcome["kind"], number> = {
   started: 202,

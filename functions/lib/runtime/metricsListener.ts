@@ -6,8 +6,9 @@
 import http from "node:http";
 import { ConfigSchema } from "../config.ts";
 import { componentLogger } from "../log.ts";
-import { accessRefusal, apiTokenFromConfig } from "../manager/auth.ts";
 import { registry } from "../metrics.ts";
+import { accessRefusal, apiTokenFromConfig } from "./auth.ts";
+import { HttpError, metricsReply, send, sendError } from "./http.ts";
 
 let listener: http.Server | undefined;
 
@@ -31,19 +32,18 @@ export function serveMetricsFromEnv(env: NodeJS.ProcessEnv = process.env): http.
     const path = request.url?.split("?")[0] ?? "/";
     const refused = accessRefusal({ method: request.method, path, headers: request.headers }, apiToken);
     if (refused !== undefined) {
-      response.writeHead(refused.status, { "content-type": "application/json", ...refused.headers });
-      response.end(JSON.stringify({ error: refused.message }));
+      sendError(response, new HttpError(refused.status, refused.message, refused.headers));
       return;
     }
     if (request.method !== "GET" || path !== "/metrics") {
-      response.writeHead(404, { "content-type": "application/json" }).end('{"error":"only GET /metrics"}');
+      sendError(response, new HttpError(404, "only GET /metrics"));
       return;
     }
-    registry.metrics().then(
-      (body) => response.writeHead(200, { "content-type": registry.contentType }).end(body),
+    metricsReply(registry).then(
+      (reply) => send(response, reply, {}),
       (error: unknown) => {
         logger.warn({ err: error }, "metrics could not be collected");
-        response.writeHead(500).end();
+        sendError(response, error);
       },
     );
   });
