@@ -103,7 +103,7 @@ export function generatePerformance(performanceDoc: string, benchMarkdown: strin
   return replaceSection(performanceDoc, PERFORMANCE_PATH, "performance", benchMarkdown);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+function main(): void {
   const { values } = parseArgs({
     options: { bench: { type: "string" }, check: { type: "boolean", default: false } },
   });
@@ -114,13 +114,27 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.error(`${README_PATH} is out of date: run npm run readme`);
       process.exitCode = 1;
     }
-  } else {
-    writeFileSync(README_PATH, next);
-    if (values.bench !== undefined) {
-      if (!existsSync(values.bench))
-        throw new Error(`--bench ${values.bench}: no such file (run npm run bench first)`);
-      const performance = readFileSync(PERFORMANCE_PATH, "utf8");
-      writeFileSync(PERFORMANCE_PATH, generatePerformance(performance, readFileSync(values.bench, "utf8")));
-    }
+    return;
+  }
+  // The bench table is read and checked before anything is written, so a bad one changes nothing.
+  let performance: string | undefined;
+  if (values.bench !== undefined) {
+    if (!existsSync(values.bench))
+      throw new Error(`--bench ${values.bench}: no such file (run npm run bench first)`);
+    performance = generatePerformance(
+      readFileSync(PERFORMANCE_PATH, "utf8"),
+      readFileSync(values.bench, "utf8"),
+    );
+  }
+  writeFileSync(README_PATH, next);
+  if (performance !== undefined) writeFileSync(PERFORMANCE_PATH, performance);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main();
+  } catch (error) {
+    console.error(`gen-readme: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
   }
 }
