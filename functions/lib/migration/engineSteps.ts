@@ -6,6 +6,8 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../log.ts";
+import type { Migration } from "../model/migration.ts";
+import { bounded, errorMessage, sleep } from "../runtime/timing.ts";
 import type { Placement } from "./driver.ts";
 import type { MigrationHistory } from "./engineHistory.ts";
 import { type MigrationEngineOptions, stepTimeoutMs } from "./engineOptions.ts";
@@ -18,8 +20,6 @@ import {
   rolledBack,
   stepDone,
 } from "./machine.ts";
-import type { Migration } from "./model.ts";
-import { bounded, errorMessage, sleep } from "./timing.ts";
 
 export class MigrationSteps {
   constructor(

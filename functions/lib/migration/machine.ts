@@ -3,8 +3,14 @@
  * the make-before-break protocol (docs/architecture.md "Flow of one migration"), and what a
  * restarted engine must do with a record it finds running in its journal.
  */
+
+import {
+  MIGRATION_STEPS,
+  type Migration,
+  type MigrationRequest,
+  type MigrationStep,
+} from "../model/migration.ts";
 import type { Placement } from "./driver.ts";
-import { MIGRATION_STEPS, type Migration, type MigrationRequest, type MigrationStep } from "./model.ts";
 
 /** What the engine knows when a request arrives. */
 export interface AdmissionContext {

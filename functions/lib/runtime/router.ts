@@ -4,7 +4,7 @@
  *
  * - One router per MEC, as each MEC cluster has its own Broker. Functions subscribe by their
  *   Knative Service name (`vvcu-twin`, `vvcu-geofence`, ...). The control plane is one set of
- *   functions subscribed to every MEC's router (see scripts/embedded/), so it sees all MECs.
+ *   functions subscribed to every MEC's router (see cli/embedded/), so it sees all MECs.
  * - Delivery is asynchronous: `emit` resolves once the event is accepted, like the Broker's
  *   ingress answering 202.
  * - Bounded: external producers (the bridge) send through `ingress()`, which waits while

@@ -6,11 +6,11 @@ import type { Config } from "../config.ts";
 import { componentLogger } from "../log.ts";
 import { HttpSink } from "../runtime/httpSink.ts";
 import type { EventSink } from "../runtime/sink.ts";
-import { MemoryTwinStore } from "./memoryStore.ts";
-import { twinOptionsFromConfig } from "./options.ts";
-import { RedisTwinStore } from "./redisStore.ts";
 import { TwinService } from "./service.ts";
-import type { TwinStore } from "./store.ts";
+import { twinOptionsFromConfig } from "./state/options.ts";
+import { MemoryTwinStore } from "./store/memoryStore.ts";
+import { RedisTwinStore } from "./store/redisStore.ts";
+import type { TwinStore } from "./store/store.ts";
 
 /** A sink for a function run without K_SINK (local trials): events are logged at debug and dropped. */
 class DroppingSink implements EventSink {

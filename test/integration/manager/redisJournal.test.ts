@@ -2,8 +2,8 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
 import { RedisJournal } from "../../../functions/lib/migration/redisJournal.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";

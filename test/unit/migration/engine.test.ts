@@ -10,7 +10,7 @@ import {
   MemoryJournal,
   type MigrationJournal,
 } from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver, type FakeDriverScript } from "./fakeDriver.ts";

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "./events.ts";
 import { cam, cpm, T0 } from "./messages.ts";
 

@@ -4,9 +4,9 @@
  * arrive meanwhile reach both (the placement registry makes the target a guest receiver).
  */
 import type { PlacementRegistry } from "../../runtime/placement.ts";
-import type { TwinHostApi } from "../../twin/host.ts";
+import { sleep } from "../../runtime/timing.ts";
+import type { TwinHostApi } from "../../twin/remote/host.ts";
 import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { sleep } from "../timing.ts";
 
 export interface LocalDriverOptions {
   hosts: Map<string, TwinHostApi>;
