@@ -90,3 +90,26 @@ describe("the repository", () => {
     expect(citing).toEqual([]);
   });
 });
+
+describe("docs/architecture.md glossary", () => {
+  const text = readFileSync("docs/architecture.md", "utf8");
+  const glossary = text.slice(text.indexOf("## Glossary"));
+  const source = ["functions", "bridges", "cli"]
+    .flatMap((folder) => listed(`${folder}/**/*.ts`))
+    .map((file) => readFileSync(file, "utf8"))
+    .join("\n");
+
+  it("names only code that exists", () => {
+    const rows = glossary.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| word"));
+    expect(rows.length).toBeGreaterThan(10);
+    const missing: string[] = [];
+    for (const row of rows) {
+      const inCode = row.split("|")[3] ?? "";
+      for (const [, name] of inCode.matchAll(/`([^`]+)`/g)) {
+        const word = (name ?? "").split("=")[0] ?? "";
+        if (!source.includes(word)) missing.push(word);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
