@@ -5,8 +5,8 @@
  */
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
 import { placementFilter } from "../../bridges/mqtt/filter.ts";
-import { sinkDelivery } from "../../bridges/mqtt/sinkDelivery.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
+import { inProcessTransport } from "../../functions/lib/runtime/emit/inProcess.ts";
 import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { EventRouter } from "../../functions/lib/runtime/router.ts";
@@ -88,7 +88,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       ...(options.source === undefined && options.decoder !== undefined
         ? { wrapSource: decodingAhead(options.decoder) }
         : {}),
-      delivery: sinkDelivery(router.ingress()),
+      sink: inProcessTransport(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       shouldForward: (stationId, position) => {
         const forwarded = forward(stationId, position);

@@ -9,8 +9,8 @@
 import type { MqttClient } from "mqtt";
 import { startBridge } from "../../bridges/mqtt/bridge.ts";
 import { eventId } from "../../bridges/mqtt/event.ts";
-import { httpDelivery } from "../../bridges/mqtt/httpDelivery.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
+import { httpTransport } from "../../functions/lib/runtime/emit/httpTransport.ts";
 import {
   CONCURRENCY,
   cam,
@@ -127,7 +127,7 @@ export const benchmark: Benchmark = {
         clientId: "bench-bridge",
       },
       // The same settings as `vvcu bridge` (fromConfig.ts): 64 deliveries in flight, 2,000 held.
-      delivery: httpDelivery({ url: sink.url, maxSockets: CONCURRENCY }),
+      sink: httpTransport({ url: sink.url, maxSockets: CONCURRENCY }),
       concurrency: CONCURRENCY,
       logger: componentLogger("bridge", { mec: "bench" }).child({}, { level: "warn" }),
     });

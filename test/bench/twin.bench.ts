@@ -16,7 +16,7 @@ import { decode } from "../../functions/lib/cits/decode.ts";
 import type { CamMessage } from "../../functions/lib/cits/types.ts";
 import { citsEventType } from "../../functions/lib/events.ts";
 import { distanceM } from "../../functions/lib/geo/sphere.ts";
-import type { EventSink } from "../../functions/lib/runtime/sink.ts";
+import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { NeighbourIndex } from "../../functions/lib/twin/neighbours.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";

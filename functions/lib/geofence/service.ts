@@ -14,7 +14,7 @@ import { EXTENSIONS, eventSource, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import type { Migration, MigrationRequest } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { migrationLogContext } from "../tracing.ts";
 import {
   DEFAULT_GEOFENCE_OPTIONS,

@@ -1,6 +1,6 @@
 /** What the engine says about a migration as it goes: its `migration.*` events, logs and outcome metrics. */
 import type { Logger } from "../log.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { errorMessage } from "../runtime/timing.ts";
 import { migrationLogContext } from "../tracing.ts";
 import type { JournalEntry } from "./machine.ts";

@@ -18,8 +18,8 @@
 import type { CloudEvent } from "cloudevents";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { beforeMetricRead, metrics } from "../metrics.ts";
+import type { EventSink } from "./emit/sink.ts";
 import { KeyedQueue } from "./keyedQueue.ts";
-import type { EventSink } from "./sink.ts";
 import { TriggerMatcher, type TriggerRoute } from "./triggers.ts";
 
 export type EventHandler = (event: CloudEvent<unknown>) => Promise<void> | void;

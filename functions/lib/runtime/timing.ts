@@ -1,10 +1,6 @@
 /** Deadlines for driver calls: drivers get a signal, and the engine does not trust them to honour it. */
 import { metrics } from "../metrics.ts";
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -4,8 +4,8 @@
  */
 import type { Config } from "../config.ts";
 import { componentLogger } from "../log.ts";
-import { HttpSink } from "../runtime/httpSink.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import { httpSink } from "../runtime/emit/httpSink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { TwinService } from "./service.ts";
 import { twinOptionsFromConfig } from "./state/options.ts";
 import { MemoryTwinStore } from "./store/memoryStore.ts";
@@ -32,8 +32,8 @@ export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
   const store: TwinStore = config.REDIS_URL
     ? new RedisTwinStore({ url: config.REDIS_URL, mec })
     : new MemoryTwinStore();
-  const sink = config.K_SINK
-    ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
+  const sink: EventSink = config.K_SINK
+    ? httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
     : new DroppingSink();
   const service = new TwinService({ mec, store, sink, options: twinOptionsFromConfig(config) });
   return {
@@ -41,7 +41,7 @@ export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
     async close() {
       await service.stop();
       await store.close();
-      if (sink instanceof HttpSink) await sink.close();
+      await sink.close?.();
     },
   };
 }

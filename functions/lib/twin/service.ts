@@ -27,7 +27,7 @@ import {
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "../model/twin.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { EventBatcher } from "./eventBatcher.ts";
 import type { TwinHostApi } from "./remote/host.ts";
 import { type TwinOptions, twinOptions } from "./state/options.ts";

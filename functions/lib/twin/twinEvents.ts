@@ -14,7 +14,7 @@ import {
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { Twin, TwinStatus } from "../model/twin.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { traceIdOf } from "../tracing.ts";
 import { Coalescer } from "./coalescer.ts";
 import { NeighbourIndex } from "./neighbours.ts";

@@ -4,7 +4,7 @@
  */
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { type HandleOutcome, TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { appliedIdsOf } from "../../../functions/lib/twin/store/records.ts";

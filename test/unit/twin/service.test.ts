@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
 import { metrics } from "../../../functions/lib/metrics.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent, TRACEPARENT } from "./events.ts";

@@ -1,7 +1,7 @@
 import type { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "./events.ts";

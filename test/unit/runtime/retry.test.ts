@@ -1,7 +1,8 @@
 import { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
-import { backoffCeiling, backoffDelay, parseRetryAfter } from "../../../bridges/mqtt/backoff.ts";
-import { DeliveryAborted, DeliveryError, deliverWithRetry } from "../../../bridges/mqtt/delivery.ts";
+import { backoffCeiling, backoffDelay, parseRetryAfter } from "../../../functions/lib/runtime/backoff.ts";
+import { emitWithRetry } from "../../../functions/lib/runtime/emit/retry.ts";
+import { EmitAborted, SinkError } from "../../../functions/lib/runtime/emit/sink.ts";
 
 const policy = { initialMs: 100, maxMs: 1_000, factor: 2 };
 const event = new CloudEvent({ id: "1", type: "t", source: "/s" });
@@ -28,15 +29,15 @@ describe("backoff", () => {
   });
 });
 
-describe("deliverWithRetry", () => {
+describe("emitWithRetry", () => {
   it("retries retryable failures with growing delays until delivered", async () => {
     let calls = 0;
     const delays: number[] = [];
-    const result = await deliverWithRetry(
+    const result = await emitWithRetry(
       {
-        deliver: async () => {
+        emit: async () => {
           calls++;
-          if (calls < 4) throw new DeliveryError("503", true, 503);
+          if (calls < 4) throw new SinkError("503", true, 503);
         },
       },
       event,
@@ -53,10 +54,10 @@ describe("deliverWithRetry", () => {
   it("honours a longer Retry-After", async () => {
     const delays: number[] = [];
     let calls = 0;
-    await deliverWithRetry(
+    await emitWithRetry(
       {
-        deliver: async () => {
-          if (calls++ === 0) throw new DeliveryError("429", true, 429, "", 20);
+        emit: async () => {
+          if (calls++ === 0) throw new SinkError("429", true, 429, "", 20);
         },
       },
       event,
@@ -67,11 +68,11 @@ describe("deliverWithRetry", () => {
 
   it("throws a non-retryable failure at once, with the sink's answer", async () => {
     let calls = 0;
-    const failure = deliverWithRetry(
+    const failure = emitWithRetry(
       {
-        deliver: async () => {
+        emit: async () => {
           calls++;
-          throw new DeliveryError("400", false, 400, "bad event");
+          throw new SinkError("400", false, 400, "bad event");
         },
       },
       event,
@@ -83,9 +84,9 @@ describe("deliverWithRetry", () => {
 
   it("treats an unknown error as retryable", async () => {
     let calls = 0;
-    await deliverWithRetry(
+    await emitWithRetry(
       {
-        deliver: async () => {
+        emit: async () => {
           if (calls++ === 0) throw new Error("ECONNRESET");
         },
       },
@@ -95,18 +96,18 @@ describe("deliverWithRetry", () => {
     expect(calls).toBe(2);
   });
 
-  it("stops with DeliveryAborted when the signal aborts", async () => {
+  it("stops with EmitAborted when the signal aborts", async () => {
     const stop = new AbortController();
-    const failure = deliverWithRetry(
+    const failure = emitWithRetry(
       {
-        deliver: async () => {
+        emit: async () => {
           stop.abort();
-          throw new DeliveryError("503", true, 503);
+          throw new SinkError("503", true, 503);
         },
       },
       event,
       { policy: { initialMs: 60_000, maxMs: 60_000, factor: 1 }, signal: stop.signal },
     );
-    await expect(failure).rejects.toBeInstanceOf(DeliveryAborted);
+    await expect(failure).rejects.toBeInstanceOf(EmitAborted);
   });
 });

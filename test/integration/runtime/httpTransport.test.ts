@@ -3,8 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloudEvent } from "cloudevents";
 import { afterEach, describe, expect, it } from "vitest";
-import { DeliveryError } from "../../../bridges/mqtt/delivery.ts";
-import { httpDelivery, parseCeOverrides } from "../../../bridges/mqtt/httpDelivery.ts";
+import { httpTransport, parseCeOverrides } from "../../../functions/lib/runtime/emit/httpTransport.ts";
+import { SinkError } from "../../../functions/lib/runtime/emit/sink.ts";
 import { freePort } from "../../helpers/servers.ts";
 
 const event = new CloudEvent({
@@ -72,12 +72,12 @@ describe("parseCeOverrides", () => {
   });
 });
 
-describe("httpDelivery", () => {
+describe("httpTransport", () => {
   it("posts binary mode with the overrides, over kept-alive connections", async () => {
     const sink = await sinkAnswering((response) => response.writeHead(202).end());
-    const delivery = httpDelivery({ url: sink.url, overrides: { cluster: "edge-1" } });
+    const delivery = httpTransport({ url: sink.url, overrides: { cluster: "edge-1" } });
     cleanups.push(() => delivery.close());
-    for (let index = 0; index < 6; index++) await delivery.deliver(event);
+    for (let index = 0; index < 6; index++) await delivery.emit(event);
     expect(sink.seen).toHaveLength(6);
     const [first] = sink.seen;
     expect(first?.headers).toMatchObject({
@@ -98,10 +98,10 @@ describe("httpDelivery", () => {
 
   it("says a 400 is final and carries the sink's answer", async () => {
     const sink = await sinkAnswering((response) => response.writeHead(400).end("subject must be numeric"));
-    const delivery = httpDelivery({ url: sink.url });
+    const delivery = httpTransport({ url: sink.url });
     cleanups.push(() => delivery.close());
-    const failure = await delivery.deliver(event).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(DeliveryError);
+    const failure = await delivery.emit(event).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SinkError);
     expect(failure).toMatchObject({ retryable: false, status: 400, body: "subject must be numeric" });
   });
 
@@ -110,41 +110,41 @@ describe("httpDelivery", () => {
     const sink = await sinkAnswering((response) =>
       response.writeHead(status, { "retry-after": "2" }).end("busy"),
     );
-    const delivery = httpDelivery({ url: sink.url });
+    const delivery = httpTransport({ url: sink.url });
     cleanups.push(() => delivery.close());
-    await expect(delivery.deliver(event)).rejects.toMatchObject({
+    await expect(delivery.emit(event)).rejects.toMatchObject({
       retryable: true,
       status: 429,
       retryAfterMs: 2000,
     });
     status = 503;
-    await expect(delivery.deliver(event)).rejects.toMatchObject({ retryable: true, status: 503 });
+    await expect(delivery.emit(event)).rejects.toMatchObject({ retryable: true, status: 503 });
   });
 
   it("says an unreachable or silent sink is worth retrying", async () => {
     const closedPort = await freePort();
-    const unreachable = httpDelivery({ url: `http://127.0.0.1:${closedPort}/` });
+    const unreachable = httpTransport({ url: `http://127.0.0.1:${closedPort}/` });
     cleanups.push(() => unreachable.close());
-    await expect(unreachable.deliver(event)).rejects.toMatchObject({ retryable: true, status: undefined });
+    await expect(unreachable.emit(event)).rejects.toMatchObject({ retryable: true, status: undefined });
 
     const silent = await sinkAnswering(() => {});
-    const slow = httpDelivery({ url: silent.url, timeoutMs: 200 });
+    const slow = httpTransport({ url: silent.url, timeoutMs: 200 });
     cleanups.push(() => slow.close());
-    const failure = await slow.deliver(event).catch((error: unknown) => error);
+    const failure = await slow.emit(event).catch((error: unknown) => error);
     expect(failure).toMatchObject({ retryable: true });
     expect((failure as Error).message).toContain("no answer from the sink within 200 ms");
   });
 
   it("says an event that cannot be written as HTTP is final, without sending it", async () => {
     const sink = await sinkAnswering((response) => response.writeHead(202).end());
-    const delivery = httpDelivery({ url: sink.url });
+    const delivery = httpTransport({ url: sink.url });
     cleanups.push(() => delivery.close());
     const broken = new CloudEvent({ id: "e-2", type: "t", source: "/s", note: "line\nbreak" }, false);
-    await expect(delivery.deliver(broken)).rejects.toMatchObject({ retryable: false, status: undefined });
+    await expect(delivery.emit(broken)).rejects.toMatchObject({ retryable: false, status: undefined });
     expect(sink.seen).toHaveLength(0);
   });
 
   it("refuses a sink URL that is not http(s)", () => {
-    expect(() => httpDelivery({ url: "ftp://example/" })).toThrow("K_SINK must be an http(s) URL");
+    expect(() => httpTransport({ url: "ftp://example/" })).toThrow("K_SINK must be an http(s) URL");
   });
 });

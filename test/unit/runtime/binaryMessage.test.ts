@@ -2,10 +2,10 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { binaryMessage } from "../../../bridges/mqtt/binaryMessage.ts";
 import { citsCloudEvent } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import { vanetzaCam } from "./samples.ts";
+import { binaryMessage } from "../../../functions/lib/runtime/emit/binaryMessage.ts";
+import { vanetzaCam } from "../bridge/samples.ts";
 
 function sdkMessage(event: CloudEvent<unknown>) {
   const message = HTTP.binary(event);

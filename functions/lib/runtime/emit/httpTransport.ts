@@ -4,9 +4,9 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { type Dispatcher, Pool } from "undici";
-import { parseRetryAfter } from "./backoff.ts";
+import { parseRetryAfter } from "../backoff.ts";
 import { binaryMessage } from "./binaryMessage.ts";
-import { type Delivery, DeliveryError, isRetryableStatus } from "./delivery.ts";
+import { type EventSink, isRetryableStatus, SinkError } from "./sink.ts";
 
 const ANSWER_CAP_BYTES = 2048;
 
@@ -37,7 +37,7 @@ export function parseCeOverrides(json: string | undefined): Record<string, strin
   return result;
 }
 
-export interface HttpDeliveryOptions {
+export interface HttpTransportOptions {
   /** K_SINK. */
   url: string;
   overrides?: Record<string, string>;
@@ -68,27 +68,24 @@ async function readAnswer(body: Answer): Promise<string> {
 
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
-function failureOf(error: unknown, timeoutMs: number): DeliveryError {
+function failureOf(error: unknown, timeoutMs: number): SinkError {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "UND_ERR_INVALID_ARG") {
     // The event cannot be written as HTTP (e.g. a forwarded CloudEvent's extension holds a line
     // break): no retry can fix that, so it goes to the dead-letter topic instead of stalling its station.
-    return new DeliveryError(`the event cannot be sent over HTTP: ${(error as Error).message}`, false);
+    return new SinkError(`the event cannot be sent over HTTP: ${(error as Error).message}`, false);
   }
   if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
-    return new DeliveryError(`sink unreachable: no answer from the sink within ${timeoutMs} ms`, true);
+    return new SinkError(`sink unreachable: no answer from the sink within ${timeoutMs} ms`, true);
   }
-  return new DeliveryError(
-    `sink unreachable: ${error instanceof Error ? error.message : String(error)}`,
-    true,
-  );
+  return new SinkError(`sink unreachable: ${error instanceof Error ? error.message : String(error)}`, true);
 }
 
 /**
  * undici rather than node:http: one delivery costs about half the CPU (measured by the bridge
  * benchmark), which on a small MEC node is the difference between meeting the rate or not.
  */
-export function httpDelivery(options: HttpDeliveryOptions): Delivery & { close(): Promise<void> } {
+export function httpTransport(options: HttpTransportOptions): EventSink & { close(): Promise<void> } {
   const url = new URL(options.url);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`K_SINK must be an http(s) URL, got ${options.url}`);
@@ -108,7 +105,7 @@ export function httpDelivery(options: HttpDeliveryOptions): Delivery & { close()
     Object.entries(options.overrides ?? {}).map(([name, value]) => [`ce-${name}`, value]),
   );
 
-  async function deliver(event: CloudEvent<unknown>): Promise<void> {
+  async function emit(event: CloudEvent<unknown>): Promise<void> {
     const message = binaryMessage(event);
     const headers = { ...message.headers, ...overrideHeaders };
     let response: Dispatcher.ResponseData;
@@ -127,24 +124,18 @@ export function httpDelivery(options: HttpDeliveryOptions): Delivery & { close()
       try {
         await response.body.dump();
       } catch (error) {
-        throw new DeliveryError(`sink answer broke off: ${(error as Error).message}`, true);
+        throw new SinkError(`sink answer broke off: ${(error as Error).message}`, true);
       }
       return;
     }
     const answer = await readAnswer(response.body);
     const retryAfter = response.headers["retry-after"];
     const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
-    throw new DeliveryError(
-      `sink answered ${status}`,
-      isRetryableStatus(status),
-      status,
-      answer,
-      retryAfterMs,
-    );
+    throw new SinkError(`sink answered ${status}`, isRetryableStatus(status), status, answer, retryAfterMs);
   }
 
   return {
-    deliver,
+    emit,
     async close() {
       await pool.destroy();
     },
