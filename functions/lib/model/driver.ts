@@ -3,7 +3,7 @@
  * The engine (functions/lib/migration/engine.ts) runs the protocol of docs/architecture.md
  * "Flow of one migration" over this.
  */
-import type { TwinSnapshot } from "../model/twin.ts";
+import type { TwinSnapshot } from "./twin.ts";
 
 export interface PlacementRequest {
   migrationId: string;
