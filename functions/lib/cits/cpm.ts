@@ -8,13 +8,26 @@
  *     {containerId, containerData: {OriginatingVehicleContainer: {orientationAngle}} |
  *     {PerceivedObjectContainer: {perceivedObjects: [{objectId, position.{xCoordinate, yCoordinate}.value,
  *     velocity.cartesianVelocity.{xVelocity, yVelocity}.value | velocity.polarVelocity, angles.zAngle}]}}]}
+ *     vanetza-nap and X.697 write containerData bare: {orientationAngle} for id 1, the sensor
+ *     array for id 3, {numberOfPerceivedObjects, perceivedObjects} for id 5 (the array counts).
+ * A malformed object or container is dropped with its reason and the rest kept; the originating
+ * RSU (2), sensor information (3) and perception region (4) containers are not used.
  * Object offsets are taken as x east and y north of the reference position, in metres
  * (raw: 0.01 m), and turned into lat/lon along the great circle; speeds (raw 0.01 m/s) become
  * a speed and a direction of travel.
  */
 import { destinationPoint, normalizeDeg } from "../geo/sphere.ts";
 import { positionOf, readPosition } from "./kinematics.ts";
-import { arrayAt, isObject, type JsonObject, joinPath, numberAt, objectAt, scalarAt } from "./read.ts";
+import {
+  arrayAt,
+  failureReason,
+  isObject,
+  type JsonObject,
+  joinPath,
+  numberAt,
+  objectAt,
+  scalarAt,
+} from "./read.ts";
 import type { PerceivedObject, Position, UnitSystem } from "./types.ts";
 import { FIELDS, type Reading, Readings, toSI } from "./units.ts";
 
@@ -128,6 +141,7 @@ function readObject(
   return object;
 }
 
+/** Reads each object on its own: a malformed one is dropped with its reason, the others kept. */
 function readObjects(
   readings: Readings,
   list: unknown[] | undefined,
@@ -136,8 +150,16 @@ function readObjects(
 ): void {
   if (list === undefined) return;
   for (let i = 0; i < list.length; i++) {
-    const object = readObject(readings, list[i], into.length, `${path}.${i}`);
-    if (object !== undefined) into.push(object);
+    const itemPath = `${path}.${i}`;
+    const before = readings.items.length;
+    try {
+      const object = readObject(readings, list[i], into.length, itemPath);
+      if (object !== undefined) into.push(object);
+      else readings.drop(itemPath, "malformed", "a perceived object is a JSON object");
+    } catch (error) {
+      readings.items.length = before;
+      readings.drop(itemPath, "malformed", failureReason(error));
+    }
   }
 }
 
@@ -154,6 +176,83 @@ function objectListAt(
     arrayAt(container, "perceivedObjects", joinPath(path, key)),
     joinPath(path, `${key}.perceivedObjects`),
   ];
+}
+
+/** TR 103 562 containers that vvcu does not read. */
+const V1_UNUSED = ["sensorInformationContainer", "freeSpaceAddendumContainer"] as const;
+
+/** TS 103 324 CpmContainerId values and their container names. */
+const CONTAINER_NAMES: Record<number, string> = {
+  1: "originatingVehicleContainer",
+  2: "originatingRsuContainer",
+  3: "sensorInformationContainer",
+  4: "perceptionRegionContainer",
+  5: "perceivedObjectContainer",
+};
+const UNUSED_CONTAINERS = new Set([2, 3, 4]);
+
+/**
+ * One {containerId, containerData} entry. containerData is the container itself (X.697 writes an
+ * open type's value bare; the sensor information container is an array), or, as some encoders
+ * write it, wrapped in a key named after the container.
+ */
+function readContainer(result: CpmReadings, entry: unknown, entryPath: string): void {
+  const readings = result.readings;
+  if (!isObject(entry)) {
+    readings.drop(entryPath, "malformed", "a CPM container is an object {containerId, containerData}");
+    return;
+  }
+  const id = typeof entry.containerId === "number" ? entry.containerId : undefined;
+  const name = id === undefined ? undefined : CONTAINER_NAMES[id];
+  const data = entry.containerData;
+  const dataPath = `${entryPath}.containerData`;
+  if (id !== undefined && UNUSED_CONTAINERS.has(id)) {
+    readings.drop(dataPath, "unused", `${name} (containerId ${id}): vvcu does not use it`);
+    return;
+  }
+  if (!isObject(data)) {
+    const what = id === undefined ? "a container without a numeric containerId" : `containerId ${id}`;
+    readings.drop(
+      dataPath,
+      id === undefined || name === undefined ? "unknown" : "malformed",
+      `${what}: containerData is not an object`,
+    );
+    return;
+  }
+  const wrappedVehicle = objectAt(data, "OriginatingVehicleContainer", dataPath);
+  const wrappedObjects = data.PerceivedObjectContainer !== undefined;
+  if (id === 1 || wrappedVehicle !== undefined || (id === undefined && data.orientationAngle !== undefined)) {
+    const originating = wrappedVehicle ?? data;
+    const originatingPath =
+      wrappedVehicle === undefined ? dataPath : `${dataPath}.OriginatingVehicleContainer`;
+    if (result.heading === undefined) {
+      result.heading = readings.add(
+        FIELDS.angle,
+        scalarAt(originating, "orientationAngle", originatingPath, "value"),
+        `${originatingPath}.orientationAngle`,
+      );
+    }
+    return;
+  }
+  if (id === 5 || wrappedObjects || (id === undefined && data.perceivedObjects !== undefined)) {
+    const [objects, objectsPath] = objectListAt(data, "PerceivedObjectContainer", dataPath);
+    if (objects !== undefined) readObjects(readings, objects, objectsPath, result.objects);
+    else
+      readObjects(
+        readings,
+        arrayAt(data, "perceivedObjects", dataPath),
+        `${dataPath}.perceivedObjects`,
+        result.objects,
+      );
+    return;
+  }
+  readings.drop(
+    dataPath,
+    "unknown",
+    id === undefined
+      ? "a container without a known containerId"
+      : `containerId ${id} is not a TS 103 324 container vvcu knows`,
+  );
 }
 
 export function readCpm(body: JsonObject, bodyPath: string): CpmReadings {
@@ -200,31 +299,18 @@ export function readCpm(body: JsonObject, bodyPath: string): CpmReadings {
       result.objects,
     );
 
+  for (const key of V1_UNUSED) {
+    if (container[key] !== undefined && container[key] !== null)
+      readings.drop(joinPath(path, key), "unused", `${key}: vvcu does not use it`);
+  }
   const containers = arrayAt(container, "cpmContainers", path) ?? [];
   for (let i = 0; i < containers.length; i++) {
-    const entry = containers[i];
-    if (!isObject(entry)) continue;
-    const entryPath = joinPath(path, `cpmContainers.${i}.containerData`);
-    const data = objectAt(entry, "containerData", joinPath(path, `cpmContainers.${i}`));
-    if (data === undefined) continue;
-    const originating = objectAt(data, "OriginatingVehicleContainer", entryPath) ?? data;
-    const originatingPath = originating === data ? entryPath : `${entryPath}.OriginatingVehicleContainer`;
-    if (result.heading === undefined && originating.orientationAngle !== undefined) {
-      result.heading = readings.add(
-        FIELDS.angle,
-        scalarAt(originating, "orientationAngle", originatingPath, "value"),
-        `${originatingPath}.orientationAngle`,
-      );
+    const entryPath = joinPath(path, `cpmContainers.${i}`);
+    try {
+      readContainer(result, containers[i], entryPath);
+    } catch (error) {
+      readings.drop(entryPath, "malformed", failureReason(error));
     }
-    const [objects, objectsPath] = objectListAt(data, "PerceivedObjectContainer", entryPath);
-    if (objects !== undefined) readObjects(readings, objects, objectsPath, result.objects);
-    else
-      readObjects(
-        readings,
-        arrayAt(data, "perceivedObjects", entryPath),
-        `${entryPath}.perceivedObjects`,
-        result.objects,
-      );
   }
   return result;
 }
@@ -270,6 +356,12 @@ export function convertCpm(read: CpmReadings, units: UnitSystem): CpmFields {
   if (heading !== undefined) out.heading = heading;
   const speed = toSI(read.speed, units);
   if (speed !== undefined) out.speed = speed;
-  for (const object of read.objects) out.perceivedObjects.push(convertObject(object, reference, units));
+  for (const object of read.objects) {
+    try {
+      out.perceivedObjects.push(convertObject(object, reference, units));
+    } catch (error) {
+      read.readings.drop(`perceived object ${object.objectId}`, "malformed", failureReason(error));
+    }
+  }
   return out;
 }

@@ -26,7 +26,7 @@
  * a value outside it (e.g. latitude beyond +-90 degrees) rejects the message as `out-of-range`.
  */
 import { DecodeFailure } from "./read.ts";
-import type { UnitSystem } from "./types.ts";
+import type { DropCode, DroppedPart, UnitSystem } from "./types.ts";
 
 export interface ScaledField {
   /** Name used in rejection reasons. */
@@ -150,9 +150,16 @@ export function toSI(reading: Reading | undefined, units: UnitSystem): number | 
   return si;
 }
 
-/** Collects the readings of one message. */
+/** Collects the readings of one message, and the parts of it left out. */
 export class Readings {
   readonly items: Reading[] = [];
+  /** Allocated on the first drop only: a well-formed CAM never pays for it. */
+  dropped: DroppedPart[] | undefined = undefined;
+
+  drop(path: string, code: DropCode, reason: string): void {
+    if (this.dropped === undefined) this.dropped = [];
+    this.dropped.push({ path, code, reason });
+  }
 
   add(field: ScaledField, value: number | undefined, path: string): Reading | undefined {
     if (value === undefined) return undefined;

@@ -326,6 +326,7 @@ describe("DENM", () => {
       eventPosition: { lat: 40.6421, lon: -8.6489, alt: 10 },
       // 2004-01-01 + 691574400.25 s, less the 5 leap seconds TimestampIts counts since 2004.
       detectionTimeMs: 1_072_915_200_000 + 691_574_400_250 - 5_000,
+      referenceTimeMs: 1_072_915_200_000 + 691_574_400_250 - 5_000,
       validityDurationS: 120,
     });
   });
@@ -347,6 +348,7 @@ describe("DENM", () => {
       eventType: { causeCode: 3, subCauseCode: 4, description: "roadworks" },
       eventPosition: { lat: 40.645, lon: -8.655 },
       detectionTimeMs: 1_072_915_200_000 + 690_000_000_000 - 5_000,
+      referenceTimeMs: 1_072_915_200_000 + 690_000_000_000 - 5_000,
       validityDurationS: 600,
       termination: "isCancellation",
     });
