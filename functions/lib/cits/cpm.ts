@@ -12,11 +12,12 @@
  *     array for id 3, {numberOfPerceivedObjects, perceivedObjects} for id 5 (the array counts).
  * A malformed object or container is dropped with its reason and the rest kept; the originating
  * RSU (2), sensor information (3) and perception region (4) containers are not used.
- * Object offsets are taken as x east and y north of the reference position, in metres
- * (raw: 0.01 m), and turned into lat/lon along the great circle; speeds (raw 0.01 m/s) become
+ * Object offsets are x east and y north of the reference position in metres (raw: 0.01 m), not
+ * turned by the station's heading, and become lat/lon on the WGS84 ellipsoid; speeds (raw 0.01 m/s) become
  * a speed and a direction of travel.
  */
-import { destinationPoint, normalizeDeg } from "../geo/sphere.ts";
+import { normalizeDeg } from "../geo/sphere.ts";
+import { offsetPosition } from "../geo/wgs84.ts";
 import { positionOf, readPosition } from "./kinematics.ts";
 import {
   arrayAt,
@@ -328,7 +329,7 @@ function convertObject(
   if (x !== undefined) out.xDistance = x;
   if (y !== undefined) out.yDistance = y;
   if (reference !== undefined && x !== undefined && y !== undefined) {
-    const point = destinationPoint(reference, normalizeDeg(Math.atan2(x, y) * DEG), Math.hypot(x, y));
+    const point = offsetPosition(reference, x, y);
     out.position = { lat: point.lat, lon: point.lon };
   }
   const vx = toSI(object.vx, units);
