@@ -10,9 +10,16 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
-export const CONFORMANCE_DIR = "test/fixtures/conformance";
+export const CONFORMANCE_DIR = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "test",
+  "fixtures",
+  "conformance",
+);
 
 type Json = Record<string, unknown>;
 
@@ -263,4 +270,4 @@ function main(): void {
   if (stale > 0) process.exitCode = 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(path.basename(process.argv[1]))) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
