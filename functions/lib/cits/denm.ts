@@ -164,7 +164,8 @@ export function convertDenm(read: DenmReadings, units: UnitSystem): DenmFields {
   }
   if (read.referenceTime !== undefined) {
     const referenceTimeMs = itsTimestampToUnixMs(read.referenceTime, units);
-    if (Number.isFinite(referenceTimeMs) && referenceTimeMs >= 0) out.referenceTimeMs = Math.round(referenceTimeMs);
+    if (Number.isFinite(referenceTimeMs) && referenceTimeMs >= 0)
+      out.referenceTimeMs = Math.round(referenceTimeMs);
   }
   if (read.termination !== undefined) out.termination = read.termination;
   return out;

@@ -19,9 +19,10 @@
  *  4. Else any other value too large to be transformed (heading > 360, speed > 163.82 m/s,
  *     |acceleration| > 16, |yaw rate| > 327.66, length > 102.2, width > 6.1, altitude > 8000,
  *     CPM distance > 1327.67 m, CPM speed > 163.83 m/s): raw.
- *  5. Else the topic's default: vanetza/out and a body given without a topic: transformed;
- *     vanetza/in, its_center, obu and the nested {"CAM": ...} form: raw (those feeds carry the
- *     ETSI integers; the earlier system's scripts divide their latitude by 1e7).
+ *  5. Else the topic's default: vanetza/out, vanetza/in (vanetza-nap converts what it is given
+ *     as it converts what it emits) and a body given without a topic: transformed; its_center,
+ *     obu and the nested {"CAM": ...} form: raw (those feeds carry the ETSI integers; the earlier
+ *     system's scripts divide their latitude by 1e7).
  * Then, in the decided system, each value is converted and checked against its ETSI range;
  * a value outside it (e.g. latitude beyond +-90 degrees) rejects the message as `out-of-range`.
  */
