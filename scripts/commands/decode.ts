@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const result = decode(values.topic ?? "", payload, Date.now());
+  const result = decode(values.topic ?? "", payload, Date.now(), { explain: values.explain });
   if (!result.ok) {
     console.error(`vvcu decode: rejected (${result.rejection.code}): ${result.rejection.reason}`);
     return 1;

@@ -13,6 +13,7 @@ import { compileConformance } from "../conforms.ts";
 import { convertCpm, readCpm } from "./cpm.ts";
 import { convertDenm, readDenm } from "./denm.ts";
 import { type ItsMessageType, locate, type Route, routeTopic } from "./dialect.ts";
+import { unusedParts } from "./explain.ts";
 import { convertKinematics, readKinematics } from "./kinematics.ts";
 import { normalizeLogs } from "./logs.ts";
 import { DecodeFailure, fail, isObject, type JsonObject, numberAt, stationIdFrom } from "./read.ts";
@@ -111,7 +112,13 @@ function denmOriginator(type: ItsMessageType, body: JsonObject): string | undefi
       : undefined;
 }
 
-function decodeIts(route: Route, root: JsonObject, receivedAtMs: number | undefined, topic: string): Decoded {
+function decodeIts(
+  route: Route,
+  root: JsonObject,
+  receivedAtMs: number | undefined,
+  topic: string,
+  explain: boolean,
+): Decoded {
   const located = locate(root, route.type as ItsMessageType | undefined);
   const { type, body, bodyPath, header, headerPath } = located;
   const stationId =
@@ -160,10 +167,18 @@ function decodeIts(route: Route, root: JsonObject, receivedAtMs: number | undefi
   message.origin = quadkey === undefined ? { topic, dialect, units } : { topic, dialect, quadkey, units };
   const stationType = stationTypeName(stationTypeCode);
   if (stationType !== undefined) message.stationType = stationType;
-  return { message, dropped: readings.dropped };
+  if (!explain) return { message, dropped: readings.dropped };
+  const unused = unusedParts(type, body, bodyPath);
+  const dropped = [...(readings.dropped ?? []), ...unused];
+  return { message, dropped: dropped.length === 0 ? undefined : dropped };
 }
 
-function decodeOrThrow(topic: string, payload: Buffer | string, receivedAtMs: number | undefined): Decoded {
+function decodeOrThrow(
+  topic: string,
+  payload: Buffer | string,
+  receivedAtMs: number | undefined,
+  explain: boolean,
+): Decoded {
   const text = payloadText(payload);
   const route = routeTopic(topic);
   const root = parseJson(text);
@@ -178,16 +193,26 @@ function decodeOrThrow(topic: string, payload: Buffer | string, receivedAtMs: nu
     };
     return { message, dropped: undefined };
   }
-  return decodeIts(route, root, receivedAtMs, topic);
+  return decodeIts(route, root, receivedAtMs, topic, explain);
+}
+
+export interface DecodeOptions {
+  /** Also list, as `unused` dropped parts, the containers the decoder does not read (slower). */
+  explain?: boolean;
 }
 
 /**
  * Decodes one message. `topic` is the MQTT topic it came on ("" when unknown: the payload
  * alone decides); `receivedAtMs` is its receipt time, used when the message carries none.
  */
-export function decode(topic: string, payload: Buffer | string, receivedAtMs?: number): DecodeResult {
+export function decode(
+  topic: string,
+  payload: Buffer | string,
+  receivedAtMs?: number,
+  options?: DecodeOptions,
+): DecodeResult {
   try {
-    const { message, dropped } = decodeOrThrow(topic, payload, receivedAtMs);
+    const { message, dropped } = decodeOrThrow(topic, payload, receivedAtMs, options?.explain === true);
     // The normalizers build valid messages by construction; this keeps a missed case from
     // ever reaching the twins as a malformed event. The compiled check answers for nearly every
     // message at a fraction of zod's cost; zod words the reason when it says no.

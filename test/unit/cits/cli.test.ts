@@ -46,11 +46,18 @@ describe("vvcu decode", () => {
   });
 
   it("--explain says so when nothing was dropped", async () => {
-    const { code, stderr } = await vvcu([
-      "decode",
-      "--explain",
-      path.join(FIXTURE_DIR, "vanetza-out-cam.json"),
-    ]);
+    const cam = {
+      stationID: 5,
+      fields: {
+        cam: {
+          camParameters: { basicContainer: { referencePosition: { latitude: 40.6, longitude: -8.6 } } },
+        },
+      },
+    };
+    const { code, stderr } = await vvcu(
+      ["decode", "--explain", "--topic", "vanetza/out/cam"],
+      JSON.stringify(cam),
+    );
     expect(code).toBe(0);
     expect(stderr).toContain("nothing dropped");
   });

@@ -376,3 +376,42 @@ describe("also per the standards", () => {
     });
   }
 });
+
+describe("explain: what a station sends that vvcu does not use", () => {
+  const camWithExtras = {
+    stationID: 7,
+    fields: {
+      cam: {
+        generationDeltaTime: 1,
+        camParameters: {
+          basicContainer: { referencePosition: REFERENCE },
+          lowFrequencyContainer: { basicVehicleContainerLowFrequency: { vehicleRole: 0, pathHistory: [] } },
+          specialVehicleContainer: { safetyCarContainer: {} },
+        },
+      },
+    },
+  };
+
+  it("is listed only when asked for: decoding stays as cheap as before", () => {
+    const plain = decode("vanetza/out/cam", JSON.stringify(camWithExtras), RECEIVED_AT_MS);
+    expect(plain.ok && plain.dropped).toBeUndefined();
+  });
+
+  it("names the unused containers and fields, with their paths", () => {
+    const explained = decode("vanetza/out/cam", JSON.stringify(camWithExtras), RECEIVED_AT_MS, {
+      explain: true,
+    });
+    if (!explained.ok) throw new Error("rejected");
+    expect(explained.dropped?.map((part) => [part.code, part.path])).toEqual([
+      ["unused", "fields.cam.camParameters.specialVehicleContainer"],
+      [
+        "unused",
+        "fields.cam.camParameters.lowFrequencyContainer.basicVehicleContainerLowFrequency.pathHistory",
+      ],
+      [
+        "unused",
+        "fields.cam.camParameters.lowFrequencyContainer.basicVehicleContainerLowFrequency.vehicleRole",
+      ],
+    ]);
+  });
+});
