@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningStack, startStack } from "../../../cli/embedded/stack.ts";
 import { loadConfig } from "../../../functions/lib/config.ts";
 import { dashboardTopics } from "../../../functions/lib/topics.ts";
 import {
@@ -17,7 +18,6 @@ import {
   expectedPath,
   readManifest,
 } from "../../../scripts/derive-conformance-expected.ts";
-import { type RunningStack, startStack } from "../../../scripts/embedded/stack.ts";
 import { connect, eventually, twin } from "../../e2e/harness.ts";
 import { freePort } from "../../helpers/servers.ts";
 
