@@ -34,6 +34,8 @@ import { FIELDS, type Reading, Readings, toSI } from "./units.ts";
 
 interface ObjectReadings {
   objectId: number;
+  /** Where the object sits in the payload, for the reason when it is dropped. */
+  path: string;
   x?: Reading;
   y?: Reading;
   vx?: Reading;
@@ -89,6 +91,7 @@ function readObject(
   const at = (key: string): string => `${itemPath}.${key}`;
   const object: ObjectReadings = {
     objectId: numberAt(item, "objectId", itemPath) ?? numberAt(item, "objectID", itemPath) ?? index,
+    path,
   };
   const position = objectAt(item, "position", itemPath);
   object.x = readings.add(
@@ -361,7 +364,7 @@ export function convertCpm(read: CpmReadings, units: UnitSystem): CpmFields {
     try {
       out.perceivedObjects.push(convertObject(object, reference, units));
     } catch (error) {
-      read.readings.drop(`perceived object ${object.objectId}`, "malformed", failureReason(error));
+      read.readings.drop(object.path, "malformed", failureReason(error));
     }
   }
   return out;

@@ -231,7 +231,7 @@ describe("class 5: one bad part drops only that part", () => {
         { containerId: 5, containerData: { perceivedObjects: [objectOf(5000.5, 1, 1), objectOf(2, 2, 2)] } },
       ],
       ids: [2],
-      dropped: [["malformed", "perceived object 1"]],
+      dropped: [["malformed", "perceivedObjects.0"]],
     },
     {
       name: "an unknown container id",
