@@ -196,6 +196,22 @@ function decodeOrThrow(
   return decodeIts(route, root, receivedAtMs, topic, explain);
 }
 
+/**
+ * Whether a message says nothing a twin can use. Only asked when a part was malformed: a CAM with
+ * every value "unavailable" is still a sign of life, a CPM whose only container was broken is not.
+ */
+function nothingUsable(message: CitsMessage): boolean {
+  switch (message.type) {
+    case "cam":
+    case "vam":
+      return message.position === undefined && message.speed === undefined && message.heading === undefined;
+    case "cpm":
+      return message.referencePosition === undefined && message.perceivedObjects.length === 0;
+    default:
+      return false;
+  }
+}
+
 export interface DecodeOptions {
   /** Also list, as `unused` dropped parts, the containers the decoder does not read (slower). */
   explain?: boolean;
@@ -213,6 +229,13 @@ export function decode(
 ): DecodeResult {
   try {
     const { message, dropped } = decodeOrThrow(topic, payload, receivedAtMs, options?.explain === true);
+    if (dropped !== undefined) {
+      const malformed = dropped.find((part) => part.code === "malformed");
+      if (malformed !== undefined && nothingUsable(message)) {
+        const reason = `nothing usable remains once the malformed parts are dropped: ${malformed.reason} (at ${malformed.path})`;
+        return { ok: false, rejection: { code: "invalid-field", reason, topic } };
+      }
+    }
     // The normalizers build valid messages by construction; this keeps a missed case from
     // ever reaching the twins as a malformed event. The compiled check answers for nearly every
     // message at a fraction of zod's cost; zod words the reason when it says no.

@@ -251,6 +251,18 @@ describe("class 5: one bad part drops only that part", () => {
     });
   });
 
+  it("nothing usable left: a CPM whose only content was malformed is rejected, with the reason", () => {
+    const result = run(
+      "vanetza/out/cpm",
+      cpm([{ containerId: 5, containerData: { perceivedObjects: [{ objectId: "x" }] } }], {}),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.rejection.code).toBe("invalid-field");
+    expect(result.rejection.reason).toContain("nothing usable remains");
+    expect(result.rejection.reason).toContain("perceivedObjects.0");
+  });
+
   it("nothing usable left: no station id anywhere rejects the message", () => {
     const result = run("vanetza/in/cam", {
       camParameters: { basicContainer: { referencePosition: REFERENCE } },
