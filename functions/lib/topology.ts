@@ -95,7 +95,8 @@ export const MecSchema = z.strictObject({
   driver: DriverSchema.optional(),
   kubernetes: z
     .strictObject({
-      context: name("kubernetes.context"),
+      /** Kubeconfig context of the MEC's cluster; none: the cluster vvcu itself runs in. */
+      context: name("kubernetes.context").optional(),
       namespace: name("kubernetes.namespace").optional(),
     })
     .optional(),
@@ -129,7 +130,8 @@ export const TopologySchema = z
         context.addIssue({
           code: "custom",
           path: ["mecs", index],
-          message: "uses the kubernetes driver but has no kubernetes: {context, namespace} settings",
+          message:
+            "uses the kubernetes driver but has no kubernetes: {context, namespace} settings (an empty {} means this cluster)",
         });
       }
       if (driver === "osm" && mec.osm === undefined) {

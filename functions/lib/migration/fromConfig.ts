@@ -21,7 +21,7 @@ import { FileJournal, MemoryJournal, type MigrationJournal } from "./journal.ts"
 import { RedisJournal } from "./redisJournal.ts";
 import { driverNames, driverSelector } from "./select.ts";
 
-/** Twin CNFs live here unless the topology names a namespace. */
+/** Twin CNFs live here unless the topology names a namespace or POD_NAMESPACE says the function's own. */
 export const DEFAULT_TWIN_NAMESPACE = "vvcu-twins";
 
 /** Builds only the cluster drivers the topology uses. */
@@ -39,8 +39,8 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
         mecsUsing("kubernetes").map((mec) => [
           mec.id,
           {
-            context: mec.kubernetes?.context ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            context: mec.kubernetes?.context,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
             twinUrl: mec.twinUrl,
           },
         ]),
@@ -55,7 +55,7 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
           mec.id,
           {
             vimAccount: mec.osm?.vimAccount ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
             twinUrl: mec.twinUrl,
           },
         ]),

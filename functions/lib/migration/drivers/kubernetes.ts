@@ -22,7 +22,8 @@ const DRIVER = "kubernetes";
 
 /** A MEC's cluster, as the topology's `kubernetes: {context, namespace}` gives it. */
 export interface KubernetesMecTarget extends TwinCnfSite {
-  context: string;
+  /** Kubeconfig context; undefined: the kubeconfig's current one (in a pod: its own cluster). */
+  context?: string;
 }
 
 export interface KubernetesDriverOptions {
@@ -262,8 +263,8 @@ export class KubernetesDriver implements MigrationDriver {
   private client(mec: string): Clients {
     const cached = this.clients.get(mec);
     if (cached) return cached;
-    const { context } = this.target(mec);
     const { kubeConfig } = this.options;
+    const context = this.target(mec).context ?? kubeConfig.getCurrentContext();
     if (!kubeConfig.getContextObject(context))
       throw new Error(`kubeconfig has no context "${context}" (MEC ${mec})`);
     const config = new KubeConfig();
