@@ -37,7 +37,7 @@ export interface MigrationDriver {
    * Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. May give back a ref
    * of what it did (e.g. the OSM termination's operation id) for the migration's record.
    */
-  release(placement: Placement, signal: AbortSignal): Promise<string | undefined | void>;
+  release(placement: Placement, signal: AbortSignal): Promise<string | undefined>;
   /** The placement of a twin already living at a MEC (the source of a migration). */
   existing(twin: string, mec: string): Placement;
   /**

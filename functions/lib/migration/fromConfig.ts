@@ -13,6 +13,7 @@ import type { EventSink } from "../runtime/sink.ts";
 import type { Topology } from "../topology.ts";
 import type { MigrationDriver } from "./driver.ts";
 import { KubernetesDriver } from "./drivers/kubernetes.ts";
+import type { SharedTwinCnfValues } from "./drivers/kubernetes-twin.ts";
 import { OsmDriver } from "./drivers/osm.ts";
 import { nbiClientOptionsFromConfig } from "./drivers/osm-config.ts";
 import { NbiClient } from "./drivers/osm-nbi.ts";
@@ -24,17 +25,32 @@ import { driverNames, driverSelector } from "./select.ts";
 /** Twin CNFs live here unless the topology names a namespace or POD_NAMESPACE says the function's own. */
 export const DEFAULT_TWIN_NAMESPACE = "vvcu-twins";
 
+export interface ClusterDriverOptions {
+  /** Default: KUBECONFIG, else ~/.kube/config, else the cluster the process runs in. */
+  kubeConfig?: KubeConfig;
+  /** Chart values for every twin CNF (e.g. the broker they subscribe to). */
+  values?: SharedTwinCnfValues;
+}
+
 /** Builds only the cluster drivers the topology uses. */
-export function clusterDrivers(topology: Topology, config: Config): Partial<Record<string, MigrationDriver>> {
+export function clusterDrivers(
+  topology: Topology,
+  config: Config,
+  options: ClusterDriverOptions = {},
+): Partial<Record<string, MigrationDriver>> {
   const used = new Set(driverNames(topology).values());
   const drivers: Partial<Record<string, MigrationDriver>> = {};
   const mecsUsing = (name: string) =>
     topology.mecs.filter((mec) => (mec.driver ?? topology.defaults.driver) === name);
   if (used.has("kubernetes")) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    let kubeConfig = options.kubeConfig;
+    if (kubeConfig === undefined) {
+      kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+    }
     drivers.kubernetes = new KubernetesDriver({
       kubeConfig,
+      values: options.values,
       mecs: Object.fromEntries(
         mecsUsing("kubernetes").map((mec) => [
           mec.id,
@@ -50,6 +66,7 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
   if (used.has("osm")) {
     drivers.osm = new OsmDriver({
       nbi: new NbiClient(nbiClientOptionsFromConfig(config)),
+      values: options.values,
       mecs: Object.fromEntries(
         mecsUsing("osm").map((mec) => [
           mec.id,

@@ -298,7 +298,9 @@ describe("OsmDriver.release", () => {
     const driver = driverWith();
     await driver.place(request, signal());
     nbi.requests.length = 0;
-    expect(await driver.release(driver.existing("42", "mec-b"), signal())).toBeUndefined();
+    expect(await driver.release(driver.existing("42", "mec-b"), signal())).toBe(
+      "name:vvcu-twin-42-mec-b (no NS instance recorded: none terminated)",
+    );
     expect(nbi.calls()).toEqual([]);
     expect(nbi.instances.size).toBe(1);
   });

@@ -180,7 +180,8 @@ export class KubernetesDriver implements MigrationDriver {
     );
   }
 
-  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+  /** Deletes the twin CNF; its ref (`namespace/name`) is what the record shows. */
+  async release(placement: Placement, signal: AbortSignal): Promise<undefined> {
     const { namespace, name } = this.parseRef(placement);
     const { apps, core } = this.client(placement.mec);
     const options = { name, namespace, propagationPolicy: "Foreground" };

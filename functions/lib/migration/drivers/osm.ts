@@ -184,11 +184,11 @@ export class OsmDriver implements MigrationDriver {
    * termination's ref. A placement without one (a twin no migration placed there, e.g. still in
    * its MEC's twin function) has no NS instance of vvcu's to release: nothing is done by name.
    */
-  async release(placement: Placement, signal: AbortSignal): Promise<string | undefined> {
+  async release(placement: Placement, signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
     const { nsId } = parseRef(placement.ref);
-    if (nsId === undefined) return undefined;
+    if (nsId === undefined) return `${placement.ref} (no NS instance recorded: none terminated)`;
     const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
     const terminate = await this.options.nbi.request<{ id?: string }>({
       operation: "ns-terminate",
