@@ -1,8 +1,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
 import { KubernetesDriver } from "../../../functions/lib/migration/drivers/kubernetes.ts";
-import { twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
+import type { PlacementRequest } from "../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../unit/drivers/fixtures.ts";
 import { FakeKubeApi, kubeconfigFor } from "./fakeKubeApi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";
@@ -58,7 +58,12 @@ afterEach(async () => {
 describe("KubernetesDriver.place", () => {
   it("server-side applies the chart's Service and Deployment in the target MEC's cluster", async () => {
     const placement = await driver.place(request, signal());
-    expect(placement).toEqual({ driver: "kubernetes", twin: "42", mec: "mec-b", ref: "twins/vvcu-twin-42-mec-b" });
+    expect(placement).toEqual({
+      driver: "kubernetes",
+      twin: "42",
+      mec: "mec-b",
+      ref: "twins/vvcu-twin-42-mec-b",
+    });
     expect(apiA.requests).toEqual([]);
     expect(apiB.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
       "PATCH /api/v1/namespaces/twins/services/vvcu-twin-42-mec-b",
@@ -89,7 +94,9 @@ describe("KubernetesDriver.place", () => {
   it("is idempotent: placing again re-applies the same objects", async () => {
     await driver.place(request, signal());
     await driver.place(request, signal());
-    expect(apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42-mec-b"))?.metadata.generation).toBe(2);
+    expect(
+      apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42-mec-b"))?.metadata.generation,
+    ).toBe(2);
   });
 
   it("fails with the API server's message when it refuses", async () => {

@@ -5,9 +5,9 @@
  */
 import path from "node:path";
 import { loadConfig } from "../../../functions/lib/config.ts";
-import type { MigrationDriver } from "../../../functions/lib/migration/driver.ts";
 import { clusterDrivers } from "../../../functions/lib/migration/fromConfig.ts";
 import { driverSelector } from "../../../functions/lib/migration/select.ts";
+import type { MigrationDriver } from "../../../functions/lib/model/driver.ts";
 import { parseTopology, type Topology } from "../../../functions/lib/topology.ts";
 import type { KubeObject } from "./kube.ts";
 
