@@ -121,7 +121,7 @@ describe("the image, built from exactly what the Dockerfile copies", { timeout: 
       const found = eventsOf("io.vvcu.twin.created", "3001");
       return found.length > 0 ? found : undefined;
     });
-    expect((created?.data as { twin: { speed: number; mec: string } }).twin).toMatchObject({
+    expect((created?.data as { twin: { speed: number; mec: string } } | undefined)?.twin).toMatchObject({
       speed: 12.5,
       mec: "mec-a",
     });
