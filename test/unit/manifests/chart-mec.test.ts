@@ -3,6 +3,7 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { KubernetesDriver } from "../../../functions/lib/migration/drivers/kubernetes.ts";
 import { parseTopology } from "../../../functions/lib/topology.ts";
 import { renderTemplate } from "./helm-lite.ts";
 import { type KubeObject, loadManifestDir, ROOT, renderChart, validateObject } from "./kube.ts";
@@ -122,6 +123,13 @@ describe("charts/vvcu-mec", () => {
     expect(driverFor("mec-a").name).toBe("kubernetes");
     // The release namespace, where templates/rbac.yaml lets the function manage twin CNFs.
     expect(driverFor("mec-a").existing("42", "mec-a").ref).toBe("edge/vvcu-twin-42-mec-a");
+    // Its twin CNFs use this MEC's Redis and Broker, not another namespace's.
+    const driver = driverFor("mec-a") as KubernetesDriver;
+    const request = { migrationId: "m-1", twin: "42", mec: "mec-a", sourceMec: "mec-b", snapshot: undefined };
+    expect(driver.values(request)).toMatchObject({
+      redisUrl: "redis://vvcu-redis:6379",
+      sinkUrl: "http://broker-ingress.knative-eventing.svc.cluster.local/edge/vvcu",
+    });
   });
 
   it("with driver osm and its NBI settings, gives the migration function the OSM_* settings and the password Secret", () => {
