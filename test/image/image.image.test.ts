@@ -20,9 +20,9 @@ import { httpTransport } from "../../functions/lib/runtime/emit/httpTransport.ts
 import { isTwinCnfReady, RemoteTwinHost } from "../../functions/lib/twin/remote/client.ts";
 import { connect, eventually, publishCam } from "../e2e/harness.ts";
 import { freePort, type RunningServer, startMosquitto, startRedis, waitForPort } from "../helpers/servers.ts";
-import { snapshotOf } from "../unit/drivers/fixtures.ts";
 import { citsEvent } from "../unit/twin/events.ts";
 import { cam } from "../unit/twin/messages.ts";
+import { snapshotOf } from "../unit/twin/remote/fixtures.ts";
 import { type BuiltImage, buildImage } from "./build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
