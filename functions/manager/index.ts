@@ -31,6 +31,10 @@ function manager(): ManagerHandler {
     mecs: topology.mecs,
     migrations: new RemoteMigrationControl({ url: config.VVCU_MIGRATION_URL }),
     apiToken: apiTokenFromConfig(config),
+    ...(config.VVCU_CONSOLE_TILE_URL === undefined ? {} : { consoleTileUrl: config.VVCU_CONSOLE_TILE_URL }),
+    ...(config.VVCU_CONSOLE_TILE_ATTRIBUTION === undefined
+      ? {}
+      : { consoleTileAttribution: config.VVCU_CONSOLE_TILE_ATTRIBUTION }),
   });
   process.once("SIGTERM", () => void Promise.all(stores.map((store) => store.close())));
   return handler;

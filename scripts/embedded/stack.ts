@@ -67,6 +67,7 @@ export interface RunningStack {
   brokerUrl: string;
   apiUrl: string;
   docsUrl: string;
+  consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
   placement: PlacementRegistry;
@@ -249,19 +250,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
   }
 
-  api.serve(
-    createManagerHandler({
-      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
-      mecs: topology.mecs.map((mec) => ({
-        id: mec.id,
-        ...(mec.name === undefined ? {} : { name: mec.name }),
-      })),
-      placement,
-      migrations: engine,
-      ...(apiToken === undefined ? {} : { apiToken }),
-      metricsRegistry: registry,
-    }),
-  );
+  const manager = createManagerHandler({
+    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+    mecs: topology.mecs,
+    placement,
+    migrations: engine,
+    ...(apiToken === undefined ? {} : { apiToken }),
+    metricsRegistry: registry,
+    // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
+    rejectedMessages: () =>
+      Math.max(
+        0,
+        ...hosts.map((host) =>
+          Object.values(host.bridge.stats().rejected).reduce((sum, n) => sum + (n ?? 0), 0),
+        ),
+      ),
+    ...(config.VVCU_CONSOLE_TILE_URL === undefined ? {} : { consoleTileUrl: config.VVCU_CONSOLE_TILE_URL }),
+    ...(config.VVCU_CONSOLE_TILE_ATTRIBUTION === undefined
+      ? {}
+      : { consoleTileAttribution: config.VVCU_CONSOLE_TILE_ATTRIBUTION }),
+  });
+  api.serve(manager);
+  cleanup.push(["console event streams", async () => manager.close()]);
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
@@ -283,6 +293,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     brokerUrl: broker ? `mqtt://${host}:${broker.port}` : connection.url,
     apiUrl: `http://${host}:${api.port}`,
     docsUrl: `http://${host}:${api.port}/docs`,
+    consoleUrl: `http://${host}:${api.port}/`,
     topology,
     hosts,
     placement,
