@@ -48,8 +48,9 @@ export class EventStream {
     this.recentMigrations = options.recentMigrations ?? 50;
   }
 
-  get clientCount(): number {
-    return this.clients.size;
+  /** Per client: entries waiting and whether its connection is full. */
+  clientStats(): { pending: number; blocked: boolean }[] {
+    return [...this.clients].map((client) => ({ pending: client.pending.size, blocked: client.blocked }));
   }
 
   /** Whether another client may connect. */
