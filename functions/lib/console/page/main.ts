@@ -40,11 +40,15 @@ function askToken(reason: string): Promise<string> {
 
 const api = new Api(askToken);
 let selected: string | undefined;
+let fitted = false;
 let mecIds: string[] = [];
 const migrations = new Map<string, Migration>();
 const map = new ConsoleMap(byId("map"), (id) => select(id));
 // For the browser tests and for anyone curious in the developer tools.
-(window as unknown as { vvcuConsole: unknown }).vvcuConsole = { counts: () => map.counts() };
+(window as unknown as { vvcuConsole: unknown }).vvcuConsole = {
+  counts: () => map.counts(),
+  pointOf: (id: string) => map.pointOf(id),
+};
 
 async function start(): Promise<void> {
   setStatus("connecting", "wait");
@@ -102,6 +106,8 @@ function onEvent(event: string, data: unknown): void {
       break;
     }
     case "figures":
+      // The figures come after the twins of a reading: the first time, the map zooms to them.
+      if (!fitted) fitted = map.fitTwins();
       renderFigures(byId("figures"), data as Figures, (mec) => map.colourOf(mec));
       break;
   }

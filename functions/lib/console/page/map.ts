@@ -48,7 +48,7 @@ export class ConsoleMap {
     }).addTo(this.map);
     this.zoneCount = zones.features.length;
     const bounds = layer.getBounds();
-    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20] });
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20], animate: false });
   }
 
   upsert(twin: TwinMarker): void {
@@ -71,6 +71,22 @@ export class ConsoleMap {
   remove(id: string): void {
     this.markers.get(id)?.remove();
     this.markers.delete(id);
+  }
+
+  /** Zooms to where the twins are, once they are drawn (the zones can be much larger). */
+  fitTwins(): boolean {
+    if (this.markers.size === 0) return false;
+    const bounds = L.latLngBounds([...this.markers.values()].map((marker) => marker.getLatLng()));
+    this.map.fitBounds(bounds, { padding: [60, 60], maxZoom: 16, animate: false });
+    return true;
+  }
+
+  /** Where a twin's marker is drawn, in pixels from the map's top left corner. */
+  pointOf(id: string): { x: number; y: number } | undefined {
+    const marker = this.markers.get(id);
+    if (marker === undefined) return undefined;
+    const point = this.map.latLngToContainerPoint(marker.getLatLng());
+    return { x: point.x, y: point.y };
   }
 
   counts(): { twins: number; zones: number } {
