@@ -78,6 +78,8 @@ function bundleOnce(): () => Promise<string> {
         minify: true,
         legalComments: "none",
         logLevel: "silent",
+        // The page's own tsconfig.json is for type checking; in the image it extends a file left out.
+        tsconfigRaw: {},
       });
       return result.outputFiles[0]?.text ?? "";
     })();
