@@ -7,8 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Migration } from "../../functions/lib/migration/model.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
+import type { Migration } from "../../functions/lib/model/migration.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { eventually, getJson, type StackProcess, startStackProcess } from "../e2e/harness.ts";
 import { type Browser, launchChromium } from "./browser.ts";
 

@@ -10,7 +10,7 @@ import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Reply, Route } from "../manager/http.ts";
+import type { Reply, Route } from "../runtime/http.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PAGE_DIR = path.join(here, "page");

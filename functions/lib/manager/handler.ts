@@ -11,14 +11,14 @@ import { consoleRoutes } from "../console/routes.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine.ts";
-import type { MigrationRequest } from "../migration/model.ts";
+import type { MigrationRequest } from "../model/migration.ts";
+import type { Twin } from "../model/twin.ts";
+import { HttpError, type Reply, type Route, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
-import type { Twin } from "../twin/model.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { EventStream } from "./eventStream.ts";
-import { HttpError, type Reply, type Route, readJson, send } from "./http.ts";
 import { figuresOf, markerOf } from "./liveFeed.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
 

@@ -5,8 +5,8 @@
  * bounded number of migrations and the latest figures), never a growing backlog.
  */
 import { z } from "zod";
-import { MIGRATION_STATUSES, type Migration } from "../migration/model.ts";
-import { TWIN_LIVENESS, TWIN_STATUSES, type Twin } from "../twin/model.ts";
+import { MIGRATION_STATUSES, type Migration } from "../model/migration.ts";
+import { TWIN_LIVENESS, TWIN_STATUSES, type Twin } from "../model/twin.ts";
 
 export const TwinMarkerSchema = z
   .object({

@@ -2,7 +2,7 @@
 import axios, { type AxiosInstance } from "axios";
 import { z } from "zod";
 import type { MigrationControl, RequestOutcome } from "../migration/engine.ts";
-import { MigrationSchema } from "../migration/model.ts";
+import { MigrationSchema } from "../model/migration.ts";
 
 const OutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("started"), migration: MigrationSchema }),

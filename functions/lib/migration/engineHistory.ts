@@ -3,9 +3,10 @@
  * the protocol runs still going, and who listens for changes. A step is saved here and in the
  * journal before the listeners hear of it.
  */
+
+import type { Migration } from "../model/migration.ts";
 import type { MigrationJournal } from "./journal.ts";
 import type { JournalEntry } from "./machine.ts";
-import type { Migration } from "./model.ts";
 
 export class MigrationHistory {
   /** Insertion order is request order. */

@@ -1,7 +1,7 @@
 /** How a MigrationEngine is wired and bounded: its drivers, stores, sink and deadlines. */
 import type { Logger } from "../log.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { EventSink } from "../runtime/sink.ts";
 import type { MigrationDriver } from "./driver.ts";
 import type { MigrationJournal } from "./journal.ts";
 

@@ -3,8 +3,12 @@
  * the rollback before the switch, and resuming either after a restart. Each step is saved
  * (journal first) before the next one starts.
  */
+
 import { performance } from "node:perf_hooks";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../log.ts";
+import type { Migration } from "../model/migration.ts";
+import { bounded, errorMessage } from "../runtime/timing.ts";
 import type { Placement } from "./driver.ts";
 import type { MigrationHistory } from "./engineHistory.ts";
 import { type MigrationEngineOptions, stepTimeoutMs } from "./engineOptions.ts";
@@ -17,8 +21,6 @@ import {
   rolledBack,
   stepDone,
 } from "./machine.ts";
-import type { Migration } from "./model.ts";
-import { bounded, errorMessage, sleep } from "./timing.ts";
 
 export class MigrationSteps {
   constructor(
@@ -158,7 +160,7 @@ export class MigrationSteps {
           { twin: placement.twin, mec, attempt, error: errorMessage(error) },
           "release failed, retrying",
         );
-        await sleep(delayMs);
+        await delay(delayMs);
         delayMs *= 2;
       }
     }

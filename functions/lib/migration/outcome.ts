@@ -2,7 +2,7 @@
 import { CloudEvent } from "cloudevents";
 import { type EventType, EXTENSIONS, eventSource } from "../events.ts";
 import { metrics } from "../metrics.ts";
-import { MIGRATION_TRIGGERS, type Migration } from "./model.ts";
+import { MIGRATION_TRIGGERS, type Migration } from "../model/migration.ts";
 
 export type MigrationEventType = Extract<
   EventType,

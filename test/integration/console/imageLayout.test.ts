@@ -35,11 +35,12 @@ describe("console in the image", () => {
     const compiled = path.join(target, "routes.js");
     await writeFile(compiled, code);
 
-    const routes = ((await import(pathToFileURL(compiled).href)) as { consoleRoutes: typeof consoleRoutes })
-      .consoleRoutes();
+    const routes = (
+      (await import(pathToFileURL(compiled).href)) as { consoleRoutes: typeof consoleRoutes }
+    ).consoleRoutes();
     const reply = async (name: string) => {
       const route = routes.find((r) => r.name === name);
-      return route?.handle([], { url: name } as never);
+      return route?.handle([], { url: name } as never, new URL(name, "http://manager.invalid"));
     };
     const app = await reply("/console/app.js");
     expect(app?.status).toBe(200);

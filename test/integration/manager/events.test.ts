@@ -13,9 +13,9 @@ import { createManagerHandler } from "../../../functions/lib/manager/handler.ts"
 import type { FeedState, TwinMarker } from "../../../functions/lib/manager/liveFeed.ts";
 import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 

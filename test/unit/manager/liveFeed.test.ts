@@ -7,7 +7,7 @@ import {
   PendingEvents,
   type TwinMarker,
 } from "../../../functions/lib/manager/liveFeed.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
 import { twinAt } from "../geofence/tracks.ts";
 
 const marker = (id: string, lat: number, extra: Partial<TwinMarker> = {}): TwinMarker => ({

@@ -8,10 +8,10 @@ import { RemoteMigrationControl } from "../../../functions/lib/manager/remoteMig
 import { migrationControlHandler } from "../../../functions/lib/migration/control.ts";
 import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
 import { driverSelector } from "../../../functions/lib/migration/select.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver } from "./fakeDriver.ts";
 
 const silent = pino({ level: "silent" });

@@ -10,9 +10,9 @@ import {
   MemoryJournal,
   type MigrationJournal,
 } from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver, type FakeDriverScript } from "./fakeDriver.ts";
 
 const MECS = ["mec-a", "mec-b", "mec-c"];

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
 import { FileJournal } from "../../../functions/lib/migration/journal.ts";
 import { completed, type JournalEntry, reserve, stepDone } from "../../../functions/lib/migration/machine.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver } from "./fakeDriver.ts";
 
 const tempDirs: string[] = [];

@@ -6,8 +6,8 @@ import {
   type MemoryParking,
   type MemoryTombstones,
   MemoryTwinStore,
-} from "../../../functions/lib/twin/memoryStore.ts";
-import type { TwinRecord } from "../../../functions/lib/twin/store.ts";
+} from "../../../functions/lib/twin/store/memoryStore.ts";
+import type { TwinRecord } from "../../../functions/lib/twin/store/store.ts";
 
 export function sharedMemoryBackend(): { reset(): Promise<void>; open(): Promise<MemoryTwinStore> } {
   let records = new Map<string, TwinRecord>();

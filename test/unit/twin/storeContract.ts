@@ -3,16 +3,16 @@
  * `open()` gives a new client of one shared backend, so concurrency is tested between clients.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { appliedIdsOf } from "../../../functions/lib/twin/records.ts";
-import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
+import { appliedIdsOf } from "../../../functions/lib/twin/store/records.ts";
 import {
   APPLIED_EVENT_WINDOW,
   type ParkedEvent,
   type TwinRecord,
   type TwinStore,
   type TwinUpdate,
-} from "../../../functions/lib/twin/store.ts";
+} from "../../../functions/lib/twin/store/store.ts";
 import { cam, T0 } from "./messages.ts";
 
 const context = { mec: "mec-a", nowMs: T0, options: twinOptions() };

@@ -4,8 +4,8 @@
  * /api/v1/twins/{id} every second while it stays selected.
  */
 import type { Figures, TwinMarker } from "../../manager/liveFeed.ts";
-import type { Migration } from "../../migration/model.ts";
-import type { Twin } from "../../twin/model.ts";
+import type { Migration } from "../../model/migration.ts";
+import type { Twin } from "../../model/twin.ts";
 import { Api, ApiError } from "./api.ts";
 import { ConsoleMap } from "./map.ts";
 import { renderFigures, renderMigrations, renderTwin } from "./panels.ts";

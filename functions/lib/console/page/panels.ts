@@ -1,7 +1,7 @@
 /** The console's side panels: summary figures, the selected twin, and the migrations. */
 import type { Figures } from "../../manager/liveFeed.ts";
-import type { Migration } from "../../migration/model.ts";
-import type { Twin } from "../../twin/model.ts";
+import type { Migration } from "../../model/migration.ts";
+import type { Twin } from "../../model/twin.ts";
 
 type Child = Node | string;
 
