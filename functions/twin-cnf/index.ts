@@ -6,7 +6,7 @@ import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { componentLogger } from "../lib/log.ts";
 import { errorMessage } from "../lib/runtime/timing.ts";
-import { type TwinCnf, twinCnfFromConfig } from "../lib/twin/remote/cnf.ts";
+import { type TwinCnf, twinCnfFromConfig } from "../lib/twin/cnf.ts";
 
 let cnf: TwinCnf | undefined;
 

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { consoleRoutes } from "../console/routes.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
-import type { MigrationControl } from "../migration/engine.ts";
+import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
 import { HttpError, type Reply, type Route, readJson, send } from "../runtime/http.ts";

@@ -1,7 +1,7 @@
 /** The manager's MigrationControl in a cluster: the migration function's control API over HTTP. */
 import axios, { type AxiosInstance } from "axios";
 import { z } from "zod";
-import type { MigrationControl, RequestOutcome } from "../migration/engine.ts";
+import type { MigrationControl, RequestOutcome } from "../migration/engine/engine.ts";
 import { MigrationSchema } from "../model/migration.ts";
 
 const OutcomeSchema = z.discriminatedUnion("kind", [

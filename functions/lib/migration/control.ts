@@ -10,7 +10,7 @@ import { z } from "zod";
 import { componentLogger } from "../log.ts";
 import { MigrationRequestSchema } from "../model/migration.ts";
 import { HttpError, type Reply, readBody, readJson, send } from "../runtime/http.ts";
-import type { MigrationEngine, RequestOutcome } from "./engine.ts";
+import type { MigrationEngine, RequestOutcome } from "./engine/engine.ts";
 
 const STATUS_OF_OUTCOME: Record<RequestOutcome["kind"], number> = {
   started: 202,

@@ -31,9 +31,10 @@ import type { EventSink } from "../runtime/emit/sink.ts";
 import { EventBatcher } from "./eventBatcher.ts";
 import type { TwinHostApi } from "./remote/host.ts";
 import { type TwinOptions, twinOptions } from "./state/options.ts";
+import type { TwinRecord } from "./state/records.ts";
 import { type SweepOutcome, sweepRecord } from "./state/sweep.ts";
 import { type HandleOutcome, type PendingEvent, pendingEvent } from "./store/pendingEvent.ts";
-import type { TwinRecord, TwinStore } from "./store/store.ts";
+import type { TwinStore } from "./store/store.ts";
 import { TwinEvents } from "./twinEvents.ts";
 
 export type { HandleOutcome } from "./store/pendingEvent.ts";

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { metrics } from "../../../functions/lib/metrics.ts";
-import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
 import { TWIN_CNF_DEFAULTS } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { OsmDriver, type OsmDriverOptions } from "../../../functions/lib/migration/drivers/osm.ts";
 import { NbiClient } from "../../../functions/lib/migration/drivers/osmNbi.ts";
+import type { PlacementRequest } from "../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../unit/drivers/fixtures.ts";
 import { FakeOsmNbi } from "./fakeOsmNbi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";

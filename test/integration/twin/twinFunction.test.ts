@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
-import { appliedIdsOf } from "../../../functions/lib/twin/store/records.ts";
+import { appliedIdsOf } from "../../../functions/lib/twin/state/records.ts";
 import { RedisTwinStore } from "../../../functions/lib/twin/store/redisStore.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 import { citsEvent, TRACEPARENT } from "../../unit/twin/events.ts";

@@ -6,8 +6,8 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { LocalDriver } from "../../../functions/lib/migration/drivers/local.ts";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";

@@ -3,8 +3,8 @@ import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import type { Migration } from "../../../functions/lib/model/migration.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import type { TwinRecord } from "../../../functions/lib/twin/state/records.ts";
 import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
-import type { TwinRecord } from "../../../functions/lib/twin/store/store.ts";
 import { T0 } from "../twin/messages.ts";
 
 export function twinFrom(mec: string, messages: CitsMessage[]): Twin {

@@ -12,9 +12,9 @@ import {
   Observable,
   PatchStrategy,
 } from "@kubernetes/client-node";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
 import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../../runtime/timing.ts";
 import { isTwinCnfReady } from "../../twin/remote/client.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
 import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetesObjects.ts";
 import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
 

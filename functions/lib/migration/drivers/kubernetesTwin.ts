@@ -3,9 +3,9 @@
  * reached, the chart values of a placement, and the status calls to the twins themselves.
  */
 import { componentLogger } from "../../log.ts";
+import type { PlacementRequest } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import { RemoteTwinHost } from "../../twin/remote/client.ts";
-import type { PlacementRequest } from "../driver.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
 
 const log = componentLogger("twin-cnf");

@@ -4,9 +4,9 @@
  * arrive meanwhile reach both (the placement registry makes the target a guest receiver).
  */
 import { setTimeout as delay } from "node:timers/promises";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
 import type { PlacementRegistry } from "../../runtime/placement.ts";
 import type { TwinHostApi } from "../../twin/remote/host.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
 
 export interface LocalDriverOptions {
   hosts: Map<string, TwinHostApi>;

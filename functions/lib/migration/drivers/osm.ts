@@ -5,9 +5,9 @@
  * reaching into the cluster); release = terminate, follow that operation, delete.
  */
 
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
 import { errorMessage, pollUntil } from "../../runtime/timing.ts";
 import { isTwinCnfReady } from "../../twin/remote/client.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
 import type { TwinCnfValues } from "./kubernetesObjects.ts";
 import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
 import { OsmCatalog } from "./osmCatalog.ts";

@@ -15,12 +15,12 @@
  */
 import type { CitsMessage, MessageType } from "../../cits/types.ts";
 import type { Twin, TwinAccumulators } from "../../model/twin.ts";
-import { hasApplied, withAppliedId } from "../store/records.ts";
-import type { TwinRecord } from "../store/store.ts";
+import type { TwinRecord } from "../state/records.ts";
 import { copyTwin } from "./copyTwin.ts";
 import { isoTime } from "./isoTime.ts";
 import type { TwinOptions } from "./options.ts";
 import { countMessage, newAccumulators } from "./rateWindow.ts";
+import { hasApplied, withAppliedId } from "./records.ts";
 import { activeHazards, applyDenm } from "./reduceHazards.ts";
 import { applyCpm, applyKinematics } from "./reduceMotion.ts";
 import { applyLogs } from "./reduceNetwork.ts";

@@ -4,7 +4,7 @@
  * zero when a station falls quiet.
  */
 
-import type { TwinRecord } from "../store/store.ts";
+import type { TwinRecord } from "../state/records.ts";
 import type { TwinOptions } from "./options.ts";
 import { activeHazards, rollRateWindow } from "./reducer.ts";
 

@@ -4,12 +4,11 @@
  * Records handed out are shared with the store: treat them as immutable (the reducer does).
  */
 import type { Twin, TwinSnapshot } from "../../model/twin.ts";
-import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import { hydrated, snapshotOf, type TwinRecord, withVersion } from "../state/records.ts";
 import {
   type ParkedEvent,
   type ParkOutcome,
   releasedGraceMs,
-  type TwinRecord,
   type TwinStore,
   type TwinUpdate,
   type Updater,

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TrajectoryPoint, Twin } from "../../model/twin.ts";
-import type { TwinRecord } from "./store.ts";
+import type { TwinRecord } from "../state/records.ts";
 
 /** Read on every update that cannot start from the record this process last wrote (`w`: its write stamp). */
 export const HEAD_FIELDS = ["v", "t", "x", "jv", "av", "w"] as const;

@@ -13,7 +13,7 @@
  */
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "../../model/twin.ts";
-import { hydrated, snapshotOf, withVersion } from "./records.ts";
+import { hydrated, snapshotOf, type TwinRecord, withVersion } from "../state/records.ts";
 import { ARRIVING, CHANGED_MEANWHILE, RELEASED, RELEASED_FIELD, WRITTEN } from "./redisCas.ts";
 import { RedisParking } from "./redisParking.ts";
 import { type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
@@ -22,7 +22,6 @@ import {
   type ParkedEvent,
   type ParkOutcome,
   releasedGraceMs,
-  type TwinRecord,
   type TwinStore,
   type TwinUpdate,
   type Updater,

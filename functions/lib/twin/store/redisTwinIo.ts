@@ -3,9 +3,9 @@
  * where the cache lacks it) and the batched Lua check-and-set (redisCas.ts), in chunks.
  */
 import type { Redis } from "ioredis";
+import type { TwinRecord } from "../state/records.ts";
 import { CHECK_AND_SET_MANY } from "./redisCas.ts";
 import { BODY_FIELDS, HEAD_FIELDS, type RedisRecordCodec } from "./redisRecord.ts";
-import type { TwinRecord } from "./store.ts";
 
 /** Twins per check-and-set call: large enough to spare per-command costs, small enough for one call's arguments. */
 const CAS_CHUNK = 256;

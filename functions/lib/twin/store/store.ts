@@ -4,21 +4,8 @@
  * another writer changed the twin in between, so concurrent writers lose nothing.
  */
 import type { CitsMessage } from "../../cits/types.ts";
-import type { Twin, TwinAccumulators, TwinSnapshot } from "../../model/twin.ts";
-
-/** What the store keeps per twin: the state and the ids of recently applied events. */
-export interface TwinRecord {
-  twin: Twin;
-  /** Bounded, most recent last: the idempotence window. */
-  appliedEventIds: string[];
-  /**
-   * The newest applied ids, not yet folded into `appliedEventIds` (fewer than RECENT_EVENT_IDS);
-   * together the two are the idempotence window (read them with `appliedIdsOf`, records.ts).
-   */
-  recentEventIds?: string[];
-  /** Running figures behind averageSpeed and messageRates (absent on records written before they existed). */
-  accumulators?: TwinAccumulators;
-}
+import type { Twin, TwinSnapshot } from "../../model/twin.ts";
+import type { TwinRecord } from "../state/records.ts";
 
 export type Updater = (current: TwinRecord | undefined) => TwinRecord | undefined;
 
@@ -99,6 +86,3 @@ export function releasedGraceMs(graceMs: number = RELEASED_GRACE_MS): number {
   }
   return graceMs;
 }
-
-/** How many applied event ids a record keeps for idempotence. */
-export const APPLIED_EVENT_WINDOW = 256;

@@ -1,9 +1,9 @@
 /** How a MigrationEngine is wired and bounded: its drivers, stores, sink and deadlines. */
-import type { Logger } from "../log.ts";
-import type { EventSink } from "../runtime/emit/sink.ts";
-import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { MigrationDriver } from "./driver.ts";
-import type { MigrationJournal } from "./journal.ts";
+import type { Logger } from "../../log.ts";
+import type { MigrationDriver } from "../../model/driver.ts";
+import type { EventSink } from "../../runtime/emit/sink.ts";
+import type { PlacementRegistry } from "../../runtime/placement.ts";
+import type { MigrationJournal } from "../journal/journal.ts";
 
 export interface MigrationEngineOptions {
   /** MEC ids of the topology. */

@@ -1,6 +1,25 @@
-/** Record helpers both stores share: versioning, snapshots and what a hydrate installs. */
-import type { TwinSnapshot } from "../../model/twin.ts";
-import { APPLIED_EVENT_WINDOW, type TwinRecord } from "./store.ts";
+/**
+ * The twin record, pure: a twin with its version and the ids of recently applied events (the idempotence
+ * window), and the helpers both stores share: versioning, snapshots and what a hydrate installs.
+ */
+import type { Twin, TwinAccumulators, TwinSnapshot } from "../../model/twin.ts";
+
+/** What the store keeps per twin: the state and the ids of recently applied events. */
+export interface TwinRecord {
+  twin: Twin;
+  /** Bounded, most recent last: the idempotence window. */
+  appliedEventIds: string[];
+  /**
+   * The newest applied ids, not yet folded into `appliedEventIds` (fewer than RECENT_EVENT_IDS);
+   * together the two are the idempotence window (read them with `appliedIdsOf`, records.ts).
+   */
+  recentEventIds?: string[];
+  /** Running figures behind averageSpeed and messageRates (absent on records written before they existed). */
+  accumulators?: TwinAccumulators;
+}
+
+/** How many applied event ids a record keeps for idempotence. */
+export const APPLIED_EVENT_WINDOW = 256;
 
 /**
  * The newest applied ids are kept apart and folded into `appliedEventIds` every this many events:

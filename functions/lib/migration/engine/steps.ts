@@ -6,13 +6,11 @@
 
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
-import type { Logger } from "../log.ts";
-import type { Migration } from "../model/migration.ts";
-import { bounded, errorMessage } from "../runtime/timing.ts";
-import type { Placement } from "./driver.ts";
-import type { MigrationHistory } from "./engineHistory.ts";
-import { type MigrationEngineOptions, stepTimeoutMs } from "./engineOptions.ts";
-import type { MigrationReporter } from "./engineReport.ts";
+import type { Logger } from "../../log.ts";
+import type { Placement } from "../../model/driver.ts";
+import type { Migration } from "../../model/migration.ts";
+import { bounded, errorMessage } from "../../runtime/timing.ts";
+import type { MigrationHistory } from "./history.ts";
 import {
   completed,
   failed,
@@ -21,6 +19,8 @@ import {
   rolledBack,
   stepDone,
 } from "./machine.ts";
+import { type MigrationEngineOptions, stepTimeoutMs } from "./options.ts";
+import type { MigrationReporter } from "./report.ts";
 
 export class MigrationSteps {
   constructor(

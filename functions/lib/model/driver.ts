@@ -2,7 +2,7 @@
  * An orchestrator driver: how a twin is placed at, checked at and released from a MEC.
  * The engine (functions/lib/migration/engine.ts) runs DESIGN.md's protocol over this.
  */
-import type { TwinSnapshot } from "../model/twin.ts";
+import type { TwinSnapshot } from "./twin.ts";
 
 export interface PlacementRequest {
   migrationId: string;

@@ -3,10 +3,10 @@
  * on, so a restarted engine can finish or undo what was running. Memory (tests), JSON lines
  * in a file (the embedded stack: fileJournal.ts), Redis (a cluster: redisJournal.ts).
  */
-import { latestPerMigration } from "./journalEntry.ts";
-import type { JournalEntry } from "./machine.ts";
 
-export { FileJournal, type FileJournalOptions } from "./fileJournal.ts";
+import type { JournalEntry } from "../engine/machine.ts";
+import { latestPerMigration } from "./journalEntry.ts";
+
 export { JournalEntrySchema } from "./journalEntry.ts";
 
 export interface MigrationJournal {

@@ -1,8 +1,8 @@
 /** What the engine says about a migration as it goes: its `migration.*` events, logs and outcome metrics. */
-import type { Logger } from "../log.ts";
-import type { EventSink } from "../runtime/emit/sink.ts";
-import { errorMessage } from "../runtime/timing.ts";
-import { migrationLogContext } from "../tracing.ts";
+import type { Logger } from "../../log.ts";
+import type { EventSink } from "../../runtime/emit/sink.ts";
+import { errorMessage } from "../../runtime/timing.ts";
+import { migrationLogContext } from "../../tracing.ts";
 import type { JournalEntry } from "./machine.ts";
 import { EVENT_TYPE_OF_STATUS, type MigrationEventType, migrationEvent, recordFinished } from "./outcome.ts";
 

@@ -5,13 +5,13 @@
  * start hydrates that station from VVCU_HYDRATE_FROM when a migration placed it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../../config.ts";
-import { componentLogger } from "../../log.ts";
-import { errorMessage } from "../../runtime/timing.ts";
-import { twinServiceFromConfig } from "../fromConfig.ts";
-import type { TwinHostApi } from "./host.ts";
-import { type HydrateFromUrlOptions, hydrateFromUrl } from "./hydrate.ts";
-import { twinHostHandler } from "./server.ts";
+import type { Config } from "../config.ts";
+import { componentLogger } from "../log.ts";
+import { errorMessage } from "../runtime/timing.ts";
+import { twinServiceFromConfig } from "./fromConfig.ts";
+import type { TwinHostApi } from "./remote/host.ts";
+import { type HydrateFromUrlOptions, hydrateFromUrl } from "./remote/hydrate.ts";
+import { twinHostHandler } from "./remote/server.ts";
 
 export interface TwinCnf {
   handler: (request: IncomingMessage, response: ServerResponse) => void;

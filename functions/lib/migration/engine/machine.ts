@@ -4,13 +4,13 @@
  * it finds running in its journal.
  */
 
+import type { Placement } from "../../model/driver.ts";
 import {
   MIGRATION_STEPS,
   type Migration,
   type MigrationRequest,
   type MigrationStep,
-} from "../model/migration.ts";
-import type { Placement } from "./driver.ts";
+} from "../../model/migration.ts";
 
 /** What the engine knows when a request arrives. */
 export interface AdmissionContext {

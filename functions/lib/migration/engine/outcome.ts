@@ -1,8 +1,8 @@
 /** What the engine tells the world about a migration: its CloudEvents and its metrics. */
 import { CloudEvent } from "cloudevents";
-import { type EventType, EXTENSIONS, eventSource } from "../events.ts";
-import { metrics } from "../metrics.ts";
-import { MIGRATION_TRIGGERS, type Migration } from "../model/migration.ts";
+import { type EventType, EXTENSIONS, eventSource } from "../../events.ts";
+import { metrics } from "../../metrics.ts";
+import { MIGRATION_TRIGGERS, type Migration } from "../../model/migration.ts";
 
 export type MigrationEventType = Extract<
   EventType,

@@ -8,18 +8,18 @@
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { CloudEventV1 } from "cloudevents";
-import { EXTENSIONS, parseEventData } from "../events.ts";
-import { componentLogger, type Logger } from "../log.ts";
-import type { Migration, MigrationRequest } from "../model/migration.ts";
-import { migrationLogContext } from "../tracing.ts";
-import { MigrationHistory } from "./engineHistory.ts";
-import type { MigrationEngineOptions } from "./engineOptions.ts";
-import { MigrationReporter } from "./engineReport.ts";
-import { MigrationSteps } from "./engineSteps.ts";
+import { EXTENSIONS, parseEventData } from "../../events.ts";
+import { componentLogger, type Logger } from "../../log.ts";
+import type { Migration, MigrationRequest } from "../../model/migration.ts";
+import { migrationLogContext } from "../../tracing.ts";
+import { MigrationHistory } from "./history.ts";
 import { admit, type JournalEntry, type RejectionCode, recoveryAction, reserve } from "./machine.ts";
+import type { MigrationEngineOptions } from "./options.ts";
 import { initMigrationMetrics } from "./outcome.ts";
+import { MigrationReporter } from "./report.ts";
+import { MigrationSteps } from "./steps.ts";
 
-export type { MigrationEngineOptions } from "./engineOptions.ts";
+export type { MigrationEngineOptions } from "./options.ts";
 
 export type RequestOutcome =
   | { kind: "started"; migration: Migration }

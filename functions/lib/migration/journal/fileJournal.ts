@@ -1,10 +1,10 @@
 /** The migration journal in a file (the embedded stack): JSON lines, group commit, compaction. */
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log.ts";
+import type { JournalEntry } from "../engine/machine.ts";
 import type { MigrationJournal } from "./journal.ts";
 import { latestPerMigration, parseJournalLine } from "./journalEntry.ts";
-import type { JournalEntry } from "./machine.ts";
 
 export interface FileJournalOptions {
   file: string;

@@ -4,8 +4,8 @@
  * journal before the listeners hear of it.
  */
 
-import type { Migration } from "../model/migration.ts";
-import type { MigrationJournal } from "./journal.ts";
+import type { Migration } from "../../model/migration.ts";
+import type { MigrationJournal } from "../journal/journal.ts";
 import type { JournalEntry } from "./machine.ts";
 
 export class MigrationHistory {

@@ -4,9 +4,9 @@
  * sorted set. One MULTI per append, so a crash never leaves one without the other.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import type { JournalEntry } from "../engine/machine.ts";
 import type { MigrationJournal } from "./journal.ts";
 import { JournalEntrySchema } from "./journal.ts";
-import type { JournalEntry } from "./machine.ts";
 
 export interface RedisJournalOptions {
   url?: string;

@@ -1,7 +1,7 @@
 /** One journal line: its schema, how a line is read, and the latest entry of each migration. */
 import { z } from "zod";
-import { MigrationSchema } from "../model/migration.ts";
-import type { JournalEntry } from "./machine.ts";
+import { MigrationSchema } from "../../model/migration.ts";
+import type { JournalEntry } from "../engine/machine.ts";
 
 const PlacementSchema = z.object({ driver: z.string(), twin: z.string(), mec: z.string(), ref: z.string() });
 export const JournalEntrySchema = z.object({
