@@ -7,11 +7,13 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
-import { FeedDiff, type FeedState, PendingEvents } from "./liveFeed.ts";
+import { FeedDiff, type FeedState, nextReadDelayMs, PendingEvents } from "./liveFeed.ts";
 
 export interface EventStreamOptions {
   read: () => Promise<FeedState>;
   intervalMs?: number;
+  /** Most of the thread's time the readings may take (they are spaced out beyond intervalMs if needed). */
+  maxReadShare?: number;
   heartbeatMs?: number;
   /** Text written to a socket in one go; the next waits for `drain` when the socket is full. */
   chunkChars?: number;
@@ -35,7 +37,6 @@ export class EventStream {
   private readonly clients = new Set<Client>();
   private readonly diff = new FeedDiff();
   private timer: NodeJS.Timeout | undefined;
-  private reading = false;
   private readonly intervalMs: number;
   private readonly heartbeatMs: number;
   private readonly chunkChars: number;
@@ -84,11 +85,7 @@ export class EventStream {
       client.blocked = false;
       this.flush(client);
     });
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => void this.tick(), this.intervalMs);
-      this.timer.unref();
-    }
-    void this.tick();
+    if (this.timer === undefined) this.schedule(0);
   }
 
   /** Ends every stream (the server is closing). */
@@ -99,15 +96,31 @@ export class EventStream {
   }
 
   private stopTimer(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  private async tick(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
+  /** One reading at a time; the next is scheduled when one ends, while clients are connected. */
+  private schedule(delayMs: number): void {
+    const timer = setTimeout(() => {
+      void this.tick().then((readMs) => {
+        // Stopped (the last client went, maybe another came and started anew) while reading.
+        if (this.timer !== timer) return;
+        if (this.clients.size === 0) this.timer = undefined;
+        else this.schedule(nextReadDelayMs(this.intervalMs, readMs, this.options.maxReadShare ?? 0.05));
+      });
+    }, delayMs);
+    timer.unref();
+    this.timer = timer;
+  }
+
+  /** Reads, hands the changes to every client; answers how long the reading took. */
+  private async tick(): Promise<number> {
+    const startedMs = performance.now();
+    let readMs = 0;
     try {
       const state = await this.options.read();
+      readMs = performance.now() - startedMs;
       const changes = this.diff.next(state);
       const full = this.diff.current(this.recentMigrations);
       const nowMs = Date.now();
@@ -125,9 +138,8 @@ export class EventStream {
       }
     } catch (error) {
       this.options.logger.warn({ err: error }, "event stream: reading the state failed");
-    } finally {
-      this.reading = false;
     }
+    return readMs;
   }
 
   private flush(client: Client): void {

@@ -143,6 +143,15 @@ export class FeedDiff {
   }
 }
 
+/**
+ * The pause before the next reading: `intervalMs`, or longer when a reading took so long that
+ * reading at that pace would take more than `maxShare` of the thread (the API's state of
+ * thousands of twins is not free to read, and the stack shares the thread).
+ */
+export function nextReadDelayMs(intervalMs: number, lastReadMs: number, maxShare: number): number {
+  return Math.max(intervalMs, lastReadMs / maxShare - lastReadMs);
+}
+
 /** One server-sent event: `event:` and one `data:` line (JSON has no raw newlines). */
 export function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;

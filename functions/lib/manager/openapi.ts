@@ -46,7 +46,8 @@ const ZonesSchema = z
   .describe("GeoJSON FeatureCollection: one feature per MEC, its zone");
 
 const EVENTS_DESCRIPTION = `Server-sent events (text/event-stream), e.g. \`curl -N\`. On connecting, the current state
-(every twin, the latest migrations, the figures); then what changes, read every 500 ms. Events:
+(every twin, the latest migrations, the figures); then what changes, read every 500 ms (less
+often when reading would take more than 5% of the server's time). Events:
 
 - \`twin\` (TwinMarker): a twin appeared or changed; at most one per twin and reading.
 - \`twin-removed\` (\`{"id": ...}\`): a twin expired.

@@ -4,6 +4,7 @@ import {
   type FeedState,
   figuresOf,
   markerOf,
+  nextReadDelayMs,
   PendingEvents,
   type TwinMarker,
 } from "../../../functions/lib/manager/liveFeed.ts";
@@ -186,5 +187,14 @@ describe("PendingEvents", () => {
     expect(events[0]?.[0]).toBe("migration");
     expect(events.at(-1)).toEqual(["figures", figures]);
     expect(events.filter(([name]) => name === "twin")).toHaveLength(50);
+  });
+});
+
+describe("nextReadDelayMs", () => {
+  it("keeps the interval while readings are cheap, and spaces them so they take at most the share", () => {
+    expect(nextReadDelayMs(500, 5, 0.05)).toBe(500);
+    // 40 ms readings at most 5% of the time: one every 800 ms, so 760 ms between them.
+    expect(nextReadDelayMs(500, 40, 0.05)).toBeCloseTo(760);
+    expect(40 / (nextReadDelayMs(500, 40, 0.05) + 40)).toBeCloseTo(0.05);
   });
 });
