@@ -74,7 +74,17 @@ async function follow(): Promise<void> {
     const controller = new AbortController();
     try {
       setStatus("live", "ok");
-      await api.stream("api/v1/events", onEvent, controller.signal);
+      // Each stream starts with every twin: what expired while the page was away goes this way.
+      let first = true;
+      await api.stream(
+        "api/v1/events",
+        (event, data) => {
+          if (first) map.clearTwins();
+          first = false;
+          onEvent(event, data);
+        },
+        controller.signal,
+      );
       setStatus("stream ended; reconnecting", "wait");
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {

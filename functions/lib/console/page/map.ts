@@ -68,6 +68,12 @@ export class ConsoleMap {
     this.markers.set(twin.id, marker);
   }
 
+  /** Drops every twin marker (a new stream starts with the whole state again). */
+  clearTwins(): void {
+    for (const marker of this.markers.values()) marker.remove();
+    this.markers.clear();
+  }
+
   remove(id: string): void {
     this.markers.get(id)?.remove();
     this.markers.delete(id);
