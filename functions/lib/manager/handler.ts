@@ -13,7 +13,7 @@ import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
-import { HttpError, type Reply, type Route, readJson, send } from "../runtime/http.ts";
+import { HttpError, metricsReply, type Reply, type Route, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
 import { authorized } from "./auth.ts";
@@ -89,11 +89,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/metrics",
       method: "GET",
       pattern: /^\/metrics$/,
-      handle: async () => ({
-        status: 200,
-        body: await metricsRegistry.metrics(),
-        contentType: metricsRegistry.contentType,
-      }),
+      handle: () => metricsReply(metricsRegistry),
     },
     {
       name: "/api/v1/twins",
