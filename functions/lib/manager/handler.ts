@@ -1,5 +1,5 @@
 /**
- * The manager API (DESIGN.md "Manager API") as one node `(req, res)` handler: it runs under
+ * The manager API (docs/architecture.md "Manager API") as one node `(req, res)` handler: it runs under
  * functions-framework (`functions.http("manager", handler)`) and under `http.createServer`.
  * Bad input is always a 4xx with `{error}`; a 500 means a bug.
  */
