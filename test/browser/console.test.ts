@@ -73,15 +73,20 @@ describe("console in Chromium", () => {
     const rsu = twins.find((twin) => twin.stationType === "roadSideUnit");
     expect(rsu, "the simulator runs RSUs").toBeDefined();
     const id = (rsu as Twin).id;
-    const point = await eventually("the RSU on the map", () =>
-      page.evaluate(
+    // A vehicle passing over the RSU can take the click: then the click is made again.
+    const box = await (await page.$("#map"))?.boundingBox();
+    await eventually("the RSU's panel after a click on it", async () => {
+      const point = await page.evaluate(
         (twinId) => (globalThis as unknown as { vvcuConsole: ConsoleHook }).vvcuConsole.pointOf(twinId),
         id,
-      ),
-    );
-    const box = await (await page.$("#map"))?.boundingBox();
-    await page.mouse.click((box?.x ?? 0) + point.x, (box?.y ?? 0) + point.y);
-    await page.waitForSelector(`#twin h2:text("Twin ${id}")`);
+      );
+      if (point === undefined) return undefined;
+      await page.mouse.click((box?.x ?? 0) + point.x, (box?.y ?? 0) + point.y);
+      const shown = await page
+        .waitForSelector(`#twin h2:text("Twin ${id}")`, { timeout: 2_000 })
+        .catch(() => undefined);
+      return shown === undefined ? undefined : true;
+    });
     const from = (await getJson<Twin>(`${stack.apiUrl}/api/v1/twins/${id}`)).body.mec;
     const target = await page.$eval(
       "#migrate-target",
