@@ -1,7 +1,7 @@
 /**
  * The embedded stack of `vvcu start`: an MQTT broker (Aedes, unless MQTT_URL names one), one host
  * per MEC of the topology (bridge, router, twin store, twin function), the control plane
- * (geofence, migration engine with the local driver and a file journal, proxy, manager API) and
+ * (geofence, migration engine with each MEC's driver (drivers.ts) and a file journal, proxy, manager API) and
  * the simulator. The same function code as in a cluster, wired in process.
  *
  * Events cross MECs the way they would between clusters: each MEC has its own router (Broker);
@@ -9,6 +9,7 @@
  * into the router of the MEC it concerns (MecRoutingSink).
  */
 import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { MqttClient } from "mqtt";
 import { geofenceFunction } from "../../functions/geofence/geofence.ts";
 import type { Config } from "../../functions/lib/config.ts";
@@ -35,6 +36,7 @@ import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { stackAccess } from "./access.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
+import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { connectableHost, describeListen, isLoopback } from "./listen.ts";
@@ -62,6 +64,8 @@ export interface StackOptions {
   twinOptions?: Partial<TwinOptions>;
   /** How long to wait for an external MQTT_URL broker. */
   mqttTimeoutMs?: number;
+  /** For MECs with the kubernetes driver; default: KUBECONFIG, else ~/.kube/config. */
+  kubeConfig?: KubeConfig;
 }
 
 export interface RunningStack {
@@ -73,6 +77,7 @@ export interface RunningStack {
   listen: string;
   /** What is less safe than it could be (an open stack on the network, no TLS). */
   warnings: string[];
+  consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
   placement: PlacementRegistry;
@@ -199,9 +204,22 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     },
   });
+  const brokerUrl = broker ? broker.url : connection.url;
+  let driverFor: ReturnType<typeof embeddedDriverFor>;
+  try {
+    driverFor = embeddedDriverFor({
+      topology,
+      config,
+      local: driver,
+      mqttUrl: brokerUrl,
+      kubeConfig: options.kubeConfig,
+    });
+  } catch (error) {
+    return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
+  }
   const engine = new MigrationEngine({
     mecs: topology.mecs.map((mec) => mec.id),
-    driverFor: () => driver,
+    driverFor,
     placement,
     journal,
     sink: controlSink,
@@ -212,7 +230,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     topology,
     sink: controlSink,
     placement,
-    driverName: driver.name,
+    driverName: topology.defaults.driver,
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
 
@@ -269,17 +287,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
   }
 
-  api.serve(
-    managerFunction({
-      config,
-      topology,
-      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
-      migrations: engine,
-      placement,
-      loopbackOnly: isLoopback(options.listenHost),
-      metricsRegistry: registry,
-    }),
-  );
+  const manager = managerFunction({
+    config,
+    topology,
+    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+    migrations: engine,
+    placement,
+    loopbackOnly: isLoopback(options.listenHost),
+    metricsRegistry: registry,
+    // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
+    rejectedMessages: () =>
+      Math.max(
+        0,
+        ...hosts.map((host) =>
+          Object.values(host.bridge.stats().rejected).reduce((sum, n) => sum + (n ?? 0), 0),
+        ),
+      ),
+  });
+  api.serve(manager);
+  cleanup.push(["console event streams", async () => manager.close()]);
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
@@ -298,9 +324,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let closing: Promise<void> | undefined;
   const apiUrl = `${access.tls ? "https" : "http"}://${connectableHost(options.listenHost)}:${api.port}`;
   return {
-    brokerUrl: broker ? broker.url : connection.url,
+    brokerUrl,
     apiUrl,
     docsUrl: `${apiUrl}/docs`,
+    consoleUrl: `${apiUrl}/`,
     listen: describeListen(options.listenHost),
     warnings: access.warnings,
     topology,

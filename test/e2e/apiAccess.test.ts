@@ -53,7 +53,7 @@ async function parkStation(stack: StackProcess, id: number, token?: string): Pro
   });
 }
 
-describe("with VVCU_API_TOKEN, every API path but /health needs it", { timeout: 90_000 }, () => {
+describe("with VVCU_API_TOKEN, every API path with data needs it", { timeout: 90_000 }, () => {
   let stack: StackProcess;
 
   beforeAll(async () => {
@@ -65,14 +65,13 @@ describe("with VVCU_API_TOKEN, every API path but /health needs it", { timeout: 
     await stack?.stop();
   });
 
-  it("refuses reads without the token (positions, trajectories, docs, metrics) and serves them with it", async () => {
+  it("refuses reads without the token (positions, trajectories, OpenAPI, metrics, events) and serves them with it", async () => {
     const paths = [
       "/api/v1/twins",
       "/api/v1/twins/7101",
       "/api/v1/mecs",
       "/api/v1/migrations",
       "/openapi.json",
-      "/docs",
       "/metrics",
     ];
     for (const path of paths) {
@@ -88,6 +87,9 @@ describe("with VVCU_API_TOKEN, every API path but /health needs it", { timeout: 
       });
       expect(allowed.status, path).toBe(200);
     }
+    // The live stream too (with the token it streams, so only the refusal is asked here).
+    const stream = await rawRequest(`${stack.apiUrl}/api/v1/events`, {});
+    expect(stream.status).toBe(401);
     expect((await getJson(`${stack.apiUrl}/health`)).status).toBe(200);
   });
 });

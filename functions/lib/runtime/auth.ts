@@ -43,10 +43,23 @@ export function authorized(header: string | undefined, token: string | undefined
 
 /**
  * The probes: Kubernetes, load balancers and `vvcu start`'s callers ask them without credentials,
- * and they tell nothing but "up". Every other path of every vvcu HTTP server needs the token when
- * one is set (API reads too: positions and trajectories are personal data; /metrics, /docs).
+ * and they tell nothing but "up". Every other path of every vvcu HTTP server that carries data
+ * needs the token when one is set (API reads too: positions and trajectories are personal data;
+ * /openapi.json, /metrics, the event stream).
  */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(["/health", "/ready"]);
+
+/**
+ * Pages that carry no data (the console at `/`, the API reference at `/docs`: HTML, scripts,
+ * styles). A browser loads them before it can send a token, and they ask for it; everything they
+ * show comes from API calls, which need the token.
+ */
+const PAGE_PATHS = /^\/$|^\/console\/[\w.-]+$|^\/docs(\/[\w.-]+)?$/;
+
+/** Whether a request may go without the token: the probes, and GETs of the data-free pages. */
+function openWithoutToken(method: string, path: string): boolean {
+  return OPEN_PATHS.has(path) || (SAFE_METHODS.has(method) && PAGE_PATHS.test(path));
+}
 
 /** Methods that change nothing; any other one needs a JSON body from the same origin. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -92,14 +105,18 @@ export function accessRefusal(
       headers: {},
     };
   }
-  if (!OPEN_PATHS.has(request.path) && !authorized(headerValue(request.headers.authorization), token)) {
+  const method = request.method ?? "GET";
+  if (
+    !openWithoutToken(method, request.path) &&
+    !authorized(headerValue(request.headers.authorization), token)
+  ) {
     return {
       status: 401,
       message: "missing or wrong bearer token",
       headers: { "WWW-Authenticate": 'Bearer realm="vvcu"' },
     };
   }
-  if (SAFE_METHODS.has(request.method ?? "GET")) return undefined;
+  if (SAFE_METHODS.has(method)) return undefined;
   const foreign = foreignOrigin(request.headers);
   if (foreign !== undefined) {
     return { status: 403, message: `cross-origin request refused (${foreign})`, headers: {} };

@@ -205,7 +205,7 @@ describe("manager API", () => {
     expect((await post(target, { target: "mec-b" }, { Authorization: `Bearer ${TOKEN}` })).status).toBe(202);
   });
 
-  it("with a token: every path but /health needs it, reads too, and unknown paths are not told apart", async () => {
+  it("with a token: every data path needs it, reads too, and unknown paths are not told apart", async () => {
     const { url } = await startApi({ apiToken: TOKEN });
     const guarded = [
       "/api/v1/twins",
@@ -213,7 +213,6 @@ describe("manager API", () => {
       "/api/v1/mecs",
       "/api/v1/migrations",
       "/openapi.json",
-      "/docs",
       "/metrics",
       "/api/v1/nothing",
     ];
@@ -228,6 +227,9 @@ describe("manager API", () => {
       expect((await get(`${url}${route}`, { Authorization: `Bearer ${TOKEN}` })).status, route).toBe(200);
     }
     expect((await get(`${url}/health`)).status).toBe(200);
+    // The pages hold no data: a browser loads them first, and they ask for the token.
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await get(`${url}/docs`)).status).toBe(200);
   });
 
   it("takes only application/json bodies (415) from no other site's page (403), token or not", async () => {
@@ -279,6 +281,8 @@ describe("manager API", () => {
         "/api/v1/mecs",
         "/api/v1/migrations",
         "/api/v1/twins/{id}/migrations",
+        "/api/v1/zones",
+        "/api/v1/events",
         "/metrics",
       ].sort(),
     );
@@ -317,8 +321,15 @@ describe("manager API", () => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toMatch(/text\/html/);
     const html = await docs.text();
-    expect(html).toContain("openapi.json");
-    expect(html).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+    // Swagger UI, from node_modules through this server, over the same document.
+    expect(html).toContain('src="docs/swagger-ui-bundle.js"');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(await (await get(`${url}/docs/init.js`)).text()).toContain('url: "openapi.json"');
+    const bundle = await get(`${url}/docs/swagger-ui-bundle.js`);
+    expect(bundle.headers.get("content-type")).toMatch(/javascript/);
+    expect(await bundle.text()).toContain("SwaggerUIBundle");
+    const slash = await fetch(`${url}/docs/`, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+    expect(slash.status).toBe(308);
 
     const metrics = await get(`${url}/metrics`);
     expect(metrics.status).toBe(200);

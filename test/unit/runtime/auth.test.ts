@@ -17,9 +17,20 @@ function status(
 }
 
 describe("the access rule of vvcu's HTTP servers", () => {
-  it("with a token, lets only the probes through without it, whatever the path (new ones too)", () => {
+  it("with a token, lets only the probes and data-free pages through without it, whatever the path", () => {
     for (const path of ["/health", "/ready"]) expect(status("GET", path, {}, TOKEN), path).toBe("ok");
-    for (const path of ["/", "/api/v1/twins", "/api/v1/events", "/metrics", "/docs", "/openapi.json", "/x"]) {
+    for (const path of ["/", "/console/app.js", "/docs", "/docs/init.js"]) {
+      expect(status("GET", path, {}, TOKEN), `${path}: a page without data`).toBe("ok");
+      expect(status("POST", path, json, TOKEN), `POST ${path}`).toBe(401);
+    }
+    for (const path of [
+      "/api/v1/twins",
+      "/api/v1/events",
+      "/metrics",
+      "/openapi.json",
+      "/x",
+      "/console/x/y",
+    ]) {
       expect(status("GET", path, {}, TOKEN), path).toBe(401);
       expect(status("GET", path, { authorization: "Bearer nope" }, TOKEN), path).toBe(401);
       expect(status("GET", path, bearer, TOKEN), path).toBe("ok");
