@@ -41,6 +41,7 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
           {
             context: mec.kubernetes?.context ?? mec.id,
             namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            twinUrl: mec.twinUrl,
           },
         ]),
       ),
@@ -55,6 +56,7 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
           {
             vimAccount: mec.osm?.vimAccount ?? mec.id,
             namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            twinUrl: mec.twinUrl,
           },
         ]),
       ),

@@ -109,6 +109,14 @@ mecs:
     expect(zoneIndexOf(topology).containing(2.5, 2.9)).toEqual(["edge-2"]);
   });
 
+  it("reads the address each MEC's twin CNFs are reached at from the other clusters", () => {
+    const topology = parseTopology(
+      mec(SQUARE, "    twinUrl: https://mec-a.example.org/twins/{name}\n"),
+      "one.yaml",
+    );
+    expect(topology.mecs[0]?.twinUrl).toBe("https://mec-a.example.org/twins/{name}");
+  });
+
   it("formats paths the way a person reads them", () => {
     expect(formatPath(["mecs", 1, "zone", "coordinates", 0, 3])).toBe("mecs[1].zone.coordinates[0][3]");
     expect(formatPath([])).toBe("(top level)");
@@ -193,6 +201,16 @@ mecs:
       "the osm driver, by default, without its settings",
       `defaults: {driver: osm}\n${mec(SQUARE)}`,
       /mecs\[0\]: uses the osm driver but has no osm: \{vimAccount\} settings/,
+    ],
+    [
+      "a twinUrl with an unknown placeholder",
+      mec(SQUARE, "    twinUrl: https://edge.example.org/{station}\n"),
+      /mecs\[0\]\.twinUrl: twinUrl names unknown placeholder\(s\) \{station\}; known: \{name\}, \{namespace\}, \{twin\}, \{mec\}/,
+    ],
+    [
+      "a twinUrl that is not http(s)",
+      mec(SQUARE, "    twinUrl: ftp://edge.example.org/{name}\n"),
+      /mecs\[0\]\.twinUrl: twinUrl must be an http\(s\) URL, got "ftp:\/\/edge\.example\.org\/\{name\}"/,
     ],
     [
       "a duplicate id",

@@ -102,7 +102,7 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   existing(twin: string, mec: string): Placement {
-    return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin)}` };
+    return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin, mec)}` };
   }
 
   /** The chart values of a placement (the same the OSM driver passes to the chart). */

@@ -7,7 +7,7 @@
 import { isTwinCnfReady } from "../../twin/remote.ts";
 import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
 import { errorMessage, pollUntil } from "../timing.ts";
-import type { TwinCnfValues } from "./kubernetes-objects.ts";
+import { type TwinCnfValues, twinCnfName } from "./kubernetes-objects.ts";
 import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
 import { OsmCatalog } from "./osm-catalog.ts";
 import { type NbiClient, OsmNbiError } from "./osm-nbi.ts";
@@ -71,10 +71,8 @@ function parseRef(text: string): NsRef {
 const isTransient = (error: unknown) =>
   error instanceof OsmNbiError && (error.status === undefined || error.status >= 500 || error.status === 429);
 
-/** Name of a twin's NS instance at a MEC. */
-export function nsNameOf(twin: string, mec: string): string {
-  return `vvcu-twin-${twin}-${mec}`;
-}
+/** Name of a twin's NS instance at a MEC: its twin CNF's name. A label only; OSM allows duplicates. */
+export const nsNameOf = twinCnfName;
 
 export class OsmDriver implements MigrationDriver {
   readonly name = DRIVER;
