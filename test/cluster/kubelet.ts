@@ -11,10 +11,9 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeKubeApi, type StoredObject } from "../integration/drivers/fakeKubeApi.ts";
 import { freePort } from "../helpers/servers.ts";
-import { type AppProcess, startProcess } from "./image.ts";
-import { imageEntrypoint } from "./image.ts";
+import { FakeKubeApi, type StoredObject } from "../integration/drivers/fakeKubeApi.ts";
+import { type AppProcess, imageEntrypoint, startProcess } from "./image.ts";
 
 interface Container {
   env?: { name: string; value?: string }[];
@@ -129,7 +128,8 @@ export class Cluster {
   /** The pod port behind a Service: the pod whose labels its selector matches. */
   private backend(namespace: string, service: string): number | undefined {
     const object = this.api.objects.get(this.api.key("services", namespace, service));
-    const selector = (object?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
+    const selector = (object?.spec as { selector?: Record<string, string> } | undefined)?.selector;
+    if (selector === undefined) return undefined;
     for (const [key, pod] of this.pods) {
       if (!key.startsWith(`${namespace}/`)) continue;
       if (Object.entries(selector).every(([label, value]) => pod.labels[label] === value)) return pod.port;
@@ -141,11 +141,19 @@ export class Cluster {
     const [, namespace = "", service = "", ...rest] = (request.url ?? "/").split("/");
     const port = this.backend(namespace, service);
     if (port === undefined) {
-      response.writeHead(503, { "content-type": "text/plain" }).end(`no endpoints for ${namespace}/${service}`);
+      response
+        .writeHead(503, { "content-type": "text/plain" })
+        .end(`no endpoints for ${namespace}/${service}`);
       return;
     }
     const upstream = http.request(
-      { host: "127.0.0.1", port, method: request.method, path: `/${rest.join("/")}`, headers: request.headers },
+      {
+        host: "127.0.0.1",
+        port,
+        method: request.method,
+        path: `/${rest.join("/")}`,
+        headers: request.headers,
+      },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);

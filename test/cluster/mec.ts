@@ -79,11 +79,12 @@ export class Mec {
       if (name !== "manager") this.metricsPorts.set(name, await freePort());
     }
     this.bridgePort = await freePort();
-    const origin = (url: string) => new URL(url).origin;
+    // URL.origin is "null" for redis: and mqtt:, so the scheme and host are put together here.
+    const origin = (url: string) => `${new URL(url).protocol}//${new URL(url).host}`;
     Object.assign(this.dns, {
       [origin(TWIN_CNF_DEFAULTS.redisUrl)]: this.redis.url,
       [origin(TWIN_CNF_DEFAULTS.sinkUrl)]: origin(this.broker.url),
-      [TWIN_CNF_DEFAULTS.mqttUrl]: this.options.mqttUrl,
+      [origin(TWIN_CNF_DEFAULTS.mqttUrl)]: this.options.mqttUrl,
     });
   }
 
@@ -128,10 +129,18 @@ export class Mec {
         dir,
       ),
     );
-    try {
-      for (const port of [...this.ports.values(), this.bridgePort]) await waitForPort(port, 30_000, host);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${this.output()}`);
+    const listening: [AppProcess, number][] = this.processes.map((p, index) => [
+      p,
+      index < FUNCTIONS.length
+        ? (this.ports.get(FUNCTIONS[index] as FunctionName) as number)
+        : this.bridgePort,
+    ]);
+    for (const [process, port] of listening) {
+      try {
+        await waitForPort(port, 30_000, host);
+      } catch (error) {
+        throw new Error(`${process.name}: ${(error as Error).message}\n${process.output()}`);
+      }
     }
   }
 

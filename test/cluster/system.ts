@@ -8,8 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { DEFAULT_TOPOLOGY_PATH } from "../../functions/lib/topology.ts";
-import { kubeconfigFor } from "../integration/drivers/fakeKubeApi.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
+import { kubeconfigFor } from "../integration/drivers/fakeKubeApi.ts";
 import { writeFileIn } from "./image.ts";
 import { Mec, TWIN_NAMESPACE } from "./mec.ts";
 
@@ -59,6 +59,8 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
         return {
           ...entry,
           kubernetes: { context: contextOf(entry.id), namespace: TWIN_NAMESPACE },
+          // The clusters are separate: twin CNFs are reached through each cluster's ingress.
+          twinUrl: `${mec.cluster.ingressUrl}/{namespace}/{name}`,
           ...(options.mecSettings ? options.mecSettings(mec) : {}),
         };
       }),
@@ -73,7 +75,7 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
     await Promise.all(Object.values(mecs).map((mec) => mec.startFunctions()));
   } catch (error) {
     await stopAll();
-    await rm(dir, { recursive: true, force: true });
+    if (!process.env.VVCU_CLUSTER_KEEP_LOGS) await rm(dir, { recursive: true, force: true });
     throw error;
   }
   return {

@@ -96,7 +96,7 @@ export class FakeKubeApi {
     const prefix = `${match[2]}/${match[1]}/`;
     const selected = selector(url.searchParams.get("labelSelector"));
     const since = Number(url.searchParams.get("resourceVersion") ?? "0");
-    response.writeHead(200, { "content-type": "application/json" });
+    response.writeHead(200, { "content-type": "application/json" }).flushHeaders();
     const send = (event: WatchEvent & { revision: number }) => {
       if (event.revision <= since || !event.key.startsWith(prefix) || !selected(event.object)) return;
       response.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);

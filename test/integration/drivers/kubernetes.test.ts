@@ -58,7 +58,12 @@ afterEach(async () => {
 describe("KubernetesDriver.place", () => {
   it("server-side applies the chart's Service and Deployment in the target MEC's cluster", async () => {
     const placement = await driver.place(request, signal());
-    expect(placement).toEqual({ driver: "kubernetes", twin: "42", mec: "mec-b", ref: "twins/vvcu-twin-42-mec-b" });
+    expect(placement).toEqual({
+      driver: "kubernetes",
+      twin: "42",
+      mec: "mec-b",
+      ref: "twins/vvcu-twin-42-mec-b",
+    });
     expect(apiA.requests).toEqual([]);
     expect(apiB.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
       "PATCH /api/v1/namespaces/twins/services/vvcu-twin-42-mec-b",
@@ -89,7 +94,9 @@ describe("KubernetesDriver.place", () => {
   it("is idempotent: placing again re-applies the same objects", async () => {
     await driver.place(request, signal());
     await driver.place(request, signal());
-    expect(apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42-mec-b"))?.metadata.generation).toBe(2);
+    expect(
+      apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42-mec-b"))?.metadata.generation,
+    ).toBe(2);
   });
 
   it("fails with the API server's message when it refuses", async () => {
