@@ -6,6 +6,11 @@ import type { TwinSnapshot } from "../twin/model.ts";
 
 export interface PlacementRequest {
   migrationId: string;
+  /**
+   * The placement the journal recorded for this migration's target, when it is placed again:
+   * a driver reuses it if it still exists, and never adopts anything else by name.
+   */
+  recorded?: Placement;
   twin: string;
   mec: string;
   /** The source's state; the target hydrates from it. */
@@ -28,8 +33,11 @@ export interface MigrationDriver {
   place(request: PlacementRequest, signal: AbortSignal): Promise<Placement>;
   /** Step 3: resolves when the target twin is subscribed and hydrated; rejects on timeout or failure. */
   waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void>;
-  /** Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. */
-  release(placement: Placement, signal: AbortSignal): Promise<void>;
+  /**
+   * Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. May give back a ref
+   * of what it did (e.g. the OSM termination's operation id) for the migration's record.
+   */
+  release(placement: Placement, signal: AbortSignal): Promise<string | undefined | void>;
   /** The placement of a twin already living at a MEC (the source of a migration). */
   existing(twin: string, mec: string): Placement;
   /**

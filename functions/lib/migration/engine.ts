@@ -151,7 +151,7 @@ export class MigrationEngine implements MigrationControl {
   /** After a restart: loads the journal, rolls back what had not switched, finishes what had. */
   async recover(): Promise<{ rolledBack: number; finished: number }> {
     const entries = await this.options.journal.load();
-    for (const { migration } of entries) this.history.restore(migration);
+    for (const entry of entries) this.history.restore(entry);
     let rolledBackCount = 0;
     let finishedCount = 0;
     const recoveries: Promise<Migration>[] = [];

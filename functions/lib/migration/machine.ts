@@ -4,7 +4,13 @@
  * it finds running in its journal.
  */
 import type { Placement } from "./driver.ts";
-import { MIGRATION_STEPS, type Migration, type MigrationRequest, type MigrationStep } from "./model.ts";
+import {
+  MIGRATION_STEPS,
+  type Migration,
+  type MigrationOperation,
+  type MigrationRequest,
+  type MigrationStep,
+} from "./model.ts";
 
 /** What the engine knows when a request arrives. */
 export interface AdmissionContext {
@@ -63,6 +69,11 @@ export function stepDone(migration: Migration, step: MigrationStep, timing: Part
     throw new Error(`migration ${migration.id}: step ${step} after ${migration.step}`);
   }
   return { ...migration, step, ...timing };
+}
+
+/** The record with one more orchestrator action, for the API to show the driver's ids. */
+export function withOperation(migration: Migration, operation: MigrationOperation): Migration {
+  return { ...migration, operations: [...(migration.operations ?? []), operation] };
 }
 
 interface Timing {
