@@ -1,41 +1,16 @@
 /**
- * Two clusters on one machine with the kubernetes driver: vehicles of `vvcu sim` drive across the
- * border of the Aveiro topology; their twins are placed, moved by the geofence and once by hand
- * between the clusters, and every CAM the broker delivered is counted exactly once.
+ * Two clusters on one machine with the kubernetes driver: the migration function applies the twin
+ * CNFs through each cluster's Kubernetes API stand-in, which runs them as processes.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject } from "vitest";
 import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
-import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
 import { TWIN_NAMESPACE } from "./mec.ts";
-import {
-  type BrokerWatch,
-  eventually,
-  metric,
-  migrationsAt,
-  requestMigration,
-  runSimulator,
-  twinAt,
-  watchBroker,
-} from "./observe.ts";
-import { type MecId, startTwoMecs, type TwoMecSystem } from "./system.ts";
-
-const VEHICLES = 3;
-const SIM_SECONDS = 50;
+import { type BrokerWatch, watchBroker } from "./observe.ts";
+import { twoClusterScenario } from "./scenario.ts";
+import { startTwoMecs, type TwoMecSystem } from "./system.ts";
 
 let system: TwoMecSystem;
 let broker: BrokerWatch;
-const ids: MecId[] = ["mec-a", "mec-b"];
-
-/** Where each station's twin lives now, by asking both clusters' managers. */
-async function locate(station: string): Promise<{ mec: MecId; twin: Twin }[]> {
-  const found: { mec: MecId; twin: Twin }[] = [];
-  for (const id of ids) {
-    const twin = await twinAt(system.mecs[id], station);
-    if (twin) found.push({ mec: id, twin });
-  }
-  return found;
-}
 
 beforeAll(async () => {
   system = await startTwoMecs({
@@ -52,32 +27,16 @@ afterAll(async () => {
 });
 
 describe("two clusters, kubernetes driver", () => {
-  it("places twins where the vehicles are, moves them across clusters, and counts every CAM once", async () => {
-    await runSimulator(system.mosquitto.url, [
-      ...["--vehicles", String(VEHICLES), "--rate", "5", "--cpm-rate", "0", "--log-interval", "0"],
-      ...["--qos", "1", "--seed", "7", "--duration", String(SIM_SECONDS)],
-    ]);
-    const stations = [...broker.camsByStation.keys()].sort();
-    expect(stations).toHaveLength(VEHICLES);
-    const zones = zoneIndexOf(loadTopology());
-    for (const station of stations) {
-      const published = broker.camsByStation.get(station) as number;
-      const [home, ...others] = await eventually(`twin ${station} with its ${published} CAMs`, async () => {
-        const found = await locate(station);
-        return found.length === 1 && found[0]?.twin.messages.cam === published ? found : undefined;
-      });
-      expect(others).toEqual([]);
-      const twin = (home as { mec: MecId; twin: Twin }).twin;
-      // In the right cluster: the zone of its last position, with its twin CNF there and only there.
-      const position = twin.position as { lat: number; lon: number };
-      expect(zones.containing(position.lat, position.lon)).toContain(twin.mec);
-      expect(twin.mec).toBe(home?.mec);
-      for (const id of ids) {
-        const deployment = system.mecs[id].cluster.api.objects.get(
-          `deployments/${TWIN_NAMESPACE}/${twinCnfName(station, id)}`,
-        );
-        expect(deployment !== undefined, `${station}'s twin CNF in ${id}`).toBe(id === twin.mec);
-      }
-    }
+  twoClusterScenario({
+    system: () => system,
+    broker: () => broker,
+    twinPods: (mec, station) => mec.cluster.started.filter((pod) => pod.env.VVCU_TWIN_ID === station),
+    deployedAt: (mec, station) =>
+      mec.cluster.api.objects.has(`deployments/${TWIN_NAMESPACE}/${twinCnfName(station, mec.id)}`),
+    checkMigration: (migration) => {
+      // The record names the twin CNF objects the driver applied in the target cluster.
+      const place = migration.operations?.find((op) => op.action === "place" && op.mec === migration.to);
+      expect(place?.ref).toBe(`${TWIN_NAMESPACE}/${twinCnfName(migration.twin, migration.to)}`);
+    },
   });
 });

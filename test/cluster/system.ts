@@ -23,6 +23,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Per-MEC topology settings beyond the zone (e.g. osm: {vimAccount}). */
   mecSettings?: (mec: Mec) => Record<string, unknown>;
+  /** Something beside the clusters (OSM), started once they are up; its settings go to every function. */
+  beside?: (dir: string, mecs: Mec[]) => Promise<{ env: Record<string, string>; stop(): Promise<void> }>;
 }
 
 export interface TwoMecSystem {
@@ -39,8 +41,10 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-cluster-"));
   const mosquitto = await startMosquitto();
   const mecs = {} as Record<MecId, Mec>;
+  let beside: { env: Record<string, string>; stop(): Promise<void> } | undefined;
   const stopAll = async () => {
     await Promise.allSettled(Object.values(mecs).map((mec) => mec.stop()));
+    await beside?.stop();
     await mosquitto.dispose();
   };
   try {
@@ -48,6 +52,7 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
       mecs[id] = new Mec({ id, host, app: options.app, dir, mqttUrl: mosquitto.url, env: {} });
       await mecs[id].startInfrastructure();
     }
+    beside = await options.beside?.(dir, Object.values(mecs));
     const clusters = Object.fromEntries(Object.values(mecs).map((mec) => [mec.id, mec.cluster.api.url]));
     const bundled = parse(await readFile(DEFAULT_TOPOLOGY_PATH, "utf8")) as {
       mecs: { id: string; [key: string]: unknown }[];
@@ -70,7 +75,12 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
       // Every context, with this MEC's own as the current one (the bridge watches its own cluster).
       const kubeconfig = { ...JSON.parse(kubeconfigFor(clusters)), "current-context": contextOf(mec.id) };
       const file = await writeFileIn(dir, `kubeconfig-${mec.id}.json`, JSON.stringify(kubeconfig));
-      Object.assign(mec.options.env, { ...options.env, VVCU_TOPOLOGY: topologyFile, KUBECONFIG: file });
+      Object.assign(mec.options.env, {
+        ...options.env,
+        ...beside?.env,
+        VVCU_TOPOLOGY: topologyFile,
+        KUBECONFIG: file,
+      });
     }
     await Promise.all(Object.values(mecs).map((mec) => mec.startFunctions()));
   } catch (error) {

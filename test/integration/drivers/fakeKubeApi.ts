@@ -111,6 +111,39 @@ export class FakeKubeApi {
     return `${resource}/${namespace}/${name}`;
   }
 
+  /** Server-side apply of a whole object (the API's PATCH, and what an OSM KDU install does). */
+  apply(resource: "deployments" | "services", namespace: string, applied: StoredObject): StoredObject {
+    const key = this.key(resource, namespace, applied.metadata.name);
+    const existing = this.objects.get(key);
+    const generation = (existing?.metadata.generation ?? 0) + 1;
+    const stored: StoredObject = {
+      ...applied,
+      metadata: { ...applied.metadata, namespace, uid: `uid-${applied.metadata.name}`, generation },
+      status: existing?.status ?? {},
+    };
+    this.objects.set(key, stored);
+    this.record(existing ? "MODIFIED" : "ADDED", key, stored);
+    this.hooks.applied?.(resource, namespace, stored);
+    return stored;
+  }
+
+  /** Foreground deletion: marks the object terminating; settles when it is gone. */
+  async remove(resource: "deployments" | "services", namespace: string, name: string): Promise<void> {
+    const key = this.key(resource, namespace, name);
+    const existing = this.objects.get(key);
+    if (!existing || existing.metadata.deletionTimestamp !== undefined) return;
+    existing.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    this.record("MODIFIED", key, existing);
+    const gone = () => {
+      if (this.objects.get(key) !== existing) return;
+      this.objects.delete(key);
+      this.record("DELETED", key, existing);
+    };
+    if (this.hooks.deleting) await this.hooks.deleting(resource, namespace, existing).finally(gone);
+    else if (resource === "deployments") this.terminating.set(key, this.terminatingReads);
+    else gone();
+  }
+
   /** What the Deployment controller does when the pod passes its readiness probe. */
   markReady(namespace: string, name: string): void {
     const deployment = this.objects.get(this.key("deployments", namespace, name));
@@ -176,17 +209,7 @@ export class FakeKubeApi {
       if (!url.searchParams.get("fieldManager")) {
         return reply(422, status(422, "Invalid", "fieldManager is required for apply requests"));
       }
-      const applied = body as StoredObject;
-      const generation = (existing?.metadata.generation ?? 0) + 1;
-      const stored: StoredObject = {
-        ...applied,
-        metadata: { ...applied.metadata, namespace, uid: `uid-${name}`, generation },
-        status: existing?.status ?? {},
-      };
-      this.objects.set(key, stored);
-      this.record(existing ? "MODIFIED" : "ADDED", key, stored);
-      this.hooks.applied?.(resource, namespace, stored);
-      return reply(existing ? 200 : 201, stored);
+      return reply(existing ? 200 : 201, this.apply(resource, namespace, body as StoredObject));
     }
     if (method === "GET") {
       if (!existing) return notFound();
@@ -204,17 +227,7 @@ export class FakeKubeApi {
     }
     if (method === "DELETE") {
       if (!existing) return notFound();
-      if (existing.metadata.deletionTimestamp !== undefined) return reply(200, existing);
-      existing.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
-      this.record("MODIFIED", key, existing);
-      const gone = () => {
-        if (this.objects.get(key) !== existing) return;
-        this.objects.delete(key);
-        this.record("DELETED", key, existing);
-      };
-      if (this.hooks.deleting) void this.hooks.deleting(resource, namespace, existing).finally(gone);
-      else if (resource === "deployments") this.terminating.set(key, this.terminatingReads);
-      else gone();
+      void this.remove(resource, namespace, name);
       return reply(200, existing);
     }
     return reply(405, status(405, "MethodNotAllowed", `${method} is not served here`));
