@@ -9,6 +9,7 @@
  * its own IP (PORT is set to it), and the cluster-internal names of the platform's Services
  * (Redis, the Broker's ingress, Mosquitto) are resolved by rewriting them in the pod's env.
  */
+import { appendFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { freePort } from "../helpers/servers.ts";
@@ -140,6 +141,13 @@ export class Cluster {
   private route(request: http.IncomingMessage, response: http.ServerResponse): void {
     const [, namespace = "", service = "", ...rest] = (request.url ?? "/").split("/");
     const port = this.backend(namespace, service);
+    const file = `${this.options.logDir}/ingress-${this.options.host}.log`;
+    response.on("finish", () =>
+      appendFileSync(
+        file,
+        `${new Date().toISOString()} ${request.method} ${request.url} -> ${port} ${response.statusCode}\n`,
+      ),
+    );
     if (port === undefined) {
       response
         .writeHead(503, { "content-type": "text/plain" })

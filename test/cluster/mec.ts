@@ -137,7 +137,7 @@ export class Mec {
     ]);
     for (const [process, port] of listening) {
       try {
-        await waitForPort(port, 30_000, host);
+        await waitForPort(port, 120_000, host);
       } catch (error) {
         throw new Error(`${process.name}: ${(error as Error).message}\n${process.output()}`);
       }
