@@ -7,7 +7,7 @@ import type { CloudEventV1 } from "cloudevents";
 import { loadConfig } from "../lib/config.ts";
 import { GeofenceService, geofenceOptionsFromConfig } from "../lib/geofence/service.ts";
 import { zoneLookup } from "../lib/geofence/zones.ts";
-import { HttpSink } from "../lib/runtime/httpSink.ts";
+import { httpSink } from "../lib/runtime/emit/httpSink.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { loadTopology } from "../lib/topology.ts";
 
@@ -21,7 +21,7 @@ function service(): GeofenceService {
   const topology = loadTopology(config.VVCU_TOPOLOGY);
   geofence = new GeofenceService({
     zones: zoneLookup(topology.mecs.map((mec) => ({ id: mec.id, geometry: mec.zone }))),
-    sink: new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }),
+    sink: httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }),
     options: geofenceOptionsFromConfig(config, topology.defaults.driver),
     mec: config.VVCU_MEC_ID,
   });

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { MultiPolygon, Polygon } from "./geo/types.ts";
-import { ZoneIndex } from "./geo/zone-index.ts";
+import { ZoneIndex } from "./geo/zoneIndex.ts";
 
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("./topology/aveiro.yaml", import.meta.url));
 
@@ -95,7 +95,8 @@ export const MecSchema = z.strictObject({
   driver: DriverSchema.optional(),
   kubernetes: z
     .strictObject({
-      context: name("kubernetes.context"),
+      /** Kubeconfig context of the MEC's cluster; none: the cluster vvcu itself runs in. */
+      context: name("kubernetes.context").optional(),
       namespace: name("kubernetes.namespace").optional(),
     })
     .optional(),
@@ -129,7 +130,8 @@ export const TopologySchema = z
         context.addIssue({
           code: "custom",
           path: ["mecs", index],
-          message: "uses the kubernetes driver but has no kubernetes: {context, namespace} settings",
+          message:
+            "uses the kubernetes driver but has no kubernetes: {context, namespace} settings (an empty {} means this cluster)",
         });
       }
       if (driver === "osm" && mec.osm === undefined) {

@@ -9,7 +9,7 @@ import { directoryOverHosts, type TwinSource } from "../lib/manager/directory.ts
 import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
 import { RemoteMigrationControl } from "../lib/manager/remoteMigrations.ts";
 import { loadTopology } from "../lib/topology.ts";
-import { RedisTwinStore } from "../lib/twin/redisStore.ts";
+import { RedisTwinStore } from "../lib/twin/store/redisStore.ts";
 
 let handler: ManagerHandler | undefined;
 

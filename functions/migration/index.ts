@@ -6,7 +6,7 @@
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
-import type { MigrationEngine } from "../lib/migration/engine.ts";
+import type { MigrationEngine } from "../lib/migration/engine/engine.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { PlacementRegistry } from "../lib/runtime/placement.ts";

@@ -1,12 +1,12 @@
 /**
  * The twin CNF (charts/vvcu-twin, FUNCTION_TARGET=twin-cnf): one station's twin host in a MEC,
- * serving its TwinHostApi, /health and /ready over HTTP (functions/lib/twin/remote-cnf.ts).
+ * serving its TwinHostApi, /health and /ready over HTTP (functions/lib/twin/remote/cnf.ts).
  */
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { componentLogger } from "../lib/log.ts";
-import { errorMessage } from "../lib/migration/timing.ts";
-import { type TwinCnf, twinCnfFromConfig } from "../lib/twin/remote-cnf.ts";
+import { errorMessage } from "../lib/runtime/timing.ts";
+import { type TwinCnf, twinCnfFromConfig } from "../lib/twin/cnf.ts";
 
 let cnf: TwinCnf | undefined;
 

@@ -3,7 +3,7 @@
  * CNFs through each cluster's Kubernetes API stand-in, which runs them as processes.
  */
 import { afterAll, beforeAll, describe, expect, inject } from "vitest";
-import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { TWIN_NAMESPACE } from "./mec.ts";
 import { type BrokerWatch, watchBroker } from "./observe.ts";
 import { twoClusterScenario } from "./scenario.ts";

@@ -6,7 +6,7 @@
  * and this cluster's Kubernetes API running the twin CNF pods.
  */
 import path from "node:path";
-import { TWIN_CNF_DEFAULTS } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { TWIN_CNF_DEFAULTS } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { freePort, type RunningServer, startRedis, waitForPort } from "../helpers/servers.ts";
 import { type AppProcess, bridgeCommand, repoRoot, startFunction, startProcess } from "./image.ts";
 import { KnativeBroker, readBrokerDelivery, readTriggers } from "./knativeBroker.ts";

@@ -4,7 +4,7 @@
  * objects into the VIM's cluster, which runs them as processes.
  */
 import { afterAll, beforeAll, describe, expect, inject } from "vitest";
-import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import type { FakeOsmNbi } from "../integration/drivers/fakeOsmNbi.ts";
 import { TWIN_NAMESPACE } from "./mec.ts";
 import { type BrokerWatch, watchBroker } from "./observe.ts";

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import {
   type TwinCnfValues,
   twinCnfObjects,
-} from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
+} from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import type { StoredObject } from "../integration/drivers/fakeKubeApi.ts";
 import { FakeOsmNbi } from "../integration/drivers/fakeOsmNbi.ts";
 import { writeFileIn } from "./image.ts";

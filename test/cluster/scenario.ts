@@ -3,10 +3,10 @@
  * border of the Aveiro topology; the steps run in order on one system and assert with values.
  */
 import { expect, it } from "vitest";
-import type { Migration } from "../../functions/lib/migration/model.ts";
+import type { Migration } from "../../functions/lib/model/migration.ts";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import type { Mec } from "./mec.ts";
 import {
   type BrokerWatch,

@@ -7,40 +7,57 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config.ts";
 import { componentLogger } from "../log.ts";
-import { HttpSink } from "../runtime/httpSink.ts";
+import type { MigrationDriver } from "../model/driver.ts";
+import { httpSink } from "../runtime/emit/httpSink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { EventSink } from "../runtime/sink.ts";
 import type { Topology } from "../topology.ts";
-import type { MigrationDriver } from "./driver.ts";
 import { KubernetesDriver } from "./drivers/kubernetes.ts";
+import type { SharedTwinCnfValues } from "./drivers/kubernetesTwin.ts";
 import { OsmDriver } from "./drivers/osm.ts";
-import { nbiClientOptionsFromConfig } from "./drivers/osm-config.ts";
-import { NbiClient } from "./drivers/osm-nbi.ts";
-import { MigrationEngine } from "./engine.ts";
-import { FileJournal, MemoryJournal, type MigrationJournal } from "./journal.ts";
-import { RedisJournal } from "./redisJournal.ts";
+import { nbiClientOptionsFromConfig } from "./drivers/osmConfig.ts";
+import { NbiClient } from "./drivers/osmNbi.ts";
+import { MigrationEngine } from "./engine/engine.ts";
+import { FileJournal } from "./journal/fileJournal.ts";
+import { MemoryJournal, type MigrationJournal } from "./journal/journal.ts";
+import { RedisJournal } from "./journal/redisJournal.ts";
 import { driverNames, driverSelector } from "./select.ts";
 
-/** Twin CNFs live here unless the topology names a namespace. */
+/** Twin CNFs live here unless the topology names a namespace or POD_NAMESPACE says the function's own. */
 export const DEFAULT_TWIN_NAMESPACE = "vvcu-twins";
 
+export interface ClusterDriverOptions {
+  /** Default: KUBECONFIG, else ~/.kube/config, else the cluster the process runs in. */
+  kubeConfig?: KubeConfig;
+  /** Chart values for every twin CNF (e.g. the broker they subscribe to). */
+  values?: SharedTwinCnfValues;
+}
+
 /** Builds only the cluster drivers the topology uses. */
-export function clusterDrivers(topology: Topology, config: Config): Partial<Record<string, MigrationDriver>> {
+export function clusterDrivers(
+  topology: Topology,
+  config: Config,
+  options: ClusterDriverOptions = {},
+): Partial<Record<string, MigrationDriver>> {
   const used = new Set(driverNames(topology).values());
   const drivers: Partial<Record<string, MigrationDriver>> = {};
   const mecsUsing = (name: string) =>
     topology.mecs.filter((mec) => (mec.driver ?? topology.defaults.driver) === name);
   if (used.has("kubernetes")) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    let kubeConfig = options.kubeConfig;
+    if (kubeConfig === undefined) {
+      kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+    }
     drivers.kubernetes = new KubernetesDriver({
       kubeConfig,
+      values: options.values,
       mecs: Object.fromEntries(
         mecsUsing("kubernetes").map((mec) => [
           mec.id,
           {
-            context: mec.kubernetes?.context ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            context: mec.kubernetes?.context,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
             twinUrl: mec.twinUrl,
           },
         ]),
@@ -50,12 +67,13 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
   if (used.has("osm")) {
     drivers.osm = new OsmDriver({
       nbi: new NbiClient(nbiClientOptionsFromConfig(config)),
+      values: options.values,
       mecs: Object.fromEntries(
         mecsUsing("osm").map((mec) => [
           mec.id,
           {
             vimAccount: mec.osm?.vimAccount ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
             twinUrl: mec.twinUrl,
           },
         ]),
@@ -79,7 +97,7 @@ export function migrationEngineFromConfig(config: Config, options: EngineFromCon
   const logger = componentLogger("migration");
   const sink =
     options.sink ??
-    (config.K_SINK ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }) : undefined);
+    (config.K_SINK ? httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }) : undefined);
   if (sink === undefined)
     throw new Error("K_SINK is not set: the migration function must know where to send events");
   const journal =

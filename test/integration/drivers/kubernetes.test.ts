@@ -1,8 +1,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
 import { KubernetesDriver } from "../../../functions/lib/migration/drivers/kubernetes.ts";
-import { twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
+import type { PlacementRequest } from "../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../unit/drivers/fixtures.ts";
 import { FakeKubeApi, kubeconfigFor } from "./fakeKubeApi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NbiClient } from "../../../functions/lib/migration/drivers/osm-nbi.ts";
+import { NbiClient } from "../../../functions/lib/migration/drivers/osmNbi.ts";
 
 let dir: string;
 let server: https.Server;

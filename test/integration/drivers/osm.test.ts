@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { metrics } from "../../../functions/lib/metrics.ts";
-import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
-import { TWIN_CNF_DEFAULTS } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { TWIN_CNF_DEFAULTS } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { OsmDriver, type OsmDriverOptions } from "../../../functions/lib/migration/drivers/osm.ts";
-import { NbiClient } from "../../../functions/lib/migration/drivers/osm-nbi.ts";
+import { NbiClient } from "../../../functions/lib/migration/drivers/osmNbi.ts";
+import type { PlacementRequest } from "../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../unit/drivers/fixtures.ts";
 import { FakeOsmNbi } from "./fakeOsmNbi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";
@@ -298,7 +298,9 @@ describe("OsmDriver.release", () => {
     const driver = driverWith();
     await driver.place(request, signal());
     nbi.requests.length = 0;
-    expect(await driver.release(driver.existing("42", "mec-b"), signal())).toBeUndefined();
+    expect(await driver.release(driver.existing("42", "mec-b"), signal())).toBe(
+      "name:vvcu-twin-42-mec-b (no NS instance recorded: none terminated)",
+    );
     expect(nbi.calls()).toEqual([]);
     expect(nbi.instances.size).toBe(1);
   });

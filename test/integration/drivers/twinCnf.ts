@@ -1,7 +1,7 @@
 /** A twin CNF stand-in on 127.0.0.1 (the remote twin host handler over a MemoryTwinHost). */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
+import { twinHostHandler } from "../../../functions/lib/twin/remote/server.ts";
 import { MemoryTwinHost } from "../../unit/drivers/fixtures.ts";
 
 export interface TwinCnf {

@@ -1,7 +1,7 @@
 /** A real redis-server for a store suite: started once per file, flushed between cases. */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { RedisTwinStore } from "../../../functions/lib/twin/redisStore.ts";
+import { RedisTwinStore } from "../../../functions/lib/twin/store/redisStore.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 
 export function realRedisStores(mec: string): { reset(): Promise<void>; open(): Promise<RedisTwinStore> } {

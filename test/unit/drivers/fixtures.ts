@@ -1,7 +1,7 @@
 /** Test doubles shared by the driver tests: a twin snapshot and an in-memory TwinHostApi. */
 import { MESSAGE_TYPES } from "../../../functions/lib/cits/types.ts";
-import type { TwinHostApi } from "../../../functions/lib/twin/host.ts";
-import type { Twin, TwinSnapshot, TwinStatus } from "../../../functions/lib/twin/model.ts";
+import type { Twin, TwinSnapshot, TwinStatus } from "../../../functions/lib/model/twin.ts";
+import type { TwinHostApi } from "../../../functions/lib/twin/remote/host.ts";
 
 export function snapshotOf(id: string, mec: string, sequence = 7): TwinSnapshot {
   const twin: Twin = {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../functions/lib/config.ts";
-import { nbiClientOptionsFromConfig } from "../../../functions/lib/migration/drivers/osm-config.ts";
+import { nbiClientOptionsFromConfig } from "../../../functions/lib/migration/drivers/osmConfig.ts";
 
 let dir: string;
 

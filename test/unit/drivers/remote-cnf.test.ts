@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import axios from "axios";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../functions/lib/config.ts";
-import { twinCnfFromConfig } from "../../../functions/lib/twin/remote-cnf.ts";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
+import { twinCnfFromConfig } from "../../../functions/lib/twin/cnf.ts";
+import { twinHostHandler } from "../../../functions/lib/twin/remote/server.ts";
 import { MemoryTwinHost, snapshotOf } from "./fixtures.ts";
 
 const servers: http.Server[] = [];

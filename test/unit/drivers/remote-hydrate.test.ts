@@ -1,8 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hydrateFromUrl } from "../../../functions/lib/twin/remote-hydrate.ts";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
+import { hydrateFromUrl } from "../../../functions/lib/twin/remote/hydrate.ts";
+import { twinHostHandler } from "../../../functions/lib/twin/remote/server.ts";
 import { MemoryTwinHost, snapshotOf } from "./fixtures.ts";
 
 let source: MemoryTwinHost;

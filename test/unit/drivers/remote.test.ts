@@ -2,8 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import axios from "axios";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isTwinCnfReady, RemoteTwinHost } from "../../../functions/lib/twin/remote.ts";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
+import { isTwinCnfReady, RemoteTwinHost } from "../../../functions/lib/twin/remote/client.ts";
+import { twinHostHandler } from "../../../functions/lib/twin/remote/server.ts";
 import { MemoryTwinHost, snapshotOf } from "./fixtures.ts";
 
 let server: http.Server;

@@ -7,8 +7,8 @@ import type { AddressInfo } from "node:net";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import axios from "axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
-import { twinHostHandler } from "../../../functions/lib/twin/remote-server.ts";
+import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
+import { twinHostHandler } from "../../../functions/lib/twin/remote/server.ts";
 import { MemoryTwinHost, snapshotOf } from "./fixtures.ts";
 
 const ENV = ["VVCU_MEC_ID", "VVCU_TWIN_ID", "VVCU_HYDRATE_FROM", "REDIS_URL", "K_SINK"] as const;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../functions/lib/config.ts";
-import type { PlacementRequest } from "../../../functions/lib/migration/driver.ts";
-import { twinCnfName, twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
-import { TwinCnfSites } from "../../../functions/lib/migration/drivers/kubernetes-twin.ts";
+import { twinCnfName, twinCnfObjects } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
+import { TwinCnfSites } from "../../../functions/lib/migration/drivers/kubernetesTwin.ts";
 import type { OsmDriver } from "../../../functions/lib/migration/drivers/osm.ts";
 import { clusterDrivers } from "../../../functions/lib/migration/fromConfig.ts";
+import type { PlacementRequest } from "../../../functions/lib/model/driver.ts";
 import { parseTopology } from "../../../functions/lib/topology.ts";
 
 const request: PlacementRequest = {

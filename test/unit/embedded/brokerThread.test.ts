@@ -2,9 +2,9 @@ import type { MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../bridges/mqtt/event.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../../../cli/embedded/broker/brokerThread.ts";
+import { MAX_AHEAD } from "../../../cli/embedded/decoder/decodeQueue.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../../../scripts/embedded/broker/brokerThread.ts";
-import { MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
 import { connect } from "../../e2e/harness.ts";
 import { camOf, logger, stationOf, until } from "./decoderFixtures.ts";
 

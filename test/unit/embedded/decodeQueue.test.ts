@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceHandlers } from "../../../bridges/mqtt/source.ts";
-import { DecodeQueue, MAX_AHEAD } from "../../../scripts/embedded/decoder/decodeQueue.ts";
-import type { Awaiting } from "../../../scripts/embedded/decoder/decoderThread.ts";
-import { decodingAhead } from "../../../scripts/embedded/decoder/decodingAhead.ts";
+import { DecodeQueue, MAX_AHEAD } from "../../../cli/embedded/decoder/decodeQueue.ts";
+import type { Awaiting } from "../../../cli/embedded/decoder/decoderThread.ts";
+import { decodingAhead } from "../../../cli/embedded/decoder/decodingAhead.ts";
 import { camOf, logger, stationOf, until, withDecoderThread } from "./decoderFixtures.ts";
 
 describe("the queue in front of the decoder thread", () => {

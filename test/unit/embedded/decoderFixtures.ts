@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
+import { DecoderThread } from "../../../cli/embedded/decoder/decoderThread.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
-import { DecoderThread } from "../../../scripts/embedded/decoder/decoderThread.ts";
 
 export const logger = componentLogger("test");
 export const CAM = readFileSync(path.join(import.meta.dirname, "../../fixtures/cits/vanetza-out-cam.json"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventId } from "../../../bridges/mqtt/event.ts";
+import type { Awaiting } from "../../../cli/embedded/decoder/decoderThread.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import type { Awaiting } from "../../../scripts/embedded/decoder/decoderThread.ts";
 import { CAM, until, withDecoderThread } from "./decoderFixtures.ts";
 
 const awaiting = (topic: string, payload: Buffer): Awaiting => ({

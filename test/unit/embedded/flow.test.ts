@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StationFlow } from "../../../scripts/embedded/flow.ts";
+import { StationFlow } from "../../../cli/embedded/flow.ts";
 
 describe("StationFlow.settle", () => {
   it("is settled at once when the source has seen and applied everything others saw", async () => {

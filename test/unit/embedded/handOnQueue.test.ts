@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HandOnQueue } from "../../../scripts/embedded/handOnQueue.ts";
+import { HandOnQueue } from "../../../cli/embedded/handOnQueue.ts";
 
 describe("the ordered hand-on queue", () => {
   it("hands a batch on in order and reports it once, not once per item", () => {

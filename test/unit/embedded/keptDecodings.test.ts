@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { eventId } from "../../../bridges/mqtt/event.ts";
+import { KeptDecodings, MAX_KEPT } from "../../../cli/embedded/decoder/keptDecodings.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import type { DecodeResult } from "../../../functions/lib/cits/types.ts";
-import { KeptDecodings, MAX_KEPT } from "../../../scripts/embedded/decoder/keptDecodings.ts";
 import { camOf } from "./decoderFixtures.ts";
 
 const CAM = "vanetza/out/cam";

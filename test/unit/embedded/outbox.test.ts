@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DEADLINE_CHECK_MS, PublicationOutbox } from "../../../scripts/embedded/broker/outbox.ts";
-import type { Publication } from "../../../scripts/embedded/broker/protocol.ts";
+import { DEADLINE_CHECK_MS, PublicationOutbox } from "../../../cli/embedded/broker/outbox.ts";
+import type { Publication } from "../../../cli/embedded/broker/protocol.ts";
 
 const publication = (topic: string) => ({ topic, payload: "{}", qos: 0 as const, retain: false });
 

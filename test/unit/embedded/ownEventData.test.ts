@@ -5,9 +5,9 @@ import {
   markOwnEventData,
   parseEventData,
 } from "../../../functions/lib/events.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "../twin/events.ts";
 import { cam, T0 } from "../twin/messages.ts";
 

@@ -2,9 +2,9 @@ import { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../../functions/lib/log.ts";
 import { metrics } from "../../../functions/lib/metrics.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { MecRoutingSink } from "../../../functions/lib/runtime/mecSink.ts";
 import { EventRouter } from "../../../functions/lib/runtime/router.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { loadTriggers, type TriggerRoute } from "../../../functions/lib/runtime/triggers.ts";
 
 const silent = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} } as unknown as Logger;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
 import {
   formatSummary,
   formatSummaryLine,
   SummaryPrinter,
   type SummarySnapshot,
-} from "../../../scripts/embedded/summary.ts";
+} from "../../../cli/embedded/summary.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
 
 const NOW = Date.parse("2026-11-28T08:00:10Z");
 

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { parseTopology } from "../../../functions/lib/topology.ts";
 import { renderTemplate } from "./helm-lite.ts";
 import { type KubeObject, loadManifestDir, ROOT, renderChart, validateObject } from "./kube.ts";
+import { migrationDriversOf } from "./migrationDrivers.ts";
 
 const CHART = path.join(ROOT, "charts", "vvcu-mec");
 const schema = JSON.parse(readFileSync(path.join(CHART, "values.schema.json"), "utf8")) as object;
@@ -80,7 +81,8 @@ describe("charts/vvcu-mec", () => {
       { ...defaults, image: { repository: "vvcu", tag: "1", pullPolicy: "Sometimes" } },
       { ...defaults, replicas: 3 },
       { ...defaults, driver: "docker" },
-      { ...defaults, mec: { ...(defaults.mec as object), kubernetes: {} } },
+      { ...defaults, mec: { ...(defaults.mec as object), kubernetes: { context: "" } } },
+      { ...defaults, mec: { ...(defaults.mec as object), twinUrl: "ftp://mec-a.example.org/{name}" } },
     ];
     for (const values of bad) expect(validateValues(values), JSON.stringify(values)).toBe(false);
   });
@@ -111,6 +113,15 @@ describe("charts/vvcu-mec", () => {
       expect(twin, `${key} is in knative/ but not in the chart`).toBeDefined();
       expect(essentials(twin as KubeObject), key).toEqual(essentials(object));
     }
+  });
+
+  it("with its default values, gives the migration function a driver that places twins here", () => {
+    const { objects } = renderChart(CHART, {}, { name: "vvcu", namespace: "edge" });
+    const { topology, driverFor } = migrationDriversOf(objects);
+    expect(topology.mecs.map((mec) => mec.id)).toEqual(["mec-a"]);
+    expect(driverFor("mec-a").name).toBe("kubernetes");
+    // The release namespace, where templates/rbac.yaml lets the function manage twin CNFs.
+    expect(driverFor("mec-a").existing("42", "mec-a").ref).toBe("edge/vvcu-twin-42-mec-a");
   });
 
   it("builds the functions' topology from this MEC and its peers, with the release namespace in K_SINK", () => {

@@ -4,15 +4,15 @@ import path from "node:path";
 import { CloudEvent } from "cloudevents";
 import { afterEach, describe, expect, it } from "vitest";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
-import { MigrationEngine, type MigrationEngineOptions } from "../../../functions/lib/migration/engine.ts";
 import {
-  FileJournal,
-  MemoryJournal,
-  type MigrationJournal,
-} from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
+  MigrationEngine,
+  type MigrationEngineOptions,
+} from "../../../functions/lib/migration/engine/engine.ts";
+import { FileJournal } from "../../../functions/lib/migration/journal/fileJournal.ts";
+import { MemoryJournal, type MigrationJournal } from "../../../functions/lib/migration/journal/journal.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver, type FakeDriverScript } from "./fakeDriver.ts";
 
 const MECS = ["mec-a", "mec-b", "mec-c"];

@@ -2,12 +2,17 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { FileJournal } from "../../../functions/lib/migration/journal.ts";
-import { completed, type JournalEntry, reserve, stepDone } from "../../../functions/lib/migration/machine.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import {
+  completed,
+  type JournalEntry,
+  reserve,
+  stepDone,
+} from "../../../functions/lib/migration/engine/machine.ts";
+import { FileJournal } from "../../../functions/lib/migration/journal/fileJournal.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver } from "./fakeDriver.ts";
 
 const tempDirs: string[] = [];

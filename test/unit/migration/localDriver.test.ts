@@ -6,14 +6,14 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { LocalDriver } from "../../../functions/lib/migration/drivers/local.ts";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import type { TwinHostApi } from "../../../functions/lib/twin/host.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
+import type { TwinHostApi } from "../../../functions/lib/twin/remote/host.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "../twin/events.ts";
 import { cam } from "../twin/messages.ts";
 

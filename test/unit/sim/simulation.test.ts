@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { pointAlong, routeGeometry } from "../../../cli/sim/kinematics.ts";
+import { cpmMessage } from "../../../cli/sim/messages.ts";
+import { AVEIRO_ROUTES } from "../../../cli/sim/routes.ts";
+import { type SimMessage, Simulation } from "../../../cli/sim/simulation.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import type { CamMessage, CpmMessage, LogsMessage } from "../../../functions/lib/cits/types.ts";
 import { distanceM } from "../../../functions/lib/geo/sphere.ts";
 import { loadTopology, zoneIndexOf } from "../../../functions/lib/topology.ts";
-import { pointAlong, routeGeometry } from "../../../scripts/sim/kinematics.ts";
-import { cpmMessage } from "../../../scripts/sim/messages.ts";
-import { AVEIRO_ROUTES } from "../../../scripts/sim/routes.ts";
-import { type SimMessage, Simulation } from "../../../scripts/sim/simulation.ts";
 
 const START = Date.parse("2026-11-28T08:00:00Z");
 const zones = zoneIndexOf(loadTopology());

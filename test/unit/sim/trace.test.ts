@@ -5,7 +5,7 @@ import path from "node:path";
 import { Aedes } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatTraceEntry, parseTraceLine, recordTrace, replayTrace } from "../../../scripts/sim/trace.ts";
+import { formatTraceEntry, parseTraceLine, recordTrace, replayTrace } from "../../../cli/sim/trace.ts";
 
 describe("trace lines", () => {
   it("round-trips an entry, keeping the payload byte for byte", () => {

@@ -117,6 +117,11 @@ mecs:
     expect(topology.mecs[0]?.twinUrl).toBe("https://mec-a.example.org/twins/{name}");
   });
 
+  it("reads kubernetes settings without a context as this cluster", () => {
+    const topology = parseTopology(mec(SQUARE, "    driver: kubernetes\n    kubernetes: {}\n"), "one.yaml");
+    expect(topology.mecs[0]?.kubernetes).toEqual({});
+  });
+
   it("formats paths the way a person reads them", () => {
     expect(formatPath(["mecs", 1, "zone", "coordinates", 0, 3])).toBe("mecs[1].zone.coordinates[0][3]");
     expect(formatPath([])).toBe("(top level)");
@@ -193,9 +198,9 @@ mecs:
       /bad\.yaml:2: mecs\[0\]: uses the kubernetes driver but has no kubernetes: \{context, namespace\} settings/,
     ],
     [
-      "kubernetes settings without a context",
-      mec(SQUARE, "    driver: kubernetes\n    kubernetes: {namespace: vvcu}\n"),
-      /mecs\[0\]\.kubernetes\.context: is required/,
+      "kubernetes settings with an empty context",
+      mec(SQUARE, "    driver: kubernetes\n    kubernetes: {context: ''}\n"),
+      /mecs\[0\]\.kubernetes\.context: kubernetes\.context is empty/,
     ],
     [
       "the osm driver, by default, without its settings",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { copyTwin } from "../../../functions/lib/twin/copyTwin.ts";
-import { type Twin, TwinSchema } from "../../../functions/lib/twin/model.ts";
+import { type Twin, TwinSchema } from "../../../functions/lib/model/twin.ts";
+import { copyTwin } from "../../../functions/lib/twin/state/copyTwin.ts";
 
 /** A twin with every field of the schema set, each to a value of its own. */
 function fullTwin(): Twin {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type MemoryTombstones, MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import { RELEASED_GRACE_MS, type TwinUpdate } from "../../../functions/lib/twin/store.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
+import { type MemoryTombstones, MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
+import { RELEASED_GRACE_MS, type TwinUpdate } from "../../../functions/lib/twin/store/store.ts";
 import { sharedMemoryBackend } from "./memoryBackend.ts";
 import { cam, T0 } from "./messages.ts";
 import { storeContract } from "./storeContract.ts";

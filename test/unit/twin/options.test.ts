@@ -4,7 +4,7 @@ import {
   DEFAULT_TWIN_OPTIONS,
   twinOptions,
   twinOptionsFromConfig,
-} from "../../../functions/lib/twin/options.ts";
+} from "../../../functions/lib/twin/state/options.ts";
 
 describe("twin options", () => {
   it("takes VVCU_TWIN_* from the environment and keeps the other defaults", () => {

@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { appliedIdsOf, hasApplied, withAppliedId } from "../../../functions/lib/twin/records.ts";
-import { APPLIED_EVENT_WINDOW, type TwinRecord } from "../../../functions/lib/twin/store.ts";
+import {
+  APPLIED_EVENT_WINDOW,
+  appliedIdsOf,
+  hasApplied,
+  type TwinRecord,
+  withAppliedId,
+} from "../../../functions/lib/twin/state/records.ts";
 
 const twin = {} as TwinRecord["twin"]; // the id window does not look at the twin
 

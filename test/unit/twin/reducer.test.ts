@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import { distanceM } from "../../../functions/lib/geo/sphere.ts";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { appliedIdsOf, RECENT_EVENT_IDS } from "../../../functions/lib/twin/records.ts";
-import { type ApplyContext, applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import { APPLIED_EVENT_WINDOW, type TwinRecord } from "../../../functions/lib/twin/store.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import {
+  APPLIED_EVENT_WINDOW,
+  appliedIdsOf,
+  RECENT_EVENT_IDS,
+  type TwinRecord,
+} from "../../../functions/lib/twin/state/records.ts";
+import { type ApplyContext, applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
 import { cam, cpm, denm, logs, T0 } from "./messages.ts";
 
 const options = twinOptions({ trajectoryLength: 3, trajectoryIntervalMs: 0, rateWindowMs: 1_000 });

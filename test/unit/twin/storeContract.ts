@@ -3,16 +3,14 @@
  * `open()` gives a new client of one shared backend, so concurrency is tested between clients.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { appliedIdsOf } from "../../../functions/lib/twin/records.ts";
-import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
 import {
   APPLIED_EVENT_WINDOW,
-  type ParkedEvent,
+  appliedIdsOf,
   type TwinRecord,
-  type TwinStore,
-  type TwinUpdate,
-} from "../../../functions/lib/twin/store.ts";
+} from "../../../functions/lib/twin/state/records.ts";
+import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
+import type { ParkedEvent, TwinStore, TwinUpdate } from "../../../functions/lib/twin/store/store.ts";
 import { cam, T0 } from "./messages.ts";
 
 const context = { mec: "mec-a", nowMs: T0, options: twinOptions() };

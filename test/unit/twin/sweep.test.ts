@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import { sweep, sweepRecord } from "../../../functions/lib/twin/sweep.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
+import { sweep, sweepRecord } from "../../../functions/lib/twin/state/sweep.ts";
 import { cam, denm, T0 } from "./messages.ts";
 
 const options = twinOptions({ staleAfterMs: 5_000, expireAfterMs: 20_000, rateWindowMs: 1_000 });

@@ -12,17 +12,18 @@ import {
   Observable,
   PatchStrategy,
 } from "@kubernetes/client-node";
-import { isTwinCnfReady } from "../../twin/remote.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../timing.ts";
-import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetes-objects.ts";
-import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../../runtime/timing.ts";
+import { isTwinCnfReady } from "../../twin/remote/client.ts";
+import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetesObjects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
 
 const DRIVER = "kubernetes";
 
 /** A MEC's cluster, as the topology's `kubernetes: {context, namespace}` gives it. */
 export interface KubernetesMecTarget extends TwinCnfSite {
-  context: string;
+  /** Kubeconfig context; undefined: the kubeconfig's current one (in a pod: its own cluster). */
+  context?: string;
 }
 
 export interface KubernetesDriverOptions {
@@ -179,7 +180,8 @@ export class KubernetesDriver implements MigrationDriver {
     );
   }
 
-  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+  /** Deletes the twin CNF; its ref (`namespace/name`) is what the record shows. */
+  async release(placement: Placement, signal: AbortSignal): Promise<undefined> {
     const { namespace, name } = this.parseRef(placement);
     const { apps, core } = this.client(placement.mec);
     const options = { name, namespace, propagationPolicy: "Foreground" };
@@ -262,8 +264,8 @@ export class KubernetesDriver implements MigrationDriver {
   private client(mec: string): Clients {
     const cached = this.clients.get(mec);
     if (cached) return cached;
-    const { context } = this.target(mec);
     const { kubeConfig } = this.options;
+    const context = this.target(mec).context ?? kubeConfig.getCurrentContext();
     if (!kubeConfig.getContextObject(context))
       throw new Error(`kubeconfig has no context "${context}" (MEC ${mec})`);
     const config = new KubeConfig();

@@ -4,13 +4,13 @@
  * call; ready = the operation COMPLETED, the NS READY, then the twin's own /ready (never by
  * reaching into the cluster); release = terminate, follow that operation, delete.
  */
-import { isTwinCnfReady } from "../../twin/remote.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { errorMessage, pollUntil } from "../timing.ts";
-import { type TwinCnfValues, twinCnfName } from "./kubernetes-objects.ts";
-import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
-import { OsmCatalog } from "./osm-catalog.ts";
-import { type NbiClient, OsmNbiError } from "./osm-nbi.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import { errorMessage, pollUntil } from "../../runtime/timing.ts";
+import { isTwinCnfReady } from "../../twin/remote/client.ts";
+import { type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
+import { OsmCatalog } from "./osmCatalog.ts";
+import { type NbiClient, OsmNbiError } from "./osmNbi.ts";
 
 const DRIVER = "osm";
 
@@ -184,11 +184,11 @@ export class OsmDriver implements MigrationDriver {
    * termination's ref. A placement without one (a twin no migration placed there, e.g. still in
    * its MEC's twin function) has no NS instance of vvcu's to release: nothing is done by name.
    */
-  async release(placement: Placement, signal: AbortSignal): Promise<string | undefined> {
+  async release(placement: Placement, signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
     const { nsId } = parseRef(placement.ref);
-    if (nsId === undefined) return undefined;
+    if (nsId === undefined) return `${placement.ref} (no NS instance recorded: none terminated)`;
     const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
     const terminate = await this.options.nbi.request<{ id?: string }>({
       operation: "ns-terminate",
