@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Migration } from "../../functions/lib/model/migration.ts";
-import { DASHBOARD_PREFIX } from "../../functions/lib/topics.ts";
 import type { Twin } from "../../functions/lib/model/twin.ts";
+import { DASHBOARD_PREFIX } from "../../functions/lib/topics.ts";
 import { repoRoot } from "./image.ts";
 import type { Mec } from "./mec.ts";
 

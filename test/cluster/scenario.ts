@@ -4,9 +4,9 @@
  */
 import { expect, it } from "vitest";
 import type { Migration } from "../../functions/lib/model/migration.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
-import type { Twin } from "../../functions/lib/model/twin.ts";
 import type { Mec } from "./mec.ts";
 import {
   type BrokerWatch,
