@@ -1,60 +1,19 @@
 /**
- * What the image runs, without Docker: the build stage's output (`npm run build` into dist/, the
- * data files beside the compiled modules, package.json and node_modules) in a directory, and
- * processes started there with the Dockerfile's ENTRYPOINT (functions) or the bridge
- * ContainerSource's command (knative/bridge.yaml), each with its own environment and log file.
+ * Processes of the image built without Docker (test/image/build.ts): started in its /app with
+ * its ENV and the Dockerfile's ENTRYPOINT (functions) or the bridge ContainerSource's command
+ * (knative/bridge.yaml), each with its own environment and log file.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
-import { cp, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import type { BuiltImage } from "../image/build.ts";
+
+export type { BuiltImage };
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-/** The directories tsconfig.build.json compiles: their data files go beside the compiled modules. */
-function buildIncludes(): string[] {
-  const tsconfig = JSON.parse(readFileSync(path.join(repoRoot, "tsconfig.build.json"), "utf8")) as {
-    include: string[];
-  };
-  return tsconfig.include;
-}
-
-async function dataFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(path.join(repoRoot, dir), { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && /\.(ya?ml|json)$/.test(entry.name))
-    .map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name)));
-}
-
-/** Compiles once into `dir` as the Dockerfile's build stage does; returns `dir` (the image's /app). */
-export async function buildApp(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await promisify(execFile)("npm", ["run", "build", "--", "--outDir", path.join(dir, "dist")], {
-    cwd: repoRoot,
-    timeout: 300_000,
-  });
-  const files = [...(await Promise.all(buildIncludes().map(dataFiles))).flat(), "knative/triggers.yaml"];
-  for (const file of files) await cp(path.join(repoRoot, file), path.join(dir, "dist", file));
-  await cp(path.join(repoRoot, "package.json"), path.join(dir, "package.json"));
-  await symlink(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
-  return dir;
-}
-
-/** The Dockerfile's ENTRYPOINT (exec form) and its ENV defaults. */
-export function imageEntrypoint(): { command: string[]; env: Record<string, string> } {
-  const dockerfile = readFileSync(path.join(repoRoot, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
-  if (!entrypoint) throw new Error("the Dockerfile's runtime stage has no exec-form ENTRYPOINT");
-  const env: Record<string, string> = {};
-  for (const line of runtime.matchAll(/^ENV\s+(.+)$/gm)) {
-    for (const pair of (line[1] ?? "").matchAll(/(\w+)=(\S+)/g)) env[pair[1] as string] = pair[2] as string;
-  }
-  return { command: JSON.parse(entrypoint) as string[], env };
-}
 
 /** The bridge container's command in knative/bridge.yaml. */
 export function bridgeCommand(): string[] {
@@ -79,19 +38,19 @@ export interface AppProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts `command` in the app directory with exactly the image's environment plus `env`. */
+/** Starts `command` in the image's /app with exactly the image's environment plus `env`. */
 export function startProcess(
   name: string,
-  app: string,
+  image: BuiltImage,
   command: string[],
   env: Record<string, string>,
   logDir: string,
 ): AppProcess {
   const [file, ...args] = command;
   const child: ChildProcess = spawn(file as string, args, {
-    cwd: app,
+    cwd: image.appDir,
     // The container has no host environment; PATH only, so `node` and `/bin/sh` resolve.
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: app, ...imageEntrypoint().env, ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: image.appDir, ...image.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log = createWriteStream(path.join(logDir, `${name}.log`));
@@ -123,7 +82,7 @@ export function startProcess(
 /** A function as its Knative Service runs it: the image's entrypoint with FUNCTION_TARGET and PORT. */
 export function startFunction(
   name: string,
-  app: string,
+  image: BuiltImage,
   target: string,
   port: number,
   env: Record<string, string>,
@@ -131,8 +90,8 @@ export function startFunction(
 ): AppProcess {
   return startProcess(
     name,
-    app,
-    imageEntrypoint().command,
+    image,
+    image.entrypoint,
     { ...env, FUNCTION_TARGET: target, PORT: String(port) },
     logDir,
   );

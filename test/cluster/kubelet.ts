@@ -14,7 +14,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { freePort } from "../helpers/servers.ts";
 import { FakeKubeApi, type StoredObject } from "../integration/drivers/fakeKubeApi.ts";
-import { type AppProcess, imageEntrypoint, startProcess } from "./image.ts";
+import { type AppProcess, type BuiltImage, startProcess } from "./image.ts";
 
 interface Container {
   env?: { name: string; value?: string }[];
@@ -31,8 +31,8 @@ interface Pod {
 export interface KubeletOptions {
   /** The cluster's own address (127.0.0.x). */
   host: string;
-  /** The image directory (buildApp). */
-  app: string;
+  /** The image the pods run. */
+  image: BuiltImage;
   logDir: string;
   /** Cluster-internal origin -> reachable origin, e.g. redis://vvcu-redis.default.svc.cluster.local:6379. */
   dns: Record<string, string>;
@@ -88,8 +88,8 @@ export class Cluster {
     this.started.push({ deployment: key, env });
     const process = startProcess(
       `pod-${this.options.host}-${deployment.metadata.name}-${generation}`,
-      this.options.app,
-      imageEntrypoint().command,
+      this.options.image,
+      this.options.image.entrypoint,
       env,
       this.options.logDir,
     );

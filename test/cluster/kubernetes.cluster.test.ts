@@ -14,7 +14,7 @@ let broker: BrokerWatch;
 
 beforeAll(async () => {
   system = await startTwoMecs({
-    app: inject("app"),
+    image: inject("image"),
     driver: "kubernetes",
     env: { VVCU_MIGRATION_READY_TIMEOUT_S: "40", VVCU_GEOFENCE_COOLDOWN_S: "10" },
   });

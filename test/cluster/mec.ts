@@ -8,7 +8,14 @@
 import path from "node:path";
 import { TWIN_CNF_DEFAULTS } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { freePort, type RunningServer, startRedis, waitForPort } from "../helpers/servers.ts";
-import { type AppProcess, bridgeCommand, repoRoot, startFunction, startProcess } from "./image.ts";
+import {
+  type AppProcess,
+  type BuiltImage,
+  bridgeCommand,
+  repoRoot,
+  startFunction,
+  startProcess,
+} from "./image.ts";
 import { KnativeBroker, readBrokerDelivery, readTriggers } from "./knativeBroker.ts";
 import { Cluster } from "./kubelet.ts";
 
@@ -20,7 +27,7 @@ export const TWIN_NAMESPACE = "vvcu-twins";
 export interface MecOptions {
   id: string;
   host: string;
-  app: string;
+  image: BuiltImage;
   dir: string;
   mqttUrl: string;
   /** Settings of the whole system: topology, kubeconfig, OSM, timings. */
@@ -41,7 +48,12 @@ export class Mec {
     /** Filled once the Broker's and Redis's addresses are known (the cluster DNS of the twin pods). */
     private readonly dns: Record<string, string> = {},
   ) {
-    this.cluster = new Cluster({ host: options.host, app: options.app, logDir: options.dir, dns: this.dns });
+    this.cluster = new Cluster({
+      host: options.host,
+      image: options.image,
+      logDir: options.dir,
+      dns: this.dns,
+    });
     const knative = path.join(repoRoot, "knative");
     this.broker = new KnativeBroker({
       name: "vvcu",
@@ -89,7 +101,7 @@ export class Mec {
   }
 
   async startFunctions(): Promise<void> {
-    const { id, host, app, dir, env } = this.options;
+    const { id, host, image, dir, env } = this.options;
     const common = { ...env, VVCU_MEC_ID: id, K_SINK: this.broker.url, LOG_LEVEL: "info" };
     const perFunction: Record<FunctionName, Record<string, string>> = {
       twin: { REDIS_URL: this.redis.url },
@@ -106,7 +118,7 @@ export class Mec {
       this.processes.push(
         startFunction(
           `${id}-${name}`,
-          app,
+          image,
           name,
           this.ports.get(name) as number,
           { ...common, ...perFunction[name], ...(metrics ? { VVCU_METRICS_PORT: String(metrics) } : {}) },
@@ -117,7 +129,7 @@ export class Mec {
     this.processes.push(
       startProcess(
         `${id}-bridge`,
-        app,
+        image,
         bridgeCommand(),
         {
           ...common,

@@ -18,7 +18,7 @@ let nbi: FakeOsmNbi;
 
 beforeAll(async () => {
   system = await startTwoMecs({
-    app: inject("app"),
+    image: inject("image"),
     driver: "osm",
     env: { VVCU_MIGRATION_READY_TIMEOUT_S: "60", VVCU_GEOFENCE_COOLDOWN_S: "10" },
     mecSettings: (mec) => ({ osm: { vimAccount: VIM_ACCOUNTS[mec.id as MecId].name } }),

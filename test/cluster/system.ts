@@ -10,14 +10,14 @@ import { parse, stringify } from "yaml";
 import { DEFAULT_TOPOLOGY_PATH } from "../../functions/lib/topology.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { kubeconfigFor } from "../integration/drivers/fakeKubeApi.ts";
-import { writeFileIn } from "./image.ts";
+import { type BuiltImage, writeFileIn } from "./image.ts";
 import { Mec, TWIN_NAMESPACE } from "./mec.ts";
 
 export const MEC_ADDRESSES = { "mec-a": "127.0.0.2", "mec-b": "127.0.0.3" } as const;
 export type MecId = keyof typeof MEC_ADDRESSES;
 
 export interface SystemOptions {
-  app: string;
+  image: BuiltImage;
   driver: "kubernetes" | "osm";
   /** Extra settings for every function (OSM_*, geofence timings). */
   env?: Record<string, string>;
@@ -49,7 +49,7 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
   };
   try {
     for (const [id, host] of Object.entries(MEC_ADDRESSES) as [MecId, string][]) {
-      mecs[id] = new Mec({ id, host, app: options.app, dir, mqttUrl: mosquitto.url, env: {} });
+      mecs[id] = new Mec({ id, host, image: options.image, dir, mqttUrl: mosquitto.url, env: {} });
       await mecs[id].startInfrastructure();
     }
     beside = await options.beside?.(dir, Object.values(mecs));
