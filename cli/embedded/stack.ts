@@ -11,20 +11,16 @@
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { MqttClient } from "mqtt";
+import { geofenceFunction } from "../../functions/geofence/geofence.ts";
 import type { Config } from "../../functions/lib/config.ts";
-import { GeofenceService, geofenceOptionsFromConfig } from "../../functions/lib/geofence/service.ts";
-import { zoneLookup } from "../../functions/lib/geofence/zones.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
-import { apiTokenFromConfig } from "../../functions/lib/manager/auth.ts";
 import { directoryOverHosts } from "../../functions/lib/manager/directory.ts";
-import { createManagerHandler } from "../../functions/lib/manager/handler.ts";
 import { registry } from "../../functions/lib/metrics.ts";
 import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
 import { MigrationEngine } from "../../functions/lib/migration/engine/engine.ts";
 import { FileJournal } from "../../functions/lib/migration/journal/fileJournal.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
-import { ProxyService } from "../../functions/lib/proxy/service.ts";
 import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
@@ -33,6 +29,8 @@ import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
 import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/remote/host.ts";
 import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/state/options.ts";
+import { managerFunction } from "../../functions/manager/manager.ts";
+import { proxyFunction } from "../../functions/proxy/proxy.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
@@ -88,7 +86,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const routes = loadTriggers();
   const zones = zoneIndexOf(topology);
   const zoneOfPosition = (lat: number, lon: number) => zones.containing(lat, lon)[0];
-  const apiToken = apiTokenFromConfig(config);
 
   const cleanup: [string, () => Promise<unknown>][] = [];
   const fail = async (error: unknown): Promise<never> => {
@@ -205,12 +202,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     sink: controlSink,
     readyTimeoutMs: config.VVCU_MIGRATION_READY_TIMEOUT_S * 1000,
   });
-  const geofence = new GeofenceService({
-    zones: zoneLookup(topology.mecs.map((mec) => ({ id: mec.id, geometry: mec.zone }))),
+  const geofence = geofenceFunction({
+    config,
+    topology,
     sink: controlSink,
-    options: geofenceOptionsFromConfig(config, topology.defaults.driver),
-    homeOf: (twin) => placement.homeOf(twin),
-    onPlace: (twin, mec) => placement.setHome(twin, mec),
+    placement,
+    driverName: topology.defaults.driver,
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
 
@@ -235,7 +232,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       return fail(new StartupError((error as Error).message));
     }
   }
-  const proxy = new ProxyService({ publisher, mecs: topology.mecs.map((mec) => mec.id) });
+  const proxy = proxyFunction({ topology, publisher });
   cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
   for (const host of hosts) {
     host.router.subscribe("vvcu-geofence", async (event) => {
@@ -268,15 +265,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
 
   api.serve(
-    createManagerHandler({
+    managerFunction({
+      config,
+      topology,
       twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
-      mecs: topology.mecs.map((mec) => ({
-        id: mec.id,
-        ...(mec.name === undefined ? {} : { name: mec.name }),
-      })),
-      placement,
       migrations: engine,
-      ...(apiToken === undefined ? {} : { apiToken }),
+      placement,
       metricsRegistry: registry,
     }),
   );

@@ -34,7 +34,7 @@ export const ConfigSchema = z.object({
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
   VVCU_BRIDGE_PORT: port.default(8081).describe("Bridge: port of its /metrics, /health and /ready"),
   VVCU_BRIDGE_TOPICS: optionalString.describe(
-    "Bridge: MQTT topic patterns to read, comma-separated; default: every input in DESIGN.md",
+    "Bridge: MQTT topic patterns to read, comma-separated; default: every input topic (see MQTT topics)",
   ),
   VVCU_BRIDGE_FILTER: z
     .enum(["auto", "placement", "none"])

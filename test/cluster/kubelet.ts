@@ -13,7 +13,7 @@ import { appendFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { freePort } from "../helpers/servers.ts";
-import { FakeKubeApi, type StoredObject } from "../integration/drivers/fakeKubeApi.ts";
+import { FakeKubeApi, type StoredObject } from "../integration/migration/drivers/fakeKubeApi.ts";
 import { type AppProcess, type BuiltImage, startProcess } from "./image.ts";
 
 interface Container {
@@ -121,7 +121,8 @@ export class Cluster {
 
   private resolve(value: string): string {
     for (const [internal, reachable] of Object.entries(this.options.dns)) {
-      if (value.startsWith(internal)) return reachable + value.slice(internal.length);
+      if (value === internal || value.startsWith(`${internal}/`))
+        return reachable + value.slice(internal.length);
     }
     return value;
   }

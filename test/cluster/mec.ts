@@ -100,6 +100,16 @@ export class Mec {
     });
   }
 
+  /**
+   * The functions' REDIS_URL and K_SINK are, in a cluster, short Service names that resolve in the
+   * cluster a pod runs in; here they are addresses, so a twin pod placed here by another MEC's
+   * migration function with that MEC's addresses reaches this cluster's Redis and Broker.
+   */
+  resolveAsOwn(other: Mec): void {
+    this.dns[other.redis.url] = this.redis.url;
+    this.dns[new URL(other.broker.url).origin] = new URL(this.broker.url).origin;
+  }
+
   async startFunctions(): Promise<void> {
     const { id, host, image, dir, env } = this.options;
     const common = { ...env, VVCU_MEC_ID: id, K_SINK: this.broker.url, LOG_LEVEL: "info" };

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject } from "vitest";
 import { twinCnfName } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
-import type { FakeOsmNbi } from "../integration/drivers/fakeOsmNbi.ts";
+import type { FakeOsmNbi } from "../integration/migration/drivers/fakeOsmNbi.ts";
 import { TWIN_NAMESPACE } from "./mec.ts";
 import { type BrokerWatch, watchBroker } from "./observe.ts";
 import { startOsm, VIM_ACCOUNTS } from "./osm.ts";

@@ -13,8 +13,8 @@ import {
   type TwinCnfValues,
   twinCnfObjects,
 } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
-import type { StoredObject } from "../integration/drivers/fakeKubeApi.ts";
-import { FakeOsmNbi } from "../integration/drivers/fakeOsmNbi.ts";
+import type { StoredObject } from "../integration/migration/drivers/fakeKubeApi.ts";
+import { FakeOsmNbi } from "../integration/migration/drivers/fakeOsmNbi.ts";
 import { writeFileIn } from "./image.ts";
 import type { Mec } from "./mec.ts";
 

@@ -27,11 +27,13 @@ const NO_SOURCE_TWIN_CNF =
   "a twin first placed in a cluster gets no twin CNF (the geofence's first placement in the twin's own MEC only calls onPlace, which the cluster functions do not set), so a migration's target has no source to hydrate from and rolls back";
 const READY_PATH =
   "the drivers' check of the twin's /ready drops the path of the topology's twinUrl (new URL('/ready', base) in twin/remote/client.ts), so a twin CNF behind an ingress path is never seen ready";
+const SOURCE_NOT_RELEASED =
+  "after a cross-cluster migration the source MEC's twin record is not released (no delete, no tombstone): the source's store and manager keep the twin until it expires (VVCU_TWIN_EXPIRE_AFTER_S)";
 export const BLOCKED: Partial<Record<Step, string>> = {
   "first-twin-cnf": NO_SOURCE_TWIN_CNF,
   geofence: `${NO_SOURCE_TWIN_CNF}; ${READY_PATH}`,
-  counts: `CAMs are lost while the geofence migrations roll back (${NO_SOURCE_TWIN_CNF})`,
-  manual: `${NO_SOURCE_TWIN_CNF}; ${READY_PATH}`,
+  counts: `CAMs are lost while the geofence migrations roll back (${NO_SOURCE_TWIN_CNF}); ${SOURCE_NOT_RELEASED}`,
+  manual: `${NO_SOURCE_TWIN_CNF}; ${READY_PATH}; ${SOURCE_NOT_RELEASED}`,
   "dashboard-homes": "follows from the failed migrations (see geofence)",
 };
 

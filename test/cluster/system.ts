@@ -9,7 +9,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { DEFAULT_TOPOLOGY_PATH } from "../../functions/lib/topology.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
-import { kubeconfigFor } from "../integration/drivers/fakeKubeApi.ts";
+import { kubeconfigFor } from "../integration/migration/drivers/fakeKubeApi.ts";
 import { type BuiltImage, writeFileIn } from "./image.ts";
 import { Mec, TWIN_NAMESPACE } from "./mec.ts";
 
@@ -52,6 +52,8 @@ export async function startTwoMecs(options: SystemOptions): Promise<TwoMecSystem
       mecs[id] = new Mec({ id, host, image: options.image, dir, mqttUrl: mosquitto.url, env: {} });
       await mecs[id].startInfrastructure();
     }
+    for (const mec of Object.values(mecs))
+      for (const other of Object.values(mecs)) if (other !== mec) mec.resolveAsOwn(other);
     beside = await options.beside?.(dir, Object.values(mecs));
     const clusters = Object.fromEntries(Object.values(mecs).map((mec) => [mec.id, mec.cluster.api.url]));
     const bundled = parse(await readFile(DEFAULT_TOPOLOGY_PATH, "utf8")) as {

@@ -1,6 +1,6 @@
 /**
  * Dialects: what the MQTT topic says (station, type, quadkey, default units) and where the
- * message sits inside the payload. Topics (DESIGN.md "Input the bridge accepts"):
+ * message sits inside the payload. Topics (docs/architecture.md "Input the bridge accepts"):
  *   vanetza/out/<type>                                   vanetza-nap output envelope
  *   vanetza/in/<type>                                    the body an application publishes to vanetza
  *   its_center/inqueue/json/<station>/<TYPE>/<q>/<q>/..  ITS-centre feed, one quadkey digit per level

@@ -1,5 +1,5 @@
 /**
- * The manager API (DESIGN.md "Manager API") as one node `(req, res)` handler: it runs under
+ * The manager API (docs/architecture.md "Manager API") as one node `(req, res)` handler: it runs under
  * functions-framework (`functions.http("manager", handler)`) and under `http.createServer`.
  * Bad input is always a 4xx with `{error}`; a 500 means a bug.
  */
@@ -11,7 +11,7 @@ import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
-import { HttpError, readJson, send } from "../runtime/http.ts";
+import { HttpError, metricsReply, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
 import { authorized } from "./auth.ts";
@@ -77,11 +77,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/metrics",
       method: "GET",
       pattern: /^\/metrics$/,
-      handle: async () => ({
-        status: 200,
-        body: await metricsRegistry.metrics(),
-        contentType: metricsRegistry.contentType,
-      }),
+      handle: () => metricsReply(metricsRegistry),
     },
     {
       name: "/api/v1/twins",

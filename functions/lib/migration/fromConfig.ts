@@ -41,6 +41,13 @@ export function clusterDrivers(
 ): Partial<Record<string, MigrationDriver>> {
   const used = new Set(driverNames(topology).values());
   const drivers: Partial<Record<string, MigrationDriver>> = {};
+  // A twin CNF shares its MEC's twin store and Broker: the ones this function uses, by the same
+  // names (short Service names resolve in each cluster's own namespace).
+  const values: SharedTwinCnfValues = {
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.K_SINK ? { sinkUrl: config.K_SINK } : {}),
+    ...options.values,
+  };
   const mecsUsing = (name: string) =>
     topology.mecs.filter((mec) => (mec.driver ?? topology.defaults.driver) === name);
   if (used.has("kubernetes")) {
@@ -51,7 +58,7 @@ export function clusterDrivers(
     }
     drivers.kubernetes = new KubernetesDriver({
       kubeConfig,
-      values: options.values,
+      values,
       mecs: Object.fromEntries(
         mecsUsing("kubernetes").map((mec) => [
           mec.id,
@@ -67,7 +74,7 @@ export function clusterDrivers(
   if (used.has("osm")) {
     drivers.osm = new OsmDriver({
       nbi: new NbiClient(nbiClientOptionsFromConfig(config)),
-      values: options.values,
+      values,
       mecs: Object.fromEntries(
         mecsUsing("osm").map((mec) => [
           mec.id,

@@ -1,6 +1,7 @@
 /**
  * An orchestrator driver: how a twin is placed at, checked at and released from a MEC.
- * The engine (functions/lib/migration/engine.ts) runs DESIGN.md's protocol over this.
+ * The engine (functions/lib/migration/engine.ts) runs the protocol of docs/architecture.md
+ * "Flow of one migration" over this.
  */
 import type { TwinSnapshot } from "./twin.ts";
 

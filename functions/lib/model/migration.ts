@@ -4,7 +4,7 @@ export const MIGRATION_STATUSES = ["running", "completed", "failed", "rolled-bac
 export const MIGRATION_TRIGGERS = ["geofence", "manual"] as const;
 /** Why a migration was asked for. */
 export const MIGRATION_REASONS = ["entered-zone", "predicted-entry", "manual", "first-placement"] as const;
-/** The steps of DESIGN.md's make-before-break protocol, in order. */
+/** The steps, in order, of the make-before-break protocol (docs/architecture.md "Flow of one migration"). */
 export const MIGRATION_STEPS = ["reserved", "placed", "ready", "switched", "released", "done"] as const;
 export type MigrationStep = (typeof MIGRATION_STEPS)[number];
 

@@ -1,6 +1,6 @@
 /**
  * The twin: the live mirror of one station, as stored, served by the API and carried
- * in `twin.updated`. The public `Twin` shape of DESIGN.md is a subset of this.
+ * in `twin.updated`. The public `Twin` shape (docs/architecture.md "Manager API") is a subset of this.
  */
 import { z } from "zod";
 import { LogsMessageSchema, MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";

@@ -15,9 +15,9 @@ import type { Migration } from "../../../functions/lib/model/migration.ts";
 import { loadTopology } from "../../../functions/lib/topology.ts";
 import { connect, eventually, getJson, postJson, publishCam } from "../../e2e/harness.ts";
 import { freePort } from "../../helpers/servers.ts";
-import { snapshotOf } from "../../unit/drivers/fixtures.ts";
-import { FakeOsmNbi } from "../drivers/fakeOsmNbi.ts";
-import { startTwinCnf, type TwinCnf } from "../drivers/twinCnf.ts";
+import { snapshotOf } from "../../unit/twin/remote/fixtures.ts";
+import { FakeOsmNbi } from "../migration/drivers/fakeOsmNbi.ts";
+import { startTwinCnf, type TwinCnf } from "../migration/drivers/twinCnf.ts";
 
 const IN_MEC_A = { lat: 40.645, lon: -8.646 };
 const STATION = 4711;

@@ -23,7 +23,7 @@ const FUNCTIONS = ["twin", "geofence", "migration", "proxy", "manager"];
 /** Every FUNCTION_TARGET the image serves: the Knative Services' and the twin CNF's (charts/vvcu-twin). */
 const FUNCTION_TARGETS = [...FUNCTIONS, TWIN_CNF_FUNCTION_TARGET];
 
-/** What each function consumes, from the data flow in DESIGN.md. */
+/** What each function consumes: the flows of docs/architecture.md (one CAM, one migration). */
 const CONSUMES: Record<string, EventType[]> = {
   twin: CITS_EVENT_TYPES,
   geofence: ["io.vvcu.twin.created", "io.vvcu.twin.updated"],

@@ -11,7 +11,7 @@ import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.t
 import type { TwinStore } from "../../../functions/lib/twin/store/store.ts";
 import { citsEvent } from "./events.ts";
 import { cam, T0 } from "./messages.ts";
-import type { StoreBackend } from "./storeContract.ts";
+import type { StoreBackend } from "./store/storeContract.ts";
 
 const silent = pino({ level: "silent" });
 const clock = () => T0 + 1_000;

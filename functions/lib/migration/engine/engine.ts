@@ -1,7 +1,7 @@
 /**
- * The migration engine: DESIGN.md's make-before-break protocol over one MigrationDriver per
- * MEC. One migration per twin at a time, idempotent by id, every step journaled before the
- * next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
+ * The migration engine: the make-before-break protocol (docs/architecture.md "Flow of one
+ * migration") over one MigrationDriver per MEC. One migration per twin at a time, idempotent
+ * by id, every step journaled before the next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
  * is the shell that admits requests and recovers after a restart. The steps of a migration
  * are in engineSteps.ts, the bookkeeping in engineHistory.ts, what it reports in engineReport.ts.
  */

@@ -1,7 +1,7 @@
 /**
  * The migration state machine, pure: admission of a request, the record after each step of
- * DESIGN.md's make-before-break protocol, and what a restarted engine must do with a record
- * it finds running in its journal.
+ * the make-before-break protocol (docs/architecture.md "Flow of one migration"), and what a
+ * restarted engine must do with a record it finds running in its journal.
  */
 import type { Placement } from "../../model/driver.ts";
 import {

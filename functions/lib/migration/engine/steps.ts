@@ -1,5 +1,6 @@
 /**
- * Running one migration: DESIGN.md's make-before-break steps (place, ready, switch, release),
+ * Running one migration: the make-before-break steps of docs/architecture.md "Flow of one
+ * migration" (place, ready, switch, release),
  * the rollback before the switch, and resuming either after a restart. Each step is saved
  * (journal first) before the next one starts.
  */

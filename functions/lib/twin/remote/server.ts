@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { TWIN_STATUSES, TwinSnapshotSchema } from "../../model/twin.ts";
+import { HttpError, readJson, send, sendError } from "../../runtime/http.ts";
 import { TWIN_HOST_PATHS } from "./client.ts";
 import type { TwinHostApi } from "./host.ts";
 
@@ -19,44 +20,9 @@ export interface TwinHostHandlerOptions {
 
 const StatusBodySchema = z.object({ status: z.enum(TWIN_STATUSES) });
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Express puts a parsed body on the request; plain node leaves the stream unread. */
-type MaybeParsedRequest = IncomingMessage & { body?: unknown };
-
-async function readJson(request: MaybeParsedRequest, maxBytes: number): Promise<unknown> {
-  if (request.body !== undefined && !Buffer.isBuffer(request.body)) return request.body;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (Buffer.isBuffer(request.body)) chunks.push(request.body);
-  else {
-    for await (const chunk of request) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw new HttpError(413, `body larger than ${maxBytes} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HttpError(400, "body is not JSON");
-  }
-}
-
-function send(response: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) {
-    response.writeHead(status).end();
-    return;
-  }
-  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+function reply(response: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) response.writeHead(status).end();
+  else send(response, { status, body }, {});
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -75,55 +41,52 @@ function route(pathname: string): { twin?: string; action?: string } {
 export function twinHostHandler(api: TwinHostApi, options: TwinHostHandlerOptions = {}) {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
 
-  async function dispatch(request: MaybeParsedRequest, response: ServerResponse): Promise<void> {
+  async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const { pathname } = new URL(request.url ?? "/", "http://twin-host");
     if (method !== "GET" && options.token !== undefined) {
       if (request.headers.authorization !== `Bearer ${options.token}`)
         throw new HttpError(401, "unauthorized");
     }
-    if (method === "GET" && pathname === TWIN_HOST_PATHS.health) return send(response, 200, { status: "ok" });
+    if (method === "GET" && pathname === TWIN_HOST_PATHS.health)
+      return reply(response, 200, { status: "ok" });
     if (method === "GET" && pathname === TWIN_HOST_PATHS.ready) {
       const ready = options.station === undefined || (await api.isReady(options.station));
-      return send(response, ready ? 200 : 503, { ready });
+      return reply(response, ready ? 200 : 503, { ready });
     }
     if (method === "POST" && pathname === TWIN_HOST_PATHS.hydrate) {
-      await api.hydrate(parse(TwinSnapshotSchema, await readJson(request, maxBodyBytes)));
-      return send(response, 204);
+      await api.hydrate(parse(TwinSnapshotSchema, await readJson(request, "a JSON object", maxBodyBytes)));
+      return reply(response, 204);
     }
     const { twin, action } = route(pathname);
     if (twin === undefined) throw new HttpError(404, `no route ${method} ${pathname}`);
     if (method === "GET" && action === "ready") {
       const ready = await api.isReady(twin);
-      return send(response, ready ? 200 : 503, { ready });
+      return reply(response, ready ? 200 : 503, { ready });
     }
     if (method === "GET" && action === "snapshot") {
       const snapshot = await api.snapshot(twin);
       return snapshot === undefined
-        ? send(response, 404, { error: `no twin ${twin}` })
-        : send(response, 200, snapshot);
+        ? reply(response, 404, { error: `no twin ${twin}` })
+        : reply(response, 200, snapshot);
     }
     if (method === "POST" && action === "expect") {
       await api.expect(twin);
-      return send(response, 204);
+      return reply(response, 204);
     }
     if (method === "POST" && action === "status") {
-      const { status } = parse(StatusBodySchema, await readJson(request, maxBodyBytes));
+      const { status } = parse(StatusBodySchema, await readJson(request, "a JSON object", maxBodyBytes));
       await api.setStatus(twin, status);
-      return send(response, 204);
+      return reply(response, 204);
     }
     if (method === "DELETE" && action === undefined) {
       await api.release(twin);
-      return send(response, 204);
+      return reply(response, 204);
     }
     throw new HttpError(405, `${method} is not allowed on ${pathname}`);
   }
 
   return (request: IncomingMessage, response: ServerResponse): void => {
-    dispatch(request, response).catch((error: unknown) => {
-      if (response.headersSent) return;
-      if (error instanceof HttpError) send(response, error.status, { error: error.message });
-      else send(response, 500, { error: error instanceof Error ? error.message : String(error) });
-    });
+    dispatch(request, response).catch((error: unknown) => sendError(response, error));
   };
 }
