@@ -69,6 +69,7 @@ export interface RunningStack {
   brokerUrl: string;
   apiUrl: string;
   docsUrl: string;
+  consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
   placement: PlacementRegistry;
@@ -264,16 +265,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
   }
 
-  api.serve(
-    managerFunction({
-      config,
-      topology,
-      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
-      migrations: engine,
-      placement,
-      metricsRegistry: registry,
-    }),
-  );
+  const manager = managerFunction({
+    config,
+    topology,
+    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+    migrations: engine,
+    placement,
+    metricsRegistry: registry,
+    // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
+    rejectedMessages: () =>
+      Math.max(
+        0,
+        ...hosts.map((host) =>
+          Object.values(host.bridge.stats().rejected).reduce((sum, n) => sum + (n ?? 0), 0),
+        ),
+      ),
+  });
+  api.serve(manager);
+  cleanup.push(["console event streams", async () => manager.close()]);
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
@@ -294,6 +303,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     brokerUrl,
     apiUrl: `http://${brokerHost}:${api.port}`,
     docsUrl: `http://${brokerHost}:${api.port}/docs`,
+    consoleUrl: `http://${brokerHost}:${api.port}/`,
     topology,
     hosts,
     placement,

@@ -79,7 +79,8 @@ function parseTopic(topic: string): Route {
     return {
       dialect: second === "out" ? "vanetza-out" : "vanetza-in",
       type: requireType(third, topic),
-      defaultUnits: second === "out" ? "transformed" : "raw",
+      // vanetza-nap converts what it is given as it converts what it emits: both in its units.
+      defaultUnits: "transformed",
     };
   }
   if (first === "its_center" && second === "inqueue" && third === "json" && levels.length >= 5) {
