@@ -5,7 +5,7 @@
 import { componentLogger } from "../../log.ts";
 import type { PlacementRequest } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
-import { RemoteTwinHost } from "../../twin/remote/client.ts";
+import { RemoteTwinHost, TWIN_HOST_PATHS, twinHostUrl } from "../../twin/remote/client.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
 
 const log = componentLogger("twin-cnf");
@@ -73,7 +73,7 @@ export class TwinCnfSites {
       mecId: request.mec,
       migrationId: request.migrationId,
       hydrateFrom: fromElsewhere
-        ? `${this.twinUrl(request.twin, request.sourceMec)}/twins/${encodeURIComponent(request.twin)}/snapshot`
+        ? twinHostUrl(this.twinUrl(request.twin, request.sourceMec), TWIN_HOST_PATHS.snapshot(request.twin))
         : "",
     };
   }

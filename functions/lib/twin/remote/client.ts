@@ -18,6 +18,14 @@ export const TWIN_HOST_PATHS = {
   hydrate: "/twins/hydrate",
 } as const;
 
+/**
+ * A twin CNF's URL for one of TWIN_HOST_PATHS: the path goes under the base URL's own path,
+ * so a twin CNF behind an ingress path (https://mec-a.example.org/{name}) is still reached.
+ */
+export function twinHostUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}${path}`;
+}
+
 export interface RemoteTwinHostOptions {
   /** Base URL of the twin host, e.g. http://vvcu-twin-42.vvcu.svc.cluster.local:8080 */
   baseUrl: string;
@@ -116,7 +124,7 @@ export async function isTwinCnfReady(
   timeoutMs = 2_000,
 ): Promise<boolean> {
   try {
-    const answer = await axios.get(new URL(TWIN_HOST_PATHS.ready, baseUrl).toString(), {
+    const answer = await axios.get(twinHostUrl(baseUrl, TWIN_HOST_PATHS.ready), {
       timeout: timeoutMs,
       signal,
       validateStatus: () => true,

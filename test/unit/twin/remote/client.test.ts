@@ -123,3 +123,34 @@ describe("RemoteTwinHost when nothing answers", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
 });
+
+describe("a twin CNF behind an ingress path", () => {
+  const prefix = "/vvcu-twin-42-mec-b";
+
+  beforeEach(async () => {
+    host = new MemoryTwinHost("mec-b");
+    const inner = twinHostHandler(host, { station: "42" });
+    // The ingress routes only its own path and strips it, as a path-based Ingress does.
+    server = http.createServer((request, response) => {
+      if (!request.url?.startsWith(`${prefix}/`)) {
+        response.writeHead(404).end();
+        return;
+      }
+      request.url = request.url.slice(prefix.length);
+      inner(request, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`;
+  });
+
+  it("is asked for /ready and its twin calls under the base URL's path", async () => {
+    const signal = new AbortController().signal;
+    expect(await isTwinCnfReady(baseUrl, signal)).toBe(false);
+    await host.hydrate(snapshotOf("42", "mec-a"));
+    expect(await isTwinCnfReady(baseUrl, signal)).toBe(true);
+    expect(await isTwinCnfReady(`${baseUrl}/`, signal)).toBe(true);
+    const remote = new RemoteTwinHost("mec-b", { baseUrl });
+    expect(await remote.isReady("42")).toBe(true);
+    expect((await remote.snapshot("42"))?.twin.id).toBe("42");
+  });
+});
