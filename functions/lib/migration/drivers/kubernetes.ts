@@ -185,6 +185,7 @@ export class KubernetesDriver implements MigrationDriver {
     const { namespace, name } = this.parseRef(placement);
     const { apps, core } = this.client(placement.mec);
     const options = { name, namespace, propagationPolicy: "Foreground" };
+    await this.sites.releaseTwin(placement.twin, placement.mec, signal);
     await this.ignoreNotFound(
       this.call(placement.mec, "delete-deployment", signal, (s) =>
         apps.deleteNamespacedDeployment(options, callOptions(s)),

@@ -91,6 +91,24 @@ export class TwinCnfSites {
     }
   }
 
+  /**
+   * Deletes the twin from its MEC's store and leaves the tombstone that refuses its late events,
+   * through the twin CNF (it serves that store), before the twin CNF itself goes: without it the
+   * source MEC's twin function and manager keep the twin until it expires. Best effort: a twin CNF
+   * that no longer answers (a release retried after its deletion) must not hold the release up.
+   */
+  async releaseTwin(twin: string, mec: string, signal: AbortSignal): Promise<void> {
+    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    try {
+      await bounded(`release twin ${twin} at ${mec}`, this.callTimeoutMs, signal, () => host.release(twin));
+    } catch (error) {
+      log.warn(
+        { twin, mec, err: errorMessage(error) },
+        "twin record not released; it stays until it expires",
+      );
+    }
+  }
+
   async setStatus(
     twin: string,
     mec: string,

@@ -187,6 +187,7 @@ export class OsmDriver implements MigrationDriver {
   async release(placement: Placement, signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
+    await this.sites.releaseTwin(placement.twin, placement.mec, signal);
     const { nsId } = parseRef(placement.ref);
     if (nsId === undefined) return `${placement.ref} (no NS instance recorded: none terminated)`;
     const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;

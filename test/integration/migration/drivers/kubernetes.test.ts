@@ -213,6 +213,20 @@ describe("KubernetesDriver.release", () => {
     expect(apiB.objects.size).toBe(0);
   });
 
+  it("releases the twin's record in its MEC's store (delete and tombstone) before deleting its twin CNF", async () => {
+    await driver.release(driver.existing("42", "mec-a"), signal());
+    expect(source.host.calls).toEqual(["release 42"]);
+    expect(source.host.twins.has("42")).toBe(false);
+    expect(apiA.requests.map((r) => r.method)).toEqual(["DELETE", "DELETE", "GET"]);
+  });
+
+  it("still deletes the twin CNF when it no longer answers (a release retried after its deletion)", async () => {
+    await source.close();
+    await driver.release(driver.existing("42", "mec-a"), signal());
+    expect(apiA.requests.map((r) => r.method)).toEqual(["DELETE", "DELETE", "GET"]);
+    source = await startTwinCnf("mec-a", "42");
+  });
+
   it("is idempotent: releasing what is already gone succeeds", async () => {
     await driver.release(driver.existing("42", "mec-a"), signal());
     expect(apiA.requests.map((r) => r.method)).toEqual(["DELETE", "DELETE", "GET"]);

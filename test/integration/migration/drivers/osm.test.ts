@@ -279,6 +279,13 @@ describe("OsmDriver.release", () => {
     expect(nbi.instances.size).toBe(0);
   });
 
+  it("releases the twin's record in its MEC's store (delete and tombstone), recorded NS or not", async () => {
+    const driver = driverWith();
+    await driver.release(driver.existing("42", "mec-a"), signal());
+    expect(source.host.calls).toEqual(["release 42"]);
+    expect(source.host.twins.has("42")).toBe(false);
+  });
+
   it("releases only the NS instance whose id was recorded, never another of the same name", async () => {
     const driver = driverWith();
     const older = await driver.place({ ...request, migrationId: "m-8" }, signal());
