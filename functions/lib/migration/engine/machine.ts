@@ -38,6 +38,8 @@ export function admit(request: MigrationRequest, context: AdmissionContext): Adm
   if (!context.mecs.has(request.to)) {
     return { kind: "rejected", code: "unknown-target", error: `unknown target MEC "${request.to}"` };
   }
+  // A twin created at a MEC from its own events gets its twin CNF there: a placement, no move.
+  if (isFirstHomePlacement(request)) return { kind: "accept", from: request.to };
   // The home is the truth; a request's `from` may be stale by the time it arrives.
   const from = context.home ?? request.from;
   if (!context.mecs.has(from)) {
@@ -47,6 +49,15 @@ export function admit(request: MigrationRequest, context: AdmissionContext): Adm
     return { kind: "rejected", code: "same-target", error: `twin ${request.twin} already lives at ${from}` };
   }
   return { kind: "accept", from };
+}
+
+/**
+ * A request to give a twin its twin CNF at the MEC it was created in (a cluster's twin function
+ * holds it until then): the steps place and wait until ready, and release nothing, since the
+ * source is the target.
+ */
+export function isFirstHomePlacement(request: Pick<MigrationRequest, "from" | "to" | "reason">): boolean {
+  return request.reason === "first-placement" && request.from === request.to;
 }
 
 export function reserve(request: MigrationRequest, from: string, driver: string): Migration {

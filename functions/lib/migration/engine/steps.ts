@@ -15,6 +15,7 @@ import type { MigrationHistory } from "./history.ts";
 import {
   completed,
   failed,
+  isFirstHomePlacement,
   type JournalEntry,
   type RecoveryAction,
   rolledBack,
@@ -80,6 +81,8 @@ export class MigrationSteps {
       .save(entry)
       .catch((error) => this.report.warn(entry, error, "journal write after the switch failed"));
     await this.activate(entry, entry.target);
+    // A first placement's source is its target: nothing to release.
+    if (isFirstHomePlacement(migration)) return this.finish(entry, startedAt);
     return this.releaseSource(entry, startedAt);
   }
 
@@ -90,7 +93,9 @@ export class MigrationSteps {
     if (this.options.placement.homeOf(migration.twin) !== migration.to) {
       this.options.placement.setHome(migration.twin, migration.to);
     }
-    return action === "finish" ? this.finish(entry, undefined) : this.releaseSource(entry, undefined);
+    return action === "finish" || isFirstHomePlacement(migration)
+      ? this.finish(entry, undefined)
+      : this.releaseSource(entry, undefined);
   }
 
   private async releaseSource(initial: JournalEntry, startedAt: number | undefined): Promise<Migration> {
@@ -124,6 +129,11 @@ export class MigrationSteps {
     let { migration } = entry;
     const driver = this.options.driverFor(migration.to);
     let error = reason;
+    // A first placement's target is also where the twin lives: its record must stay, so the
+    // driver's release (which deletes it) is not called; a later placement re-applies the same objects.
+    if (isFirstHomePlacement(migration)) {
+      return this.finishWith({ ...entry, migration: rolledBack(migration, error, new Date().toISOString()) });
+    }
     try {
       migration = await this.releaseWithRetries(
         migration,

@@ -221,6 +221,50 @@ describe("MigrationEngine", () => {
     expect(engine.list()).toEqual([]);
   });
 
+  it("places a twin created at a MEC at that MEC (its first home) and releases nothing", async () => {
+    const { engine, driver, placement } = world();
+    const first = request({
+      id: "p-7",
+      twin: "7",
+      from: "mec-b",
+      to: "mec-b",
+      trigger: "geofence",
+      reason: "first-placement",
+    });
+    expect((await engine.request(first)).kind).toBe("started");
+    const done = await engine.settled("p-7");
+    expect(done).toMatchObject({
+      status: "completed",
+      from: "mec-b",
+      to: "mec-b",
+      reason: "first-placement",
+    });
+    expect(driver.calls).toEqual(["place 7@mec-b", "wait 7@mec-b", "activate 7@mec-b"]);
+    expect(driver.at("mec-b").has("7")).toBe(true);
+    expectSingleHome(placement, "7", "mec-b");
+    // The twin can then move on from its first home.
+    expect((await engine.request(request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c" }))).kind).toBe(
+      "started",
+    );
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+    expect(driver.calls.slice(3)).toContain("release 7@mec-b");
+  });
+
+  it("a first placement that fails leaves the twin where it lives, its record untouched", async () => {
+    const { engine, driver } = world({ placeFails: true });
+    const first = request({
+      id: "p-7",
+      twin: "7",
+      from: "mec-b",
+      to: "mec-b",
+      trigger: "geofence",
+      reason: "first-placement",
+    });
+    await engine.request(first);
+    expect(await engine.settled("p-7")).toMatchObject({ status: "rolled-back" });
+    expect(driver.calls.filter((call) => call.startsWith("release"))).toEqual([]);
+  });
+
   it("takes migration.requested events and drops malformed ones and duplicates", async () => {
     const { engine } = world();
     const event = (data: unknown) =>
