@@ -36,7 +36,11 @@ export interface GeofenceServiceOptions {
    * the home. With it, a twin without a home gets its first placement.
    */
   homeOf?: (twin: string) => string | undefined;
-  /** First placement at the MEC already holding the twin: no migration, just record the home. */
+  /**
+   * First placement at the MEC already holding the twin: no migration, just record the home.
+   * Without `homeOf` (a cluster), a new twin instead gets a first-placement request to its own
+   * MEC, so that the migration function gives it its twin CNF there.
+   */
   onPlace?: (twin: string, mec: string) => void;
   /** MEC this geofence runs in, for the events' source. */
   mec?: string;
@@ -79,7 +83,11 @@ export class GeofenceService {
         return undefined;
       }
       const traceparent = event[EXTENSIONS.traceparent];
-      return this.onTwin(parsed.data.twin, typeof traceparent === "string" ? traceparent : undefined);
+      const trace = typeof traceparent === "string" ? traceparent : undefined;
+      if (event.type === "io.vvcu.twin.created" && this.config.homeOf === undefined) {
+        await this.placeAtFirstHome(parsed.data.twin, trace);
+      }
+      return this.onTwin(parsed.data.twin, trace);
     }
     if (MIGRATION_STATUS_EVENTS.has(event.type)) {
       const parsed = parseEventData("io.vvcu.migration.started", event.data);
@@ -148,6 +156,23 @@ export class GeofenceService {
       throw error;
     }
     return decision;
+  }
+
+  /**
+   * In a cluster the twin function creates a twin at the MEC whose events it got, and only a
+   * twin CNF can be a migration's source: ask for one there (from and to the same MEC). Not
+   * marked running: the placement does not move the twin, and a crossing may follow at once.
+   */
+  private async placeAtFirstHome(twin: Twin, traceparent: string | undefined): Promise<void> {
+    const created = Date.parse(twin.createdAt);
+    const sinceMs = Number.isNaN(created) ? Date.parse(twin.lastSeen) : created;
+    const before = this.states.get(twin.id);
+    try {
+      await this.requestMigration(twin.id, twin.mec, twin.mec, "first-placement", sinceMs, traceparent);
+    } finally {
+      if (before === undefined) this.states.delete(twin.id);
+      else this.states.set(twin.id, before);
+    }
   }
 
   private async requestMigration(

@@ -136,6 +136,33 @@ describe("GeofenceService", () => {
     ]);
   });
 
+  it("in a cluster (no placement registry), asks for a new twin's twin CNF at the MEC it was created in", async () => {
+    const sink = new CollectingSink();
+    const { geofence, setNow } = service(sink);
+    const created = twinAt(-500, 0);
+    await geofence.handle(twinEvent(created, "io.vvcu.twin.created"));
+    expect(requests(sink)).toEqual([
+      {
+        id: geofenceMigrationId("42", "mec-a", "mec-a", Date.parse(created.createdAt)),
+        twin: "42",
+        from: "mec-a",
+        to: "mec-a",
+        trigger: "geofence",
+        reason: "first-placement",
+        requestedAt: new Date(T0).toISOString(),
+      },
+    ]);
+    // Not a move: a crossing right after is still asked for.
+    for (let k = 1; k < 40; k++) {
+      setNow(T0 + k * 1000);
+      await geofence.handle(twinEvent(twinAt(-300 + 14 * k, k)));
+    }
+    expect(requests(sink).map(({ from, to, reason }) => `${from}>${to} ${reason}`)).toEqual([
+      "mec-a>mec-a first-placement",
+      "mec-a>mec-b entered-zone",
+    ]);
+  });
+
   it("ignores malformed and unrelated events", async () => {
     const sink = new CollectingSink();
     const { geofence } = service(sink);
