@@ -23,19 +23,7 @@ import type { MecId, TwoMecSystem } from "./system.ts";
  * Steps that cannot pass until a product fault is fixed, with the fault: they are explicit todos
  * (never skipped silently). Remove an entry once its fault is fixed; the step then runs as written.
  */
-const NO_SOURCE_TWIN_CNF =
-  "a twin first placed in a cluster gets no twin CNF (the geofence's first placement in the twin's own MEC only calls onPlace, which the cluster functions do not set), so a migration's target has no source to hydrate from and rolls back";
-const READY_PATH =
-  "the drivers' check of the twin's /ready drops the path of the topology's twinUrl (new URL('/ready', base) in twin/remote/client.ts), so a twin CNF behind an ingress path is never seen ready";
-const SOURCE_NOT_RELEASED =
-  "after a cross-cluster migration the source MEC's twin record is not released (no delete, no tombstone): the source's store and manager keep the twin until it expires (VVCU_TWIN_EXPIRE_AFTER_S)";
-export const BLOCKED: Partial<Record<Step, string>> = {
-  "first-twin-cnf": NO_SOURCE_TWIN_CNF,
-  geofence: `${NO_SOURCE_TWIN_CNF}; ${READY_PATH}`,
-  counts: `CAMs are lost while the geofence migrations roll back (${NO_SOURCE_TWIN_CNF}); ${SOURCE_NOT_RELEASED}`,
-  manual: `${NO_SOURCE_TWIN_CNF}; ${READY_PATH}; ${SOURCE_NOT_RELEASED}`,
-  "dashboard-homes": "follows from the failed migrations (see geofence)",
-};
+export const BLOCKED: Partial<Record<Step, string>> = {};
 
 type Step = "first-twin-cnf" | "geofence" | "counts" | "manual" | "dashboard-homes";
 
@@ -115,6 +103,9 @@ export function twoClusterScenario(context: ScenarioContext): void {
       const pods = context.twinPods(home, station);
       expect(pods.length, `twin CNF pods of ${station} at ${home.id}`).toBeGreaterThan(0);
       expect(pods[0]?.env.VVCU_MEC_ID).toBe(home.id);
+      expect(pods[0]?.env.VVCU_HYDRATE_FROM ?? "").toBe("");
+      const placements = (await migrationsAt(home, station)).filter((m) => m.reason === "first-placement");
+      expect(placements).toMatchObject([{ from: home.id, to: home.id, status: "completed" }]);
     }
   });
 
@@ -129,7 +120,11 @@ export function twoClusterScenario(context: ScenarioContext): void {
       });
       for (const station of stations()) {
         const completed = migrations.filter(
-          (m) => m.twin === station && m.trigger === "geofence" && m.status === "completed",
+          (m) =>
+            m.twin === station &&
+            m.trigger === "geofence" &&
+            m.reason !== "first-placement" &&
+            m.status === "completed",
         );
         expect(
           completed.length,
