@@ -13,7 +13,14 @@ import { componentLogger, type Logger } from "../../log.ts";
 import type { Migration, MigrationRequest } from "../../model/migration.ts";
 import { migrationLogContext } from "../../tracing.ts";
 import { MigrationHistory } from "./history.ts";
-import { admit, type JournalEntry, type RejectionCode, recoveryAction, reserve } from "./machine.ts";
+import {
+  admit,
+  isFirstHomePlacement,
+  type JournalEntry,
+  type RejectionCode,
+  recoveryAction,
+  reserve,
+} from "./machine.ts";
 import type { MigrationEngineOptions } from "./options.ts";
 import { initMigrationMetrics } from "./outcome.ts";
 import { MigrationReporter } from "./report.ts";
@@ -69,6 +76,12 @@ export class MigrationEngine implements MigrationControl {
 
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
+    const placing = this.history.runningFor(request.twin);
+    if (placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing)) {
+      // A twin may cross right after it was created: its move waits for its first twin CNF
+      // (the move's source) instead of being refused while it is placed.
+      await this.settled(placing.id);
+    }
     const startedAt = performance.now();
     const admission = admit(request, {
       mecs: this.mecs,

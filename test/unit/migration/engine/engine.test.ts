@@ -250,6 +250,28 @@ describe("MigrationEngine", () => {
     expect(driver.calls.slice(3)).toContain("release 7@mec-b");
   });
 
+  it("a move asked for while the twin's first placement runs waits for it, then starts", async () => {
+    let open: () => void = () => {};
+    const readyGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { engine, driver } = world({ readyGate });
+    const first = request({
+      id: "p-7",
+      twin: "7",
+      from: "mec-b",
+      to: "mec-b",
+      trigger: "geofence",
+      reason: "first-placement",
+    });
+    expect((await engine.request(first)).kind).toBe("started");
+    const move = engine.request(request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c" }));
+    await until(() => driver.calls.includes("wait 7@mec-b"));
+    open();
+    expect((await move).kind).toBe("started");
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+  });
+
   it("a first placement that fails leaves the twin where it lives, its record untouched", async () => {
     const { engine, driver } = world({ placeFails: true });
     const first = request({
