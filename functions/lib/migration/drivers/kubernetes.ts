@@ -117,6 +117,15 @@ export class KubernetesDriver implements MigrationDriver {
     const { deployment, service } = twinCnfObjects(this.values(request));
     const { apps, core } = this.client(request.mec);
     const apply = PatchStrategy.ServerSideApply;
+    // A first placement finds the twin CNF a migration is already bringing here (the twin function
+    // created the twin from the first events the bridge forwarded): re-applying it without the
+    // source to hydrate from would restart it empty.
+    if (
+      request.sourceMec === request.mec &&
+      (await this.deploymentExists(request.mec, deployment.metadata.name, signal))
+    ) {
+      return placement;
+    }
     await this.sites.markSourceMigrating(request, signal);
     // The Service first, so the twin is reachable as soon as its Deployment turns ready.
     await this.call(request.mec, "apply-service", signal, (s) =>
@@ -216,6 +225,20 @@ export class KubernetesDriver implements MigrationDriver {
 
   async activate(placement: Placement, signal: AbortSignal): Promise<void> {
     await this.sites.setStatus(placement.twin, placement.mec, "stable", signal);
+  }
+
+  private async deploymentExists(mec: string, name: string, signal: AbortSignal): Promise<boolean> {
+    const { namespace } = this.target(mec);
+    const { apps } = this.client(mec);
+    try {
+      await this.call(mec, "read-deployment", signal, (s) =>
+        apps.readNamespacedDeployment({ name, namespace }, callOptions(s)),
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   private applyParams(name: string, namespace: string) {

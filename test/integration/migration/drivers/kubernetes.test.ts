@@ -99,6 +99,27 @@ describe("KubernetesDriver.place", () => {
     ).toBe(2);
   });
 
+  it("a first placement leaves the twin CNF a migration already placed there as it is", async () => {
+    await driver.place(request, signal());
+    apiB.requests.length = 0;
+    const first = { ...request, migrationId: "p-1", sourceMec: "mec-b", snapshot: undefined };
+    expect(await driver.place(first, signal())).toEqual(driver.existing("42", "mec-b"));
+    expect(apiB.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
+      "GET /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b",
+    ]);
+  });
+
+  it("a first placement applies the twin CNF, fresh, where there is none", async () => {
+    const first = { ...request, migrationId: "p-1", sourceMec: "mec-b", snapshot: undefined };
+    await driver.place(first, signal());
+    const calls = apiB.requests.map(({ method, path }) => `${method} ${path}`);
+    expect(calls.slice(1)).toEqual([
+      "PATCH /api/v1/namespaces/twins/services/vvcu-twin-42-mec-b",
+      "PATCH /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b",
+    ]);
+    expect(driver.values(first).hydrateFrom).toBe("");
+  });
+
   it("fails with the API server's message when it refuses", async () => {
     apiB.failures.push({
       method: "PATCH",
