@@ -265,12 +265,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
-    simulator = startSimulator({
-      client: connected,
-      vehicles: options.simVehicles,
-      rateHz: options.simRateHz,
-      zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
-    });
+    try {
+      simulator = startSimulator({
+        client: connected,
+        vehicles: options.simVehicles,
+        rateHz: options.simRateHz,
+        zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
+      });
+    } catch (error) {
+      return fail(new StartupError(`simulator: ${(error as Error).message}`));
+    }
     const running = simulator;
     cleanup.push(["simulator", () => running.stop()]);
   }

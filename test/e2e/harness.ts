@@ -34,14 +34,26 @@ export interface RunResult {
 }
 
 /** Runs `vvcu start` until it exits by itself (start-up errors), at most `timeoutMs`. */
-export async function runStartExpectingExit(
+export function runStartExpectingExit(env: Record<string, string>, timeoutMs = 20_000): Promise<RunResult> {
+  return runCliExpectingExit(["start"], env, timeoutMs);
+}
+
+/**
+ * Runs `vvcu ARGS` until it exits by itself, at most `timeoutMs` (then SIGKILL: code null).
+ * `signalAfterMs` sends SIGTERM that long after the start.
+ */
+export async function runCliExpectingExit(
+  args: string[],
   env: Record<string, string>,
   timeoutMs = 20_000,
+  options: { signalAfterMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI, "start"], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  if (options.signalAfterMs !== undefined) setTimeout(() => child.kill("SIGTERM"), options.signalAfterMs);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
