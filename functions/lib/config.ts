@@ -45,6 +45,13 @@ export const ConfigSchema = z.object({
   POD_NAMESPACE: optionalString.describe(
     "Bridge in a cluster: namespace of the twin Deployments; default: the service account's namespace",
   ),
+  VVCU_MAX_CLOCK_AHEAD_S: z.coerce
+    .number()
+    .positive()
+    .default(60)
+    .describe(
+      "Bridge: a C-ITS message stamped more than this many seconds ahead of the receiver's clock is dead-lettered (time-ahead)",
+    ),
   MQTT_PROTOCOL_VERSION: z
     .enum(["4", "5"])
     .default("5")

@@ -32,6 +32,8 @@ export interface MecHostOptions {
   /** With an MQTT session of its own: decodes its messages on this thread first. */
   decoder?: DecoderThread;
   deadLetterTopic: string;
+  /** How far ahead of the receiver's clock a station's time may be (VVCU_MAX_CLOCK_AHEAD_S). */
+  maxClockAheadMs?: number;
   twinOptions?: Partial<TwinOptions>;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
   clientIdPrefix: string;
@@ -90,6 +92,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         : {}),
       delivery: sinkDelivery(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
+      ...(options.maxClockAheadMs === undefined ? {} : { maxClockAheadMs: options.maxClockAheadMs }),
       shouldForward: (stationId, position) => {
         const forwarded = forward(stationId, position);
         // A new station is placed by the first message a bridge forwards, at once: waiting for the

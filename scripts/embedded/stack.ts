@@ -150,6 +150,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         mqtt: connection,
         ...(broker ? { source: broker.source } : { decoder }),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
+        maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
       });
