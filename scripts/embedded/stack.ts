@@ -97,7 +97,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const closeIdle = () => api.server.closeAllConnections();
 
   let broker: EmbeddedBroker | undefined;
-  let connection: MqttConnection;
+  let connection: MqttConnection & { protocolVersion?: 4 | 5 };
   let client: MqttClient;
   try {
     if (config.MQTT_URL === undefined) {
@@ -106,12 +106,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       cleanup.push(["MQTT broker", () => started.close()]);
       connection = { url: broker.url };
     } else {
-      connection = mqttConnection(config.MQTT_URL, config);
+      // The bridges' sessions speak MQTT_PROTOCOL_VERSION; the stack's own client checks first
+      // that the broker does, or a broker without MQTT 5 would look up and process nothing.
+      connection = {
+        ...mqttConnection(config.MQTT_URL, config),
+        protocolVersion: config.MQTT_PROTOCOL_VERSION,
+      };
     }
     client = await connectMqtt(connection, {
       clientId: `vvcu-stack-${process.pid}`,
       timeoutMs: options.mqttTimeoutMs ?? 5_000,
       variable: broker ? "MQTT_PORT" : "MQTT_URL",
+      ...(connection.protocolVersion === undefined ? {} : { protocolVersion: connection.protocolVersion }),
     });
   } catch (error) {
     return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
