@@ -21,6 +21,7 @@ import { registry } from "../../functions/lib/metrics.ts";
 import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
 import { MigrationEngine } from "../../functions/lib/migration/engine.ts";
 import { FileJournal } from "../../functions/lib/migration/journal.ts";
+import { lockJournal } from "../../functions/lib/migration/journalLock.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
 import { ProxyService } from "../../functions/lib/proxy/service.ts";
@@ -92,7 +93,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw error;
   };
 
-  const api = await listenApi(config.VVCU_API_PORT, options.listenHost);
+  // Before anything listens: a second stack on one journal is refused with nothing started.
+  const journalFile =
+    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
+  try {
+    const lock = await lockJournal(journalFile);
+    cleanup.push(["migration journal lock", () => lock.release()]);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost).catch(fail);
   cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
   const closeIdle = () => api.server.closeAllConnections();
 
@@ -169,8 +180,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
   const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
 
-  const journalFile =
-    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
   const journal = new FileJournal({ file: journalFile, logger: componentLogger("journal") });
   const driver = new LocalDriver({
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
