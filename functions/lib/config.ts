@@ -58,7 +58,7 @@ export const ConfigSchema = z.object({
     .transform((value) => (value === "4" ? 4 : 5))
     .describe("MQTT version the bridge speaks: 5, or 4 (3.1.1) for brokers without MQTT 5 such as Aedes"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
-  REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
+  REDIS_URL: optionalString.describe("Twin store (also of vvcu start); unset: in memory"),
   VVCU_TWIN_STALE_AFTER_S: z.coerce
     .number()
     .positive()

@@ -13,6 +13,7 @@ import { EventRouter } from "../../functions/lib/runtime/router.ts";
 import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/memoryStore.ts";
 import type { TwinOptions } from "../../functions/lib/twin/options.ts";
+import { RedisTwinStore } from "../../functions/lib/twin/redisStore.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { InProcessSource } from "./broker/brokerThread.ts";
 import type { DecoderThread } from "./decoder/decoderThread.ts";
@@ -35,6 +36,8 @@ export interface MecHostOptions {
   /** How far ahead of the receiver's clock a station's time may be (VVCU_MAX_CLOCK_AHEAD_S). */
   maxClockAheadMs?: number;
   twinOptions?: Partial<TwinOptions>;
+  /** Keeps the twins in Redis (REDIS_URL), which outlives the process; default in memory. */
+  redisUrl?: string;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
   clientIdPrefix: string;
 }
@@ -52,7 +55,10 @@ const nothing = (): void => {};
 export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
   const { mec, flow } = options;
   const router = new EventRouter({ mec, routes: options.routes });
-  const store = new MemoryTwinStore();
+  const store =
+    options.redisUrl === undefined
+      ? new MemoryTwinStore()
+      : new RedisTwinStore({ url: options.redisUrl, mec });
   const twins = new TwinService({ mec, store, sink: router, options: options.twinOptions ?? {} });
   // Not async: this runs for every message (handle does not throw; it answers with a promise).
   router.subscribe("vvcu-twin", (event) => {

@@ -168,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...(broker ? { source: broker.source } : { decoder }),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
+        ...(config.REDIS_URL === undefined ? {} : { redisUrl: config.REDIS_URL }),
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
       });
@@ -176,6 +177,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
   } catch (error) {
     return fail(error);
+  }
+  // Twins kept in Redis from an earlier run are at home where they are kept, until they move.
+  if (config.REDIS_URL !== undefined) {
+    try {
+      for (const host of hosts) {
+        for (const kept of await host.twins.twins()) {
+          if (placement.homeOf(kept.id) === undefined) placement.setHome(kept.id, host.mec);
+        }
+      }
+    } catch (error) {
+      return fail(
+        new StartupError(`cannot read the twins kept in Redis (REDIS_URL): ${(error as Error).message}`),
+      );
+    }
   }
   const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
   const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
