@@ -133,3 +133,12 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
     },
   };
 }
+
+/** Twins a store kept from an earlier run (Redis) are at home where they are kept, until they move. */
+export async function placeKeptTwins(hosts: MecHost[], placement: PlacementRegistry): Promise<void> {
+  for (const host of hosts) {
+    for (const kept of await host.twins.twins()) {
+      if (placement.homeOf(kept.id) === undefined) placement.setHome(kept.id, host.mec);
+    }
+  }
+}

@@ -21,7 +21,6 @@ import { registry } from "../../functions/lib/metrics.ts";
 import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
 import { MigrationEngine } from "../../functions/lib/migration/engine.ts";
 import { FileJournal } from "../../functions/lib/migration/journal.ts";
-import { lockJournal } from "../../functions/lib/migration/journalLock.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
 import { ProxyService } from "../../functions/lib/proxy/service.ts";
@@ -37,8 +36,8 @@ import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { StationFlow } from "./flow.ts";
-import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
-import { type MecHost, startMecHost } from "./mecHost.ts";
+import { closeAll, listenApi, loadTopologyOrExplain, lockJournalOrExplain } from "./lifecycle.ts";
+import { type MecHost, placeKeptTwins, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
 import type { SummarySnapshot } from "./summary.ts";
@@ -96,12 +95,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // Before anything listens: a second stack on one journal is refused with nothing started.
   const journalFile =
     options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
-  try {
-    const lock = await lockJournal(journalFile);
-    cleanup.push(["migration journal lock", () => lock.release()]);
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
+  const lock = await lockJournalOrExplain(journalFile);
+  cleanup.push(["migration journal lock", () => lock.release()]);
 
   const api = await listenApi(config.VVCU_API_PORT, options.listenHost).catch(fail);
   cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
@@ -178,14 +173,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   } catch (error) {
     return fail(error);
   }
-  // Twins kept in Redis from an earlier run are at home where they are kept, until they move.
   if (config.REDIS_URL !== undefined) {
     try {
-      for (const host of hosts) {
-        for (const kept of await host.twins.twins()) {
-          if (placement.homeOf(kept.id) === undefined) placement.setHome(kept.id, host.mec);
-        }
-      }
+      await placeKeptTwins(hosts, placement);
     } catch (error) {
       return fail(
         new StartupError(`cannot read the twins kept in Redis (REDIS_URL): ${(error as Error).message}`),

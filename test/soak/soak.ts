@@ -10,9 +10,8 @@ import net from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { DEFAULT_DEADLETTER_TOPIC } from "../../functions/lib/topics.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
 import { startSimulator } from "../../scripts/sim/runner.ts";
-import { getJson, type StackProcess, startStackProcess } from "../e2e/harness.ts";
+import { type StackProcess, startStackProcess } from "../e2e/harness.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { type BadKind, badRound, EXPECTED_CODE, matchKey } from "./badInput.ts";
 
@@ -39,7 +38,11 @@ export interface Sample {
 export interface SoakReport {
   options: Omit<SoakOptions, "progress">;
   camsPublished: number;
+  /** Taken by their twins once each: applied, or counted as late (older than the twin's state). */
   camsApplied: number;
+  camsLate: number;
+  /** Redeliveries the twins recognised and ignored. */
+  duplicatesIgnored: number;
   simDropped: number;
   simFailed: number;
   badSent: Record<BadKind | "forged", number>;
@@ -76,9 +79,24 @@ async function eventLoopLagMs(apiUrl: string): Promise<{ p99: number; max: numbe
   };
 }
 
-async function camsApplied(apiUrl: string): Promise<number> {
-  const { body } = await getJson<Twin[]>(`${apiUrl}/api/v1/twins`);
-  return body.reduce((sum, twin) => sum + twin.messages.cam, 0);
+/**
+ * The twins' own count of what they took, from /metrics: CAMs applied, events that came late
+ * (counted by their twin, not applied; the simulator's are CAMs) and duplicates (a redelivery).
+ * Twins expire, so their `messages` counts cannot serve after the load stops.
+ */
+async function twinCounts(apiUrl: string): Promise<{ cams: number; late: number; duplicates: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const counts = { cams: 0, late: 0, duplicates: 0 };
+  for (const line of text.split("\n")) {
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith("vvcu_twin_events_applied_total{") && line.includes('type="cam"'))
+      counts.cams += value;
+    else if (line.startsWith("vvcu_twin_events_ignored_total{") && line.includes('reason="late"'))
+      counts.late += value;
+    else if (line.startsWith("vvcu_twin_events_ignored_total{") && line.includes('reason="duplicate"'))
+      counts.duplicates += value;
+  }
+  return counts;
 }
 
 function client(url: string, clientId: string): Promise<MqttClient> {
@@ -254,10 +272,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // Drained: every CAM applied and every bad message's letter in, or 60 s without progress.
     let applied = 0;
+    let counts = { cams: 0, late: 0, duplicates: 0 };
     let lastChange = Date.now();
     let previous = -1;
     while (Date.now() - lastChange < 60_000) {
-      applied = await camsApplied(running.apiUrl);
+      counts = await twinCounts(running.apiUrl).catch(() => counts);
+      applied = counts.cams + counts.late;
       const lettersIn = [...sent.keys()].filter((key) => letters.has(key)).length;
       const progress = applied + lettersIn;
       if (progress !== previous) {
@@ -286,6 +306,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       options: reported,
       camsPublished: published.published.cam,
       camsApplied: applied,
+      camsLate: counts.late,
+      duplicatesIgnored: counts.duplicates,
       simDropped: published.dropped,
       simFailed: published.failed,
       badSent,
