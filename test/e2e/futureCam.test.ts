@@ -4,8 +4,8 @@
  */
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { camMessage } from "../../cli/sim/messages.ts";
 import { DEFAULT_DEADLETTER_TOPIC } from "../../functions/lib/topics.ts";
-import { camMessage } from "../../scripts/sim/messages.ts";
 import { connect, eventually, publishCam, type StackProcess, startStackProcess, twin } from "./harness.ts";
 
 const STATION = 4242;

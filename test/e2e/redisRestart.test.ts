@@ -3,7 +3,7 @@
  * shows the same twins, and their history goes on from where it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Twin } from "../../functions/lib/twin/model.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { type RunningServer, startRedis } from "../helpers/servers.ts";
 import { connect, eventually, publishCam, startStackProcess, twin } from "./harness.ts";
 

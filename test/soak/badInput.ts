@@ -3,7 +3,7 @@
  * letter can be matched to it even when every MEC's bridge reports it.
  */
 import { randomUUID } from "node:crypto";
-import { camMessage } from "../../scripts/sim/messages.ts";
+import { camMessage } from "../../cli/sim/messages.ts";
 
 export type BadKind = "garbage" | "oversize" | "future" | "unknownTopic";
 

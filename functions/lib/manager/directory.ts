@@ -1,6 +1,7 @@
 /** Where the manager finds twins: one directory over the twin hosts of all MECs. */
+
+import type { Twin } from "../model/twin.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { Twin } from "../twin/model.ts";
 
 export interface TwinDirectory {
   list(): Promise<Twin[]>;

@@ -4,8 +4,8 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { MigrationSchema } from "../migration/model.ts";
-import { TwinSchema } from "../twin/model.ts";
+import { MigrationSchema } from "../model/migration.ts";
+import { TwinSchema } from "../model/twin.ts";
 
 export const API_PREFIX = "/api/v1";
 

@@ -1,0 +1,70 @@
+/**
+ * Start-up and shutdown helpers of the embedded stack: the API socket that claims its port
+ * first, topology errors worded for `vvcu start`, and a shutdown that no step can block.
+ */
+import http from "node:http";
+import { componentLogger } from "../../functions/lib/log.ts";
+import { type JournalLock, lockJournal } from "../../functions/lib/migration/journal/journalLock.ts";
+import { loadTopology, type Topology } from "../../functions/lib/topology.ts";
+import { listenOrExplain, StartupError } from "./startupErrors.ts";
+
+/** Runs `steps` in order, each at most `timeoutMs`; a failing or hanging step never blocks the rest. */
+export async function closeAll(steps: [string, () => Promise<unknown>][], timeoutMs: number): Promise<void> {
+  const logger = componentLogger("stack");
+  for (const [name, step] of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        step(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not stop within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      logger.warn({ err: error, step: name }, "shutdown step failed");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export function loadTopologyOrExplain(file: string | undefined): Topology {
+  try {
+    return loadTopology(file);
+  } catch (error) {
+    const message = (error as Error).message;
+    const variable = file === undefined ? "" : "VVCU_TOPOLOGY: ";
+    throw new StartupError(
+      `${variable}${message.startsWith("invalid topology") ? message : `invalid topology: ${message}`}`,
+    );
+  }
+}
+
+/** The journal's lock (one stack per journal), or a StartupError naming who holds it. */
+export async function lockJournalOrExplain(journalFile: string): Promise<JournalLock> {
+  try {
+    return await lockJournal(journalFile);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+/** The API server, listening before anything else starts so a busy port fails fast; 503 until ready. */
+export async function listenApi(
+  port: number,
+  host: string,
+): Promise<{ server: http.Server; serve(handler: http.RequestListener): void; port: number }> {
+  let handler: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { "content-type": "application/json" }).end('{"error":"starting"}');
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 5_000;
+  await listenOrExplain(server, port, host, "manager API", "VVCU_API_PORT");
+  return {
+    server,
+    serve: (next) => {
+      handler = next;
+    },
+    port: (server.address() as { port: number }).port,
+  };
+}
