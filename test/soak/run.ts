@@ -13,7 +13,7 @@ function summary(report: SoakReport): string {
   const rss = afterWarmUp.map((sample) => sample.rssMb);
   const lines = [
     `soak: ${report.options.durationS} s, ${report.options.vehicles} vehicles at ${report.options.rateHz} Hz, broker ${report.options.broker}, ${report.brokerRestarts} broker restart(s)`,
-    `CAMs published ${report.camsPublished}, taken by twins ${report.camsApplied} (of which late ${report.camsLate}); duplicates ignored ${report.duplicatesIgnored}; sim dropped ${report.simDropped} while the broker was away, failed ${report.simFailed}`,
+    `CAMs published ${report.camsPublished}, counted once by their twins ${report.camsApplied}; applications per MEC ${report.camApplications} (late ${report.camsLate}); duplicates ignored ${report.duplicatesIgnored}; sim dropped ${report.simDropped} while the broker was away, failed ${report.simFailed}`,
     `bad input sent ${JSON.stringify(report.badSent)}`,
     `dead letters per reason ${JSON.stringify(report.deadLetters)}`,
     `bad input without its dead letter: ${report.badUnaccounted}; forged control events dead-lettered: ${report.forgedDeadLettered} of ${report.badSent.forged}`,

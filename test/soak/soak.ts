@@ -10,8 +10,9 @@ import net from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { startSimulator } from "../../cli/sim/runner.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { DEFAULT_DEADLETTER_TOPIC } from "../../functions/lib/topics.ts";
-import { type StackProcess, startStackProcess } from "../e2e/harness.ts";
+import { getJson, type StackProcess, startStackProcess } from "../e2e/harness.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { type BadKind, badRound, EXPECTED_CODE, matchKey } from "./badInput.ts";
 
@@ -40,6 +41,8 @@ export interface SoakReport {
   camsPublished: number;
   /** Taken by their twins once each: applied, or counted as late (older than the twin's state). */
   camsApplied: number;
+  /** CAM applications counted per MEC by the twins' metrics (a migration's overlap counts twice). */
+  camApplications: number;
   camsLate: number;
   /** Redeliveries the twins recognised and ignored. */
   duplicatesIgnored: number;
@@ -80,9 +83,20 @@ async function eventLoopLagMs(apiUrl: string): Promise<{ p99: number; max: numbe
 }
 
 /**
- * The twins' own count of what they took, from /metrics: CAMs applied, events that came late
- * (counted by their twin, not applied; the simulator's are CAMs) and duplicates (a redelivery).
- * Twins expire, so their `messages` counts cannot serve after the load stops.
+ * Distinct CAMs counted by the twins (`messages.cam`, applied or late; a migration hands the
+ * count on with the twin). The stack runs with twins kept for an hour without messages, so
+ * none expires while the soak waits for the backlog.
+ */
+async function camsCounted(apiUrl: string): Promise<number> {
+  const { body } = await getJson<Twin[]>(`${apiUrl}/api/v1/twins`);
+  return body.reduce((sum, twin) => sum + twin.messages.cam, 0);
+}
+
+/**
+ * The twins' counters from /metrics, summed over MECs: CAMs applied, events that came late and
+ * duplicates (a redelivery) ignored. During a migration both the source and the target apply
+ * the events between the snapshot's cut and the switch, so these count a little more than
+ * `camsCounted`.
  */
 async function twinCounts(apiUrl: string): Promise<{ cams: number; late: number; duplicates: number }> {
   const text = await (await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
@@ -169,6 +183,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     stack = await startStackProcess({
       VVCU_SIM: "0",
       LOG_LEVEL: "warn",
+      VVCU_TWIN_EXPIRE_AFTER_S: "3600",
       ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}),
     });
     const running = stack;
@@ -277,7 +292,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let previous = -1;
     while (Date.now() - lastChange < 60_000) {
       counts = await twinCounts(running.apiUrl).catch(() => counts);
-      applied = counts.cams + counts.late;
+      applied = await camsCounted(running.apiUrl).catch(() => applied);
       const lettersIn = [...sent.keys()].filter((key) => letters.has(key)).length;
       const progress = applied + lettersIn;
       if (progress !== previous) {
@@ -306,6 +321,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       options: reported,
       camsPublished: published.published.cam,
       camsApplied: applied,
+      camApplications: counts.cams + counts.late,
       camsLate: counts.late,
       duplicatesIgnored: counts.duplicates,
       simDropped: published.dropped,
