@@ -76,7 +76,7 @@ describe("vvcu commands that cannot run end with a clear reason", { timeout: 60_
         ["sim", "--url", broker.url, "--record", file, "--vehicles", "1"],
         {},
         15_000,
-        { signalAfterMs: 3_000 },
+        { signalAfter: "vvcu sim: connected to" },
       );
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/recorded \d+ messages/);

@@ -40,24 +40,28 @@ export function runStartExpectingExit(env: Record<string, string>, timeoutMs = 2
 
 /**
  * Runs `vvcu ARGS` until it exits by itself, at most `timeoutMs` (then SIGKILL: code null).
- * `signalAfterMs` sends SIGTERM that long after the start.
+ * `signalAfter` sends SIGTERM once stdout shows that text.
  */
 export async function runCliExpectingExit(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 20_000,
-  options: { signalAfterMs?: number; cwd?: string } = {},
+  options: { signalAfter?: string; cwd?: string } = {},
 ): Promise<RunResult> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
-  if (options.signalAfterMs !== undefined) setTimeout(() => child.kill("SIGTERM"), options.signalAfterMs);
   let stdout = "";
   let stderr = "";
+  let signalled = false;
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
+    if (!signalled && options.signalAfter !== undefined && stdout.includes(options.signalAfter)) {
+      signalled = true;
+      child.kill("SIGTERM");
+    }
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
