@@ -97,8 +97,9 @@ export async function run(argv: string[]): Promise<number> {
     clientId: `vvcu-sim-${process.pid}`,
     variable: values.url === undefined ? (config.MQTT_URL ? "MQTT_URL" : "MQTT_PORT") : "--url",
   });
-  console.log(`vvcu sim: connected to ${url}`);
+  // Signals are ours before anyone is told we are connected.
   const stopped = untilStopped(durationS);
+  console.log(`vvcu sim: connected to ${url}`);
   let recorder: TraceRecorder | undefined;
   try {
     if (traceFile !== undefined) recorder = await recordTrace(client, traceFile, DEFAULT_INPUT_TOPICS);
