@@ -40,6 +40,8 @@ export interface BridgeOptions {
   httpHost?: string;
   /** How far ahead of the receiver's clock a station's time may be; default receiverClock.ts. */
   maxClockAheadMs?: number;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (VVCU_API_TOKEN). */
+  apiToken?: string;
   /** The C-ITS decoder; default functions/lib/cits/decode.ts. */
   decode?: Decode;
   logger?: Logger;

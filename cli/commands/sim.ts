@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../functions/lib/config.ts";
+import { redactUrl } from "../../functions/lib/log.ts";
 import { connectMqtt, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
@@ -99,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   // Signals are ours before anyone is told we are connected.
   const stopped = untilStopped(durationS);
-  console.log(`vvcu sim: connected to ${url}`);
+  console.log(`vvcu sim: connected to ${redactUrl(url)}`);
   let recorder: TraceRecorder | undefined;
   try {
     if (traceFile !== undefined) recorder = await recordTrace(client, traceFile, DEFAULT_INPUT_TOPICS);

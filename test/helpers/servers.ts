@@ -21,11 +21,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 10_000, host = "127.0.0.1"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
+      const socket = net.connect(port, host);
       socket.once("connect", () => {
         socket.destroy();
         resolve(true);
@@ -73,6 +73,7 @@ async function managed(
   dir: string,
   url: string,
   spawnIt: () => ChildProcess,
+  host = "127.0.0.1",
 ): Promise<RunningServer> {
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -85,7 +86,7 @@ async function managed(
       output = (output + chunk.toString()).slice(-4000);
     });
     try {
-      await waitForPort(port);
+      await waitForPort(port, 10_000, host);
     } catch (error) {
       await stopProcess(child);
       throw new Error(`${name} did not start: ${(error as Error).message}\n${output}`);
@@ -134,36 +135,60 @@ export async function startMosquitto(): Promise<RunningServer> {
   );
 }
 
-export async function startRedis(): Promise<RunningServer> {
+/** Redis on a free port of `host` (any loopback address: Linux routes all of 127.0.0.0/8 to lo). */
+export async function startRedis(host = "127.0.0.1"): Promise<RunningServer> {
   const binary = findBinary("redis-server");
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-redis-"));
-  return managed("redis-server", port, dir, `redis://127.0.0.1:${port}`, () =>
-    spawn(
-      binary,
-      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    ),
+  return managed(
+    "redis-server",
+    port,
+    dir,
+    `redis://${host}:${port}`,
+    () =>
+      spawn(
+        binary,
+        ["--port", String(port), "--bind", host, "--dir", dir, "--save", "", "--appendonly", "no"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      ),
+    host,
   );
 }
 
 /** Prometheus scraping the given targets every second. */
-export async function startPrometheus(targets: string[], scrapeIntervalS = 1): Promise<RunningServer> {
+/**
+ * Prometheus scraping `targets` as job `vvcu`. With `bearerTokenFile` it sends that token, as
+ * grafana/prometheus.yml says to, and a second job, `vvcu-anonymous`, scrapes the same targets
+ * without it.
+ */
+export async function startPrometheus(
+  targets: string[],
+  scrapeIntervalS = 1,
+  options: { bearerTokenFile?: string } = {},
+): Promise<RunningServer> {
   const binary = findBinary("prometheus");
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-prometheus-"));
   const config = path.join(dir, "prometheus.yml");
+  const targetList = `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`;
+  const job = (name: string, tokenFile?: string) => [
+    `  - job_name: ${name}`,
+    ...(tokenFile === undefined
+      ? []
+      : ["    authorization:", "      type: Bearer", `      credentials_file: ${JSON.stringify(tokenFile)}`]),
+    "    static_configs:",
+    targetList,
+  ];
   await writeFile(
     config,
     [
       "global:",
       `  scrape_interval: ${scrapeIntervalS}s`,
       "scrape_configs:",
-      "  - job_name: vvcu",
-      "    static_configs:",
-      `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+      ...job("vvcu", options.bearerTokenFile),
+      ...(options.bearerTokenFile === undefined ? [] : job("vvcu-anonymous")),
     ].join("\n"),
   );
   return managed("prometheus", port, dir, `http://127.0.0.1:${port}`, () =>

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { camMessage } from "../../cli/sim/messages.ts";
 
-export type BadKind = "garbage" | "oversize" | "future" | "unknownTopic";
+export type BadKind = "garbage" | "oversize" | "future" | "unknownTopic" | "forged";
 
 /** The dead-letter code each kind must get. */
 export const EXPECTED_CODE: Record<BadKind, string> = {
@@ -13,10 +13,12 @@ export const EXPECTED_CODE: Record<BadKind, string> = {
   oversize: "too-large",
   future: "time-ahead",
   unknownTopic: "unknown-message-type",
+  /** A control event from a station: only C-ITS input may enter from MQTT. */
+  forged: "refused-event-type",
 };
 
 export interface BadMessage {
-  kind: BadKind | "forged";
+  kind: BadKind;
   topic: string;
   payload: Buffer;
 }
@@ -42,7 +44,7 @@ function cam(stationId: number, nowMs: number): Record<string, unknown> {
   }) as Record<string, unknown>;
 }
 
-/** One round: a message of every kind, plus a forged control event (see soak.ts). */
+/** One round: a message of every kind. */
 export function badRound(round: number, nowMs: number): BadMessage[] {
   const station = BAD_STATION_BASE + (round % 1_000);
   return [

@@ -18,6 +18,7 @@
  * MAX_PACKET_BYTES (packetSizeGate.ts) before its body is buffered.
  */
 import net from "node:net";
+import tls from "node:tls";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { Aedes, type AedesPublishPacket } from "aedes";
 import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
@@ -26,6 +27,7 @@ import { topicMatches } from "../../../functions/lib/topics.ts";
 import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import type { DecodedMessage } from "../decoder/decoderThread.ts";
 import { KeptDecodings } from "../decoder/keptDecodings.ts";
+import { authenticateWith } from "./credentials.ts";
 import { PacketSizeGate } from "./packetSizeGate.ts";
 import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
 
@@ -51,7 +53,10 @@ interface Received {
  */
 export const SLOW_CONSUMER_DRAIN_MS = 250;
 
-const broker = await Aedes.createBroker({ drainTimeout: SLOW_CONSUMER_DRAIN_MS });
+const broker = await Aedes.createBroker({
+  drainTimeout: SLOW_CONSUMER_DRAIN_MS,
+  ...(config.credentials === undefined ? {} : { authenticate: authenticateWith(config.credentials) }),
+});
 const sockets = new Set<net.Socket>();
 
 function clientClosed(socket: net.Socket, reason: string): void {
@@ -76,12 +81,16 @@ function gateReads(socket: net.Socket): void {
   };
 }
 
-const server = net.createServer((socket) => {
+function serve(socket: net.Socket): void {
   sockets.add(socket);
   socket.once("close", () => sockets.delete(socket));
   gateReads(socket);
   broker.handle(socket);
-});
+}
+const server =
+  config.tls === undefined
+    ? net.createServer(serve)
+    : tls.createServer({ cert: config.tls.cert, key: config.tls.key }, serve);
 broker.on("clientError", (client, error) => {
   if (error.message === "drain timeout") {
     send({ kind: "client-closed", reason: `subscriber ${client.id} stopped reading; cut off`, remote: "" });
