@@ -13,11 +13,22 @@ import type { MigrationControl } from "../migration/engine.ts";
 import type { MigrationRequest } from "../migration/model.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
+import { currentHazards } from "../twin/hazardQuery.ts";
+import { historyParts } from "../twin/history.ts";
+import { selectTwins } from "../twin/twinQuery.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { docsPage } from "./docs.ts";
 import { HttpError, readJson, send } from "./http.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
+import {
+  areaOf,
+  HazardQueryParamsSchema,
+  HISTORY_FIELDS,
+  HistoryQueryParamsSchema,
+  parseParams,
+  twinQueryOf,
+} from "./queryParams.ts";
 
 export interface ManagerOptions {
   twins: TwinDirectory;
@@ -41,6 +52,7 @@ interface Reply {
   status: number;
   body: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 interface Route {
@@ -87,7 +99,37 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/api/v1/twins",
       method: "GET",
       pattern: new RegExp(`^${API_PREFIX}/twins$`),
-      handle: async () => json(await options.twins.list()),
+      handle: async (_match, _req, url) => {
+        if (url.search === "") return json(await options.twins.list());
+        const query = twinQueryOf(url.searchParams);
+        const page = selectTwins(await options.twins.candidates(query), query);
+        return page.next === undefined
+          ? json(page.twins)
+          : { ...json(page.twins), headers: nextPage(url, page.next) };
+      },
+    },
+    {
+      name: "/api/v1/twins/{id}/history",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/history$`),
+      handle: async ([id], _req, url) => {
+        const params = parseParams(HistoryQueryParamsSchema, url.searchParams);
+        const sinceMs = params.since ?? 0;
+        const untilMs = params.until ?? now().getTime();
+        if (sinceMs > untilMs) throw new HttpError(400, 'query parameter "since": must not be after until');
+        const twin = await existingTwin(pathParam(id));
+        const data = (await options.twins.history(twin.id, sinceMs, untilMs)) ?? { samples: [], objects: [] };
+        return json({ id: twin.id, mec: twin.mec, ...historyParts(data, params.fields ?? HISTORY_FIELDS) });
+      },
+    },
+    {
+      name: "/api/v1/hazards",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/hazards$`),
+      handle: async (_match, _req, url) => {
+        const area = areaOf(parseParams(HazardQueryParamsSchema, url.searchParams));
+        return json(currentHazards(await options.twins.list(), area, now().getTime()));
+      },
     },
     {
       name: "/api/v1/twins/{id}",
@@ -202,7 +244,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       }
     }
     metrics.apiRequests.inc({ route: routeName, status: String(reply.status) });
-    send(res, reply, headers);
+    send(res, reply, { ...reply.headers, ...headers });
   };
 }
 
@@ -214,6 +256,13 @@ function pathParam(raw: string | undefined): string {
   } catch {
     throw new HttpError(400, `bad path parameter: ${raw}`);
   }
+}
+
+/** Where the next page is: the cursor, and the same request with it (RFC 8288 Link). */
+function nextPage(url: URL, cursor: string): Record<string, string> {
+  const next = new URLSearchParams(url.searchParams);
+  next.set("cursor", cursor);
+  return { "X-Next-Cursor": cursor, Link: `<${url.pathname}?${next.toString()}>; rel="next"` };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -42,6 +42,8 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
   const directory: TwinDirectory = {
     list: async () => twins,
     get: async (id) => twins.find((twin) => twin.id === id),
+    candidates: async () => twins,
+    history: async () => undefined,
   };
   const placement = new PlacementRegistry();
   placement.setHome("42", "mec-a");
