@@ -22,12 +22,13 @@ function fail(ctx: Context, message: string): never {
   return z.NEVER as never;
 }
 
-/** Comma-separated finite numbers, exactly `count` of them. */
-function numbers(text: string, count: number, shape: string, ctx: Context): number[] {
+/** Comma-separated finite numbers, exactly `count` of them; undefined (and an issue) when not. */
+function numbers(text: string, count: number, shape: string, ctx: Context): number[] | undefined {
   const parts = text.split(",");
   const values = parts.map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
   if (parts.length !== count || values.some((value) => !Number.isFinite(value))) {
-    return fail(ctx, `must be ${count} comma-separated numbers: ${shape}`);
+    ctx.addIssue({ code: "custom", message: `must be ${count} comma-separated numbers: ${shape}` });
+    return undefined;
   }
   return values;
 }
@@ -36,12 +37,9 @@ const latOk = (lat: number) => lat >= -90 && lat <= 90;
 const lonOk = (lon: number) => lon >= -180 && lon <= 180;
 
 const bbox = z.string().transform((text, ctx): BBox => {
-  const [west, south, east, north] = numbers(text, 4, "minLon,minLat,maxLon,maxLat", ctx) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const values = numbers(text, 4, "minLon,minLat,maxLon,maxLat", ctx);
+  if (values === undefined) return z.NEVER;
+  const [west, south, east, north] = values as [number, number, number, number];
   if (!lonOk(west) || !lonOk(east)) return fail(ctx, "longitudes must be within -180..180");
   if (!latOk(south) || !latOk(north)) return fail(ctx, "latitudes must be within -90..90");
   if (south > north) return fail(ctx, "minLat must not exceed maxLat");
@@ -51,7 +49,9 @@ const bbox = z.string().transform((text, ctx): BBox => {
 });
 
 const point = z.string().transform((text, ctx) => {
-  const [lat, lon] = numbers(text, 2, "lat,lon", ctx) as [number, number];
+  const values = numbers(text, 2, "lat,lon", ctx);
+  if (values === undefined) return z.NEVER;
+  const [lat, lon] = values as [number, number];
   if (!latOk(lat)) return fail(ctx, "lat must be within -90..90");
   if (!lonOk(lon)) return fail(ctx, "lon must be within -180..180");
   return { lat, lon };
@@ -98,24 +98,18 @@ const limit = z.string().transform((text, ctx) => {
 
 /** `bbox`, `near` and `radius`: the area of twins and of hazards. */
 const areaParams = {
-  bbox: bbox
-    .optional()
-    .meta({
-      description: "Only what lies in this box: minLon,minLat,maxLon,maxLat (degrees)",
-      example: "-8.66,40.62,-8.64,40.64",
-    }),
-  near: point
-    .optional()
-    .meta({
-      description: "Only what lies within `radius` of this point: lat,lon (degrees)",
-      example: "40.6300,-8.6530",
-    }),
-  radius: radius
-    .optional()
-    .meta({
-      description: `Metres around \`near\` (required with it; at most ${MAX_RADIUS_M})`,
-      example: "300",
-    }),
+  bbox: bbox.optional().meta({
+    description: "Only what lies in this box: minLon,minLat,maxLon,maxLat (degrees)",
+    example: "-8.66,40.62,-8.64,40.64",
+  }),
+  near: point.optional().meta({
+    description: "Only what lies within `radius` of this point: lat,lon (degrees)",
+    example: "40.6300,-8.6530",
+  }),
+  radius: radius.optional().meta({
+    description: `Metres around \`near\` (required with it; at most ${MAX_RADIUS_M})`,
+    example: "300",
+  }),
 };
 
 export const TwinQueryParamsSchema = z
@@ -135,28 +129,22 @@ export const TwinQueryParamsSchema = z
       .enum(TWIN_STATUSES)
       .optional()
       .meta({ description: "Only stable or only migrating twins", example: "stable" }),
-    updatedSince: instant
-      .optional()
-      .meta({
-        description: "Only twins seen at or after this ISO 8601 time",
-        example: "2026-12-03T10:00:00Z",
-      }),
-    fields: fieldList(TWIN_FIELDS)
-      .optional()
-      .meta({
-        description: "Only these fields of each twin (id always)",
-        example: "id,position,heading,mec",
-      }),
+    updatedSince: instant.optional().meta({
+      description: "Only twins seen at or after this ISO 8601 time",
+      example: "2026-12-03T10:00:00Z",
+    }),
+    fields: fieldList(TWIN_FIELDS).optional().meta({
+      description: "Only these fields of each twin (id always)",
+      example: "id,position,heading,mec",
+    }),
     order: z
       .enum(["id", "distance"])
       .optional()
       .meta({ description: "id (default), or distance from `near` (its default)", example: "distance" }),
-    limit: limit
-      .optional()
-      .meta({
-        description: `At most this many twins per page (1..${MAX_LIMIT}); default: all`,
-        example: "100",
-      }),
+    limit: limit.optional().meta({
+      description: `At most this many twins per page (1..${MAX_LIMIT}); default: all`,
+      example: "100",
+    }),
     cursor: z
       .string()
       .optional()
@@ -171,12 +159,10 @@ export type HistoryField = (typeof HISTORY_FIELDS)[number];
 
 export const HistoryQueryParamsSchema = z
   .object({
-    since: instant
-      .optional()
-      .meta({
-        description: "From this ISO 8601 time (default: the oldest kept)",
-        example: "2026-12-03T10:00:00Z",
-      }),
+    since: instant.optional().meta({
+      description: "From this ISO 8601 time (default: the oldest kept)",
+      example: "2026-12-03T10:00:00Z",
+    }),
     until: instant
       .optional()
       .meta({ description: "Up to this ISO 8601 time (default: now)", example: "2026-12-03T10:05:00Z" }),
