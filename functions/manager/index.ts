@@ -9,6 +9,8 @@ import { directoryOverHosts, type TwinSource } from "../lib/manager/directory.ts
 import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
 import { RemoteMigrationControl } from "../lib/manager/remoteMigrations.ts";
 import { loadTopology } from "../lib/topology.ts";
+import { StoredHistories } from "../lib/twin/historyStore.ts";
+import { twinOptionsFromConfig } from "../lib/twin/options.ts";
 import { RedisTwinStore } from "../lib/twin/redisStore.ts";
 
 let handler: ManagerHandler | undefined;
@@ -20,10 +22,23 @@ function manager(): ManagerHandler {
   const redisUrl = config.REDIS_URL;
   const topology = loadTopology(config.VVCU_TOPOLOGY);
   const stores = topology.mecs.map((mec) => new RedisTwinStore({ url: redisUrl, mec: mec.id }));
+  const options = twinOptionsFromConfig(config);
   const sources = new Map<string, TwinSource>(
     topology.mecs.map((mec, index) => {
       const store = stores[index] as RedisTwinStore;
-      return [mec.id, { twins: () => store.list(), twin: async (id: string) => (await store.get(id))?.twin }];
+      const histories = new StoredHistories(
+        store.historyStore(options.historyMs + options.expireAfterMs),
+        options,
+      );
+      // No spatial index here: near and bbox queries scan each MEC's twins (twinQuery.ts checks the area).
+      return [
+        mec.id,
+        {
+          twins: () => store.list(),
+          twin: async (id: string) => (await store.get(id))?.twin,
+          historyOf: (id: string, sinceMs: number, untilMs: number) => histories.range(id, sinceMs, untilMs),
+        },
+      ];
     }),
   );
   handler = createManagerHandler({

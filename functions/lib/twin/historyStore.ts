@@ -5,7 +5,14 @@
  * service reads them back. Without one (the memory store) a history lives as long as the process.
  */
 import type { Redis } from "ioredis";
-import type { HistoryRow, ObjectsRecord, TwinHistoryState } from "./history.ts";
+import {
+  type HistoryRow,
+  type ObjectsRecord,
+  TwinHistory,
+  type TwinHistoryData,
+  type TwinHistoryState,
+} from "./history.ts";
+import type { TwinOptions } from "./options.ts";
 
 export interface HistoryAppend {
   id: string;
@@ -99,4 +106,28 @@ async function execAll(pipeline: ReturnType<Redis["pipeline"]>, what: string): P
     if (error) throw error;
     return reply;
   });
+}
+
+/** Histories read from a store on each request: how a reader without the twins (the manager) answers. */
+export class StoredHistories {
+  constructor(
+    private readonly store: HistoryStore,
+    private readonly options: Pick<
+      TwinOptions,
+      "historyMs" | "historyIntervalMs" | "historyObjectsIntervalMs"
+    >,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async range(id: string, sinceMs: number, untilMs: number): Promise<TwinHistoryData | undefined> {
+    const state = (await this.store.load([id])).get(id);
+    if (state === undefined) return undefined;
+    const history = new TwinHistory({
+      durationMs: this.options.historyMs,
+      intervalMs: this.options.historyIntervalMs,
+      objectsIntervalMs: this.options.historyObjectsIntervalMs,
+    });
+    history.restore(state);
+    return history.range(Math.max(sinceMs, this.clock() - this.options.historyMs), untilMs);
+  }
 }

@@ -12,6 +12,7 @@
  * expires after the grace period: the check-and-set reads it with the version at no extra cost.
  */
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import { RedisHistoryStore } from "./historyStore.ts";
 import type { Twin, TwinSnapshot } from "./model.ts";
 import { hydrated, snapshotOf, withVersion } from "./records.ts";
 import { ARRIVING, CHANGED_MEANWHILE, RELEASED, RELEASED_FIELD, WRITTEN } from "./redisCas.ts";
@@ -64,6 +65,11 @@ export class RedisTwinStore implements TwinStore {
     this.redis = client;
     this.io = new RedisTwinIo(client, options.prefix ?? "vvcu", options.mec, this.codec);
     this.parking = new RedisParking(client, this.io.arrivingKey, this.io.keyPrefix);
+  }
+
+  /** The twins' histories in the same Redis, beside their records; kept `retainMs` after the last write. */
+  historyStore(retainMs: number): RedisHistoryStore {
+    return new RedisHistoryStore({ client: this.redis, keyPrefix: this.io.keyPrefix, retainMs });
   }
 
   async get(id: string): Promise<TwinRecord | undefined> {
