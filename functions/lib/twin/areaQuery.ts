@@ -24,13 +24,22 @@ const METRES_PER_DEGREE = 111_320;
 const BOX_SLACK = 1.02;
 /** Beyond this latitude the grid's cells are capped in width; a scan is simpler and exact. */
 const GRID_MAX_ABS_LAT = 85;
+const FLAT_MAX_REACH_M = 10_000;
 
 /** The twins whose great-circle distance from the centre is at most the radius (unordered). */
 export function twinsWithin(index: NeighbourIndex, circle: Circle): AreaHit[] {
   const hits: AreaHit[] = [];
   const centre = { lat: circle.lat, lon: circle.lon };
   const point = { lat: 0, lon: 0 };
+  // Flat metres first: the cells' corners beyond the radius are dropped without the great circle.
+  const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos((circle.lat * Math.PI) / 180);
+  const flatReach = (circle.radiusM * BOX_SLACK) ** 2;
+  // Flat and great-circle metres agree within 1% up to 10 km from the centre below 85 degrees.
+  const flatUsable = circle.radiusM <= FLAT_MAX_REACH_M && Math.abs(circle.lat) < GRID_MAX_ABS_LAT;
   const visit: Visit = (id, lat, lon) => {
+    const dy = (lat - centre.lat) * METRES_PER_DEGREE;
+    const dx = (lon - centre.lon) * metresPerDegreeLon;
+    if (flatUsable && dx * dx + dy * dy > flatReach) return;
     point.lat = lat;
     point.lon = lon;
     const distance = distanceM(centre, point);

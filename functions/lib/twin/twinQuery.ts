@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { distanceM } from "../geo/sphere.ts";
 import type { BBox } from "../geo/types.ts";
 import type { Circle } from "./areaQuery.ts";
+import { copyTwin } from "./copyTwin.ts";
 import type { Twin, TwinStatus } from "./model.ts";
 
 export type TwinLiveness = Twin["liveness"];
@@ -60,8 +61,15 @@ export interface TwinPage {
 }
 
 const collator = new Intl.Collator("en", { numeric: true });
-/** Station ids in numeric-aware order ("2" before "10"), a total order (ties by code units). */
+const PLAIN_NUMBER = /^(?:0|[1-9][0-9]*)$/;
+/**
+ * Station ids in numeric-aware order ("2" before "10"), a total order (ties by code units). Two
+ * plain numbers (the usual station ids) are compared by length, then digits: the collator's
+ * order for them, at a fraction of its cost (sorting a few hundred ids with it took a millisecond).
+ */
 export function compareIds(a: string, b: string): number {
+  if (PLAIN_NUMBER.test(a) && PLAIN_NUMBER.test(b))
+    return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
   return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
@@ -101,15 +109,14 @@ export function areaDistance(twin: Twin, filter: TwinFilter): number | undefined
 
 /** One page of the candidates that match the query, in its order. */
 export function selectTwins(candidates: readonly Twin[], query: TwinQuery): TwinPage {
-  const fingerprint = queryFingerprint(query);
-  const matching: { twin: Twin; distance: number }[] = [];
+  const matching: Match[] = [];
   for (const twin of candidates) {
     if (!matchesAttributes(twin, query)) continue;
     const distance = areaDistance(twin, query);
-    if (distance !== undefined) matching.push({ twin, distance });
+    if (distance !== undefined) matching.push({ twin, distance, number: idNumber(twin.id) });
   }
   const byDistance = query.order === "distance";
-  matching.sort((a, b) => (byDistance ? a.distance - b.distance : 0) || compareIds(a.twin.id, b.twin.id));
+  matching.sort((a, b) => (byDistance ? a.distance - b.distance : 0) || compareMatches(a, b));
   const after = query.after;
   const start = after
     ? matching.findIndex(({ twin, distance }) =>
@@ -124,9 +131,26 @@ export function selectTwins(candidates: readonly Twin[], query: TwinQuery): Twin
   const twins = page.map(({ twin, distance }) => project(twin, query, distance));
   const last = page.at(-1);
   if (last === undefined || page.length === rest.length) return { twins };
-  const cursor: Cursor = { order: query.order, id: last.twin.id, query: fingerprint };
+  const cursor: Cursor = { order: query.order, id: last.twin.id, query: queryFingerprint(query) };
   if (byDistance) cursor.distanceM = last.distance;
   return { twins, next: encodeCursor(cursor) };
+}
+
+interface Match {
+  twin: Twin;
+  distance: number;
+  /** The id as a number when it is a plain one (NaN else): sorting compares these first. */
+  number: number;
+}
+
+function idNumber(id: string): number {
+  return id.length <= 15 && PLAIN_NUMBER.test(id) ? Number(id) : Number.NaN;
+}
+
+/** compareIds, with the ids' numbers worked out once per twin rather than once per comparison. */
+function compareMatches(a: Match, b: Match): number {
+  if (a.number === a.number && b.number === b.number) return a.number - b.number;
+  return compareIds(a.twin.id, b.twin.id);
 }
 
 function project(twin: Twin, query: TwinQuery, distance: number): TwinAnswer {
@@ -136,7 +160,7 @@ function project(twin: Twin, query: TwinQuery, distance: number): TwinAnswer {
     const into = answer as Record<string, unknown>;
     for (const field of query.fields) if (twin[field] !== undefined) into[field] = twin[field];
   } else if (query.near) {
-    answer = { ...twin };
+    answer = copyTwin(twin); // a spread of the ~30-field twin took V8's slow path (copyTwin.ts)
   }
   if (query.near) answer[DISTANCE_FIELD] = distance;
   return answer;
