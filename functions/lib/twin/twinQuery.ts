@@ -149,7 +149,7 @@ function idNumber(id: string): number {
 
 /** compareIds, with the ids' numbers worked out once per twin rather than once per comparison. */
 function compareMatches(a: Match, b: Match): number {
-  if (a.number === a.number && b.number === b.number) return a.number - b.number;
+  if (!Number.isNaN(a.number) && !Number.isNaN(b.number)) return a.number - b.number;
   return compareIds(a.twin.id, b.twin.id);
 }
 
