@@ -208,7 +208,12 @@ describe("the Twin dashboard's history", () => {
   });
 
   it("catches a history query the API does not answer", () => {
-    const problems = (mutate: (target: Record<string, never>) => void) => {
+    type Target = {
+      url: string;
+      columns: { selector: string }[];
+      url_options: { params: { key: string }[] };
+    };
+    const problems = (mutate: (target: Target) => void) => {
       const copy = structuredClone(twin);
       const target = copy.panels
         .find((each: { title: string }) => each.title === "Speed (history, then live)")
@@ -219,14 +224,14 @@ describe("the Twin dashboard's history", () => {
     expect(problems(() => {})).toEqual([]);
     expect(
       problems((target) => {
-        (target as { url: string }).url = "/api/v1/twins/$twin/histories";
+        target.url = "/api/v1/twins/$twin/histories";
       }),
     ).toEqual([
       'vvcu-twin panel "Speed (history, then live)": GET /api/v1/twins/$twin/histories is not in the manager API',
     ]);
     expect(
       problems((target) => {
-        (target as { columns: { selector: string }[] }).columns[1] = { selector: "velocity" } as never;
+        target.columns[1] = { selector: "velocity" };
       }),
     ).toEqual([
       'vvcu-twin panel "Speed (history, then live)": GET /api/v1/twins/$twin/history rows have no velocity',
