@@ -2,7 +2,7 @@
 # One image for every vvcu component. A Knative Service picks its function with FUNCTION_TARGET
 # (twin, geofence, migration, proxy, manager; the twin CNF of charts/vvcu-twin runs twin-cnf):
 # functions-framework serves dist/functions/$FUNCTION_TARGET/index.js on $PORT.
-# The bridge (a ContainerSource) overrides the command: node dist/scripts/cli.js bridge.
+# The bridge (a ContainerSource) overrides the command: node dist/cli/main.js bridge.
 #
 # The TypeScript is compiled in the build stage (npm run build, tsconfig.build.json) rather than run through
 # tsx at start: a Knative cold start then loads plain JavaScript, with no transpiling on the request path.
@@ -16,12 +16,12 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY functions functions
 COPY bridges bridges
-COPY scripts scripts
+COPY cli cli
 COPY knative/triggers.yaml knative/triggers.yaml
 # Data files the code reads next to itself (the bundled topology, the routing of the embedded stack)
 # go beside the compiled modules, where the same relative paths find them.
 RUN npm run build \
- && find functions bridges scripts -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -exec cp --parents {} dist/ \; \
+ && find functions bridges cli -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -exec cp --parents {} dist/ \; \
  && cp --parents knative/triggers.yaml dist/ \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -3,10 +3,13 @@
  * station (ordered, bounded), delivered with retries, and only then acknowledged to the broker,
  * so every message the broker accepted reaches the sink or the dead-letter topic at least once.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { CloudEvent } from "cloudevents";
 import { decode as decodeCits } from "../../functions/lib/cits/decode.ts";
 import { componentLogger, rateLimited } from "../../functions/lib/log.ts";
 import { metrics } from "../../functions/lib/metrics.ts";
+import { emitWithRetry, type RetryOptions } from "../../functions/lib/runtime/emit/retry.ts";
+import { EmitAborted, SinkError } from "../../functions/lib/runtime/emit/sink.ts";
 import { KeyedQueue } from "../../functions/lib/runtime/keyedQueue.ts";
 import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { eventLogContext } from "../../functions/lib/tracing.ts";
@@ -14,7 +17,6 @@ import { BridgeCounts } from "./bridgeCounts.ts";
 import type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 import { classify, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
-import { DeliveryAborted, DeliveryError, deliverWithRetry, type RetryOptions } from "./delivery.ts";
 import { forwardAll } from "./filter.ts";
 import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
@@ -29,10 +31,8 @@ interface Work {
   ack: () => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
-  const { mec, delivery } = options;
+  const { mec, sink } = options;
   const logger = options.logger ?? componentLogger("bridge", { mec });
   const decode = options.decode ?? decodeCits;
   const deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEADLETTER_TOPIC;
@@ -131,8 +131,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
 
   async function notForwarded(item: Work, error: unknown): Promise<void> {
     // Shutting down: no ack, so the broker hands the message to the next session.
-    if (error instanceof DeliveryAborted) return;
-    const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+    if (error instanceof EmitAborted) return;
+    const failure = error instanceof SinkError ? error : new SinkError(String(error), false);
     const sink =
       failure.status === undefined ? undefined : { status: failure.status, body: failure.body ?? "" };
     await reject(item.message, "sink-rejected", `the sink refused the event: ${failure.message}`, sink);
@@ -141,7 +141,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
 
   // Not async: this runs for every message, and an async frame cost more than the two callbacks.
   function work(item: Work): Promise<void> {
-    return deliverWithRetry(delivery, item.event, retry).then(
+    return emitWithRetry(sink, item.event, retry).then(
       () => forwarded(item),
       (error: unknown) => notForwarded(item, error),
     );
@@ -222,17 +222,17 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     closing = true;
     const drained = await Promise.race([
       Promise.all([queue.idle(), ...pendingDeadLetters]).then(() => true),
-      sleep(drainTimeoutMs).then(() => false),
+      delay(drainTimeoutMs, false, { ref: false }),
     ]);
     if (!drained) {
       logger.warn({ left: queue.size }, "drain deadline passed; the broker redelivers what is left");
       stopping.abort();
-      await Promise.race([queue.idle(), sleep(2_000)]);
+      await Promise.race([queue.idle(), delay(2_000, undefined, { ref: false })]);
     }
     await source.close();
     resumeOnClose();
     await server?.close();
-    await delivery.close?.();
+    await sink.close?.();
     await options.onClose?.();
     counts.stop();
     logger.info({ forwarded: stats.forwarded, rejected: stats.rejected }, "bridge stopped");

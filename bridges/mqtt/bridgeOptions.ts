@@ -1,9 +1,9 @@
 /** The bridge's options, statistics and handle (bridge.ts runs it). */
 import type { Logger } from "../../functions/lib/log.ts";
-import type { BackoffPolicy } from "./backoff.ts";
+import type { BackoffPolicy } from "../../functions/lib/runtime/backoff.ts";
+import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
 import type { Decode, InboundMessage } from "./classify.ts";
 import type { DeadLetterCode } from "./deadLetter.ts";
-import type { Delivery } from "./delivery.ts";
 import type { ShouldForward } from "./filter.ts";
 import type { MqttSourceOptions } from "./mqttSource.ts";
 import type { SourceFactory } from "./source.ts";
@@ -25,7 +25,7 @@ export interface BridgeOptions {
    * (the embedded stack with an external broker).
    */
   wrapSource?: (start: SourceFactory) => SourceFactory;
-  delivery: Delivery;
+  sink: EventSink;
   deadLetterTopic?: string;
   shouldForward?: ShouldForward;
   /** Deliveries in flight at once (different stations). */

@@ -7,11 +7,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../../functions/lib/config.ts";
 import type { Logger } from "../../functions/lib/log.ts";
+import { httpTransport, parseCeOverrides } from "../../functions/lib/runtime/emit/httpTransport.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { BridgeOptions } from "./bridge.ts";
 import { placementFilter, type ShouldForward } from "./filter.ts";
-import { httpDelivery, parseCeOverrides } from "./httpDelivery.ts";
 import { startPlacementInformer } from "./placementInformer.ts";
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -94,7 +94,7 @@ export async function bridgeOptionsFromConfig(
       ...(password ? { password } : {}),
       ...(ca ? { ca } : {}),
     },
-    delivery: httpDelivery({
+    sink: httpTransport({
       url: config.K_SINK as string,
       overrides: parseCeOverrides(config.K_CE_OVERRIDES),
       maxSockets: DEFAULT_CONCURRENCY,

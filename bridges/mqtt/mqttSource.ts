@@ -5,8 +5,8 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket } from "mqtt";
 import { rateLimited } from "../../functions/lib/log.ts";
+import { backoffDelay, RECONNECT_BACKOFF } from "../../functions/lib/runtime/backoff.ts";
 import { AckSequencer } from "./ackSequencer.ts";
-import { backoffDelay, RECONNECT_BACKOFF } from "./backoff.ts";
 import type { InboundMessage } from "./classify.ts";
 import type { UserProperties } from "./mqttCloudEvent.ts";
 import type { MessageSource, SourceHandlers } from "./source.ts";

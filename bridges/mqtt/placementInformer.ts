@@ -6,7 +6,7 @@
  */
 import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
 import type { Logger } from "../../functions/lib/log.ts";
-import { TWIN_CNF_LABELS, TWIN_CNF_NAME } from "../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { TWIN_CNF_LABELS, TWIN_CNF_NAME } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 
 // The labels are the twin chart's (one definition, shared with the kubernetes driver).

@@ -2,6 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { registry } from "../../functions/lib/metrics.ts";
+import { metricsReply, send, sendError } from "../../functions/lib/runtime/http.ts";
 
 export interface BridgeServer {
   port: number;
@@ -27,9 +28,9 @@ export async function startBridgeServer(options: {
         .writeHead(ready ? 200 : 503, { "content-type": "text/plain" })
         .end(ready ? "ready\n" : "not connected to MQTT\n");
     } else if (path === "/metrics") {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
-        (error: unknown) => response.writeHead(500).end(String(error)),
+      metricsReply(registry).then(
+        (reply) => send(response, reply, {}),
+        (error: unknown) => sendError(response, error),
       );
     } else {
       response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

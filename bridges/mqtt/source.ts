@@ -1,6 +1,6 @@
 /**
  * Where the bridge's messages come from: a broker session over the network (mqttSource.ts), or,
- * in the embedded stack, a subscription inside the broker's own process (scripts/embedded).
+ * in the embedded stack, a subscription inside the broker's own process (cli/embedded).
  */
 import type { Logger } from "../../functions/lib/log.ts";
 import type { InboundMessage } from "./classify.ts";

@@ -14,8 +14,8 @@ import {
   type MessageType,
   VamMessageSchema,
 } from "./cits/types.ts";
-import { MigrationRequestSchema, MigrationSchema } from "./migration/model.ts";
-import { TwinSchema } from "./twin/model.ts";
+import { MigrationRequestSchema, MigrationSchema } from "./model/migration.ts";
+import { TwinSchema } from "./model/twin.ts";
 
 export const EVENT_TYPE_PREFIX = "io.vvcu";
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { MultiPolygon, Polygon } from "./geo/types.ts";
-import { ZoneIndex } from "./geo/zone-index.ts";
+import { ZoneIndex } from "./geo/zoneIndex.ts";
 
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("./topology/aveiro.yaml", import.meta.url));
 

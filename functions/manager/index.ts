@@ -1,22 +1,19 @@
 /**
- * The manager function (Knative Service vvcu-manager): the HTTP API of DESIGN.md. Twins come
+ * The manager function (Knative Service vvcu-manager): the HTTP API (docs/architecture.md). Twins come
  * from every MEC's Redis store, migrations from the migration function's control API.
  */
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
-import { apiTokenFromConfig } from "../lib/manager/auth.ts";
 import { directoryOverHosts, type TwinSource } from "../lib/manager/directory.ts";
-import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
 import { RemoteMigrationControl } from "../lib/manager/remoteMigrations.ts";
+import { lazily } from "../lib/runtime/lazy.ts";
 import { loadTopology } from "../lib/topology.ts";
-import { StoredHistories } from "../lib/twin/historyStore.ts";
-import { twinOptionsFromConfig } from "../lib/twin/options.ts";
-import { RedisTwinStore } from "../lib/twin/redisStore.ts";
+import { twinOptionsFromConfig } from "../lib/twin/state/options.ts";
+import { StoredHistories } from "../lib/twin/store/historyStore.ts";
+import { RedisTwinStore } from "../lib/twin/store/redisStore.ts";
+import { managerFunction } from "./manager.ts";
 
-let handler: ManagerHandler | undefined;
-
-function manager(): ManagerHandler {
-  if (handler !== undefined) return handler;
+const manager = lazily(() => {
   const config = loadConfig();
   if (!config.REDIS_URL) throw new Error("REDIS_URL is not set: the manager reads the twins from Redis");
   const redisUrl = config.REDIS_URL;
@@ -41,16 +38,15 @@ function manager(): ManagerHandler {
       ];
     }),
   );
-  handler = createManagerHandler({
-    twins: directoryOverHosts(sources),
-    mecs: topology.mecs,
-    migrations: new RemoteMigrationControl({ url: config.VVCU_MIGRATION_URL }),
-    apiToken: apiTokenFromConfig(config),
-  });
   process.once("SIGTERM", () => void Promise.all(stores.map((store) => store.close())));
-  return handler;
-}
+  return managerFunction({
+    config,
+    topology,
+    twins: directoryOverHosts(sources),
+    migrations: new RemoteMigrationControl({ url: config.VVCU_MIGRATION_URL }),
+  });
+});
 
 functions.http("manager", async (req, res) => {
-  await manager()(req, res);
+  await (await manager.get())(req, res);
 });

@@ -6,34 +6,33 @@
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
-import type { MigrationEngine } from "../lib/migration/engine.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
+import { lazily } from "../lib/runtime/lazy.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { PlacementRegistry } from "../lib/runtime/placement.ts";
 import { loadTopology } from "../lib/topology.ts";
 
-let handler: Promise<ReturnType<typeof migrationControlHandler>> | undefined;
-let engine: MigrationEngine | undefined;
-
-function control(): Promise<ReturnType<typeof migrationControlHandler>> {
-  handler ??= (async () => {
-    const config = loadConfig();
-    const topology = loadTopology(config.VVCU_TOPOLOGY);
-    engine = migrationEngineFromConfig(config, {
-      topology,
-      // In a cluster the twin CNF objects are the record of homes; requests carry the source.
-      placement: new PlacementRegistry(),
-      drivers: clusterDrivers(topology, config),
-    });
+const control = lazily(async () => {
+  const config = loadConfig();
+  const topology = loadTopology(config.VVCU_TOPOLOGY);
+  const engine = migrationEngineFromConfig(config, {
+    topology,
+    // In a cluster the twin CNF objects are the record of homes; requests carry the source.
+    placement: new PlacementRegistry(),
+    drivers: clusterDrivers(topology, config),
+  });
+  try {
     await engine.recover();
-    process.once("SIGTERM", () => void engine?.close());
-    return migrationControlHandler(engine);
-  })();
-  return handler;
-}
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  process.once("SIGTERM", () => void engine.close());
+  return migrationControlHandler(engine);
+});
 
 serveMetricsFromEnv();
 
 functions.http("migration", async (req, res) => {
-  await (await control())(req, res);
+  await (await control.get())(req, res);
 });

@@ -5,34 +5,30 @@
 import * as functions from "@google-cloud/functions-framework";
 import type { CloudEventV1 } from "cloudevents";
 import { loadConfig } from "../lib/config.ts";
+import { lazily } from "../lib/runtime/lazy.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
-import { type ConfiguredTwinService, twinServiceFromConfig } from "../lib/twin/fromConfig.ts";
+import { twinServiceFromConfig } from "../lib/twin/fromConfig.ts";
 
-let twins: Promise<ConfiguredTwinService> | undefined;
-
-/** Built on the first event, so importing this module never needs the environment. */
-function service(): Promise<ConfiguredTwinService> {
-  twins ??= (async () => {
-    const configured = twinServiceFromConfig(loadConfig());
+const twins = lazily(async () => {
+  const configured = twinServiceFromConfig(loadConfig());
+  try {
     await configured.service.start();
-    process.once("SIGTERM", () => void configured.close());
-    return configured;
-  })().catch((error: unknown) => {
-    twins = undefined; // the next event tries again
+  } catch (error) {
+    await configured.close();
     throw error;
-  });
-  return twins;
-}
+  }
+  process.once("SIGTERM", () => void configured.close());
+  return configured;
+});
 
 serveMetricsFromEnv();
 
 functions.cloudEvent("twin", async (event: CloudEventV1<unknown>) => {
-  await (await service()).service.handle(event);
+  await (await twins.get()).service.handle(event);
 });
 
 /** For tests and the embedded stack: stops the service this module built. */
 export async function closeTwinFunction(): Promise<void> {
-  const running = twins;
-  twins = undefined;
-  if (running) await (await running).close();
+  const running = await twins.reset()?.catch(() => undefined);
+  await running?.close();
 }

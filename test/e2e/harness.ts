@@ -8,9 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt, { type MqttClient } from "mqtt";
-import type { Migration } from "../../functions/lib/migration/model.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
-import { camMessage } from "../../scripts/sim/messages.ts";
+import { camMessage } from "../../cli/sim/messages.ts";
+import type { Migration } from "../../functions/lib/model/migration.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { freePort } from "../helpers/servers.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -5,8 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import type { MqttClient } from "mqtt";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
 import { getJson, publishCam, type StackProcess } from "./harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

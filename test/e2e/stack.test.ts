@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Migration } from "../../functions/lib/migration/model.ts";
-import type { Twin } from "../../functions/lib/twin/model.ts";
+import type { Migration } from "../../functions/lib/model/migration.ts";
+import type { Twin } from "../../functions/lib/model/twin.ts";
 import {
   connect,
   eventually,

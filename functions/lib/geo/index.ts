@@ -3,4 +3,4 @@ export * from "./polygon.ts";
 export * from "./quadkey.ts";
 export * from "./sphere.ts";
 export * from "./types.ts";
-export * from "./zone-index.ts";
+export * from "./zoneIndex.ts";

@@ -12,10 +12,10 @@ import { CloudEvent, type CloudEventV1 } from "cloudevents";
 import type { Config } from "../config.ts";
 import { EXTENSIONS, eventSource, parseEventData } from "../events.ts";
 import { componentLogger, type Logger } from "../log.ts";
-import type { Migration, MigrationRequest } from "../migration/model.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { Migration, MigrationRequest } from "../model/migration.ts";
+import type { Twin } from "../model/twin.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { migrationLogContext } from "../tracing.ts";
-import type { Twin } from "../twin/model.ts";
 import {
   DEFAULT_GEOFENCE_OPTIONS,
   type Decision,

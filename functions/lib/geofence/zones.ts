@@ -1,7 +1,7 @@
 /** The geofence's view of the MEC zones, over the foundation's ZoneIndex. */
 import { distanceToBoundaryM } from "../geo/polygon.ts";
 import type { LatLon } from "../geo/types.ts";
-import { type Zone, ZoneIndex } from "../geo/zone-index.ts";
+import { type Zone, ZoneIndex } from "../geo/zoneIndex.ts";
 import type { ZoneLookup } from "./decide.ts";
 
 export function zoneLookup(zones: readonly Zone[]): ZoneLookup {

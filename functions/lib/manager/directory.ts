@@ -1,8 +1,9 @@
 /** Where the manager finds twins: one directory over the twin hosts of all MECs. */
+
+import type { TwinHistoryData } from "../model/history.ts";
+import type { Twin } from "../model/twin.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { TwinHistoryData } from "../twin/history.ts";
-import type { Twin } from "../twin/model.ts";
-import { compareIds, type TwinFilter } from "../twin/twinQuery.ts";
+import { compareIds, type TwinFilter } from "../twin/state/twinQuery.ts";
 
 export interface TwinDirectory {
   list(): Promise<Twin[]>;

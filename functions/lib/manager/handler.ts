@@ -9,17 +9,17 @@ import type { Registry } from "prom-client";
 import { z } from "zod";
 import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
-import type { MigrationControl } from "../migration/engine.ts";
-import type { MigrationRequest } from "../migration/model.ts";
+import type { MigrationControl } from "../migration/engine/engine.ts";
+import type { MigrationRequest } from "../model/migration.ts";
+import { HttpError, metricsReply, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
-import { currentHazards } from "../twin/hazardQuery.ts";
-import { historyParts } from "../twin/history.ts";
-import { selectTwins } from "../twin/twinQuery.ts";
+import { currentHazards } from "../twin/state/hazardQuery.ts";
+import { historyParts } from "../twin/state/history.ts";
+import { selectTwins } from "../twin/state/twinQuery.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { docsPage } from "./docs.ts";
-import { HttpError, readJson, send } from "./http.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
 import {
   areaOf,
@@ -89,11 +89,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/metrics",
       method: "GET",
       pattern: /^\/metrics$/,
-      handle: async () => ({
-        status: 200,
-        body: await metricsRegistry.metrics(),
-        contentType: metricsRegistry.contentType,
-      }),
+      handle: () => metricsReply(metricsRegistry),
     },
     {
       name: "/api/v1/twins",

@@ -4,11 +4,11 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { MigrationSchema } from "../migration/model.ts";
-import { HazardReportSchema } from "../twin/hazardQuery.ts";
-import { TwinHistoryDataSchema } from "../twin/history.ts";
-import { TwinSchema } from "../twin/model.ts";
-import { DISTANCE_FIELD } from "../twin/twinQuery.ts";
+import { TwinHistoryDataSchema } from "../model/history.ts";
+import { MigrationSchema } from "../model/migration.ts";
+import { TwinSchema } from "../model/twin.ts";
+import { HazardReportSchema } from "../twin/state/hazardQuery.ts";
+import { DISTANCE_FIELD } from "../twin/state/twinQuery.ts";
 import { HazardQueryParamsSchema, HistoryQueryParamsSchema, TwinQueryParamsSchema } from "./queryParams.ts";
 
 export const API_PREFIX = "/api/v1";

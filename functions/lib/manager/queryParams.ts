@@ -5,10 +5,15 @@
  */
 import { z } from "zod";
 import type { BBox } from "../geo/types.ts";
-import type { Circle } from "../twin/areaQuery.ts";
-import { TWIN_LIVENESS, TWIN_STATUSES, TwinSchema } from "../twin/model.ts";
-import { decodeCursor, queryFingerprint, type TwinField, type TwinQuery } from "../twin/twinQuery.ts";
-import { HttpError } from "./http.ts";
+import { TWIN_LIVENESS, TWIN_STATUSES, TwinSchema } from "../model/twin.ts";
+import { HttpError } from "../runtime/http.ts";
+import {
+  type Circle,
+  decodeCursor,
+  queryFingerprint,
+  type TwinField,
+  type TwinQuery,
+} from "../twin/state/twinQuery.ts";
 
 /** A near query's radius is at most this many metres (a city; wider areas are a bbox). */
 export const MAX_RADIUS_M = 100_000;

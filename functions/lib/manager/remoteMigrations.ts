@@ -1,8 +1,8 @@
 /** The manager's MigrationControl in a cluster: the migration function's control API over HTTP. */
 import axios, { type AxiosInstance } from "axios";
 import { z } from "zod";
-import type { MigrationControl, RequestOutcome } from "../migration/engine.ts";
-import { MigrationSchema } from "../migration/model.ts";
+import type { MigrationControl, RequestOutcome } from "../migration/engine/engine.ts";
+import { MigrationSchema } from "../model/migration.ts";
 
 const OutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("started"), migration: MigrationSchema }),

@@ -8,9 +8,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HTTP } from "cloudevents";
 import { z } from "zod";
 import { componentLogger } from "../log.ts";
-import { HttpError, type Reply, readBody, readJson, send } from "../manager/http.ts";
-import type { MigrationEngine, RequestOutcome } from "./engine.ts";
-import { MigrationRequestSchema } from "./model.ts";
+import { MigrationRequestSchema } from "../model/migration.ts";
+import { HttpError, type Reply, readBody, readJson, send } from "../runtime/http.ts";
+import type { MigrationEngine, RequestOutcome } from "./engine/engine.ts";
 
 const STATUS_OF_OUTCOME: Record<RequestOutcome["kind"], number> = {
   started: 202,

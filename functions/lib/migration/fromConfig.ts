@@ -7,18 +7,19 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config.ts";
 import { componentLogger } from "../log.ts";
-import { HttpSink } from "../runtime/httpSink.ts";
+import type { MigrationDriver } from "../model/driver.ts";
+import { httpSink } from "../runtime/emit/httpSink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
-import type { EventSink } from "../runtime/sink.ts";
 import type { Topology } from "../topology.ts";
-import type { MigrationDriver } from "./driver.ts";
 import { KubernetesDriver } from "./drivers/kubernetes.ts";
 import { OsmDriver } from "./drivers/osm.ts";
-import { nbiClientOptionsFromConfig } from "./drivers/osm-config.ts";
-import { NbiClient } from "./drivers/osm-nbi.ts";
-import { MigrationEngine } from "./engine.ts";
-import { FileJournal, MemoryJournal, type MigrationJournal } from "./journal.ts";
-import { RedisJournal } from "./redisJournal.ts";
+import { nbiClientOptionsFromConfig } from "./drivers/osmConfig.ts";
+import { NbiClient } from "./drivers/osmNbi.ts";
+import { MigrationEngine } from "./engine/engine.ts";
+import { FileJournal } from "./journal/fileJournal.ts";
+import { MemoryJournal, type MigrationJournal } from "./journal/journal.ts";
+import { RedisJournal } from "./journal/redisJournal.ts";
 import { driverNames, driverSelector } from "./select.ts";
 
 /** Twin CNFs live here unless the topology names a namespace. */
@@ -77,7 +78,7 @@ export function migrationEngineFromConfig(config: Config, options: EngineFromCon
   const logger = componentLogger("migration");
   const sink =
     options.sink ??
-    (config.K_SINK ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }) : undefined);
+    (config.K_SINK ? httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES }) : undefined);
   if (sink === undefined)
     throw new Error("K_SINK is not set: the migration function must know where to send events");
   const journal =

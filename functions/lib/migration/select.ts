@@ -1,5 +1,5 @@
 /** Which driver places at / releases from each MEC: the MEC's `driver` in the topology, else the default. */
-import type { MigrationDriver } from "./driver.ts";
+import type { MigrationDriver } from "../model/driver.ts";
 
 export interface DriverTopology {
   mecs: { id: string; driver?: string }[];

@@ -4,8 +4,8 @@
  * A value the twin does not have is null, never 0, so a gauge shows "no data" rather than a lie.
  */
 import { MESSAGE_TYPES } from "../cits/types.ts";
-import type { Migration } from "../migration/model.ts";
-import type { Twin } from "../twin/model.ts";
+import type { Migration } from "../model/migration.ts";
+import type { Twin } from "../model/twin.ts";
 
 const KMH_PER_MS = 3.6;
 

@@ -3,9 +3,9 @@
  * its migrations. Each change answers with the dashboard publications it causes; the system-wide
  * ones are computed separately, so the service can throttle them.
  */
-import type { Migration } from "../migration/model.ts";
+import type { Migration } from "../model/migration.ts";
+import type { Twin } from "../model/twin.ts";
 import { dashboardTopics } from "../topics.ts";
-import type { Twin } from "../twin/model.ts";
 import {
   dashboardMigration,
   dashboardObjects,

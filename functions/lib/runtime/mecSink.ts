@@ -6,7 +6,7 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { EXTENSIONS } from "../events.ts";
-import type { EventSink } from "./sink.ts";
+import type { EventSink } from "./emit/sink.ts";
 
 export class MecRoutingSink implements EventSink {
   /**

@@ -7,6 +7,7 @@ import http from "node:http";
 import { ConfigSchema } from "../config.ts";
 import { componentLogger } from "../log.ts";
 import { registry } from "../metrics.ts";
+import { HttpError, metricsReply, send, sendError } from "./http.ts";
 
 let listener: http.Server | undefined;
 
@@ -18,14 +19,14 @@ export function serveMetricsFromEnv(env: NodeJS.ProcessEnv = process.env): http.
   const logger = componentLogger("metrics");
   listener = http.createServer((request, response) => {
     if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
-      response.writeHead(404, { "content-type": "application/json" }).end('{"error":"only GET /metrics"}');
+      sendError(response, new HttpError(404, "only GET /metrics"));
       return;
     }
-    registry.metrics().then(
-      (body) => response.writeHead(200, { "content-type": registry.contentType }).end(body),
+    metricsReply(registry).then(
+      (reply) => send(response, reply, {}),
       (error: unknown) => {
         logger.warn({ err: error }, "metrics could not be collected");
-        response.writeHead(500).end();
+        sendError(response, error);
       },
     );
   });

@@ -4,7 +4,7 @@
  *
  * - One router per MEC, as each MEC cluster has its own Broker. Functions subscribe by their
  *   Knative Service name (`vvcu-twin`, `vvcu-geofence`, ...). The control plane is one set of
- *   functions subscribed to every MEC's router (see scripts/embedded/), so it sees all MECs.
+ *   functions subscribed to every MEC's router (see cli/embedded/), so it sees all MECs.
  * - Delivery is asynchronous: `emit` resolves once the event is accepted, like the Broker's
  *   ingress answering 202.
  * - Bounded: external producers (the bridge) send through `ingress()`, which waits while
@@ -18,8 +18,8 @@
 import type { CloudEvent } from "cloudevents";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { beforeMetricRead, metrics } from "../metrics.ts";
+import type { EventSink } from "./emit/sink.ts";
 import { KeyedQueue } from "./keyedQueue.ts";
-import type { EventSink } from "./sink.ts";
 import { TriggerMatcher, type TriggerRoute } from "./triggers.ts";
 
 export type EventHandler = (event: CloudEvent<unknown>) => Promise<void> | void;

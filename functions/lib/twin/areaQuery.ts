@@ -6,12 +6,11 @@
  * candidate is checked against the area itself (great-circle distance for a circle).
  */
 import { distanceM } from "../geo/sphere.ts";
-import type { BBox, LatLon } from "../geo/types.ts";
+import type { BBox } from "../geo/types.ts";
 import type { NeighbourIndex, Visit } from "./neighbours.ts";
+import type { Circle } from "./state/twinQuery.ts";
 
-export interface Circle extends LatLon {
-  radiusM: number;
-}
+export type { Circle };
 
 export interface AreaHit {
   id: string;

@@ -8,10 +8,11 @@ import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import { traceIdOf } from "../tracing.ts";
 import type { HistoryBook } from "./historyBook.ts";
-import type { TwinOptions } from "./options.ts";
-import { applying, type PendingEvent } from "./pendingEvent.ts";
-import type { ApplyContext, ApplyResult } from "./reducer.ts";
-import type { TwinRecord, TwinStore } from "./store.ts";
+import type { TwinOptions } from "./state/options.ts";
+import type { TwinRecord } from "./state/records.ts";
+import type { ApplyContext, ApplyResult } from "./state/reducer.ts";
+import { applying, type PendingEvent } from "./store/pendingEvent.ts";
+import type { TwinStore } from "./store/store.ts";
 import type { TwinEvents } from "./twinEvents.ts";
 
 export interface EventBatcherOptions {

@@ -4,13 +4,13 @@
  */
 import type { Config } from "../config.ts";
 import { componentLogger } from "../log.ts";
-import { HttpSink } from "../runtime/httpSink.ts";
-import type { EventSink } from "../runtime/sink.ts";
-import { MemoryTwinStore } from "./memoryStore.ts";
-import { twinOptionsFromConfig } from "./options.ts";
-import { RedisTwinStore } from "./redisStore.ts";
+import { httpSink } from "../runtime/emit/httpSink.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { TwinService } from "./service.ts";
-import type { TwinStore } from "./store.ts";
+import { twinOptionsFromConfig } from "./state/options.ts";
+import { MemoryTwinStore } from "./store/memoryStore.ts";
+import { RedisTwinStore } from "./store/redisStore.ts";
+import type { TwinStore } from "./store/store.ts";
 
 /** A sink for a function run without K_SINK (local trials): events are logged at debug and dropped. */
 class DroppingSink implements EventSink {
@@ -32,8 +32,8 @@ export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
   const redis = config.REDIS_URL ? new RedisTwinStore({ url: config.REDIS_URL, mec }) : undefined;
   const store: TwinStore = redis ?? new MemoryTwinStore();
   const options = twinOptionsFromConfig(config);
-  const sink = config.K_SINK
-    ? new HttpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
+  const sink: EventSink = config.K_SINK
+    ? httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
     : new DroppingSink();
   const service = new TwinService({
     mec,
@@ -48,7 +48,7 @@ export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
     async close() {
       await service.stop();
       await store.close();
-      if (sink instanceof HttpSink) await sink.close();
+      await sink.close?.();
     },
   };
 }

@@ -4,15 +4,15 @@
  * the history store in one round trip per batch, read back at start, carried by snapshots.
  */
 import type { Logger } from "../log.ts";
+import type { Twin } from "../model/twin.ts";
 import {
   type HistoryOptions,
   historyCapacity,
   TwinHistory,
   type TwinHistoryData,
   type TwinHistoryState,
-} from "./history.ts";
-import type { HistoryAppend, HistoryStore } from "./historyStore.ts";
-import type { Twin } from "./model.ts";
+} from "./state/history.ts";
+import type { HistoryAppend, HistoryStore } from "./store/historyStore.ts";
 
 export class HistoryBook {
   private readonly histories = new Map<string, TwinHistory>();

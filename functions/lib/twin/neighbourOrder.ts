@@ -1,5 +1,5 @@
 /** The order of a twin's neighbours: nearest first, ties by id, so a list reads the same every time. */
-import type { Neighbour } from "./model.ts";
+import type { Neighbour } from "../model/twin.ts";
 
 function byDistanceThenId(a: Neighbour, b: Neighbour): number {
   return a.distanceM - b.distanceM || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

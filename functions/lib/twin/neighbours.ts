@@ -9,7 +9,7 @@
  * that can make the list.
  */
 import { distanceM } from "../geo/sphere.ts";
-import type { Neighbour } from "./model.ts";
+import type { Neighbour } from "../model/twin.ts";
 import { sortNearestFirst } from "./neighbourOrder.ts";
 
 export interface KnownPosition {

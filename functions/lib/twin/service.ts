@@ -27,21 +27,22 @@ import {
 import type { BBox } from "../geo/types.ts";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
-import type { EventSink } from "../runtime/sink.ts";
-import type { Circle } from "./areaQuery.ts";
+import type { TwinHistoryData } from "../model/history.ts";
+import type { Twin, TwinSnapshot, TwinStatus } from "../model/twin.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { EventBatcher } from "./eventBatcher.ts";
-import type { TwinHistoryData } from "./history.ts";
 import { HistoryBook } from "./historyBook.ts";
-import type { HistoryStore } from "./historyStore.ts";
-import type { TwinHostApi } from "./host.ts";
-import type { Twin, TwinSnapshot, TwinStatus } from "./model.ts";
-import { type TwinOptions, twinOptions } from "./options.ts";
-import { type HandleOutcome, type PendingEvent, pendingEvent } from "./pendingEvent.ts";
-import type { TwinRecord, TwinStore } from "./store.ts";
-import { type SweepOutcome, sweepRecord } from "./sweep.ts";
+import type { TwinHostApi } from "./remote/host.ts";
+import { type TwinOptions, twinOptions } from "./state/options.ts";
+import type { TwinRecord } from "./state/records.ts";
+import { type SweepOutcome, sweepRecord } from "./state/sweep.ts";
+import type { Circle } from "./state/twinQuery.ts";
+import type { HistoryStore } from "./store/historyStore.ts";
+import { type HandleOutcome, type PendingEvent, pendingEvent } from "./store/pendingEvent.ts";
+import type { TwinStore } from "./store/store.ts";
 import { TwinEvents } from "./twinEvents.ts";
 
-export type { HandleOutcome } from "./pendingEvent.ts";
+export type { HandleOutcome } from "./store/pendingEvent.ts";
 
 export interface TwinServiceOptions {
   mec: string;

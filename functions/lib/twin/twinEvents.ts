@@ -14,14 +14,14 @@ import {
 import type { BBox } from "../geo/types.ts";
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
-import type { EventSink } from "../runtime/sink.ts";
+import type { Twin, TwinStatus } from "../model/twin.ts";
+import type { EventSink } from "../runtime/emit/sink.ts";
 import { traceIdOf } from "../tracing.ts";
 import { type AreaHit, type Circle, twinsInBox, twinsWithin } from "./areaQuery.ts";
 import { Coalescer } from "./coalescer.ts";
-import { copyTwin } from "./copyTwin.ts";
-import type { Twin, TwinStatus } from "./model.ts";
 import { NeighbourIndex } from "./neighbours.ts";
-import type { TwinOptions } from "./options.ts";
+import { copyTwin } from "./state/copyTwin.ts";
+import type { TwinOptions } from "./state/options.ts";
 
 export class TwinEvents {
   private readonly positions: NeighbourIndex;

@@ -6,10 +6,10 @@ import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBridge } from "../../../bridges/mqtt/bridge.ts";
 import { eventId, traceparentFor } from "../../../bridges/mqtt/event.ts";
-import { httpDelivery } from "../../../bridges/mqtt/httpDelivery.ts";
-import { sinkDelivery } from "../../../bridges/mqtt/sinkDelivery.ts";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
+import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
+import { inProcessTransport } from "../../../functions/lib/runtime/emit/inProcess.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
 import { itsCenterCam, structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
 import { connectClient, startAedes, startSink, waitFor } from "./harness.ts";
@@ -29,7 +29,7 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     const bridge = await startBridge({
       mec: "mec-dialects",
       mqtt: { url: broker.url },
-      delivery: httpDelivery({ url: sink.url, overrides: { vvcucluster: "edge-1" } }),
+      sink: httpTransport({ url: sink.url, overrides: { vvcucluster: "edge-1" } }),
     });
     cleanups.push(() => bridge.close());
     await waitFor("the bridge to connect", () => bridge.isReady());
@@ -141,7 +141,7 @@ describe("in-process delivery (embedded stack, Aedes, MQTT 3.1.1)", () => {
     const bridge = await startBridge({
       mec: "mec-embedded",
       mqtt: { url: broker.url, protocolVersion: 4 },
-      delivery: sinkDelivery(sink),
+      sink: inProcessTransport(sink),
     });
     cleanups.push(() => bridge.close());
     await waitFor("the bridge to connect", () => bridge.isReady());

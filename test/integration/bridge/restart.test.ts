@@ -5,8 +5,8 @@
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBridge, startBridge } from "../../../bridges/mqtt/bridge.ts";
-import { httpDelivery } from "../../../bridges/mqtt/httpDelivery.ts";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
+import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
 import { vanetzaCam } from "../../unit/bridge/samples.ts";
 import {
@@ -61,7 +61,7 @@ describe.each(brokers)("bridge across a $name restart", ({ name, protocolVersion
     const bridge: RunningBridge = await startBridge({
       mec,
       mqtt: { url: broker.url, protocolVersion, topics: ["vanetza/out/+"] },
-      delivery: httpDelivery({ url: sink.url }),
+      sink: httpTransport({ url: sink.url }),
     });
     cleanups.push(() => bridge.close());
     await waitFor("the bridge to connect", () => bridge.isReady());

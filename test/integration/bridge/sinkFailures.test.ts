@@ -8,9 +8,9 @@ import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBridge } from "../../../bridges/mqtt/bridge.ts";
 import type { DeadLetter } from "../../../bridges/mqtt/deadLetter.ts";
-import { httpDelivery } from "../../../bridges/mqtt/httpDelivery.ts";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import { MAX_PAYLOAD_BYTES } from "../../../functions/lib/cits/types.ts";
+import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
 import { DEFAULT_DEADLETTER_TOPIC } from "../../../functions/lib/topics.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
 import { structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
@@ -50,7 +50,7 @@ describe("a sink that answers 503 for two seconds", () => {
     const bridge = await startBridge({
       mec,
       mqtt: { url: broker.url, protocolVersion: 4, topics: ["vanetza/out/+"] },
-      delivery: httpDelivery({ url: sink.url }),
+      sink: httpTransport({ url: sink.url }),
       retryPolicy: { initialMs: 50, maxMs: 800, factor: 2 },
       httpPort: 0,
       httpHost: "127.0.0.1",
@@ -146,7 +146,7 @@ describe("a 400 from the sink and malformed input", () => {
     const bridge = await startBridge({
       mec,
       mqtt: { url: broker.url, topics: ["vanetza/out/+", "its_center/inqueue/json/#"] },
-      delivery: httpDelivery({ url: sink.url }),
+      sink: httpTransport({ url: sink.url }),
     });
     cleanups.push(() => bridge.close());
     await waitFor("the bridge to connect", () => bridge.isReady());

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningStack, startStack } from "../../../cli/embedded/stack.ts";
 import { loadConfig } from "../../../functions/lib/config.ts";
-import { type RunningStack, startStack } from "../../../scripts/embedded/stack.ts";
 import { connect, eventually, publishCam } from "../../e2e/harness.ts";
 import { freePort } from "../../helpers/servers.ts";
 

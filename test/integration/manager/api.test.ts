@@ -8,12 +8,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { apiTokenFromConfig } from "../../../functions/lib/manager/auth.ts";
 import type { TwinDirectory } from "../../../functions/lib/manager/directory.ts";
 import { createManagerHandler } from "../../../functions/lib/manager/handler.ts";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 
@@ -220,6 +220,8 @@ describe("manager API", () => {
         "/health",
         "/api/v1/twins",
         "/api/v1/twins/{id}",
+        "/api/v1/twins/{id}/history",
+        "/api/v1/hazards",
         "/api/v1/mecs",
         "/api/v1/migrations",
         "/api/v1/twins/{id}/migrations",

@@ -1,11 +1,11 @@
 /** The Redis journal against a real redis-server: an engine restarted on it recovers as from the file. */
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
-import { RedisJournal } from "../../../functions/lib/migration/redisJournal.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { RedisJournal } from "../../../functions/lib/migration/journal/redisJournal.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metrics } from "../../../functions/lib/metrics.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
 import { DASHBOARDS_DIR } from "../../../scripts/gen-dashboards.ts";
 import {
   connect,

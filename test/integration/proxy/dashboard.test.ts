@@ -9,10 +9,10 @@ import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { CloudEvent } from "cloudevents";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpSink } from "../../../functions/lib/runtime/httpSink.ts";
+import { httpSink } from "../../../functions/lib/runtime/emit/httpSink.ts";
 import { DASHBOARD_PREFIX, dashboardTopics } from "../../../functions/lib/topics.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { type RunningServer, startMosquitto } from "../../helpers/servers.ts";
 import { migration } from "../../unit/proxy/twins.ts";
 import { citsEvent } from "../../unit/twin/events.ts";
@@ -65,7 +65,7 @@ afterAll(async () => {
 describe("proxy function against a real broker", () => {
   it("publishes twins in degrees and km/h, averages per MEC, migrations, and retains state", async () => {
     const dashboard = await subscriber();
-    const sink = new HttpSink({ url: proxyUrl });
+    const sink = httpSink({ url: proxyUrl });
     const mecA = new TwinService({ mec: "mec-a", store: new MemoryTwinStore(), sink });
     const mecB = new TwinService({ mec: "mec-b", store: new MemoryTwinStore(), sink });
     await mecA.handle(

@@ -8,10 +8,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventId, traceparentFor } from "../../../bridges/mqtt/event.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
+import { camMessage } from "../../../cli/sim/messages.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
 import { dashboardTopics } from "../../../functions/lib/topics.ts";
 import { traceIdOf } from "../../../functions/lib/tracing.ts";
-import { camMessage } from "../../../scripts/sim/messages.ts";
 import {
   connect,
   eventually,

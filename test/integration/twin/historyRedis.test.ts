@@ -5,10 +5,10 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { StoredHistories } from "../../../functions/lib/twin/historyStore.ts";
-import { RedisTwinStore } from "../../../functions/lib/twin/redisStore.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { StoredHistories } from "../../../functions/lib/twin/store/historyStore.ts";
+import { RedisTwinStore } from "../../../functions/lib/twin/store/redisStore.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 import { citsEvent } from "../../unit/twin/events.ts";
 import { cam, cpm, T0 } from "../../unit/twin/messages.ts";

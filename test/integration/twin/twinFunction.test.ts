@@ -7,11 +7,11 @@ import type { AddressInfo } from "node:net";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { type CloudEventV1, HTTP } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpDelivery } from "../../../bridges/mqtt/httpDelivery.ts";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
-import { appliedIdsOf } from "../../../functions/lib/twin/records.ts";
-import { RedisTwinStore } from "../../../functions/lib/twin/redisStore.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
+import { appliedIdsOf } from "../../../functions/lib/twin/state/records.ts";
+import { RedisTwinStore } from "../../../functions/lib/twin/store/redisStore.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 import { citsEvent, TRACEPARENT } from "../../unit/twin/events.ts";
 import { cam, cpm } from "../../unit/twin/messages.ts";
@@ -58,10 +58,10 @@ afterAll(async () => {
 describe("twin function (functions/twin)", () => {
   it("applies CloudEvents posted in binary mode, stores the twin in Redis and emits twin.created", async () => {
     const url = await listen(functionServer);
-    const post = httpDelivery({ url, timeoutMs: 5_000 });
-    await post.deliver(citsEvent(cam("2001", 0, { speed: 12.5 }), "http-1"));
-    await post.deliver(citsEvent(cpm("2001", 100), "http-2"));
-    await post.deliver(citsEvent(cpm("2001", 100), "http-2")); // redelivery: applied once
+    const post = httpTransport({ url, timeoutMs: 5_000 });
+    await post.emit(citsEvent(cam("2001", 0, { speed: 12.5 }), "http-1"));
+    await post.emit(citsEvent(cpm("2001", 100), "http-2"));
+    await post.emit(citsEvent(cpm("2001", 100), "http-2")); // redelivery: applied once
     await post.close();
 
     const store = new RedisTwinStore({ url: redis.url, mec: "mec-a" });

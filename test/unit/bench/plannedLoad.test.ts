@@ -1,7 +1,7 @@
 import mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
-import { planLoad, planningMs, TICK_MS } from "../../../scripts/bench/plannedLoad.ts";
-import { Simulation } from "../../../scripts/sim/simulation.ts";
+import { Simulation } from "../../../cli/sim/simulation.ts";
+import { planLoad, planningMs, TICK_MS } from "../../bench/plannedLoad.ts";
 
 const options = { vehicles: 10, rateHz: 10, startMs: 1_000_000, seed: 7, cpmRateHz: 0, logIntervalS: 0 };
 

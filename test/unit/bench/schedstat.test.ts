@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { shares, threadTimes } from "../../../scripts/bench/schedstat.ts";
+import { shares, threadTimes } from "../../bench/schedstat.ts";
 
 describe("a thread's running and waiting time (bench)", () => {
   it("works out the shares of the elapsed time between two readings", () => {

@@ -9,7 +9,7 @@ import {
   TwinCnfValuesSchema,
   twinCnfName,
   twinCnfObjects,
-} from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
+} from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { type KubeObject, renderChart as renderWithHelmLite, validateObject } from "../manifests/kube.ts";
 
 /** `helm template` of charts/vvcu-twin with these values (the shared helm-lite renderer). */

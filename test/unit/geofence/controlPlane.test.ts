@@ -6,10 +6,10 @@ import { CloudEvent, type CloudEventV1 } from "cloudevents";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { GeofenceService } from "../../../functions/lib/geofence/service.ts";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver } from "../migration/fakeDriver.ts";
 import { T0, twinAt, ZONES } from "./tracks.ts";
 

@@ -3,10 +3,10 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
 import { GeofenceService, geofenceMigrationId } from "../../../functions/lib/geofence/service.ts";
-import type { Migration, MigrationRequest } from "../../../functions/lib/migration/model.ts";
+import type { Migration, MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { CollectingSink, type EventSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink, type EventSink } from "../../../functions/lib/runtime/sink.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
 import { T0, twinAt, ZONES } from "./tracks.ts";
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

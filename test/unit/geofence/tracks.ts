@@ -16,7 +16,7 @@ import {
   noteMigration,
 } from "../../../functions/lib/geofence/decide.ts";
 import { zoneLookup } from "../../../functions/lib/geofence/zones.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
 
 export const BORDER_LON = -8.64;
 const ORIGIN: LatLon = { lat: 40.65, lon: BORDER_LON };

@@ -6,11 +6,11 @@ import type { CloudEventV1 } from "cloudevents";
 import { MESSAGE_TYPES } from "../../../functions/lib/cits/types.ts";
 import { openApiDocument } from "../../../functions/lib/manager/openapi.ts";
 import { METRIC_NAMES } from "../../../functions/lib/metrics.ts";
-import { type Migration, MigrationSchema } from "../../../functions/lib/migration/model.ts";
+import { type Migration, MigrationSchema } from "../../../functions/lib/model/migration.ts";
+import { type Twin, TwinSchema } from "../../../functions/lib/model/twin.ts";
 import { CollectingPublisher } from "../../../functions/lib/proxy/publisher.ts";
 import { ProxyService } from "../../../functions/lib/proxy/service.ts";
 import { dashboardTopics, SYSTEM_DASHBOARD_TOPICS, topicMatches } from "../../../functions/lib/topics.ts";
-import { type Twin, TwinSchema } from "../../../functions/lib/twin/model.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: dashboard JSON is read as data and checked field by field
 type Json = any;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { authorized } from "../../../functions/lib/manager/auth.ts";
 import { directoryOverHosts, type TwinSource } from "../../../functions/lib/manager/directory.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
 import { twinAt } from "../geofence/tracks.ts";
 
 describe("authorized", () => {

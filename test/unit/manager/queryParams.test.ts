@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../functions/lib/manager/http.ts";
 import {
   areaOf,
   HazardQueryParamsSchema,
@@ -7,7 +6,12 @@ import {
   parseParams,
   twinQueryOf,
 } from "../../../functions/lib/manager/queryParams.ts";
-import { encodeCursor, queryFingerprint, type TwinQuery } from "../../../functions/lib/twin/twinQuery.ts";
+import { HttpError } from "../../../functions/lib/runtime/http.ts";
+import {
+  encodeCursor,
+  queryFingerprint,
+  type TwinQuery,
+} from "../../../functions/lib/twin/state/twinQuery.ts";
 
 const query = (text: string) => twinQueryOf(new URLSearchParams(text));
 function refusal(run: () => unknown): string {

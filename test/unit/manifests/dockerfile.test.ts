@@ -66,12 +66,8 @@ describe("Dockerfile", () => {
     const bridge = parse(readFileSync(path.join(ROOT, "knative", "bridge.yaml"), "utf8")) as {
       spec: { template: { spec: { containers: { command: string[] }[] } } };
     };
-    expect(bridge.spec.template.spec.containers[0]?.command).toEqual([
-      "node",
-      "dist/scripts/cli.js",
-      "bridge",
-    ]);
-    expect(existsSync(path.join(ROOT, "scripts", "cli.ts"))).toBe(true);
+    expect(bridge.spec.template.spec.containers[0]?.command).toEqual(["node", "dist/cli/main.js", "bridge"]);
+    expect(existsSync(path.join(ROOT, "cli", "main.ts"))).toBe(true);
   });
 
   describe("its entrypoint, run as the image runs it", () => {

@@ -8,7 +8,7 @@ import {
   isEventType,
   MIGRATION_OUTCOME_TYPES,
 } from "../../../functions/lib/events.ts";
-import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetes-objects.ts";
+import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { loadTriggers } from "../../../functions/lib/runtime/triggers.ts";
 import { type KubeObject, loadManifestDir, ROOT, validateObject } from "./kube.ts";
 

@@ -6,12 +6,12 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteMigrationControl } from "../../../functions/lib/manager/remoteMigrations.ts";
 import { migrationControlHandler } from "../../../functions/lib/migration/control.ts";
-import { MigrationEngine } from "../../../functions/lib/migration/engine.ts";
-import { MemoryJournal } from "../../../functions/lib/migration/journal.ts";
-import type { MigrationRequest } from "../../../functions/lib/migration/model.ts";
+import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
+import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import { driverSelector } from "../../../functions/lib/migration/select.ts";
+import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
 import { FakeDriver } from "./fakeDriver.ts";
 
 const silent = pino({ level: "silent" });

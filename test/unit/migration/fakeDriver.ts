@@ -1,9 +1,5 @@
 /** A scriptable in-memory driver for engine tests: records every call, fails or hangs on request. */
-import type {
-  MigrationDriver,
-  Placement,
-  PlacementRequest,
-} from "../../../functions/lib/migration/driver.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../../functions/lib/model/driver.ts";
 
 export interface FakeDriverScript {
   placeFails?: boolean;

@@ -1,10 +1,10 @@
 /** Twins for the proxy tests, made by the real reducer from real-shaped messages. */
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
-import type { Migration } from "../../../functions/lib/migration/model.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
-import { twinOptions } from "../../../functions/lib/twin/options.ts";
-import { applyEvent } from "../../../functions/lib/twin/reducer.ts";
-import type { TwinRecord } from "../../../functions/lib/twin/store.ts";
+import type { Migration } from "../../../functions/lib/model/migration.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { twinOptions } from "../../../functions/lib/twin/state/options.ts";
+import type { TwinRecord } from "../../../functions/lib/twin/state/records.ts";
+import { applyEvent } from "../../../functions/lib/twin/state/reducer.ts";
 import { T0 } from "../twin/messages.ts";
 
 export function twinFrom(mec: string, messages: CitsMessage[]): Twin {

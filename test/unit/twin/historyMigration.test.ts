@@ -3,9 +3,9 @@
  * or doubled at the switch, and the source lets it go.
  */
 import { describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "./events.ts";
 import { cam, T0 } from "./messages.ts";
 

@@ -3,9 +3,9 @@
  * the cut reach the target's twin exactly once, and the source lets go cleanly.
  */
 import { describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "./events.ts";
 import { cam, cpm, T0 } from "./messages.ts";
 

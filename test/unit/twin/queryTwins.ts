@@ -1,7 +1,7 @@
 /** Twins at known distances and bearings from one point, for the query tests. */
 import { destinationPoint } from "../../../functions/lib/geo/sphere.ts";
 import type { LatLon } from "../../../functions/lib/geo/types.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { twinAt } from "../geofence/tracks.ts";
 
 export const P: LatLon = { lat: 40.63, lon: -8.65 };

@@ -4,14 +4,14 @@
  */
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
-import { appliedIdsOf } from "../../../functions/lib/twin/records.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { type HandleOutcome, TwinService } from "../../../functions/lib/twin/service.ts";
-import type { TwinStore } from "../../../functions/lib/twin/store.ts";
+import { appliedIdsOf } from "../../../functions/lib/twin/state/records.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
+import type { TwinStore } from "../../../functions/lib/twin/store/store.ts";
 import { citsEvent } from "./events.ts";
 import { cam, T0 } from "./messages.ts";
-import type { StoreBackend } from "./storeContract.ts";
+import type { StoreBackend } from "./store/storeContract.ts";
 
 const silent = pino({ level: "silent" });
 const clock = () => T0 + 1_000;

@@ -1,4 +1,4 @@
-import { sharedMemoryBackend } from "./memoryBackend.ts";
 import { replicaSuite } from "./replicaSuite.ts";
+import { sharedMemoryBackend } from "./store/memoryBackend.ts";
 
 replicaSuite("memory", sharedMemoryBackend());

@@ -2,10 +2,10 @@ import { CloudEvent } from "cloudevents";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EXTENSIONS } from "../../../functions/lib/events.ts";
 import { metrics } from "../../../functions/lib/metrics.ts";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent, TRACEPARENT } from "./events.ts";
 import { cam, T0 } from "./messages.ts";
 

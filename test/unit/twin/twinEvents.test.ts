@@ -1,9 +1,9 @@
 import type { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
-import { CollectingSink } from "../../../functions/lib/runtime/sink.ts";
-import { MemoryTwinStore } from "../../../functions/lib/twin/memoryStore.ts";
-import type { Twin } from "../../../functions/lib/twin/model.ts";
+import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
+import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { citsEvent } from "./events.ts";
 import { cam, T0 } from "./messages.ts";
 

@@ -12,11 +12,11 @@ import {
   Observable,
   PatchStrategy,
 } from "@kubernetes/client-node";
-import { isTwinCnfReady } from "../../twin/remote.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../timing.ts";
-import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetes-objects.ts";
-import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../../runtime/timing.ts";
+import { isTwinCnfReady } from "../../twin/remote/client.ts";
+import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetesObjects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
 
 const DRIVER = "kubernetes";
 

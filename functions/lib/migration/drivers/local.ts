@@ -3,10 +3,10 @@
  * really moves: the source's snapshot is hydrated into the target's store, and events that
  * arrive meanwhile reach both (the placement registry makes the target a guest receiver).
  */
+import { setTimeout as delay } from "node:timers/promises";
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
 import type { PlacementRegistry } from "../../runtime/placement.ts";
-import type { TwinHostApi } from "../../twin/host.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { sleep } from "../timing.ts";
+import type { TwinHostApi } from "../../twin/remote/host.ts";
 
 export interface LocalDriverOptions {
   hosts: Map<string, TwinHostApi>;
@@ -49,7 +49,7 @@ export class LocalDriver implements MigrationDriver {
     const interval = this.options.pollIntervalMs ?? 2;
     while (!(await target.isReady(placement.twin))) {
       signal.throwIfAborted();
-      await sleep(interval);
+      await delay(interval);
     }
   }
 

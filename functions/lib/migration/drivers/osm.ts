@@ -4,13 +4,14 @@
  * call; ready = the operation COMPLETED, the NS READY, then the twin's own /ready (never by
  * reaching into the cluster); release = terminate, follow that operation, delete.
  */
-import { isTwinCnfReady } from "../../twin/remote.ts";
-import type { MigrationDriver, Placement, PlacementRequest } from "../driver.ts";
-import { errorMessage, pollUntil } from "../timing.ts";
-import type { TwinCnfValues } from "./kubernetes-objects.ts";
-import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetes-twin.ts";
-import { OsmCatalog } from "./osm-catalog.ts";
-import { type NbiClient, OsmNbiError } from "./osm-nbi.ts";
+
+import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import { errorMessage, pollUntil } from "../../runtime/timing.ts";
+import { isTwinCnfReady } from "../../twin/remote/client.ts";
+import type { TwinCnfValues } from "./kubernetesObjects.ts";
+import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
+import { OsmCatalog } from "./osmCatalog.ts";
+import { type NbiClient, OsmNbiError } from "./osmNbi.ts";
 
 const DRIVER = "osm";
 

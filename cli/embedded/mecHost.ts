@@ -1,0 +1,126 @@
+/**
+ * One MEC of the embedded stack: its broker stand-in (router over knative/triggers.yaml), its
+ * twin store and twin function, and its own MQTT bridge that forwards the stations this MEC
+ * hosts (placement filter) into the router, in process.
+ */
+import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
+import { placementFilter } from "../../bridges/mqtt/filter.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+import { inProcessTransport } from "../../functions/lib/runtime/emit/inProcess.ts";
+import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
+import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import { EventRouter } from "../../functions/lib/runtime/router.ts";
+import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
+import { TwinService } from "../../functions/lib/twin/service.ts";
+import type { TwinOptions } from "../../functions/lib/twin/state/options.ts";
+import { MemoryTwinStore } from "../../functions/lib/twin/store/memoryStore.ts";
+import type { InProcessSource } from "./broker/brokerThread.ts";
+import type { DecoderThread } from "./decoder/decoderThread.ts";
+import { decodingAhead } from "./decoder/decodingAhead.ts";
+import type { StationFlow } from "./flow.ts";
+
+export interface MecHostOptions {
+  mec: string;
+  routes: TriggerRoute[];
+  placement: PlacementRegistry;
+  /** The MEC whose zone holds a position. */
+  zoneOfPosition: (lat: number, lon: number) => string | undefined;
+  flow: StationFlow;
+  mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
+  /** Subscribes inside the embedded broker instead of connecting to `mqtt.url`. */
+  source?: InProcessSource;
+  /** With an MQTT session of its own: decodes its messages on this thread first. */
+  decoder?: DecoderThread;
+  deadLetterTopic: string;
+  twinOptions?: Partial<TwinOptions>;
+  /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
+  clientIdPrefix: string;
+}
+
+export interface MecHost {
+  mec: string;
+  router: EventRouter;
+  twins: TwinService;
+  bridge: RunningBridge;
+  close(): Promise<void>;
+}
+
+const nothing = (): void => {};
+
+export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
+  const { mec, flow } = options;
+  const router = new EventRouter({ mec, routes: options.routes });
+  const store = new MemoryTwinStore();
+  const twins = new TwinService({ mec, store, sink: router, options: options.twinOptions ?? {} });
+  // Not async: this runs for every message (handle does not throw; it answers with a promise).
+  router.subscribe("vvcu-twin", (event) => {
+    const station = event.subject;
+    const handled = twins.handle(event);
+    if (station === undefined) return handled.then(nothing);
+    const done = () => flow.handled(mec, station);
+    return handled.then(done, (error: unknown) => {
+      done();
+      throw error;
+    });
+  });
+  await twins.start();
+  const forward = placementFilter({
+    mec,
+    placement: options.placement,
+    zoneOfPosition: options.zoneOfPosition,
+  });
+  const { url, username, password, ca, protocolVersion } = options.mqtt;
+  let bridge: RunningBridge;
+  try {
+    bridge = await startBridge({
+      mec,
+      mqtt: {
+        url,
+        clientId: `${options.clientIdPrefix}-bridge-${mec}`,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        ...(ca === undefined ? {} : { ca }),
+        ...(protocolVersion === undefined ? {} : { protocolVersion }),
+      },
+      ...(options.source === undefined
+        ? {}
+        : { source: options.source.start, claimRejection: options.source.claimRejection }),
+      ...(options.source === undefined && options.decoder !== undefined
+        ? { wrapSource: decodingAhead(options.decoder) }
+        : {}),
+      sink: inProcessTransport(router.ingress()),
+      deadLetterTopic: options.deadLetterTopic,
+      shouldForward: (stationId, position) => {
+        const forwarded = forward(stationId, position);
+        // A new station is placed by the first message a bridge forwards, at once: waiting for the
+        // geofence to place it (after twin.created went through the control plane, which takes a
+        // while under load) let a station at the border get a twin in both MECs, each with part
+        // of its messages. The geofence then moves it as it moves any twin.
+        if (forwarded && options.placement.homeOf(stationId) === undefined) {
+          options.placement.setHome(stationId, mec);
+        }
+        flow.seen(mec, stationId, forwarded);
+        return forwarded;
+      },
+      drainTimeoutMs: 2_000,
+      logger: componentLogger("bridge", { mec }),
+    });
+  } catch (error) {
+    await twins.stop();
+    await router.close(0);
+    throw error;
+  }
+  return {
+    mec,
+    router,
+    twins,
+    bridge,
+    async close() {
+      // Input first; then the twins send their last updates while the router still delivers.
+      await bridge.close();
+      await twins.stop();
+      await router.close(1_500);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * The embedded stack of `vvcu start`: an MQTT broker (Aedes, unless MQTT_URL names one), one host
+ * per MEC of the topology (bridge, router, twin store, twin function), the control plane
+ * (geofence, migration engine with the local driver and a file journal, proxy, manager API) and
+ * the simulator. The same function code as in a cluster, wired in process.
+ *
+ * Events cross MECs the way they would between clusters: each MEC has its own router (Broker);
+ * the control plane is one set of functions subscribed to every router, and what it emits goes
+ * into the router of the MEC it concerns (MecRoutingSink).
+ */
+import path from "node:path";
+import type { MqttClient } from "mqtt";
+import { geofenceFunction } from "../../functions/geofence/geofence.ts";
+import type { Config } from "../../functions/lib/config.ts";
+import { componentLogger } from "../../functions/lib/log.ts";
+import { directoryOverHosts } from "../../functions/lib/manager/directory.ts";
+import { registry } from "../../functions/lib/metrics.ts";
+import { LocalDriver } from "../../functions/lib/migration/drivers/local.ts";
+import { MigrationEngine } from "../../functions/lib/migration/engine/engine.ts";
+import { FileJournal } from "../../functions/lib/migration/journal/fileJournal.ts";
+import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
+import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
+import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
+import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
+import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
+import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
+import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
+import type { TwinHostApi } from "../../functions/lib/twin/remote/host.ts";
+import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/state/options.ts";
+import { managerFunction } from "../../functions/manager/manager.ts";
+import { proxyFunction } from "../../functions/proxy/proxy.ts";
+import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
+import { DecoderThread } from "./decoder/decoderThread.ts";
+import { StationFlow } from "./flow.ts";
+import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
+import { type MecHost, startMecHost } from "./mecHost.ts";
+import { StartupError } from "./startupErrors.ts";
+import { summarySource } from "./stats.ts";
+import type { SummarySnapshot } from "./summary.ts";
+
+/**
+ * One process hosts every MEC here, so each `twin.updated` costs the geofence, the proxy and a
+ * dashboard publication on the same core: twins report at most twice a second (the dashboards'
+ * and the geofence's pace), while the API always reads the current state from the store.
+ */
+export const EMBEDDED_TWIN_OPTIONS: Partial<TwinOptions> = { maxUpdatesPerSecond: 2 };
+
+export interface StackOptions {
+  config: Config;
+  /** Interface the embedded broker and the API listen on. */
+  listenHost: string;
+  /** Simulated vehicles (0: none) and their CAM rate. */
+  simVehicles: number;
+  simRateHz: number;
+  /** Migration journal; default .vvcu/migrations.jsonl under the working directory. */
+  journalFile?: string;
+  twinOptions?: Partial<TwinOptions>;
+  /** How long to wait for an external MQTT_URL broker. */
+  mqttTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  brokerUrl: string;
+  apiUrl: string;
+  docsUrl: string;
+  topology: Topology;
+  hosts: MecHost[];
+  placement: PlacementRegistry;
+  engine: MigrationEngine;
+  simulator: RunningSimulator | undefined;
+  snapshot(): Promise<SummarySnapshot>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { config } = options;
+  const logger = componentLogger("stack");
+  const startedAtMs = Date.now();
+  const topology = loadTopologyOrExplain(config.VVCU_TOPOLOGY);
+  const routes = loadTriggers();
+  const zones = zoneIndexOf(topology);
+  const zoneOfPosition = (lat: number, lon: number) => zones.containing(lat, lon)[0];
+
+  const cleanup: [string, () => Promise<unknown>][] = [];
+  const fail = async (error: unknown): Promise<never> => {
+    await closeAll(cleanup.reverse(), 2_000);
+    throw error;
+  };
+
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost);
+  cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
+  const closeIdle = () => api.server.closeAllConnections();
+
+  let broker: EmbeddedBroker | undefined;
+  let connection: MqttConnection;
+  let client: MqttClient;
+  try {
+    if (config.MQTT_URL === undefined) {
+      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost, componentLogger("broker"));
+      const started = broker;
+      cleanup.push(["MQTT broker", () => started.close()]);
+      connection = { url: broker.url };
+    } else {
+      connection = mqttConnection(config.MQTT_URL, config);
+    }
+    client = await connectMqtt(connection, {
+      clientId: `vvcu-stack-${process.pid}`,
+      timeoutMs: options.mqttTimeoutMs ?? 5_000,
+      variable: broker ? "MQTT_PORT" : "MQTT_URL",
+    });
+  } catch (error) {
+    return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
+  }
+  const connected = client;
+  cleanup.push(["MQTT client", () => connected.endAsync()]);
+
+  const placement = new PlacementRegistry();
+  const flow = new StationFlow();
+  const hosts: MecHost[] = [];
+  // The embedded broker's thread decodes the messages ahead of the bridges, which subscribe inside
+  // it and share each message. With MQTT_URL each bridge has its own session, and a thread of
+  // its own decodes ahead of them.
+  let decoder: DecoderThread | undefined;
+  if (!broker) {
+    try {
+      decoder = await DecoderThread.start(componentLogger("decoder"));
+    } catch (error) {
+      return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
+    }
+    const started = decoder;
+    cleanup.push(["decoder thread", () => started.close()]);
+  }
+  // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
+  const beforeHosts = cleanup.length;
+  try {
+    for (const mec of topology.mecs) {
+      const host = await startMecHost({
+        mec: mec.id,
+        routes,
+        placement,
+        zoneOfPosition,
+        flow,
+        // Inside the embedded broker, the bridges subscribe in process; an external broker gets
+        // an MQTT 5 session per bridge, as in a cluster.
+        mqtt: connection,
+        ...(broker ? { source: broker.source } : { decoder }),
+        deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
+        clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
+        twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
+      });
+      hosts.push(host);
+      cleanup.push([`MEC ${mec.id}`, () => host.close()]);
+    }
+  } catch (error) {
+    return fail(error);
+  }
+  const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
+  const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
+
+  const journalFile =
+    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
+  const journal = new FileJournal({ file: journalFile, logger: componentLogger("journal") });
+  const driver = new LocalDriver({
+    hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
+    placement,
+    settle: async (twin, sourceMec) => {
+      // A message the target skipped before it became a receiver must reach the source before
+      // the cut. If the source cannot catch up, rolling back (the twin stays where it is, and the
+      // geofence asks again) is better than a snapshot that might miss a message.
+      if (!(await flow.settle(twin, sourceMec, 5_000))) {
+        throw new Error(
+          `source ${sourceMec} did not catch up with the messages of ${twin} within 5 s; rolling back rather than risk losing one`,
+        );
+      }
+    },
+  });
+  const engine = new MigrationEngine({
+    mecs: topology.mecs.map((mec) => mec.id),
+    driverFor: () => driver,
+    placement,
+    journal,
+    sink: controlSink,
+    readyTimeoutMs: config.VVCU_MIGRATION_READY_TIMEOUT_S * 1000,
+  });
+  const geofence = geofenceFunction({
+    config,
+    topology,
+    sink: controlSink,
+    placement,
+    driverName: driver.name,
+  });
+  engine.onChange((migration) => geofence.noteMigration(migration));
+
+  // The proxy publishes to the dashboard broker: VVCU_DASHBOARD_MQTT_URL, else the stack's broker
+  // (in process when that is the embedded one).
+  let publisher: DashboardPublisher;
+  const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
+  if (dashboardUrl === undefined && broker) {
+    publisher = broker.publisher;
+  } else {
+    try {
+      const proxyClient = await connectMqtt(
+        dashboardUrl === undefined ? connection : mqttConnection(dashboardUrl, config),
+        {
+          clientId: `vvcu-proxy-${process.pid}`,
+          timeoutMs: options.mqttTimeoutMs ?? 5_000,
+          variable: dashboardUrl === undefined ? "MQTT_URL" : "VVCU_DASHBOARD_MQTT_URL",
+        },
+      );
+      publisher = new MqttDashboardPublisher(proxyClient);
+    } catch (error) {
+      return fail(new StartupError((error as Error).message));
+    }
+  }
+  const proxy = proxyFunction({ topology, publisher });
+  cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
+  for (const host of hosts) {
+    host.router.subscribe("vvcu-geofence", async (event) => {
+      await geofence.handle(event);
+    });
+    host.router.subscribe("vvcu-migration", async (event) => {
+      await engine.handleEvent(event);
+    });
+    host.router.subscribe("vvcu-proxy", async (event) => {
+      await proxy.handle(event);
+      // In a cluster the twin CNF objects are the placement record and go away with the twin;
+      // here the registry forgets an expired twin (twin.expired reaches the proxy's Trigger).
+      if (event.type === "io.vvcu.twin.expired" && event.subject !== undefined) {
+        if (placement.homeOf(event.subject) === host.mec) placement.remove(event.subject);
+        flow.forget(event.subject);
+      }
+    });
+  }
+  // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.
+  cleanup.push(["migration journal", () => journal.close()]);
+  cleanup.push(["migration engine", () => engine.close()]);
+  try {
+    const recovered = await engine.recover();
+    if (recovered.rolledBack + recovered.finished > 0)
+      logger.warn(recovered, "recovered migrations from the journal");
+  } catch (error) {
+    return fail(
+      new StartupError(`cannot read the migration journal ${journalFile}: ${(error as Error).message}`),
+    );
+  }
+
+  api.serve(
+    managerFunction({
+      config,
+      topology,
+      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+      migrations: engine,
+      placement,
+      metricsRegistry: registry,
+    }),
+  );
+
+  let simulator: RunningSimulator | undefined;
+  if (options.simVehicles > 0) {
+    simulator = startSimulator({
+      client: connected,
+      vehicles: options.simVehicles,
+      rateHz: options.simRateHz,
+      zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
+    });
+    const running = simulator;
+    cleanup.push(["simulator", () => running.stop()]);
+  }
+
+  const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
+
+  let closing: Promise<void> | undefined;
+  const host = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
+  return {
+    brokerUrl: broker ? `mqtt://${host}:${broker.port}` : connection.url,
+    apiUrl: `http://${host}:${api.port}`,
+    docsUrl: `http://${host}:${api.port}/docs`,
+    topology,
+    hosts,
+    placement,
+    engine,
+    simulator,
+    snapshot,
+    close() {
+      closing ??= (async () => {
+        closeIdle();
+        await closeAll(cleanup.reverse(), 2_000);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * What the kubernetes and OSM drivers share about twin CNFs: where each MEC's twins are
+ * reached, the chart values of a placement, and the status calls to the twins themselves.
+ */
+import { componentLogger } from "../../log.ts";
+import type { PlacementRequest } from "../../model/driver.ts";
+import { bounded, errorMessage } from "../../runtime/timing.ts";
+import { RemoteTwinHost } from "../../twin/remote/client.ts";
+import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
+
+const log = componentLogger("twin-cnf");
+
+/** Default base URL of a twin CNF: its Service's cluster DNS name. */
+export const DEFAULT_TWIN_URL = `http://{name}.{namespace}.svc.cluster.local:${TWIN_CNF_PORT}`;
+
+export interface TwinCnfSite {
+  /** Namespace the MEC's twin CNFs live in. */
+  namespace: string;
+  /**
+   * Base URL the migration function reaches a twin CNF of this MEC at, with {name},
+   * {namespace}, {twin} and {mec} filled in. Default: DEFAULT_TWIN_URL.
+   */
+  twinUrl?: string;
+  /** Broker the twins of this MEC subscribe to (default: the chart's). */
+  mqttUrl?: string;
+}
+
+export type SharedTwinCnfValues = Partial<
+  Omit<TwinCnfValues, "stationId" | "mecId" | "migrationId" | "hydrateFrom">
+>;
+
+export class TwinCnfSites {
+  constructor(
+    private readonly sites: Record<string, TwinCnfSite>,
+    private readonly shared: SharedTwinCnfValues = {},
+    private readonly callTimeoutMs = 5_000,
+  ) {}
+
+  site(mec: string, orchestrator: string): TwinCnfSite {
+    const site = this.sites[mec];
+    if (site === undefined) throw new Error(`MEC "${mec}" has no ${orchestrator} settings in the topology`);
+    return site;
+  }
+
+  has(mec: string): boolean {
+    return mec in this.sites;
+  }
+
+  /** Base URL of a twin CNF at a MEC. */
+  twinUrl(twin: string, mec: string): string {
+    const site = this.site(mec, "twin CNF");
+    const fill: Record<string, string> = { name: twinCnfName(twin), namespace: site.namespace, twin, mec };
+    return (site.twinUrl ?? DEFAULT_TWIN_URL).replace(
+      /\{(\w+)\}/g,
+      (match, key: string) => fill[key] ?? match,
+    );
+  }
+
+  /** The chart values of a placement: the target hydrates from the source twin's snapshot endpoint. */
+  values(request: PlacementRequest): TwinCnfValues {
+    const site = this.site(request.mec, "twin CNF");
+    const fromElsewhere = request.sourceMec !== request.mec && this.has(request.sourceMec);
+    return {
+      ...TWIN_CNF_DEFAULTS,
+      ...this.shared,
+      ...(site.mqttUrl ? { mqttUrl: site.mqttUrl } : {}),
+      stationId: request.twin,
+      mecId: request.mec,
+      migrationId: request.migrationId,
+      hydrateFrom: fromElsewhere
+        ? `${this.twinUrl(request.twin, request.sourceMec)}/twins/${encodeURIComponent(request.twin)}/snapshot`
+        : "",
+    };
+  }
+
+  /** Best effort: the source twin shows `migrating` in the API and dashboards meanwhile. */
+  async markSourceMigrating(request: PlacementRequest, signal: AbortSignal): Promise<void> {
+    if (request.sourceMec === request.mec || !this.has(request.sourceMec)) return;
+    try {
+      await this.setStatus(request.twin, request.sourceMec, "migrating", signal);
+    } catch (error) {
+      log.warn(
+        { twin: request.twin, mec: request.sourceMec, err: errorMessage(error) },
+        "source twin not marked migrating",
+      );
+    }
+  }
+
+  async setStatus(
+    twin: string,
+    mec: string,
+    status: "stable" | "migrating",
+    signal: AbortSignal,
+  ): Promise<void> {
+    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    await bounded(`mark twin ${twin} ${status} at ${mec}`, this.callTimeoutMs, signal, () =>
+      host.setStatus(twin, status),
+    );
+  }
+}

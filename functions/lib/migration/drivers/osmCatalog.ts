@@ -1,0 +1,78 @@
+/**
+ * Names to ids in OSM's catalog: the NS descriptor and VIM accounts (cached: they do not
+ * change under a running system), and NS instances by name (never cached).
+ */
+import type { NbiClient } from "./osmNbi.ts";
+
+type Named = { _id?: string; id?: string; name?: string };
+
+export class OsmCatalog {
+  private readonly resolved = new Map<string, string>();
+
+  constructor(private readonly nbi: NbiClient) {}
+
+  /** Ids of the NS instances with this name (none when it is gone). */
+  async nsInstanceIds(nsName: string, signal: AbortSignal): Promise<string[]> {
+    const { data } = await this.nbi.request<Named[]>({
+      operation: "ns-list",
+      method: "GET",
+      path: "/osm/nslcm/v1/ns_instances",
+      params: { name: nsName },
+      expect: [200],
+      signal,
+    });
+    // Filter here as well: the NBI's query filter is a convenience, not a promise.
+    return (Array.isArray(data) ? data : [])
+      .filter((ns) => ns.name === nsName)
+      .map((ns) => ns._id ?? ns.id)
+      .filter((id): id is string => typeof id === "string");
+  }
+
+  /** The `_id` of the NS descriptor with this id or name. */
+  async nsdId(nsd: string, signal: AbortSignal): Promise<string> {
+    return this.resolve(`nsd:${nsd}`, signal, {
+      operation: "nsd-list",
+      path: "/osm/nsd/v1/ns_descriptors",
+      params: { id: nsd },
+      matches: (item) => item.id === nsd || item.name === nsd || item._id === nsd,
+      missing: `OSM has no NS descriptor "${nsd}" (onboard osm/build/vvcu_twin_ns.tar.gz)`,
+    });
+  }
+
+  /** The `_id` of the VIM account with this name or id. */
+  async vimAccountId(name: string, signal: AbortSignal): Promise<string> {
+    return this.resolve(`vim:${name}`, signal, {
+      operation: "vim-list",
+      path: "/osm/admin/v1/vim_accounts",
+      matches: (item) => item.name === name || item._id === name,
+      missing: `OSM has no VIM account "${name}"`,
+    });
+  }
+
+  private async resolve(
+    key: string,
+    signal: AbortSignal,
+    lookup: {
+      operation: string;
+      path: string;
+      params?: Record<string, string>;
+      matches: (item: Named) => boolean;
+      missing: string;
+    },
+  ): Promise<string> {
+    const cached = this.resolved.get(key);
+    if (cached) return cached;
+    const { data } = await this.nbi.request<Named[]>({
+      operation: lookup.operation,
+      method: "GET",
+      path: lookup.path,
+      params: lookup.params,
+      expect: [200],
+      signal,
+    });
+    const found = (Array.isArray(data) ? data : []).find(lookup.matches)?._id;
+    if (!found) throw new Error(lookup.missing);
+    this.resolved.set(key, found);
+    return found;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The migration engine: DESIGN.md's make-before-break protocol over one MigrationDriver per
+ * MEC. One migration per twin at a time, idempotent by id, every step journaled before the
+ * next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
+ * is the shell that admits requests and recovers after a restart. The steps of a migration
+ * are in engineSteps.ts, the bookkeeping in engineHistory.ts, what it reports in engineReport.ts.
+ */
+import { setMaxListeners } from "node:events";
+import { performance } from "node:perf_hooks";
+import type { CloudEventV1 } from "cloudevents";
+import { EXTENSIONS, parseEventData } from "../../events.ts";
+import { componentLogger, type Logger } from "../../log.ts";
+import type { Migration, MigrationRequest } from "../../model/migration.ts";
+import { migrationLogContext } from "../../tracing.ts";
+import { MigrationHistory } from "./history.ts";
+import { admit, type JournalEntry, type RejectionCode, recoveryAction, reserve } from "./machine.ts";
+import type { MigrationEngineOptions } from "./options.ts";
+import { initMigrationMetrics } from "./outcome.ts";
+import { MigrationReporter } from "./report.ts";
+import { MigrationSteps } from "./steps.ts";
+
+export type { MigrationEngineOptions } from "./options.ts";
+
+export type RequestOutcome =
+  | { kind: "started"; migration: Migration }
+  | { kind: "duplicate"; migration: Migration }
+  | { kind: "conflict"; migration: Migration }
+  | { kind: "rejected"; code: RejectionCode; error: string };
+
+/** What the manager API needs from the engine (in a cluster, a client of the migration function). */
+export interface MigrationControl {
+  request(request: MigrationRequest, context?: { traceparent?: string }): Promise<RequestOutcome>;
+  /** Newest first. */
+  list(filter?: { twin?: string }): Migration[] | Promise<Migration[]>;
+}
+
+export class MigrationEngine implements MigrationControl {
+  private readonly mecs: ReadonlySet<string>;
+  private readonly history: MigrationHistory;
+  private readonly report: MigrationReporter;
+  private readonly steps: MigrationSteps;
+  private readonly shutdown = new AbortController();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: MigrationEngineOptions) {
+    this.mecs = new Set(options.mecs);
+    this.logger = options.logger ?? componentLogger("migration");
+    this.history = new MigrationHistory(options.journal, options.historyLimit ?? 1000);
+    this.report = new MigrationReporter(options.sink, options.mec ?? "control", this.logger);
+    // Each running migration's step deadline listens for the shutdown (and stops listening when the
+    // step ends): dozens at once in dense traffic, which is no leak but made Node warn of one.
+    setMaxListeners(0, this.shutdown.signal);
+    this.steps = new MigrationSteps(options, this.history, this.report, this.logger, this.shutdown.signal);
+    initMigrationMetrics(this.driverNames());
+  }
+
+  /** The drivers of the topology's MECs (one that cannot be built yet shows when it is used). */
+  private driverNames(): string[] {
+    const names: string[] = [];
+    for (const mec of this.mecs) {
+      try {
+        names.push(this.options.driverFor(mec).name);
+      } catch {
+        // Not this engine's concern at construction: request() reports it for the MEC concerned.
+      }
+    }
+    return names;
+  }
+
+  /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
+  async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
+    const startedAt = performance.now();
+    const admission = admit(request, {
+      mecs: this.mecs,
+      home: this.options.placement.homeOf(request.twin),
+      sameId: this.history.get(request.id),
+      runningForTwin: this.history.runningFor(request.twin),
+    });
+    if (admission.kind !== "accept") {
+      if (admission.kind !== "rejected") return admission;
+      this.logger.info(
+        { ...migrationLogContext(request, context.traceparent), error: admission.error },
+        "migration rejected",
+      );
+      return admission;
+    }
+    const migration = reserve(request, admission.from, this.options.driverFor(request.to).name);
+    this.logger.info(
+      {
+        ...migrationLogContext(migration, context.traceparent),
+        from: migration.from,
+        to: migration.to,
+        trigger: migration.trigger,
+        reason: migration.reason,
+        driver: migration.driver,
+      },
+      "migration requested",
+    );
+    this.history.lock(migration);
+    const entry: JournalEntry = { migration, traceparent: context.traceparent };
+    try {
+      await this.history.save(entry);
+    } catch (error) {
+      this.history.forget(migration);
+      throw error;
+    }
+    await this.report.emit("io.vvcu.migration.started", entry);
+    this.history.track(migration.id, this.steps.run(entry, startedAt));
+    return { kind: "started", migration };
+  }
+
+  /** The `migration.requested` entry point: duplicates and conflicts are dropped, never thrown. */
+  async handleEvent(event: CloudEventV1<unknown>): Promise<RequestOutcome | undefined> {
+    if (event.type !== "io.vvcu.migration.requested") return undefined;
+    const parsed = parseEventData("io.vvcu.migration.requested", event.data);
+    if (!parsed.ok) {
+      this.logger.warn({ eventId: event.id, reason: parsed.reason }, "ignoring malformed migration request");
+      return undefined;
+    }
+    const given = event[EXTENSIONS.traceparent];
+    const traceparent = typeof given === "string" ? given : undefined;
+    const outcome = await this.request(parsed.data, { traceparent });
+    if (outcome.kind === "duplicate" || outcome.kind === "conflict") {
+      this.logger.debug(
+        { ...migrationLogContext(parsed.data, traceparent), outcome: outcome.kind },
+        "dropped migration request",
+      );
+    }
+    return outcome;
+  }
+
+  get(id: string): Migration | undefined {
+    return this.history.get(id);
+  }
+
+  /** Newest first. */
+  list(filter: { twin?: string } = {}): Migration[] {
+    return this.history.list(filter);
+  }
+
+  /** Resolves with the finished record (immediately for a finished or unknown id). */
+  settled(id: string): Promise<Migration | undefined> {
+    return this.history.settled(id);
+  }
+
+  /** Every change of a record (the geofence listens here in the embedded stack). */
+  onChange(listener: (migration: Migration) => void): () => void {
+    return this.history.onChange(listener);
+  }
+
+  /** After a restart: loads the journal, rolls back what had not switched, finishes what had. */
+  async recover(): Promise<{ rolledBack: number; finished: number }> {
+    const entries = await this.options.journal.load();
+    for (const { migration } of entries) this.history.restore(migration);
+    let rolledBackCount = 0;
+    let finishedCount = 0;
+    const recoveries: Promise<Migration>[] = [];
+    for (const entry of entries) {
+      const { migration } = entry;
+      const action = recoveryAction(migration);
+      if (action === "none") continue;
+      this.history.lock(migration);
+      this.logger.warn(
+        { ...migrationLogContext(migration, entry.traceparent), step: migration.step, action },
+        "recovering migration",
+      );
+      if (action === "roll-back") rolledBackCount++;
+      else finishedCount++;
+      const recovery = this.steps.resume(entry, action);
+      this.history.track(migration.id, recovery);
+      recoveries.push(recovery);
+    }
+    await Promise.all(recoveries);
+    this.history.trim();
+    return { rolledBack: rolledBackCount, finished: finishedCount };
+  }
+
+  /** Stops waiting: running migrations before their switch roll back, the others finish their release. */
+  async close(): Promise<void> {
+    this.shutdown.abort(new Error("migration engine shutting down"));
+    await this.history.allSettled();
+  }
+}

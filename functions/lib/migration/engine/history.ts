@@ -1,0 +1,93 @@
+/**
+ * The engine's bookkeeping: every migration it knows (running and recent), the per-twin lock,
+ * the protocol runs still going, and who listens for changes. A step is saved here and in the
+ * journal before the listeners hear of it.
+ */
+
+import type { Migration } from "../../model/migration.ts";
+import type { MigrationJournal } from "../journal/journal.ts";
+import type { JournalEntry } from "./machine.ts";
+
+export class MigrationHistory {
+  /** Insertion order is request order. */
+  private readonly records = new Map<string, Migration>();
+  private readonly runningByTwin = new Map<string, string>();
+  private readonly tasks = new Map<string, Promise<Migration>>();
+  private readonly listeners = new Set<(migration: Migration) => void>();
+
+  constructor(
+    private readonly journal: MigrationJournal,
+    /** Finished migrations kept. */
+    private readonly limit: number,
+  ) {}
+
+  get(id: string): Migration | undefined {
+    return this.records.get(id);
+  }
+
+  /** The migration holding a twin's lock. */
+  runningFor(twin: string): Migration | undefined {
+    const runningId = this.runningByTwin.get(twin);
+    return runningId === undefined ? undefined : this.records.get(runningId);
+  }
+
+  /** Newest first. */
+  list(filter: { twin?: string } = {}): Migration[] {
+    const all = [...this.records.values()].reverse();
+    return filter.twin === undefined ? all : all.filter((migration) => migration.twin === filter.twin);
+  }
+
+  /** Resolves with the finished record (immediately for a finished or unknown id). */
+  async settled(id: string): Promise<Migration | undefined> {
+    return (await this.tasks.get(id)) ?? this.records.get(id);
+  }
+
+  onChange(listener: (migration: Migration) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A record read from the journal, unless a newer one is already known. */
+  restore(migration: Migration): void {
+    if (!this.records.has(migration.id)) this.records.set(migration.id, migration);
+  }
+
+  /** Takes the twin's lock for this migration. */
+  lock(migration: Migration): void {
+    this.runningByTwin.set(migration.twin, migration.id);
+  }
+
+  unlock(migration: Migration): void {
+    if (this.runningByTwin.get(migration.twin) === migration.id) this.runningByTwin.delete(migration.twin);
+  }
+
+  /** Undoes a reservation that could not be journaled. */
+  forget(migration: Migration): void {
+    this.unlock(migration);
+    this.records.delete(migration.id);
+  }
+
+  async save(entry: JournalEntry): Promise<void> {
+    this.records.set(entry.migration.id, entry.migration);
+    await this.journal.append(entry);
+    for (const listener of this.listeners) listener(entry.migration);
+  }
+
+  track(id: string, task: Promise<Migration>): void {
+    this.tasks.set(id, task);
+    task.finally(() => this.tasks.delete(id)).catch(() => {});
+  }
+
+  /** Resolves when every tracked run has ended, however it ended. */
+  async allSettled(): Promise<void> {
+    await Promise.allSettled([...this.tasks.values()]);
+  }
+
+  /** Drops the oldest finished records beyond the limit (running ones stay). */
+  trim(): void {
+    for (const [id, migration] of this.records) {
+      if (this.records.size <= this.limit) break;
+      if (migration.status !== "running") this.records.delete(id);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The migration state machine, pure: admission of a request, the record after each step of
+ * DESIGN.md's make-before-break protocol, and what a restarted engine must do with a record
+ * it finds running in its journal.
+ */
+
+import type { Placement } from "../../model/driver.ts";
+import {
+  MIGRATION_STEPS,
+  type Migration,
+  type MigrationRequest,
+  type MigrationStep,
+} from "../../model/migration.ts";
+
+/** What the engine knows when a request arrives. */
+export interface AdmissionContext {
+  /** MEC ids of the topology. */
+  mecs: ReadonlySet<string>;
+  /** The twin's home now; undefined when it has none yet. */
+  home: string | undefined;
+  /** A migration with the request's id, if one was seen already. */
+  sameId: Migration | undefined;
+  /** The migration of this twin that is running, if any. */
+  runningForTwin: Migration | undefined;
+}
+
+export type RejectionCode = "unknown-target" | "same-target" | "unknown-source";
+
+export type Admission =
+  | { kind: "accept"; from: string }
+  | { kind: "duplicate"; migration: Migration }
+  | { kind: "conflict"; migration: Migration }
+  | { kind: "rejected"; code: RejectionCode; error: string };
+
+export function admit(request: MigrationRequest, context: AdmissionContext): Admission {
+  if (context.sameId !== undefined) return { kind: "duplicate", migration: context.sameId };
+  if (context.runningForTwin !== undefined) return { kind: "conflict", migration: context.runningForTwin };
+  if (!context.mecs.has(request.to)) {
+    return { kind: "rejected", code: "unknown-target", error: `unknown target MEC "${request.to}"` };
+  }
+  // The home is the truth; a request's `from` may be stale by the time it arrives.
+  const from = context.home ?? request.from;
+  if (!context.mecs.has(from)) {
+    return { kind: "rejected", code: "unknown-source", error: `twin ${request.twin} is at no known MEC` };
+  }
+  if (from === request.to) {
+    return { kind: "rejected", code: "same-target", error: `twin ${request.twin} already lives at ${from}` };
+  }
+  return { kind: "accept", from };
+}
+
+export function reserve(request: MigrationRequest, from: string, driver: string): Migration {
+  return {
+    id: request.id,
+    twin: request.twin,
+    from,
+    to: request.to,
+    trigger: request.trigger,
+    reason: request.reason,
+    status: "running",
+    step: "reserved",
+    driver,
+    requestedAt: request.requestedAt,
+  };
+}
+
+export function stepDone(migration: Migration, step: MigrationStep, timing: Partial<Timing> = {}): Migration {
+  if (MIGRATION_STEPS.indexOf(step) < MIGRATION_STEPS.indexOf(migration.step)) {
+    throw new Error(`migration ${migration.id}: step ${step} after ${migration.step}`);
+  }
+  return { ...migration, step, ...timing };
+}
+
+interface Timing {
+  timeUntilReadyMs: number;
+  timeUntilDoneMs: number;
+}
+
+export function completed(migration: Migration, finishedAt: string, timeUntilDoneMs?: number): Migration {
+  const done: Migration = { ...migration, status: "completed", step: "done", finishedAt };
+  return timeUntilDoneMs === undefined ? done : { ...done, timeUntilDoneMs };
+}
+
+/** Failed before the switch and undone: the twin stays at the source. */
+export function rolledBack(migration: Migration, error: string, finishedAt: string): Migration {
+  return { ...migration, status: "rolled-back", error, finishedAt };
+}
+
+/** Failed after the switch: the twin lives at the target, the source could not be released. */
+export function failed(migration: Migration, error: string, finishedAt: string): Migration {
+  return { ...migration, status: "failed", error, finishedAt };
+}
+
+export function hasSwitched(migration: Migration): boolean {
+  return MIGRATION_STEPS.indexOf(migration.step) >= MIGRATION_STEPS.indexOf("switched");
+}
+
+export type RecoveryAction = "none" | "roll-back" | "release-source" | "finish";
+
+/** What to do with a journal record after a restart: before the switch undo, after it finish. */
+export function recoveryAction(migration: Migration): RecoveryAction {
+  if (migration.status !== "running") return "none";
+  if (!hasSwitched(migration)) return "roll-back";
+  if (migration.step === "switched") return "release-source";
+  return "finish";
+}
+
+/** One journal line: the record as of a step, and the placements needed to undo or finish it. */
+export interface JournalEntry {
+  migration: Migration;
+  target?: Placement;
+  source?: Placement;
+  traceparent?: string;
+}

@@ -1,0 +1,40 @@
+/**
+ * An orchestrator driver: how a twin is placed at, checked at and released from a MEC.
+ * The engine (functions/lib/migration/engine.ts) runs DESIGN.md's protocol over this.
+ */
+import type { TwinSnapshot } from "./twin.ts";
+
+export interface PlacementRequest {
+  migrationId: string;
+  twin: string;
+  mec: string;
+  /** The source's state; the target hydrates from it. */
+  snapshot: TwinSnapshot | undefined;
+  /** MEC to hydrate from, for drivers whose targets pull the state themselves. */
+  sourceMec: string;
+}
+
+/** Opaque handle a driver gives back for a placement (e.g. OSM NS instance id). */
+export interface Placement {
+  driver: string;
+  twin: string;
+  mec: string;
+  ref: string;
+}
+
+export interface MigrationDriver {
+  readonly name: string;
+  /** Step 2: create the twin at the target. */
+  place(request: PlacementRequest, signal: AbortSignal): Promise<Placement>;
+  /** Step 3: resolves when the target twin is subscribed and hydrated; rejects on timeout or failure. */
+  waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void>;
+  /** Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. */
+  release(placement: Placement, signal: AbortSignal): Promise<void>;
+  /** The placement of a twin already living at a MEC (the source of a migration). */
+  existing(twin: string, mec: string): Placement;
+  /**
+   * Optional: the twin at this placement is the home now (after the switch at the target,
+   * after a rollback at the source), e.g. to mark it stable. Failures are logged, not fatal.
+   */
+  activate?(placement: Placement, signal: AbortSignal): Promise<void>;
+}

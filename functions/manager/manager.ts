@@ -1,0 +1,35 @@
+/**
+ * The manager function from its dependencies: the one wiring that the functions-framework entry
+ * point (index.ts) and the embedded stack share.
+ */
+import type { Registry } from "prom-client";
+import type { Config } from "../lib/config.ts";
+import { apiTokenFromConfig } from "../lib/manager/auth.ts";
+import type { TwinDirectory } from "../lib/manager/directory.ts";
+import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
+import type { MigrationControl } from "../lib/migration/engine/engine.ts";
+import type { PlacementRegistry } from "../lib/runtime/placement.ts";
+import type { Topology } from "../lib/topology.ts";
+
+export interface ManagerDependencies {
+  config: Config;
+  topology: Topology;
+  twins: TwinDirectory;
+  migrations: MigrationControl;
+  /** Where twins live, when the caller keeps that record (the embedded stack). */
+  placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
+  metricsRegistry?: Registry;
+}
+
+export function managerFunction(dependencies: ManagerDependencies): ManagerHandler {
+  const { config, topology, twins, migrations, placement, metricsRegistry } = dependencies;
+  const apiToken = apiTokenFromConfig(config);
+  return createManagerHandler({
+    twins,
+    mecs: topology.mecs.map((mec) => ({ id: mec.id, ...(mec.name === undefined ? {} : { name: mec.name }) })),
+    migrations,
+    ...(placement === undefined ? {} : { placement }),
+    ...(apiToken === undefined ? {} : { apiToken }),
+    ...(metricsRegistry === undefined ? {} : { metricsRegistry }),
+  });
+}

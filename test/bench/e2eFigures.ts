@@ -1,0 +1,119 @@
+/** The figures of one load level of the e2e benchmark (e2e.bench.ts), and what "sustained" means. */
+import { availableParallelism } from "node:os";
+import type { Latencies } from "../e2e/probes.ts";
+import { type BenchFigure, percentile } from "./types.ts";
+
+export const RATE_HZ = 10;
+
+export interface LevelResult {
+  vehicles: number;
+  /** Said in the figures' names when the stack ran behind another broker than its own. */
+  broker?: string;
+  offeredPerS: number;
+  receivedPerS: number;
+  backlogAtStop: number;
+  drainedMs: number;
+  /** Everything published reached the bridges and the queues emptied soon after the stop. */
+  drained: boolean;
+  /** CPU time of the stack's process per message received while measuring, µs. */
+  stackCpuUsPerMessage: number;
+  /** Cores the load generator (this process: sending the planned load, probes) kept busy while measuring. */
+  loadCpuShare: number;
+  /** Shares of the time the stack's main thread ran and waited for a core (Linux only). */
+  mainThread?: { running: number; waiting: number } | undefined;
+  /** Bytes the load's socket had not written 10 s after the load stopped. */
+  unsentAtStop: number;
+  latencies: Latencies;
+  migratedTwins: number;
+  migrations: number;
+  /** Time until ready of the completed migrations, ms. */
+  readyMs: number[];
+  publishedToMigrated: number;
+  lost: number;
+  duplicated: number;
+}
+
+/** CPU time per message that would let the stack take 10,000 msg/s on the cores left to it. */
+export function budgetUsPerMessage(loadCpuShare: number): number {
+  return ((availableParallelism() - loadCpuShare) * 1e6) / (RATE_HZ * 1_000);
+}
+
+export const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+
+/**
+ * Kept up: the broker took what the vehicles sent (a held-back publisher is a queue growing in
+ * front of the stack), the bridges received it while it was sent, and all was drained within 2 s.
+ */
+export function sustained(result: LevelResult): boolean {
+  return (
+    result.offeredPerS >= 0.95 * result.vehicles * RATE_HZ &&
+    result.receivedPerS >= 0.95 * result.offeredPerS &&
+    result.drainedMs < 2_000
+  );
+}
+
+export function levelFigures(result: LevelResult, aimLevel: boolean): BenchFigure[] {
+  const api = sorted(result.latencies.api);
+  const dashboard = sorted(result.latencies.dashboard);
+  const floor = sorted(result.latencies.floor);
+  const via = result.broker === undefined ? "" : `, ${result.broker}`;
+  const label = `${result.vehicles.toLocaleString("en-US")} vehicles at ${RATE_HZ} Hz${via}`;
+  const p99 = percentile(api, 0.99);
+  return [
+    {
+      name: `publish to API, p50 (${label})`,
+      value: percentile(api, 0.5),
+      unit: "ms",
+      baseline: { name: "floor: MQTT hop + API round trip, p50", value: percentile(floor, 0.5), unit: "ms" },
+      notes: `${api.length} samples, ${result.latencies.apiMissed} not visible within 2 s`,
+    },
+    {
+      name: `publish to API, p99 (${label})`,
+      value: p99,
+      unit: "ms",
+      baseline: { name: "floor, p99", value: percentile(floor, 0.99), unit: "ms" },
+      ...(aimLevel ? { aim: "< 100 ms at 1,000 vehicles, 10 Hz", met: p99 < 100 && sustained(result) } : {}),
+    },
+    {
+      name: `publish to dashboard topic, p50 / p99 (${label})`,
+      value: percentile(dashboard, 0.5),
+      unit: "ms",
+      baseline: { name: "p99", value: percentile(dashboard, 0.99), unit: "ms" },
+      notes: `${dashboard.length} samples (twin updates are coalesced: the embedded stack sends at most 2 per twin and second)`,
+    },
+    {
+      name: `stack CPU per message (${label})`,
+      value: result.stackCpuUsPerMessage,
+      unit: "µs",
+      baseline: {
+        name: `budget for ${(RATE_HZ * 1_000).toLocaleString("en-US")} msg/s on the cores the load generator leaves (${result.loadCpuShare.toFixed(2)} busy)`,
+        value: budgetUsPerMessage(result.loadCpuShare),
+        unit: "µs",
+      },
+      notes: "all threads of the stack's process (broker, bridges, twins, control plane, API, GC)",
+    },
+    ...(result.mainThread === undefined
+      ? []
+      : [
+          {
+            name: `stack main thread running (${label})`,
+            value: result.mainThread.running * 100,
+            unit: "%",
+            baseline: {
+              name: "runnable, waiting for a core",
+              value: result.mainThread.waiting * 100,
+              unit: "%",
+            },
+            notes:
+              "share of the measured time, from /proc schedstat: the broker, bridges, twins, control plane and API run on this one thread",
+          },
+        ]),
+    {
+      name: `messages received (${label})`,
+      value: result.receivedPerS,
+      unit: "msg/s",
+      baseline: { name: "asked", value: result.vehicles * RATE_HZ, unit: "msg/s" },
+      notes: `offered ${Math.round(result.offeredPerS)} msg/s (the broker holds the publisher back when full), backlog at stop ${result.backlogAtStop}, ${result.unsentAtStop} bytes unsent by the load, ${result.drained ? `drained in ${Math.round(result.drainedMs)} ms` : "not drained (losses not counted)"}; ${sustained(result) ? "kept up" : "fell behind"}`,
+    },
+  ];
+}

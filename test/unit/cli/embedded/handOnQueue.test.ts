@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { HandOnQueue } from "../../../../cli/embedded/handOnQueue.ts";
+
+describe("the ordered hand-on queue", () => {
+  it("hands a batch on in order and reports it once, not once per item", () => {
+    const handed: number[] = [];
+    const reports: number[] = [];
+    const queue = new HandOnQueue<number>({
+      handOn: (item) => {
+        handed.push(item);
+        return undefined;
+      },
+      onHanded: (count) => reports.push(count),
+      maxWaiting: 100,
+    });
+    queue.pushAll([1, 2, 3]);
+    queue.pushAll([]);
+    queue.pushAll([4, 5]);
+    expect(handed).toEqual([1, 2, 3, 4, 5]);
+    expect(reports).toEqual([3, 2]);
+    expect(queue.size).toBe(0);
+  });
+
+  it("keeps the order when a bridge is full and reports what it handed once it goes on", async () => {
+    const handed: number[] = [];
+    const reports: number[] = [];
+    let release: () => void = () => {};
+    const full = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const queue = new HandOnQueue<number>({
+      handOn: (item) => {
+        handed.push(item);
+        return item === 2 ? full : undefined;
+      },
+      onHanded: (count) => reports.push(count),
+      maxWaiting: 100,
+    });
+    queue.pushAll([1, 2, 3]);
+    queue.pushAll([4]);
+    expect(handed).toEqual([1, 2]);
+    expect(reports).toEqual([]);
+    release();
+    await full;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).toEqual([1, 2, 3, 4]);
+    expect(reports).toEqual([4]);
+  });
+});
