@@ -32,6 +32,8 @@ export class HistoryBook {
       history = new TwinHistory(this.options);
       this.histories.set(twin.id, history);
     }
+    // Most CAMs come within the interval of the last sample: one comparison, nothing else.
+    if (!history.isDue(nowMs) && twin.perceivedObjects.length === 0) return;
     const objectsBefore = history.lastObjects();
     const added = history.record(twin, nowMs);
     if (!this.store) return;

@@ -69,6 +69,11 @@ export class TwinHistory {
     return this.size === 0 ? Number.NEGATIVE_INFINITY : (this.times[this.slot(this.size - 1)] as number);
   }
 
+  /** Whether a sample at `timeMs` would be kept (the interval since the last one has passed). */
+  isDue(timeMs: number): boolean {
+    return this.size === 0 || timeMs >= this.lastTimeMs + this.options.intervalMs;
+  }
+
   /** Adds the twin's state as of `timeMs` when the interval since the last sample has passed. */
   record(twin: Twin, timeMs: number): boolean {
     const added = this.append(timeMs, twin.position, twin.speed, twin.heading, twin.messageRates);
