@@ -18,11 +18,13 @@ COPY functions functions
 COPY bridges bridges
 COPY cli cli
 COPY knative/triggers.yaml knative/triggers.yaml
-# Data files the code reads next to itself (the bundled topology, the routing of the embedded stack)
-# go beside the compiled modules, where the same relative paths find them.
+# Data files the code reads next to itself (the bundled topology, the routing of the embedded stack,
+# the console's page, which the manager bundles with esbuild when first asked for it) go beside the
+# compiled modules, where the same relative paths find them.
 RUN npm run build \
  && find functions bridges cli -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -exec cp --parents {} dist/ \; \
  && cp --parents knative/triggers.yaml dist/ \
+ && cp -r functions/lib/console/page dist/functions/lib/console/ \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime

@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The image's build and processes run on their own: npm run test:image (test/image/vitest.config.ts).
+    exclude: ["**/node_modules/**", "test/**/*.image.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real servers on free ports; two workers fit a 2-core machine.

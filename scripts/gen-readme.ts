@@ -1,7 +1,7 @@
 /**
- * Regenerates the README's generated sections from their one source each:
- * configuration (functions/lib/config.ts), metrics (functions/lib/metrics.ts),
- * dashboard topics (functions/lib/topics.ts) and performance (a `vvcu bench` table).
+ * Regenerates the docs' generated sections from their one source each: in README.md the
+ * configuration (functions/lib/config.ts), metrics (functions/lib/metrics.ts) and MQTT topics
+ * (functions/lib/topics.ts); in docs/performance.md the table of a full `vvcu bench` run.
  *
  *   npx tsx scripts/gen-readme.ts [--bench bench-results/bench.md] [--check]
  */
@@ -12,6 +12,9 @@ import { metrics } from "../functions/lib/metrics.ts";
 import { DEFAULT_DEADLETTER_TOPIC, DEFAULT_INPUT_TOPICS, dashboardTopics } from "../functions/lib/topics.ts";
 
 type Section = "config" | "metrics" | "topics" | "performance";
+
+export const README_PATH = "README.md";
+export const PERFORMANCE_PATH = "docs/performance.md";
 
 function configTable(): string {
   const rows = ["| variable | meaning | default |", "|---|---|---|"];
@@ -57,36 +60,81 @@ function topicsList(): string {
   return lines.join("\n");
 }
 
-function replaceSection(readme: string, section: Section, body: string): string {
-  const begin = `<!-- generated:${section} -->`;
-  const end = `<!-- /generated:${section} -->`;
-  const start = readme.indexOf(begin);
-  const stop = readme.indexOf(end);
-  if (start < 0 || stop < start) throw new Error(`README.md has no ${begin} ... ${end} markers`);
-  return `${readme.slice(0, start + begin.length)}\n${body.trim()}\n${readme.slice(stop)}`;
+function markers(section: Section): { begin: string; end: string } {
+  return { begin: `<!-- generated:${section} -->`, end: `<!-- /generated:${section} -->` };
 }
 
-export function generateReadme(readme: string, benchMarkdown?: string): string {
-  let next = replaceSection(readme, "config", configTable());
-  next = replaceSection(next, "metrics", metricsTable());
-  next = replaceSection(next, "topics", topicsList());
-  if (benchMarkdown !== undefined) next = replaceSection(next, "performance", benchMarkdown);
-  return next;
+function replaceSection(document: string, file: string, section: Section, body: string): string {
+  const { begin, end } = markers(section);
+  const start = document.indexOf(begin);
+  const stop = document.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`${file} has no ${begin} ... ${end} markers`);
+  return `${document.slice(0, start + begin.length)}\n${body.trim()}\n${document.slice(stop)}`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** The text between a section's markers (undefined when the markers are missing). */
+export function sectionOf(document: string, section: Section): string | undefined {
+  const { begin, end } = markers(section);
+  const start = document.indexOf(begin);
+  const stop = document.indexOf(end);
+  return start < 0 || stop < start ? undefined : document.slice(start + begin.length, stop).trim();
+}
+
+export function generateReadme(readme: string): string {
+  let next = replaceSection(readme, README_PATH, "config", configTable());
+  next = replaceSection(next, README_PATH, "metrics", metricsTable());
+  return replaceSection(next, README_PATH, "topics", topicsList());
+}
+
+/**
+ * docs/performance.md with the table of one `vvcu bench` run (its bench.md). Only a full run
+ * describes the system: a --quick run's table is refused.
+ */
+export function generatePerformance(performanceDoc: string, benchMarkdown: string): string {
+  if (
+    !/^Measured \d{4}-\d{2}-\d{2} on .+\.$/m.test(benchMarkdown) ||
+    !benchMarkdown.includes("| benchmark |")
+  ) {
+    throw new Error("not a vvcu bench table: expected the bench.md that `vvcu bench` writes");
+  }
+  if (benchMarkdown.includes("(--quick)")) {
+    throw new Error("a --quick run's table: docs/performance.md shows a full run (npm run bench)");
+  }
+  return replaceSection(performanceDoc, PERFORMANCE_PATH, "performance", benchMarkdown);
+}
+
+function main(): void {
   const { values } = parseArgs({
     options: { bench: { type: "string" }, check: { type: "boolean", default: false } },
   });
-  const readme = readFileSync("README.md", "utf8");
-  const bench = values.bench && existsSync(values.bench) ? readFileSync(values.bench, "utf8") : undefined;
-  const next = generateReadme(readme, bench);
+  const readme = readFileSync(README_PATH, "utf8");
+  const next = generateReadme(readme);
   if (values.check) {
     if (next !== readme) {
-      console.error("README.md is out of date: run npm run readme");
+      console.error(`${README_PATH} is out of date: run npm run readme`);
       process.exitCode = 1;
     }
-  } else {
-    writeFileSync("README.md", next);
+    return;
+  }
+  // The bench table is read and checked before anything is written, so a bad one changes nothing.
+  let performance: string | undefined;
+  if (values.bench !== undefined) {
+    if (!existsSync(values.bench))
+      throw new Error(`--bench ${values.bench}: no such file (run npm run bench first)`);
+    performance = generatePerformance(
+      readFileSync(PERFORMANCE_PATH, "utf8"),
+      readFileSync(values.bench, "utf8"),
+    );
+  }
+  writeFileSync(README_PATH, next);
+  if (performance !== undefined) writeFileSync(PERFORMANCE_PATH, performance);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main();
+  } catch (error) {
+    console.error(`gen-readme: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
   }
 }

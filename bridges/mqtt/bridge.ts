@@ -188,6 +188,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       ack();
       return undefined;
     }
+    // Counted by the bridge that forwards the message, not by every MEC's bridge that reads it.
+    const dropped = message.decoded?.ok === true ? message.decoded.dropped : undefined;
+    if (dropped !== undefined)
+      for (const part of dropped) metrics.bridgePartsDropped.inc({ mec, code: part.code });
     const key = outcome.stationId ?? `source:${outcome.event.source}`;
     queue.push(key, { event: outcome.event, message, messageType: outcome.messageType, ack });
     if (queue.size < capacity) return undefined;

@@ -13,12 +13,18 @@ import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts
 export const TWIN_APP_LABEL = TWIN_CNF_LABELS.name;
 export const TWIN_APP_NAME = TWIN_CNF_NAME;
 export const TWIN_ID_LABEL = TWIN_CNF_LABELS.twin;
+export const TWIN_MEC_LABEL = TWIN_CNF_LABELS.mec;
 export const TWIN_SELECTOR = `${TWIN_APP_LABEL}=${TWIN_APP_NAME}`;
 
-/** The station a twin Deployment stands for, or undefined for anything else. */
-export function twinOfDeployment(deployment: V1Deployment): string | undefined {
+/**
+ * The station a twin Deployment of MEC `mec` stands for, or undefined for anything else. One
+ * namespace may hold the twin CNFs of several MECs (one cluster): another MEC's are not here.
+ */
+export function twinOfDeployment(deployment: V1Deployment, mec?: string): string | undefined {
   const labels = deployment.metadata?.labels ?? {};
   if (labels[TWIN_APP_LABEL] !== TWIN_APP_NAME) return undefined;
+  const ownMec = labels[TWIN_MEC_LABEL];
+  if (mec !== undefined && ownMec !== undefined && ownMec !== mec) return undefined;
   const twin = labels[TWIN_ID_LABEL];
   return twin === undefined || twin === "" ? undefined : twin;
 }
@@ -62,7 +68,7 @@ export async function startPlacementInformer(options: PlacementInformerOptions):
   };
   const upsert = (deployment: V1Deployment) => {
     const name = deployment.metadata?.name ?? "";
-    const twin = twinOfDeployment(deployment);
+    const twin = twinOfDeployment(deployment, mec);
     if (twinsByName.get(name) !== twin) release(name);
     if (twin === undefined) return;
     twinsByName.set(name, twin);

@@ -103,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(
     [
       `vvcu: embedded stack up in ${Math.round(performance.now() - startedAt)} ms`,
+      `  console  ${stack.consoleUrl}`,
       `  API      ${stack.apiUrl}/api/v1/twins`,
       `  docs     ${stack.docsUrl}`,
       `  metrics  ${stack.apiUrl}/metrics`,

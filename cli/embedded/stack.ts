@@ -1,7 +1,7 @@
 /**
  * The embedded stack of `vvcu start`: an MQTT broker (Aedes, unless MQTT_URL names one), one host
  * per MEC of the topology (bridge, router, twin store, twin function), the control plane
- * (geofence, migration engine with the local driver and a file journal, proxy, manager API) and
+ * (geofence, migration engine with each MEC's driver (drivers.ts) and a file journal, proxy, manager API) and
  * the simulator. The same function code as in a cluster, wired in process.
  *
  * Events cross MECs the way they would between clusters: each MEC has its own router (Broker);
@@ -9,6 +9,7 @@
  * into the router of the MEC it concerns (MecRoutingSink).
  */
 import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { MqttClient } from "mqtt";
 import { geofenceFunction } from "../../functions/geofence/geofence.ts";
 import type { Config } from "../../functions/lib/config.ts";
@@ -33,6 +34,7 @@ import { proxyFunction } from "../../functions/proxy/proxy.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
+import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
@@ -59,12 +61,15 @@ export interface StackOptions {
   twinOptions?: Partial<TwinOptions>;
   /** How long to wait for an external MQTT_URL broker. */
   mqttTimeoutMs?: number;
+  /** For MECs with the kubernetes driver; default: KUBECONFIG, else ~/.kube/config. */
+  kubeConfig?: KubeConfig;
 }
 
 export interface RunningStack {
   brokerUrl: string;
   apiUrl: string;
   docsUrl: string;
+  consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
   placement: PlacementRegistry;
@@ -176,9 +181,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     },
   });
+  const brokerHost = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
+  const brokerUrl = broker ? `mqtt://${brokerHost}:${broker.port}` : connection.url;
+  let driverFor: ReturnType<typeof embeddedDriverFor>;
+  try {
+    driverFor = embeddedDriverFor({
+      topology,
+      config,
+      local: driver,
+      mqttUrl: brokerUrl,
+      kubeConfig: options.kubeConfig,
+    });
+  } catch (error) {
+    return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
+  }
   const engine = new MigrationEngine({
     mecs: topology.mecs.map((mec) => mec.id),
-    driverFor: () => driver,
+    driverFor,
     placement,
     journal,
     sink: controlSink,
@@ -189,7 +208,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     topology,
     sink: controlSink,
     placement,
-    driverName: driver.name,
+    driverName: topology.defaults.driver,
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
 
@@ -246,16 +265,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
   }
 
-  api.serve(
-    managerFunction({
-      config,
-      topology,
-      twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
-      migrations: engine,
-      placement,
-      metricsRegistry: registry,
-    }),
-  );
+  const manager = managerFunction({
+    config,
+    topology,
+    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+    migrations: engine,
+    placement,
+    metricsRegistry: registry,
+    // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
+    rejectedMessages: () =>
+      Math.max(
+        0,
+        ...hosts.map((host) =>
+          Object.values(host.bridge.stats().rejected).reduce((sum, n) => sum + (n ?? 0), 0),
+        ),
+      ),
+  });
+  api.serve(manager);
+  cleanup.push(["console event streams", async () => manager.close()]);
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
@@ -272,11 +299,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
 
   let closing: Promise<void> | undefined;
-  const host = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
   return {
-    brokerUrl: broker ? `mqtt://${host}:${broker.port}` : connection.url,
-    apiUrl: `http://${host}:${api.port}`,
-    docsUrl: `http://${host}:${api.port}/docs`,
+    brokerUrl,
+    apiUrl: `http://${brokerHost}:${api.port}`,
+    docsUrl: `http://${brokerHost}:${api.port}/docs`,
+    consoleUrl: `http://${brokerHost}:${api.port}/`,
     topology,
     hosts,
     placement,

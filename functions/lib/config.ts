@@ -25,6 +25,12 @@ export const ConfigSchema = z.object({
     .describe("Simulated vehicles; 0 turns the simulator off"),
   VVCU_API_TOKEN: optionalString.describe("Bearer token required by mutating API calls"),
   VVCU_API_TOKEN_FILE: optionalString.describe("File holding the API token (a mounted secret)"),
+  VVCU_CONSOLE_TILE_URL: optionalString.describe(
+    "Street map tiles under the console's map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: a plain background (no network needed)",
+  ),
+  VVCU_CONSOLE_TILE_ATTRIBUTION: optionalString.describe(
+    "Attribution shown with VVCU_CONSOLE_TILE_URL's tiles",
+  ),
   K_SINK: optionalString.describe("Where the bridge (and functions) send CloudEvents"),
   K_CE_OVERRIDES: optionalString.describe("Knative CloudEvent overrides (JSON)"),
   VVCU_DEADLETTER_TOPIC: z
@@ -34,7 +40,7 @@ export const ConfigSchema = z.object({
   VVCU_MEC_ID: optionalString.describe("Id of the MEC this process serves (cluster mode)"),
   VVCU_BRIDGE_PORT: port.default(8081).describe("Bridge: port of its /metrics, /health and /ready"),
   VVCU_BRIDGE_TOPICS: optionalString.describe(
-    "Bridge: MQTT topic patterns to read, comma-separated; default: every input in DESIGN.md",
+    "Bridge: MQTT topic patterns to read, comma-separated; default: every input topic (see MQTT topics)",
   ),
   VVCU_BRIDGE_FILTER: z
     .enum(["auto", "placement", "none"])

@@ -63,6 +63,12 @@ export const metrics = {
     labelNames: ["mec", "reason"] as const,
     registers: [registry],
   }),
+  bridgePartsDropped: new client.Counter({
+    name: "vvcu_bridge_message_parts_dropped_total",
+    help: "Parts of forwarded messages the decoder left out (malformed, unknown or unused), by code; vvcu decode --explain shows which",
+    labelNames: ["mec", "code"] as const,
+    registers: [registry],
+  }),
   bridgeRetries: new client.Counter({
     name: "vvcu_bridge_delivery_retries_total",
     help: "Delivery attempts retried after a network error, 429 or 5xx",

@@ -1,6 +1,9 @@
 /** Every MQTT topic vvcu reads or writes, in one place. */
 
-/** Input topic patterns the bridge subscribes to by default (DESIGN.md "Input the bridge accepts"). */
+/**
+ * Input topic patterns the bridge subscribes to by default
+ * (docs/architecture.md "Input the bridge accepts").
+ */
 export const DEFAULT_INPUT_TOPICS = [
   "vanetza/out/+",
   "vanetza/in/+",

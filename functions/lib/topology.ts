@@ -68,6 +68,26 @@ const DriverSchema = z.enum(DRIVERS, { error: `driver must be one of ${DRIVERS.j
 const name = (what: string) =>
   z.string({ error: `${what} must be a text` }).min(1, { error: `${what} is empty` });
 
+/** What a MEC's `twinUrl` may name; the drivers fill them in per twin CNF. */
+export const TWIN_URL_PLACEHOLDERS = ["name", "namespace", "twin", "mec"] as const;
+
+const TwinUrlSchema = name("twinUrl").superRefine((template, context) => {
+  const unknown = [...template.matchAll(/\{(\w*)\}/g)]
+    .map((match) => match[1] ?? "")
+    .filter((key) => !(TWIN_URL_PLACEHOLDERS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    context.addIssue({
+      code: "custom",
+      message: `twinUrl names unknown placeholder(s) ${unknown.map((key) => `{${key}}`).join(", ")}; known: ${TWIN_URL_PLACEHOLDERS.map((key) => `{${key}}`).join(", ")}`,
+    });
+    return;
+  }
+  const filled = template.replace(/\{\w+\}/g, "x");
+  if (!URL.canParse(filled) || !/^https?:$/.test(new URL(filled).protocol)) {
+    context.addIssue({ code: "custom", message: `twinUrl must be an http(s) URL, got "${template}"` });
+  }
+});
+
 export const MecSchema = z.strictObject({
   id: name("id"),
   name: name("name").optional(),
@@ -75,11 +95,18 @@ export const MecSchema = z.strictObject({
   driver: DriverSchema.optional(),
   kubernetes: z
     .strictObject({
-      context: name("kubernetes.context"),
+      /** Kubeconfig context of the MEC's cluster; none: the cluster vvcu itself runs in. */
+      context: name("kubernetes.context").optional(),
       namespace: name("kubernetes.namespace").optional(),
     })
     .optional(),
   osm: z.strictObject({ vimAccount: name("osm.vimAccount") }).optional(),
+  /**
+   * Where this MEC's twin CNFs are reached from the other MECs (the target's hydration, the
+   * migration function's status calls): e.g. an ingress, `https://mec-a.example.org/{name}`.
+   * Needed when the MECs are separate clusters; default: the Service's cluster DNS name.
+   */
+  twinUrl: TwinUrlSchema.optional(),
 });
 
 export const TopologySchema = z
@@ -103,7 +130,8 @@ export const TopologySchema = z
         context.addIssue({
           code: "custom",
           path: ["mecs", index],
-          message: "uses the kubernetes driver but has no kubernetes: {context, namespace} settings",
+          message:
+            "uses the kubernetes driver but has no kubernetes: {context, namespace} settings (an empty {} means this cluster)",
         });
       }
       if (driver === "osm" && mec.osm === undefined) {

@@ -1,6 +1,6 @@
 /**
- * The manager function (Knative Service vvcu-manager): the HTTP API (docs/architecture.md). Twins come
- * from every MEC's Redis store, migrations from the migration function's control API.
+ * The manager function (Knative Service vvcu-manager): the HTTP API of docs/architecture.md "Manager API".
+ * Twins come from every MEC's Redis store, migrations from the migration function's control API.
  */
 import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";

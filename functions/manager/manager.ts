@@ -19,17 +19,24 @@ export interface ManagerDependencies {
   /** Where twins live, when the caller keeps that record (the embedded stack). */
   placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
   metricsRegistry?: Registry;
+  /** Messages rejected so far, where this process counts them (the embedded stack's bridges). */
+  rejectedMessages?: () => number;
 }
 
 export function managerFunction(dependencies: ManagerDependencies): ManagerHandler {
-  const { config, topology, twins, migrations, placement, metricsRegistry } = dependencies;
+  const { config, topology, twins, migrations, placement, metricsRegistry, rejectedMessages } = dependencies;
   const apiToken = apiTokenFromConfig(config);
   return createManagerHandler({
     twins,
-    mecs: topology.mecs.map((mec) => ({ id: mec.id, ...(mec.name === undefined ? {} : { name: mec.name }) })),
+    mecs: topology.mecs,
     migrations,
     ...(placement === undefined ? {} : { placement }),
     ...(apiToken === undefined ? {} : { apiToken }),
     ...(metricsRegistry === undefined ? {} : { metricsRegistry }),
+    ...(rejectedMessages === undefined ? {} : { rejectedMessages }),
+    ...(config.VVCU_CONSOLE_TILE_URL === undefined ? {} : { consoleTileUrl: config.VVCU_CONSOLE_TILE_URL }),
+    ...(config.VVCU_CONSOLE_TILE_ATTRIBUTION === undefined
+      ? {}
+      : { consoleTileAttribution: config.VVCU_CONSOLE_TILE_ATTRIBUTION }),
   });
 }

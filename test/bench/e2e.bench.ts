@@ -22,6 +22,7 @@ import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { connect, getJson, type StackProcess, startStackProcess } from "../e2e/harness.ts";
 import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../e2e/probes.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
+import { type ConsoleClient, connectConsoleClient, consoleClientWanted } from "./consoleClient.ts";
 import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
 import { type PlannedTick, planLoad, planningMs } from "./plannedLoad.ts";
 import { shares, threadTimes } from "./schedstat.ts";
@@ -47,7 +48,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels,
- * VVCU_BENCH_E2E_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts the stack with those flags.
+ * VVCU_BENCH_E2E_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts the stack with those flags,
+ * VVCU_BENCH_E2E_CONSOLE=1 keeps a console client on /api/v1/events through every level (compare with
+ * a run without: what an open console costs the stack).
  */
 function chosenLevels(): number[] | undefined {
   const text = process.env.VVCU_BENCH_E2E_LEVELS;
@@ -233,13 +236,20 @@ export const benchmark: Benchmark = {
     const chosen = chosenLevels();
     const levels = chosen ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
     const timing = quick ? QUICK : FULL;
+    const withConsole = consoleClientWanted();
     const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
     const results: LevelResult[] = [];
+    let consoleClient: ConsoleClient | undefined;
     try {
+      if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
       for (const [index, vehicles] of levels.entries()) {
         results.push(await runLevel(stack, vehicles, timing, index));
       }
     } finally {
+      if (consoleClient !== undefined) {
+        console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
+        await consoleClient.close();
+      }
       await stack.stop();
     }
     const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));

@@ -26,7 +26,8 @@ describe("vvcu start with its embedded broker", { timeout: 90_000 }, () => {
     await stack?.stop();
   });
 
-  it("prints where the API, docs and broker are, and serves /health and /docs", async () => {
+  it("prints where the console, API, docs and broker are, and serves /health and /docs", async () => {
+    expect(stack.output()).toContain(`console  ${stack.apiUrl}/`);
     expect(stack.output()).toContain(`docs     ${stack.apiUrl}/docs`);
     expect(stack.output()).toMatch(/broker\s+mqtt:\/\/127\.0\.0\.1:\d+ \(embedded\)/);
     expect((await getJson<{ status: string }>(`${stack.apiUrl}/health`)).status).toBe(200);

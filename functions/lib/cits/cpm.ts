@@ -8,27 +8,26 @@
  *     {containerId, containerData: {OriginatingVehicleContainer: {orientationAngle}} |
  *     {PerceivedObjectContainer: {perceivedObjects: [{objectId, position.{xCoordinate, yCoordinate}.value,
  *     velocity.cartesianVelocity.{xVelocity, yVelocity}.value | velocity.polarVelocity, angles.zAngle}]}}]}
- * Object offsets are taken as x east and y north of the reference position, in metres
- * (raw: 0.01 m), and turned into lat/lon along the great circle; speeds (raw 0.01 m/s) become
- * a speed and a direction of travel.
+ *     vanetza-nap and X.697 write containerData bare: {orientationAngle} for id 1, the sensor
+ *     array for id 3, {numberOfPerceivedObjects, perceivedObjects} for id 5 (the array counts).
+ * A malformed object or container is dropped with its reason and the rest kept; the originating
+ * RSU (2), sensor information (3) and perception region (4) containers are not used.
+ * The objects themselves are read and placed in cpmObjects.ts.
  */
-import { destinationPoint, normalizeDeg } from "../geo/sphere.ts";
+import { convertObject, type ObjectReadings, objectListAt, readObjects } from "./cpmObjects.ts";
 import { positionOf, readPosition } from "./kinematics.ts";
-import { arrayAt, isObject, type JsonObject, joinPath, numberAt, objectAt, scalarAt } from "./read.ts";
+import {
+  arrayAt,
+  failureReason,
+  isObject,
+  type JsonObject,
+  joinPath,
+  numberAt,
+  objectAt,
+  scalarAt,
+} from "./read.ts";
 import type { PerceivedObject, Position, UnitSystem } from "./types.ts";
 import { FIELDS, type Reading, Readings, toSI } from "./units.ts";
-
-interface ObjectReadings {
-  objectId: number;
-  x?: Reading;
-  y?: Reading;
-  vx?: Reading;
-  vy?: Reading;
-  speed?: Reading;
-  direction?: Reading;
-  orientation?: Reading;
-  classification?: string;
-}
 
 export interface CpmReadings {
   readings: Readings;
@@ -48,112 +47,81 @@ export interface CpmFields {
   perceivedObjects: PerceivedObject[];
 }
 
-function classificationOf(item: JsonObject, path: string): string | undefined {
-  const classes = arrayAt(item, "classification", path);
-  const first = classes?.[0];
-  if (!isObject(first)) return undefined;
-  const choice = isObject(first.objectClass)
-    ? first.objectClass
-    : isObject(first.class)
-      ? first.class
-      : undefined;
-  if (choice === undefined) return undefined;
-  for (const key in choice) return key.replace(/SubClass$/, "");
-  return undefined;
-}
+/** TR 103 562 containers that vvcu does not read. */
+const V1_UNUSED = ["sensorInformationContainer", "freeSpaceAddendumContainer"] as const;
 
-function readObject(
-  readings: Readings,
-  raw: unknown,
-  index: number,
-  path: string,
-): ObjectReadings | undefined {
-  if (!isObject(raw)) return undefined;
-  const wrapped = objectAt(raw, "PerceivedObject", path);
-  const item = wrapped ?? raw;
-  const itemPath = wrapped === undefined ? path : `${path}.PerceivedObject`;
-  const at = (key: string): string => `${itemPath}.${key}`;
-  const object: ObjectReadings = {
-    objectId: numberAt(item, "objectId", itemPath) ?? numberAt(item, "objectID", itemPath) ?? index,
-  };
-  const position = objectAt(item, "position", itemPath);
-  object.x = readings.add(
-    FIELDS.objectDistance,
-    scalarAt(item, "xDistance", itemPath, "value") ??
-      scalarAt(position, "xCoordinate", at("position"), "value"),
-    position === undefined ? at("xDistance") : at("position.xCoordinate"),
-  );
-  object.y = readings.add(
-    FIELDS.objectDistance,
-    scalarAt(item, "yDistance", itemPath, "value") ??
-      scalarAt(position, "yCoordinate", at("position"), "value"),
-    position === undefined ? at("yDistance") : at("position.yCoordinate"),
-  );
-  const velocity = objectAt(item, "velocity", itemPath);
-  const cartesian = objectAt(velocity, "cartesianVelocity", at("velocity"));
-  const polar = objectAt(velocity, "polarVelocity", at("velocity"));
-  object.vx = readings.add(
-    FIELDS.objectSpeed,
-    scalarAt(item, "xSpeed", itemPath, "value") ??
-      scalarAt(cartesian, "xVelocity", at("velocity.cartesianVelocity"), "value"),
-    at("xSpeed"),
-  );
-  object.vy = readings.add(
-    FIELDS.objectSpeed,
-    scalarAt(item, "ySpeed", itemPath, "value") ??
-      scalarAt(cartesian, "yVelocity", at("velocity.cartesianVelocity"), "value"),
-    at("ySpeed"),
-  );
-  if (polar !== undefined) {
-    const polarPath = at("velocity.polarVelocity");
-    object.speed = readings.add(
-      FIELDS.speed,
-      scalarAt(polar, "velocityMagnitude", polarPath, "speedValue"),
-      polarPath,
-    );
-    object.direction = readings.add(
-      FIELDS.angle,
-      scalarAt(polar, "velocityDirection", polarPath, "value"),
-      polarPath,
-    );
+/** TS 103 324 CpmContainerId values and their container names. */
+const CONTAINER_NAMES: Record<number, string> = {
+  1: "originatingVehicleContainer",
+  2: "originatingRsuContainer",
+  3: "sensorInformationContainer",
+  4: "perceptionRegionContainer",
+  5: "perceivedObjectContainer",
+};
+const UNUSED_CONTAINERS = new Set([2, 3, 4]);
+
+/**
+ * One {containerId, containerData} entry. containerData is the container itself (X.697 writes an
+ * open type's value bare; the sensor information container is an array), or, as some encoders
+ * write it, wrapped in a key named after the container.
+ */
+function readContainer(result: CpmReadings, entry: unknown, entryPath: string): void {
+  const readings = result.readings;
+  if (!isObject(entry)) {
+    readings.drop(entryPath, "malformed", "a CPM container is an object {containerId, containerData}");
+    return;
   }
-  const angles = objectAt(item, "angles", itemPath);
-  object.orientation = readings.add(
-    FIELDS.angle,
-    scalarAt(angles, "zAngle", at("angles"), "value"),
-    at("angles.zAngle"),
-  );
-  const classification = classificationOf(item, itemPath);
-  if (classification !== undefined) object.classification = classification;
-  return object;
-}
-
-function readObjects(
-  readings: Readings,
-  list: unknown[] | undefined,
-  path: string,
-  into: ObjectReadings[],
-): void {
-  if (list === undefined) return;
-  for (let i = 0; i < list.length; i++) {
-    const object = readObject(readings, list[i], into.length, `${path}.${i}`);
-    if (object !== undefined) into.push(object);
+  const id = typeof entry.containerId === "number" ? entry.containerId : undefined;
+  const name = id === undefined ? undefined : CONTAINER_NAMES[id];
+  const data = entry.containerData;
+  const dataPath = `${entryPath}.containerData`;
+  if (id !== undefined && UNUSED_CONTAINERS.has(id)) {
+    readings.drop(dataPath, "unused", `${name} (containerId ${id}): vvcu does not use it`);
+    return;
   }
-}
-
-/** Objects listed under `key` as an array, or as {perceivedObjects: [...]}. */
-function objectListAt(
-  parent: JsonObject | undefined,
-  key: string,
-  path: string,
-): [unknown[] | undefined, string] {
-  const value = parent?.[key];
-  if (Array.isArray(value)) return [value, joinPath(path, key)];
-  const container = objectAt(parent, key, path);
-  return [
-    arrayAt(container, "perceivedObjects", joinPath(path, key)),
-    joinPath(path, `${key}.perceivedObjects`),
-  ];
+  if (!isObject(data)) {
+    const what = id === undefined ? "a container without a numeric containerId" : `containerId ${id}`;
+    readings.drop(
+      dataPath,
+      id === undefined || name === undefined ? "unknown" : "malformed",
+      `${what}: containerData is not an object`,
+    );
+    return;
+  }
+  const wrappedVehicle = objectAt(data, "OriginatingVehicleContainer", dataPath);
+  const wrappedObjects = data.PerceivedObjectContainer !== undefined;
+  if (id === 1 || wrappedVehicle !== undefined || (id === undefined && data.orientationAngle !== undefined)) {
+    const originating = wrappedVehicle ?? data;
+    const originatingPath =
+      wrappedVehicle === undefined ? dataPath : `${dataPath}.OriginatingVehicleContainer`;
+    if (result.heading === undefined) {
+      result.heading = readings.add(
+        FIELDS.angle,
+        scalarAt(originating, "orientationAngle", originatingPath, "value"),
+        `${originatingPath}.orientationAngle`,
+      );
+    }
+    return;
+  }
+  if (id === 5 || wrappedObjects || (id === undefined && data.perceivedObjects !== undefined)) {
+    const [objects, objectsPath] = objectListAt(data, "PerceivedObjectContainer", dataPath);
+    if (objects !== undefined) readObjects(readings, objects, objectsPath, result.objects);
+    else
+      readObjects(
+        readings,
+        arrayAt(data, "perceivedObjects", dataPath),
+        `${dataPath}.perceivedObjects`,
+        result.objects,
+      );
+    return;
+  }
+  readings.drop(
+    dataPath,
+    "unknown",
+    id === undefined
+      ? "a container without a known containerId"
+      : `containerId ${id} is not a TS 103 324 container vvcu knows`,
+  );
 }
 
 export function readCpm(body: JsonObject, bodyPath: string): CpmReadings {
@@ -200,66 +168,20 @@ export function readCpm(body: JsonObject, bodyPath: string): CpmReadings {
       result.objects,
     );
 
+  for (const key of V1_UNUSED) {
+    if (container[key] !== undefined && container[key] !== null)
+      readings.drop(joinPath(path, key), "unused", `${key}: vvcu does not use it`);
+  }
   const containers = arrayAt(container, "cpmContainers", path) ?? [];
   for (let i = 0; i < containers.length; i++) {
-    const entry = containers[i];
-    if (!isObject(entry)) continue;
-    const entryPath = joinPath(path, `cpmContainers.${i}.containerData`);
-    const data = objectAt(entry, "containerData", joinPath(path, `cpmContainers.${i}`));
-    if (data === undefined) continue;
-    const originating = objectAt(data, "OriginatingVehicleContainer", entryPath) ?? data;
-    const originatingPath = originating === data ? entryPath : `${entryPath}.OriginatingVehicleContainer`;
-    if (result.heading === undefined && originating.orientationAngle !== undefined) {
-      result.heading = readings.add(
-        FIELDS.angle,
-        scalarAt(originating, "orientationAngle", originatingPath, "value"),
-        `${originatingPath}.orientationAngle`,
-      );
+    const entryPath = joinPath(path, `cpmContainers.${i}`);
+    try {
+      readContainer(result, containers[i], entryPath);
+    } catch (error) {
+      readings.drop(entryPath, "malformed", failureReason(error));
     }
-    const [objects, objectsPath] = objectListAt(data, "PerceivedObjectContainer", entryPath);
-    if (objects !== undefined) readObjects(readings, objects, objectsPath, result.objects);
-    else
-      readObjects(
-        readings,
-        arrayAt(data, "perceivedObjects", entryPath),
-        `${entryPath}.perceivedObjects`,
-        result.objects,
-      );
   }
   return result;
-}
-
-const DEG = 180 / Math.PI;
-
-function convertObject(
-  object: ObjectReadings,
-  reference: Position | undefined,
-  units: UnitSystem,
-): PerceivedObject {
-  const out: PerceivedObject = { objectId: object.objectId };
-  const x = toSI(object.x, units);
-  const y = toSI(object.y, units);
-  if (x !== undefined) out.xDistance = x;
-  if (y !== undefined) out.yDistance = y;
-  if (reference !== undefined && x !== undefined && y !== undefined) {
-    const point = destinationPoint(reference, normalizeDeg(Math.atan2(x, y) * DEG), Math.hypot(x, y));
-    out.position = { lat: point.lat, lon: point.lon };
-  }
-  const vx = toSI(object.vx, units);
-  const vy = toSI(object.vy, units);
-  const orientation = toSI(object.orientation, units);
-  if (vx !== undefined || vy !== undefined) {
-    out.speed = Math.hypot(vx ?? 0, vy ?? 0);
-    if (out.speed > 0) out.heading = normalizeDeg(Math.atan2(vx ?? 0, vy ?? 0) * DEG);
-  } else {
-    const speed = toSI(object.speed, units);
-    if (speed !== undefined) out.speed = speed;
-    const direction = toSI(object.direction, units);
-    if (direction !== undefined) out.heading = direction;
-  }
-  if (out.heading === undefined && orientation !== undefined) out.heading = orientation;
-  if (object.classification !== undefined) out.classification = object.classification;
-  return out;
 }
 
 export function convertCpm(read: CpmReadings, units: UnitSystem): CpmFields {
@@ -270,6 +192,12 @@ export function convertCpm(read: CpmReadings, units: UnitSystem): CpmFields {
   if (heading !== undefined) out.heading = heading;
   const speed = toSI(read.speed, units);
   if (speed !== undefined) out.speed = speed;
-  for (const object of read.objects) out.perceivedObjects.push(convertObject(object, reference, units));
+  for (const object of read.objects) {
+    try {
+      out.perceivedObjects.push(convertObject(object, reference, units));
+    } catch (error) {
+      read.readings.drop(object.path, "malformed", failureReason(error));
+    }
+  }
   return out;
 }

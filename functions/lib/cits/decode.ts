@@ -13,6 +13,7 @@ import { compileConformance } from "../conforms.ts";
 import { convertCpm, readCpm } from "./cpm.ts";
 import { convertDenm, readDenm } from "./denm.ts";
 import { type ItsMessageType, locate, type Route, routeTopic } from "./dialect.ts";
+import { unusedParts } from "./explain.ts";
 import { convertKinematics, readKinematics } from "./kinematics.ts";
 import { normalizeLogs } from "./logs.ts";
 import { DecodeFailure, fail, isObject, type JsonObject, numberAt, stationIdFrom } from "./read.ts";
@@ -20,13 +21,14 @@ import {
   type CitsMessage,
   CitsMessageSchema,
   type DecodeResult,
+  type DroppedPart,
   MAX_PAYLOAD_BYTES,
   type Origin,
   STATION_TYPES,
   type StationTypeName,
   type UnitSystem,
 } from "./types.ts";
-import { decideUnits, envelopeTimestampToMs } from "./units.ts";
+import { decideUnits, envelopeTimestampToMs, type Readings } from "./units.ts";
 
 export type { DecodeResult } from "./types.ts";
 
@@ -92,12 +94,31 @@ function common(root: JsonObject, stationId: string | undefined, receivedAtMs: n
   return { stationId, timeMs: Math.floor(precise), sequence: precise };
 }
 
+interface Decoded {
+  message: CitsMessage;
+  dropped: DroppedPart[] | undefined;
+}
+
+/** The originator named in a DENM's actionId, read leniently: readDenm checks it properly. */
+function denmOriginator(type: ItsMessageType, body: JsonObject): string | undefined {
+  if (type !== "denm" || !isObject(body.management)) return undefined;
+  const action = body.management.actionId ?? body.management.actionID;
+  if (!isObject(action)) return undefined;
+  const id = action.originatingStationId ?? action.originatingStationID;
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0
+    ? String(id)
+    : typeof id === "string" && id.trim() !== ""
+      ? id.trim()
+      : undefined;
+}
+
 function decodeIts(
   route: Route,
   root: JsonObject,
   receivedAtMs: number | undefined,
   topic: string,
-): CitsMessage {
+  explain: boolean,
+): Decoded {
   const located = locate(root, route.type as ItsMessageType | undefined);
   const { type, body, bodyPath, header, headerPath } = located;
   const stationId =
@@ -106,7 +127,8 @@ function decodeIts(
     stationIdFrom(header?.stationId, `${headerPath}.stationId`) ??
     stationIdFrom(header?.stationID, `${headerPath}.stationID`) ??
     stationIdFrom(body.stationID, `${bodyPath}.stationID`) ??
-    stationIdFrom(body.stationId, `${bodyPath}.stationId`);
+    stationIdFrom(body.stationId, `${bodyPath}.stationId`) ??
+    denmOriginator(type, body);
   const base = common(root, stationId, receivedAtMs);
   const dialect =
     route.dialect !== "plain"
@@ -122,18 +144,22 @@ function decodeIts(
   let message: CitsMessage;
   let units: UnitSystem;
   let stationTypeCode: number | undefined;
+  let readings: Readings;
   if (type === "cam" || type === "vam") {
     const read = readKinematics(body, bodyPath, type);
+    readings = read.readings;
     units = decideUnits(read.readings.items, fallbackUnits);
     stationTypeCode = read.stationTypeCode;
     message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertKinematics(read, units) };
   } else if (type === "cpm") {
     const read = readCpm(body, bodyPath);
+    readings = read.readings;
     units = decideUnits(read.readings.items, fallbackUnits);
     stationTypeCode = read.stationTypeCode;
     message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertCpm(read, units) };
   } else {
     const read = readDenm(body, bodyPath);
+    readings = read.readings;
     units = decideUnits(read.readings.items, fallbackUnits);
     stationTypeCode = read.stationTypeCode;
     message = { type, ...base, origin: ORIGIN_PLACEHOLDER, ...convertDenm(read, units) };
@@ -141,42 +167,86 @@ function decodeIts(
   message.origin = quadkey === undefined ? { topic, dialect, units } : { topic, dialect, quadkey, units };
   const stationType = stationTypeName(stationTypeCode);
   if (stationType !== undefined) message.stationType = stationType;
-  return message;
+  if (!explain) return { message, dropped: readings.dropped };
+  const unused = unusedParts(type, body, bodyPath);
+  const dropped = [...(readings.dropped ?? []), ...unused];
+  return { message, dropped: dropped.length === 0 ? undefined : dropped };
 }
 
 function decodeOrThrow(
   topic: string,
   payload: Buffer | string,
   receivedAtMs: number | undefined,
-): CitsMessage {
+  explain: boolean,
+): Decoded {
   const text = payloadText(payload);
   const route = routeTopic(topic);
   const root = parseJson(text);
   if (route.type === "logs") {
     const base = common(root, route.stationId, receivedAtMs);
     const origin: Origin = { topic, dialect: route.dialect, units: route.defaultUnits };
-    return { type: "logs", ...base, origin, ...normalizeLogs(root, route.logsKind ?? "network") };
+    const message: CitsMessage = {
+      type: "logs",
+      ...base,
+      origin,
+      ...normalizeLogs(root, route.logsKind ?? "network"),
+    };
+    return { message, dropped: undefined };
   }
-  return decodeIts(route, root, receivedAtMs, topic);
+  return decodeIts(route, root, receivedAtMs, topic, explain);
+}
+
+/**
+ * Whether a message says nothing a twin can use. Only asked when a part was malformed: a CAM with
+ * every value "unavailable" is still a sign of life, a CPM whose only container was broken is not.
+ */
+function nothingUsable(message: CitsMessage): boolean {
+  switch (message.type) {
+    case "cam":
+    case "vam":
+      return message.position === undefined && message.speed === undefined && message.heading === undefined;
+    case "cpm":
+      return message.referencePosition === undefined && message.perceivedObjects.length === 0;
+    default:
+      return false;
+  }
+}
+
+export interface DecodeOptions {
+  /** Also list, as `unused` dropped parts, the containers the decoder does not read (slower). */
+  explain?: boolean;
 }
 
 /**
  * Decodes one message. `topic` is the MQTT topic it came on ("" when unknown: the payload
  * alone decides); `receivedAtMs` is its receipt time, used when the message carries none.
  */
-export function decode(topic: string, payload: Buffer | string, receivedAtMs?: number): DecodeResult {
+export function decode(
+  topic: string,
+  payload: Buffer | string,
+  receivedAtMs?: number,
+  options?: DecodeOptions,
+): DecodeResult {
   try {
-    const message = decodeOrThrow(topic, payload, receivedAtMs);
+    const { message, dropped } = decodeOrThrow(topic, payload, receivedAtMs, options?.explain === true);
+    if (dropped !== undefined) {
+      const malformed = dropped.find((part) => part.code === "malformed");
+      if (malformed !== undefined && nothingUsable(message)) {
+        const reason = `nothing usable remains once the malformed parts are dropped: ${malformed.reason} (at ${malformed.path})`;
+        return { ok: false, rejection: { code: "invalid-field", reason, topic } };
+      }
+    }
     // The normalizers build valid messages by construction; this keeps a missed case from
     // ever reaching the twins as a malformed event. The compiled check answers for nearly every
     // message at a fraction of zod's cost; zod words the reason when it says no.
-    if (conformsToCitsMessage(message)) return { ok: true, message };
+    if (conformsToCitsMessage(message))
+      return dropped === undefined ? { ok: true, message } : { ok: true, message, dropped };
     const checked = CitsMessageSchema.safeParse(message);
     if (!checked.success) {
       const reason = `the decoded message breaks the normalized shape: ${z.prettifyError(checked.error).replace(/\s*\n\s*/g, " ")}`;
       return { ok: false, rejection: { code: "invalid-field", reason, topic } };
     }
-    return { ok: true, message };
+    return dropped === undefined ? { ok: true, message } : { ok: true, message, dropped };
   } catch (error) {
     if (error instanceof DecodeFailure) {
       return { ok: false, rejection: { code: error.code, reason: error.reason, topic } };

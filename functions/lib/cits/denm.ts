@@ -9,6 +9,7 @@ import { causeDescription } from "./causeCodes.ts";
 import { positionOf, readPosition } from "./kinematics.ts";
 import {
   fail,
+  failureReason,
   invalidField,
   isObject,
   type JsonObject,
@@ -22,7 +23,13 @@ import { itsTimestampToUnixMs, type Reading, Readings } from "./units.ts";
 
 type DenmFields = Pick<
   DenmMessage,
-  "actionId" | "eventType" | "eventPosition" | "detectionTimeMs" | "validityDurationS" | "termination"
+  | "actionId"
+  | "eventType"
+  | "eventPosition"
+  | "detectionTimeMs"
+  | "referenceTimeMs"
+  | "validityDurationS"
+  | "termination"
 >;
 
 export interface DenmReadings {
@@ -31,7 +38,10 @@ export interface DenmReadings {
   longitude?: Reading;
   altitude?: Reading;
   actionId: string;
+  /** The originator's station id: a DENM's station when the envelope names none. */
+  originatorId: string;
   detectionTime?: number;
+  referenceTime?: number;
   validityDurationS: number;
   termination?: "isCancellation" | "isNegation";
   eventType?: DenmFields["eventType"];
@@ -118,16 +128,25 @@ export function readDenm(body: JsonObject, bodyPath: string): DenmReadings {
       `${managementPath}.eventPosition`,
     ),
     actionId: `${originator}:${sequence}`,
+    originatorId: originator,
     validityDurationS: validity ?? DEFAULT_VALIDITY_S,
   };
   const detectionTime = numberAt(management, "detectionTime", managementPath);
   if (detectionTime !== undefined) result.detectionTime = detectionTime;
+  const referenceTime = numberAt(management, "referenceTime", managementPath);
+  if (referenceTime !== undefined) result.referenceTime = referenceTime;
   const termination = terminationOf(management.termination, `${managementPath}.termination`);
   if (termination !== undefined) result.termination = termination;
   const stationTypeCode = numberAt(management, "stationType", managementPath);
   if (stationTypeCode !== undefined) result.stationTypeCode = stationTypeCode;
-  const eventType = eventTypeOf(objectAt(body, "situation", bodyPath), joinPath(bodyPath, "situation"));
-  if (eventType !== undefined) result.eventType = eventType;
+  // The situation is optional: a malformed one is dropped and the DENM kept.
+  const situationPath = joinPath(bodyPath, "situation");
+  try {
+    const eventType = eventTypeOf(objectAt(body, "situation", bodyPath), situationPath);
+    if (eventType !== undefined) result.eventType = eventType;
+  } catch (error) {
+    readings.drop(situationPath, "malformed", failureReason(error));
+  }
   return result;
 }
 
@@ -142,6 +161,11 @@ export function convertDenm(read: DenmReadings, units: UnitSystem): DenmFields {
       fail("out-of-range", `detectionTime ${read.detectionTime} is not a time (read as ${units} units)`);
     }
     out.detectionTimeMs = detectionTimeMs;
+  }
+  if (read.referenceTime !== undefined) {
+    const referenceTimeMs = itsTimestampToUnixMs(read.referenceTime, units);
+    if (Number.isFinite(referenceTimeMs) && referenceTimeMs >= 0)
+      out.referenceTimeMs = Math.round(referenceTimeMs);
   }
   if (read.termination !== undefined) out.termination = read.termination;
   return out;

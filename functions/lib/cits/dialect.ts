@@ -1,6 +1,6 @@
 /**
  * Dialects: what the MQTT topic says (station, type, quadkey, default units) and where the
- * message sits inside the payload. Topics (DESIGN.md "Input the bridge accepts"):
+ * message sits inside the payload. Topics (docs/architecture.md "Input the bridge accepts"):
  *   vanetza/out/<type>                                   vanetza-nap output envelope
  *   vanetza/in/<type>                                    the body an application publishes to vanetza
  *   its_center/inqueue/json/<station>/<TYPE>/<q>/<q>/..  ITS-centre feed, one quadkey digit per level
@@ -79,7 +79,8 @@ function parseTopic(topic: string): Route {
     return {
       dialect: second === "out" ? "vanetza-out" : "vanetza-in",
       type: requireType(third, topic),
-      defaultUnits: second === "out" ? "transformed" : "raw",
+      // vanetza-nap converts what it is given as it converts what it emits: both in its units.
+      defaultUnits: "transformed",
     };
   }
   if (first === "its_center" && second === "inqueue" && third === "json" && levels.length >= 5) {

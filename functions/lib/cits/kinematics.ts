@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import {
-  arrayAt,
+  failureReason,
   invalidField,
   isObject,
   type JsonObject,
@@ -81,10 +81,47 @@ export function positionOf(
   return alt === undefined ? { lat, lon } : { lat, lon, alt };
 }
 
-const LIGHTS_SCHEMA = z.union([z.record(z.string(), z.boolean()), z.array(z.string())]);
+const LIGHTS_SCHEMA = z.union([
+  z.record(z.string(), z.boolean()),
+  z.array(z.string()),
+  z.string().regex(/^([0-9a-fA-F]{2})+$/),
+]);
+
+/** ExteriorLights bit names, bit 0 first (TS 102 894-2). */
+const LIGHT_BITS = [
+  "lowBeamHeadlightsOn",
+  "highBeamHeadlightsOn",
+  "leftTurnSignalOn",
+  "rightTurnSignalOn",
+  "daytimeRunningLightsOn",
+  "reverseLightOn",
+  "fogLightOn",
+  "parkingLightsOn",
+] as const;
+
+/** A JER BIT STRING (X.697): hex digits, bit 0 the most significant bit of the first byte. */
+function lightsFromHex(hex: string): string[] | undefined {
+  if (hex.length === 0 || hex.length % 2 !== 0) return undefined;
+  const on: string[] = [];
+  for (let bit = 0; bit < LIGHT_BITS.length && bit < hex.length * 4; bit++) {
+    const nibble = Number.parseInt(hex[bit >> 2] as string, 16);
+    if (Number.isNaN(nibble)) return undefined;
+    if ((nibble >> (3 - (bit & 3))) & 1) on.push(LIGHT_BITS[bit] as string);
+  }
+  return on;
+}
 
 function lightsOn(value: unknown, path: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") {
+    const lights = lightsFromHex(value);
+    if (lights !== undefined) return lights;
+  }
+  // A variable-size JER BIT STRING: {"value": hex, "length": bits}.
+  if (isObject(value) && typeof value.value === "string") {
+    const lights = lightsFromHex(value.value);
+    if (lights !== undefined) return lights;
+  }
   if (isObject(value)) {
     const on: string[] = [];
     for (const name in value) if (value[name] === true) on.push(name);
@@ -166,10 +203,14 @@ export function readKinematics(body: JsonObject, bodyPath: string, type: "cam" |
   const lfContainerPath = joinPath(paramsPath, "lowFrequencyContainer");
   const lf = objectAt(lfContainer, "basicVehicleContainerLowFrequency", lfContainerPath) ?? lfContainer;
   if (lf !== undefined) {
-    const lights = lightsOn(lf.exteriorLights, `${lfContainerPath}.exteriorLights`);
-    if (lights !== undefined) result.exteriorLights = lights;
+    // The low-frequency container is optional extra: a malformed one is dropped, the CAM kept.
+    try {
+      const lights = lightsOn(lf.exteriorLights, `${lfContainerPath}.exteriorLights`);
+      if (lights !== undefined) result.exteriorLights = lights;
+    } catch (error) {
+      readings.drop(`${lfContainerPath}.exteriorLights`, "malformed", failureReason(error));
+    }
   }
-  arrayAt(lf, "pathHistory", lfContainerPath); // type-checked only: vvcu does not use the path history
   return result;
 }
 

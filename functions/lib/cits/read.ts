@@ -24,6 +24,15 @@ export function fail(code: RejectionCode, reason: string): never {
   throw new DecodeFailure(code, reason);
 }
 
+/**
+ * Why reading one part of a message failed, so that the part alone is dropped; the decoder's own
+ * failures carry their reason, a missed shape its error message.
+ */
+export function failureReason(error: unknown): string {
+  if (error instanceof DecodeFailure) return error.reason;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -110,6 +110,8 @@ export const DenmMessageSchema = z.object({
   eventPosition: PositionSchema.optional(),
   detectionTimeMs: z.number().optional(),
   validityDurationS: z.number(), // seconds; ETSI default 600
+  /** When the originator last updated this DENM, Unix ms; orders updates of one actionId. */
+  referenceTimeMs: z.number().optional(),
   termination: z.enum(["isCancellation", "isNegation"]).optional(),
 });
 
@@ -163,7 +165,24 @@ export interface Rejection {
   topic: string;
 }
 
-export type DecodeResult = { ok: true; message: CitsMessage } | { ok: false; rejection: Rejection };
+/**
+ * Why a part of an accepted message was left out: `malformed` (it breaks its ETSI shape),
+ * `unknown` (a container or extension vvcu does not know), `unused` (a known part vvcu does not
+ * read, such as a CPM's sensor information container).
+ */
+export type DropCode = "malformed" | "unknown" | "unused";
+
+/** One part of a message the decoder left out, and why; the rest of the message was kept. */
+export interface DroppedPart {
+  /** Dotted path of the part inside the payload. */
+  path: string;
+  code: DropCode;
+  reason: string;
+}
+
+export type DecodeResult =
+  | { ok: true; message: CitsMessage; dropped?: DroppedPart[] }
+  | { ok: false; rejection: Rejection };
 
 /** Largest payload the decoder looks at; larger ones are rejected unread. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;

@@ -19,14 +19,15 @@
  *  4. Else any other value too large to be transformed (heading > 360, speed > 163.82 m/s,
  *     |acceleration| > 16, |yaw rate| > 327.66, length > 102.2, width > 6.1, altitude > 8000,
  *     CPM distance > 1327.67 m, CPM speed > 163.83 m/s): raw.
- *  5. Else the topic's default: vanetza/out and a body given without a topic: transformed;
- *     vanetza/in, its_center, obu and the nested {"CAM": ...} form: raw (those feeds carry the
- *     ETSI integers; the earlier system's scripts divide their latitude by 1e7).
+ *  5. Else the topic's default: vanetza/out, vanetza/in (vanetza-nap converts what it is given
+ *     as it converts what it emits) and a body given without a topic: transformed; its_center,
+ *     obu and the nested {"CAM": ...} form: raw (those feeds carry the ETSI integers; the earlier
+ *     system's scripts divide their latitude by 1e7).
  * Then, in the decided system, each value is converted and checked against its ETSI range;
  * a value outside it (e.g. latitude beyond +-90 degrees) rejects the message as `out-of-range`.
  */
 import { DecodeFailure } from "./read.ts";
-import type { UnitSystem } from "./types.ts";
+import type { DropCode, DroppedPart, UnitSystem } from "./types.ts";
 
 export interface ScaledField {
   /** Name used in rejection reasons. */
@@ -150,9 +151,16 @@ export function toSI(reading: Reading | undefined, units: UnitSystem): number | 
   return si;
 }
 
-/** Collects the readings of one message. */
+/** Collects the readings of one message, and the parts of it left out. */
 export class Readings {
   readonly items: Reading[] = [];
+  /** Allocated on the first drop only: a well-formed CAM never pays for it. */
+  dropped: DroppedPart[] | undefined = undefined;
+
+  drop(path: string, code: DropCode, reason: string): void {
+    if (this.dropped === undefined) this.dropped = [];
+    this.dropped.push({ path, code, reason });
+  }
 
   add(field: ScaledField, value: number | undefined, path: string): Reading | undefined {
     if (value === undefined) return undefined;

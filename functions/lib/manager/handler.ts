@@ -1,5 +1,5 @@
 /**
- * The manager API (DESIGN.md "Manager API") as one node `(req, res)` handler: it runs under
+ * The manager API (docs/architecture.md "Manager API") as one node `(req, res)` handler: it runs under
  * functions-framework (`functions.http("manager", handler)`) and under `http.createServer`.
  * Bad input is always a 4xx with `{error}`; a 500 means a bug.
  */
@@ -7,11 +7,13 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import { z } from "zod";
+import { consoleRoutes } from "../console/routes.ts";
 import { componentLogger, type Logger } from "../log.ts";
 import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
-import { HttpError, metricsReply, readJson, send } from "../runtime/http.ts";
+import type { Twin } from "../model/twin.ts";
+import { HttpError, metricsReply, type Reply, type Route, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
 import { currentHazards } from "../twin/state/hazardQuery.ts";
@@ -19,7 +21,8 @@ import { historyParts } from "../twin/state/history.ts";
 import { selectTwins } from "../twin/state/twinQuery.ts";
 import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
-import { docsPage } from "./docs.ts";
+import { EventStream } from "./eventStream.ts";
+import { figuresOf, markerOf } from "./liveFeed.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
 import {
   areaOf,
@@ -32,35 +35,31 @@ import {
 
 export interface ManagerOptions {
   twins: TwinDirectory;
-  /** The MECs of the topology. */
-  mecs: { id: string; name?: string }[];
+  /** The MECs of the topology, with their zones for the console's map. */
+  mecs: { id: string; name?: string; zone?: unknown }[];
   /** Where twins live; without it (a cluster's manager) the MEC in each twin record is its home. */
   placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
   migrations: MigrationControl;
   /** When set, mutating calls need `Authorization: Bearer <token>`. */
   apiToken?: string;
   metricsRegistry?: Registry;
+  /** Messages rejected so far, for the live figures, where this process can know it. */
+  rejectedMessages?: () => number;
+  /** Street map tiles for the console ({z}/{x}/{y} URL); without it the map has a plain background. */
+  consoleTileUrl?: string;
+  consoleTileAttribution?: string;
+  /** How often the event stream reads the state (and so at most how often it reports a twin). */
+  eventIntervalMs?: number;
   version?: string;
   newMigrationId?: () => string;
   now?: () => Date;
   logger?: Logger;
 }
 
-export type ManagerHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-
-interface Reply {
-  status: number;
-  body: unknown;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-interface Route {
-  name: string;
-  method: "GET" | "POST";
-  pattern: RegExp;
-  handle: (match: string[], req: IncomingMessage, url: URL) => Promise<Reply>;
-}
+export type ManagerHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<void>) & {
+  /** Ends the event streams (their connections would keep a closing server open). */
+  close(): void;
+};
 
 export function createManagerHandler(options: ManagerOptions): ManagerHandler {
   const logger = options.logger ?? componentLogger("manager");
@@ -70,6 +69,18 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
   const now = options.now ?? (() => new Date());
   const mecIds = new Set(options.mecs.map((mec) => mec.id));
   const json = (body: unknown, status = 200): Reply => ({ status, body });
+  const requireToken = (req: IncomingMessage) => {
+    if (!authorized(req.headers.authorization, options.apiToken)) {
+      throw new HttpError(401, "missing or wrong bearer token", {
+        "WWW-Authenticate": 'Bearer realm="vvcu"',
+      });
+    }
+  };
+  const events = new EventStream({
+    read: readFeed,
+    ...(options.eventIntervalMs === undefined ? {} : { intervalMs: options.eventIntervalMs }),
+    logger,
+  });
 
   const routes: Route[] = [
     { name: "/health", method: "GET", pattern: /^\/health$/, handle: async () => json({ status: "ok" }) },
@@ -79,12 +90,12 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       pattern: /^\/openapi\.json$/,
       handle: async () => json(document),
     },
-    {
-      name: "/docs",
-      method: "GET",
-      pattern: /^\/docs\/?$/,
-      handle: async () => ({ status: 200, body: docsPage(), contentType: "text/html; charset=utf-8" }),
-    },
+    ...consoleRoutes({
+      ...(options.consoleTileUrl === undefined ? {} : { tileUrl: options.consoleTileUrl }),
+      ...(options.consoleTileAttribution === undefined
+        ? {}
+        : { tileAttribution: options.consoleTileAttribution }),
+    }),
     {
       name: "/metrics",
       method: "GET",
@@ -149,6 +160,35 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       },
     },
     {
+      name: "/api/v1/zones",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/zones$`),
+      handle: async () =>
+        json({
+          type: "FeatureCollection",
+          features: options.mecs
+            .filter((mec) => mec.zone !== undefined)
+            .map((mec) => ({
+              type: "Feature",
+              id: mec.id,
+              properties: { id: mec.id, name: mec.name ?? mec.id },
+              geometry: mec.zone,
+            })),
+        }),
+    },
+    {
+      name: "/api/v1/events",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/events$`),
+      handle: async (_match, req) => {
+        // A live view of every twin: as sensitive as a mutation, so behind the token when one is set.
+        requireToken(req);
+        if (!events.hasRoom())
+          throw new HttpError(503, "too many event stream clients", { "Retry-After": "5" });
+        return { status: 200, body: null, stream: (res) => events.attach(res) };
+      },
+    },
+    {
       name: "/api/v1/migrations",
       method: "GET",
       pattern: new RegExp(`^${API_PREFIX}/migrations$`),
@@ -162,11 +202,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       method: "POST",
       pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/migrations$`),
       handle: async ([id], req) => {
-        if (!authorized(req.headers.authorization, options.apiToken)) {
-          throw new HttpError(401, "missing or wrong bearer token", {
-            "WWW-Authenticate": 'Bearer realm="vvcu"',
-          });
-        }
+        requireToken(req);
         const twin = await existingTwin(pathParam(id));
         const body = MigrationBodySchema.safeParse(await readJson(req, '{"target": "<mec id>"}'));
         if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
@@ -200,11 +236,22 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
     },
   ];
 
-  async function membership(): Promise<(mec: string) => string[]> {
+  async function membership(listed?: Twin[]): Promise<(mec: string) => string[]> {
     const placement = options.placement;
     if (placement !== undefined) return (mec) => placement.twinsAt(mec);
-    const twins = await options.twins.list();
+    const twins = listed ?? (await options.twins.list());
     return (mec) => twins.filter((twin) => twin.mec === mec).map((twin) => twin.id);
+  }
+
+  async function readFeed() {
+    const [twins, migrations] = await Promise.all([options.twins.list(), options.migrations.list()]);
+    const twinsAt = await membership(twins);
+    const mecs = options.mecs.map((mec) => ({ id: mec.id, twins: twinsAt(mec.id).length }));
+    return {
+      twins: twins.map(markerOf),
+      migrations,
+      figures: figuresOf(twins, mecs, migrations, options.rejectedMessages?.()),
+    };
   }
 
   async function existingTwin(id: string) {
@@ -213,7 +260,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
     return twin;
   }
 
-  return async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://manager.invalid");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const matching = routes
@@ -240,8 +287,10 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       }
     }
     metrics.apiRequests.inc({ route: routeName, status: String(reply.status) });
-    send(res, reply, { ...reply.headers, ...headers });
+    if (reply.stream !== undefined) reply.stream(res);
+    else send(res, reply, headers);
   };
+  return Object.assign(handler, { close: () => events.close() });
 }
 
 function pathParam(raw: string | undefined): string {

@@ -9,6 +9,7 @@ import { MigrationSchema } from "../model/migration.ts";
 import { TwinSchema } from "../model/twin.ts";
 import { HazardReportSchema } from "../twin/state/hazardQuery.ts";
 import { DISTANCE_FIELD } from "../twin/state/twinQuery.ts";
+import { FiguresSchema, TwinMarkerSchema } from "./liveFeed.ts";
 import { HazardQueryParamsSchema, HistoryQueryParamsSchema, TwinQueryParamsSchema } from "./queryParams.ts";
 
 export const API_PREFIX = "/api/v1";
@@ -42,6 +43,34 @@ const TwinAnswer = TwinSchema.partial()
 const TwinHistory = TwinHistoryDataSchema.partial()
   .extend({ id: z.string(), mec: z.string().describe("Id of the MEC hosting the twin") })
   .meta({ id: "TwinHistory" });
+const TwinMarker = TwinMarkerSchema.meta({ id: "TwinMarker" });
+const Figures = FiguresSchema.meta({ id: "Figures" });
+const ZonesSchema = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    features: z.array(
+      z.object({
+        type: z.literal("Feature"),
+        id: z.string().describe("MEC id"),
+        properties: z.object({ id: z.string(), name: z.string() }),
+        geometry: z.object({ type: z.enum(["Polygon", "MultiPolygon"]), coordinates: z.array(z.unknown()) }),
+      }),
+    ),
+  })
+  .describe("GeoJSON FeatureCollection: one feature per MEC, its zone");
+
+const EVENTS_DESCRIPTION = `Server-sent events (text/event-stream), e.g. \`curl -N\`. On connecting, the current state
+(every twin, the latest migrations, the figures); then what changes, read every 500 ms (less
+often when reading would take more than 5% of the server's time). Events:
+
+- \`twin\` (TwinMarker): a twin appeared or changed; at most one per twin and reading.
+- \`twin-removed\` (\`{"id": ...}\`): a twin expired.
+- \`migration\` (Migration): a migration started or moved on (step, status, timings).
+- \`figures\` (Figures): the summary figures changed.
+
+A client that reads slowly is not buffered for: while its connection is full, only the latest
+state of each twin is kept for it (and the latest 100 migrations, and the figures), and written
+when it reads again. Needs the bearer token when VVCU_API_TOKEN is set.`;
 
 export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3["generateDocument"]> {
   const registry = new OpenAPIRegistry();
@@ -53,7 +82,7 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
   registry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "VVCU_API_TOKEN; required by mutating calls when it is set",
+    description: "VVCU_API_TOKEN; required by mutating calls and the event stream when it is set",
   });
 
   registry.registerPath({
@@ -150,6 +179,31 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
       401: failure("Missing or wrong bearer token"),
       404: failure("No such twin"),
       409: failure("A migration of this twin is running"),
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: `${API_PREFIX}/zones`,
+    summary: "The MECs' zones as GeoJSON",
+    responses: { 200: json(ZonesSchema, "The zones") },
+  });
+  registry.registerPath({
+    method: "get",
+    path: `${API_PREFIX}/events`,
+    summary: "Live changes of twins, migrations and figures (server-sent events)",
+    description: EVENTS_DESCRIPTION,
+    security: [{ bearer: [] }],
+    responses: {
+      200: {
+        description: "The event stream; each event's data is one JSON object",
+        content: {
+          "text/event-stream": {
+            schema: z.union([TwinMarker, Migration, Figures, z.object({ id: z.string() })]),
+          },
+        },
+      },
+      401: failure("Missing or wrong bearer token"),
+      503: failure("Too many event stream clients"),
     },
   });
   registry.registerPath({

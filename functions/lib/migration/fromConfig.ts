@@ -13,6 +13,7 @@ import type { EventSink } from "../runtime/emit/sink.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import type { Topology } from "../topology.ts";
 import { KubernetesDriver } from "./drivers/kubernetes.ts";
+import type { SharedTwinCnfValues } from "./drivers/kubernetesTwin.ts";
 import { OsmDriver } from "./drivers/osm.ts";
 import { nbiClientOptionsFromConfig } from "./drivers/osmConfig.ts";
 import { NbiClient } from "./drivers/osmNbi.ts";
@@ -22,26 +23,49 @@ import { MemoryJournal, type MigrationJournal } from "./journal/journal.ts";
 import { RedisJournal } from "./journal/redisJournal.ts";
 import { driverNames, driverSelector } from "./select.ts";
 
-/** Twin CNFs live here unless the topology names a namespace. */
+/** Twin CNFs live here unless the topology names a namespace or POD_NAMESPACE says the function's own. */
 export const DEFAULT_TWIN_NAMESPACE = "vvcu-twins";
 
+export interface ClusterDriverOptions {
+  /** Default: KUBECONFIG, else ~/.kube/config, else the cluster the process runs in. */
+  kubeConfig?: KubeConfig;
+  /** Chart values for every twin CNF (e.g. the broker they subscribe to). */
+  values?: SharedTwinCnfValues;
+}
+
 /** Builds only the cluster drivers the topology uses. */
-export function clusterDrivers(topology: Topology, config: Config): Partial<Record<string, MigrationDriver>> {
+export function clusterDrivers(
+  topology: Topology,
+  config: Config,
+  options: ClusterDriverOptions = {},
+): Partial<Record<string, MigrationDriver>> {
   const used = new Set(driverNames(topology).values());
   const drivers: Partial<Record<string, MigrationDriver>> = {};
+  // A twin CNF shares its MEC's twin store and Broker: the ones this function uses, by the same
+  // names (short Service names resolve in each cluster's own namespace).
+  const values: SharedTwinCnfValues = {
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.K_SINK ? { sinkUrl: config.K_SINK } : {}),
+    ...options.values,
+  };
   const mecsUsing = (name: string) =>
     topology.mecs.filter((mec) => (mec.driver ?? topology.defaults.driver) === name);
   if (used.has("kubernetes")) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    let kubeConfig = options.kubeConfig;
+    if (kubeConfig === undefined) {
+      kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+    }
     drivers.kubernetes = new KubernetesDriver({
       kubeConfig,
+      values,
       mecs: Object.fromEntries(
         mecsUsing("kubernetes").map((mec) => [
           mec.id,
           {
-            context: mec.kubernetes?.context ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            context: mec.kubernetes?.context,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
+            twinUrl: mec.twinUrl,
           },
         ]),
       ),
@@ -50,12 +74,14 @@ export function clusterDrivers(topology: Topology, config: Config): Partial<Reco
   if (used.has("osm")) {
     drivers.osm = new OsmDriver({
       nbi: new NbiClient(nbiClientOptionsFromConfig(config)),
+      values,
       mecs: Object.fromEntries(
         mecsUsing("osm").map((mec) => [
           mec.id,
           {
             vimAccount: mec.osm?.vimAccount ?? mec.id,
-            namespace: mec.kubernetes?.namespace ?? DEFAULT_TWIN_NAMESPACE,
+            namespace: mec.kubernetes?.namespace ?? config.POD_NAMESPACE ?? DEFAULT_TWIN_NAMESPACE,
+            twinUrl: mec.twinUrl,
           },
         ]),
       ),

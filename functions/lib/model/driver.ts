@@ -1,11 +1,17 @@
 /**
  * An orchestrator driver: how a twin is placed at, checked at and released from a MEC.
- * The engine (functions/lib/migration/engine.ts) runs DESIGN.md's protocol over this.
+ * The engine (functions/lib/migration/engine.ts) runs the protocol of docs/architecture.md
+ * "Flow of one migration" over this.
  */
 import type { TwinSnapshot } from "./twin.ts";
 
 export interface PlacementRequest {
   migrationId: string;
+  /**
+   * The placement the journal recorded for this migration's target, when it is placed again:
+   * a driver reuses it if it still exists, and never adopts anything else by name.
+   */
+  recorded?: Placement;
   twin: string;
   mec: string;
   /** The source's state; the target hydrates from it. */
@@ -28,8 +34,11 @@ export interface MigrationDriver {
   place(request: PlacementRequest, signal: AbortSignal): Promise<Placement>;
   /** Step 3: resolves when the target twin is subscribed and hydrated; rejects on timeout or failure. */
   waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void>;
-  /** Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. */
-  release(placement: Placement, signal: AbortSignal): Promise<void>;
+  /**
+   * Step 5 (and rollback of step 2): remove the twin from a MEC. Idempotent. May give back a ref
+   * of what it did (e.g. the OSM termination's operation id) for the migration's record.
+   */
+  release(placement: Placement, signal: AbortSignal): Promise<string | undefined>;
   /** The placement of a twin already living at a MEC (the source of a migration). */
   existing(twin: string, mec: string): Placement;
   /**

@@ -1,6 +1,6 @@
 /**
  * The twin: the live mirror of one station, as stored, served by the API and carried
- * in `twin.updated`. The public `Twin` shape of DESIGN.md is a subset of this.
+ * in `twin.updated`. The public `Twin` shape (docs/architecture.md "Manager API") is a subset of this.
  */
 import { z } from "zod";
 import { LogsMessageSchema, MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
@@ -35,6 +35,8 @@ export const HazardSchema = z.object({
   description: z.string().optional(),
   position: PositionSchema.optional(),
   validUntil: z.string(), // ISO 8601
+  /** The originator's last update of this DENM (ISO 8601); older updates and repeats change nothing. */
+  referenceTime: z.string().optional(),
 });
 
 export const NeighbourSchema = z.object({
@@ -102,6 +104,11 @@ export const TwinAccumulatorsSchema = z.object({
   rateWindowStartMs: z.number(),
   /** Messages received in the current rate window, by type. */
   rateWindowCounts: z.record(z.string(), z.number()),
+  /**
+   * DENMs cancelled or negated, by actionId, with the terminating reference time (Unix ms):
+   * a repeat of the original DENM, older than its termination, does not bring the hazard back.
+   */
+  endedDenms: z.record(z.string(), z.number()).optional(),
 });
 export type TwinAccumulators = z.infer<typeof TwinAccumulatorsSchema>;
 

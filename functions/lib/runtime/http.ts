@@ -23,6 +23,9 @@ export interface Reply {
   status: number;
   body: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
+  /** Takes the response over instead of `body` (a stream). */
+  stream?: (res: ServerResponse) => void;
 }
 
 export function send(res: ServerResponse, reply: Reply, headers: Record<string, string>): void {
@@ -31,9 +34,18 @@ export function send(res: ServerResponse, reply: Reply, headers: Record<string, 
     "Content-Type": reply.contentType ?? "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",
+    ...reply.headers,
     ...headers,
   });
   res.end(text);
+}
+
+/** One path of an HTTP API: the handler answers or throws an HttpError. */
+export interface Route {
+  name: string;
+  method: "GET" | "POST";
+  pattern: RegExp;
+  handle: (match: string[], req: IncomingMessage, url: URL) => Promise<Reply>;
 }
 
 /** The raw body: functions-framework keeps it as req.rawBody, node http streams it. */

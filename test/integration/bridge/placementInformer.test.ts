@@ -126,6 +126,13 @@ describe("twinOfDeployment", () => {
       twinOfDeployment({ metadata: { name: "other", labels: { "vvcu.io/twin": "7" } } }),
     ).toBeUndefined();
   });
+
+  it("ignores the twin CNF of another MEC that shares the namespace", () => {
+    const atB = deployment("vvcu-twin-7-mec-b", "7", "1");
+    atB.metadata.labels["vvcu.io/mec"] = "mec-b";
+    expect(twinOfDeployment(atB, "mec-a")).toBeUndefined();
+    expect(twinOfDeployment(atB, "mec-b")).toBe("7");
+  });
 });
 
 describe("placement informer", () => {

@@ -27,7 +27,7 @@ const migrated: TwinCnfValues = {
   stationId: "3402",
   mecId: "mec-b",
   migrationId: "m-7f3a",
-  hydrateFrom: "http://vvcu-twin-3402.vvcu.svc.cluster.local:8080/twins/3402/snapshot",
+  hydrateFrom: "http://vvcu-twin-3402-mec-a.vvcu.svc.cluster.local:8080/twins/3402/snapshot",
   topics: ["obu/inqueue/json/3402/#", "vanetza/out/cam"],
 };
 
@@ -66,11 +66,11 @@ describe("charts/vvcu-twin values", () => {
 
 describe("charts/vvcu-twin templates", () => {
   it("render the default values to a Deployment and a Service with the informer's labels", () => {
-    const documents = renderChart(chartDir, defaults, "vvcu-twin-1");
+    const documents = renderChart(chartDir, defaults, "vvcu-twin-1-mec-a");
     expect(documents.map((document) => document.kind)).toEqual(["Deployment", "Service"]);
     for (const document of documents) {
       const metadata = document.metadata as { name: string; labels: Record<string, string> };
-      expect(metadata.name).toBe("vvcu-twin-1");
+      expect(metadata.name).toBe("vvcu-twin-1-mec-a");
       expect(metadata.labels).toMatchObject({
         "app.kubernetes.io/name": "vvcu-twin",
         "vvcu.io/twin": "1",
@@ -83,7 +83,7 @@ describe("charts/vvcu-twin templates", () => {
     ["the default values", defaults],
     ["a migrated twin's values", migrated],
   ])("render %s exactly as the kubernetes driver builds the objects", (_name, values) => {
-    const release = twinCnfName(values.stationId);
+    const release = twinCnfName(values.stationId, values.mecId);
     const [deployment, service] = renderChart(chartDir, values, release);
     const built = twinCnfObjects(values, release);
     expect(deployment).toEqual(built.deployment);

@@ -35,6 +35,33 @@ function vvcu(args: string[], stdin?: string): Promise<Outcome> {
 }
 
 describe("vvcu decode", () => {
+  it("--explain lists what was dropped from a real vanetza-nap CPM, and why", async () => {
+    const file = path.join(ROOT, "test/fixtures/conformance/vanetza-nap/out_cpm.json");
+    const { code, stdout, stderr } = await vvcu(["decode", "--explain", "--topic", "vanetza/out/cpm", file]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ type: "cpm", stationId: "229" });
+    expect(stderr).toContain("dropped 1 part:");
+    expect(stderr).toContain("unused at fields.payload.cpmContainers.1.containerData");
+    expect(stderr).toContain("sensorInformationContainer (containerId 3): vvcu does not use it");
+  });
+
+  it("--explain says so when nothing was dropped", async () => {
+    const cam = {
+      stationID: 5,
+      fields: {
+        cam: {
+          camParameters: { basicContainer: { referencePosition: { latitude: 40.6, longitude: -8.6 } } },
+        },
+      },
+    };
+    const { code, stderr } = await vvcu(
+      ["decode", "--explain", "--topic", "vanetza/out/cam"],
+      JSON.stringify(cam),
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain("nothing dropped");
+  });
+
   it("decodes a fixture file (no --topic: the payload decides) and exits 0", async () => {
     const { code, stdout, stderr } = await vvcu(["decode", path.join(FIXTURE_DIR, "vanetza-out-cam.json")]);
     expect(stderr).toBe("");

@@ -4,6 +4,17 @@ import { decodeFixture, decodeOk, FIXTURE_TOPICS, fixtureJson, RECEIVED_AT_MS } 
 
 const lightsOn = ["lowBeamHeadlightsOn", "leftTurnSignalOn"];
 
+/** Metres per degree of latitude and of longitude on the WGS84 ellipsoid at `lat`. */
+function degreeLength(lat: number): { lat: number; lon: number } {
+  const e2 = 0.00669437999014;
+  const sin = Math.sin((lat * Math.PI) / 180);
+  const w = 1 - e2 * sin * sin;
+  const primeVertical = 6_378_137 / Math.sqrt(w);
+  const meridian = (primeVertical * (1 - e2)) / w;
+  const toDegree = Math.PI / 180;
+  return { lat: meridian * toDegree, lon: primeVertical * Math.cos(lat * toDegree) * toDegree };
+}
+
 describe("every dialect decodes to the normalized shape", () => {
   it("vanetza-nap output envelope, transformed units (CAM)", () => {
     expect(decodeFixture("vanetza-out-cam.json")).toEqual({
@@ -229,7 +240,7 @@ describe("CPM", () => {
     });
     if (message.type !== "cpm") throw new Error("not a CPM");
     const [moving, still] = message.perceivedObjects;
-    // 30 m east, 40 m north: 50 m at bearing 36.87 degrees. 1 degree of latitude is ~111.2 km.
+    // 30 m east, 40 m north: 50 m at bearing 36.87 degrees.
     expect(moving).toMatchObject({
       objectId: 7,
       xDistance: 30,
@@ -238,18 +249,12 @@ describe("CPM", () => {
       classification: "vehicle",
     });
     expect(moving?.heading).toBeCloseTo(36.8699, 3);
-    expect(moving?.position?.lat).toBeCloseTo(40.6345 + 40 / 111_195, 6);
-    expect(moving?.position?.lon).toBeCloseTo(
-      -8.6604 + 30 / (111_195 * Math.cos((40.6345 * Math.PI) / 180)),
-      6,
-    );
+    expect(moving?.position?.lat).toBeCloseTo(40.6345 + 40 / degreeLength(40.6345).lat, 6);
+    expect(moving?.position?.lon).toBeCloseTo(-8.6604 + 30 / degreeLength(40.6345).lon, 6);
     // Not moving: speed 0, heading from its orientation (zAngle).
     expect(still).toMatchObject({ objectId: 9, xDistance: -100, yDistance: 0, speed: 0, heading: 90 });
     expect(still?.position?.lat).toBeCloseTo(40.6345, 6);
-    expect(still?.position?.lon).toBeCloseTo(
-      -8.6604 - 100 / (111_195 * Math.cos((40.6345 * Math.PI) / 180)),
-      6,
-    );
+    expect(still?.position?.lon).toBeCloseTo(-8.6604 - 100 / degreeLength(40.6345).lon, 6);
   });
 
   it("TR 103 562 layout on the ITS-centre feed, raw: 0.01 m distances and 0.01 m/s speeds", () => {
@@ -272,7 +277,7 @@ describe("CPM", () => {
       heading: 180,
       classification: "vehicle",
     });
-    expect(object?.position?.lat).toBeCloseTo(40.628042 + 48 / 111_195, 6);
+    expect(object?.position?.lat).toBeCloseTo(40.628042 + 48 / degreeLength(40.628042).lat, 6);
     expect(object?.position?.lon).toBeCloseTo(-8.732658, 6);
   });
 
@@ -287,10 +292,7 @@ describe("CPM", () => {
       speed: 12,
       heading: 90,
     });
-    expect(message.perceivedObjects[0]?.position?.lon).toBeCloseTo(
-      -8.652 + 25 / (111_195 * Math.cos((40.639 * Math.PI) / 180)),
-      6,
-    );
+    expect(message.perceivedObjects[0]?.position?.lon).toBeCloseTo(-8.652 + 25 / degreeLength(40.639).lon, 6);
   });
 
   it("objects keep their offsets but get no position when the reference position is unavailable", () => {
@@ -326,6 +328,7 @@ describe("DENM", () => {
       eventPosition: { lat: 40.6421, lon: -8.6489, alt: 10 },
       // 2004-01-01 + 691574400.25 s, less the 5 leap seconds TimestampIts counts since 2004.
       detectionTimeMs: 1_072_915_200_000 + 691_574_400_250 - 5_000,
+      referenceTimeMs: 1_072_915_200_000 + 691_574_400_250 - 5_000,
       validityDurationS: 120,
     });
   });
@@ -347,6 +350,7 @@ describe("DENM", () => {
       eventType: { causeCode: 3, subCauseCode: 4, description: "roadworks" },
       eventPosition: { lat: 40.645, lon: -8.655 },
       detectionTimeMs: 1_072_915_200_000 + 690_000_000_000 - 5_000,
+      referenceTimeMs: 1_072_915_200_000 + 690_000_000_000 - 5_000,
       validityDurationS: 600,
       termination: "isCancellation",
     });

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decode } from "../../../functions/lib/cits/decode.ts";
@@ -6,6 +8,7 @@ import {
   type DecodeResult,
   type RejectionCode,
 } from "../../../functions/lib/cits/types.ts";
+import { CONFORMANCE_DIR, readManifest } from "../../../scripts/derive-conformance-expected.ts";
 import { FIXTURE_TOPICS, fixtureJson } from "./fixtures.ts";
 
 const CODES: readonly RejectionCode[] = [
@@ -138,6 +141,44 @@ describe("decode never throws and always answers ok or a typed rejection", () =>
           const topic = FIXTURE_TOPICS[name] as string;
           const payload = JSON.stringify(mutateLeaf(fixtureJson(name), pick, replacement));
           return wellFormed(decodeNeverThrows(topic, payload), topic);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("on the real corpus with one value replaced by anything: dropped parts carry a code, path and reason", () => {
+    const corpus = readManifest().files.map((entry) => ({
+      topic: entry.topic,
+      json: JSON.parse(readFileSync(path.join(CONFORMANCE_DIR, entry.file), "utf8")) as unknown,
+    }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...corpus),
+        fc.nat(),
+        fc.oneof(
+          fc.double(),
+          fc.integer(),
+          fc.string(),
+          fc.constant(null),
+          fc.boolean(),
+          fc.object({ maxDepth: 1 }),
+        ),
+        fc.boolean(),
+        ({ topic, json }, pick, replacement, explain) => {
+          const payload = JSON.stringify(mutateLeaf(json, pick, replacement));
+          let result: DecodeResult | undefined;
+          expect(() => {
+            result = decode(topic, payload, 1_764_316_899_000, { explain });
+          }).not.toThrow();
+          const answered = result as DecodeResult;
+          if (answered.ok && answered.dropped !== undefined) {
+            for (const part of answered.dropped) {
+              if (!["malformed", "unknown", "unused"].includes(part.code)) return false;
+              if (part.path.length === 0 || part.reason.length === 0) return false;
+            }
+          }
+          return wellFormed(answered, topic);
         },
       ),
       { numRuns: 1500 },

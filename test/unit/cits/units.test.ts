@@ -145,13 +145,20 @@ describe("how a message's unit system is decided", () => {
     expect(message.position?.lat).toBeCloseTo(0.000004, 12);
   });
 
-  it("when nothing decides, the topic's default: vanetza/out transformed, vanetza/in raw", () => {
+  it("when nothing decides, the topic's default: vanetza/out and vanetza/in transformed, obu raw", () => {
     expect(cam("vanetza/out/cam", { latitude: 40, longitude: -8, speed: 10 })).toMatchObject({
       origin: { units: "transformed" },
       position: { lat: 40, lon: -8 },
       speed: 10,
     });
+    // vanetza-nap converts what it is given as it converts what it emits: a vanetza/in body whose
+    // values happen to be whole numbers is still in degrees and m/s, not raw (near 0, 0).
     expect(cam("vanetza/in/cam", { latitude: 40, longitude: -8, speed: 10 })).toMatchObject({
+      origin: { units: "transformed" },
+      position: { lat: 40, lon: -8 },
+      speed: 10,
+    });
+    expect(cam("obu/inqueue/json/7/CAM", { latitude: 40, longitude: -8, speed: 10 })).toMatchObject({
       origin: { units: "raw" },
       speed: 0.1,
     });

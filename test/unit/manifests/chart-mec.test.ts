@@ -3,9 +3,11 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { KubernetesDriver } from "../../../functions/lib/migration/drivers/kubernetes.ts";
 import { parseTopology } from "../../../functions/lib/topology.ts";
 import { renderTemplate } from "./helm-lite.ts";
 import { type KubeObject, loadManifestDir, ROOT, renderChart, validateObject } from "./kube.ts";
+import { migrationDriversOf } from "./migrationDrivers.ts";
 
 const CHART = path.join(ROOT, "charts", "vvcu-mec");
 const schema = JSON.parse(readFileSync(path.join(CHART, "values.schema.json"), "utf8")) as object;
@@ -80,7 +82,8 @@ describe("charts/vvcu-mec", () => {
       { ...defaults, image: { repository: "vvcu", tag: "1", pullPolicy: "Sometimes" } },
       { ...defaults, replicas: 3 },
       { ...defaults, driver: "docker" },
-      { ...defaults, mec: { ...(defaults.mec as object), kubernetes: {} } },
+      { ...defaults, mec: { ...(defaults.mec as object), kubernetes: { context: "" } } },
+      { ...defaults, mec: { ...(defaults.mec as object), twinUrl: "ftp://mec-a.example.org/{name}" } },
     ];
     for (const values of bad) expect(validateValues(values), JSON.stringify(values)).toBe(false);
   });
@@ -111,6 +114,73 @@ describe("charts/vvcu-mec", () => {
       expect(twin, `${key} is in knative/ but not in the chart`).toBeDefined();
       expect(essentials(twin as KubeObject), key).toEqual(essentials(object));
     }
+  });
+
+  it("with its default values, gives the migration function a driver that places twins here", () => {
+    const { objects } = renderChart(CHART, {}, { name: "vvcu", namespace: "edge" });
+    const { topology, driverFor } = migrationDriversOf(objects);
+    expect(topology.mecs.map((mec) => mec.id)).toEqual(["mec-a"]);
+    expect(driverFor("mec-a").name).toBe("kubernetes");
+    // The release namespace, where templates/rbac.yaml lets the function manage twin CNFs.
+    expect(driverFor("mec-a").existing("42", "mec-a").ref).toBe("edge/vvcu-twin-42-mec-a");
+    // Its twin CNFs use this MEC's Redis and Broker, not another namespace's.
+    const driver = driverFor("mec-a") as KubernetesDriver;
+    const request = { migrationId: "m-1", twin: "42", mec: "mec-a", sourceMec: "mec-b", snapshot: undefined };
+    expect(driver.values(request)).toMatchObject({
+      redisUrl: "redis://vvcu-redis:6379",
+      sinkUrl: "http://broker-ingress.knative-eventing.svc.cluster.local/edge/vvcu",
+    });
+  });
+
+  it("with driver osm and its NBI settings, gives the migration function the OSM_* settings and the password Secret", () => {
+    const values = {
+      driver: "osm",
+      mec: { ...(defaults.mec as object), osm: { vimAccount: "mec-a-vim" } },
+      osm: {
+        nbiUrl: "https://osm.example:9999",
+        username: "vvcu",
+        passwordSecret: "osm",
+        project: "p",
+        caSecret: "osm-ca",
+      },
+    };
+    expect(validateValues({ ...defaults, ...values }), JSON.stringify(validateValues.errors)).toBe(true);
+    const { objects } = renderChart(CHART, values, { name: "vvcu", namespace: "edge" });
+    for (const object of objects) validateObject(object);
+    const migration = objects.find(
+      (object) => object.metadata.name === "vvcu-migration" && object.kind === "Service",
+    );
+    const podSpec = migration?.spec.template.spec;
+    const env = podSpec.containers[0].env as { name: string; value: string }[];
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "OSM_NBI_URL", value: "https://osm.example:9999" },
+        { name: "OSM_USERNAME", value: "vvcu" },
+        { name: "OSM_PASSWORD_FILE", value: "/etc/vvcu/osm/password" },
+        { name: "OSM_PROJECT", value: "p" },
+        { name: "OSM_CA_FILE", value: "/etc/vvcu/osm-ca/ca.crt" },
+      ]),
+    );
+    expect(podSpec.containers[0].volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: "osm-password", mountPath: "/etc/vvcu/osm", readOnly: true },
+        { name: "osm-ca", mountPath: "/etc/vvcu/osm-ca", readOnly: true },
+      ]),
+    );
+    expect(podSpec.volumes).toEqual(
+      expect.arrayContaining([
+        { name: "osm-password", secret: { secretName: "osm" } },
+        { name: "osm-ca", secret: { secretName: "osm-ca" } },
+      ]),
+    );
+    // Everything the osm driver needs is there; only the mounted Secret's file is not, here.
+    expect(() => migrationDriversOf(objects)).toThrow(
+      "cannot read OSM_PASSWORD_FILE from /etc/vvcu/osm/password",
+    );
+    const { objects: plain } = renderChart(CHART, {}, { name: "vvcu", namespace: "edge" });
+    const plainEnv = plain.find((object) => object.metadata.name === "vvcu-migration")?.spec.template.spec
+      .containers[0].env as { name: string }[];
+    expect(plainEnv.map((variable) => variable.name)).not.toContain("OSM_NBI_URL");
   });
 
   it("builds the functions' topology from this MEC and its peers, with the release namespace in K_SINK", () => {

@@ -10,7 +10,9 @@ import {
 } from "../../../functions/lib/events.ts";
 import { TWIN_CNF_FUNCTION_TARGET } from "../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { loadTriggers } from "../../../functions/lib/runtime/triggers.ts";
+import { loadTopology } from "../../../functions/lib/topology.ts";
 import { type KubeObject, loadManifestDir, ROOT, validateObject } from "./kube.ts";
+import { migrationDriversOf } from "./migrationDrivers.ts";
 
 const knativeFiles = loadManifestDir(path.join(ROOT, "knative"));
 const all = [...knativeFiles.values()].flat();
@@ -21,7 +23,7 @@ const FUNCTIONS = ["twin", "geofence", "migration", "proxy", "manager"];
 /** Every FUNCTION_TARGET the image serves: the Knative Services' and the twin CNF's (charts/vvcu-twin). */
 const FUNCTION_TARGETS = [...FUNCTIONS, TWIN_CNF_FUNCTION_TARGET];
 
-/** What each function consumes, from the data flow in DESIGN.md. */
+/** What each function consumes: the flows of docs/architecture.md (one CAM, one migration). */
 const CONSUMES: Record<string, EventType[]> = {
   twin: CITS_EVENT_TYPES,
   geofence: ["io.vvcu.twin.created", "io.vvcu.twin.updated"],
@@ -43,6 +45,24 @@ function envOf(object: KubeObject): Record<string, string | undefined> {
 }
 
 describe("knative/ manifests", () => {
+  it("give the migration function a topology and a driver it can build for every MEC", () => {
+    const { topology, driverFor } = migrationDriversOf(all);
+    expect(topology.mecs.map((mec) => mec.id)).toEqual(["mec-a", "mec-b"]);
+    for (const mec of ["mec-a", "mec-b"]) {
+      expect(driverFor(mec).name).toBe("kubernetes");
+      // Its own namespace, where knative/rbac.yaml lets it manage Deployments and Services.
+      expect(driverFor(mec).existing("42", mec).ref).toBe(`default/vvcu-twin-42-${mec}`);
+    }
+  });
+
+  it("the topology it ships has the bundled topology's MECs and zones", () => {
+    const { topology } = migrationDriversOf(all);
+    const bundled = loadTopology();
+    expect(topology.mecs.map(({ id, name, zone }) => ({ id, name, zone }))).toEqual(
+      bundled.mecs.map(({ id, name, zone }) => ({ id, name, zone })),
+    );
+  });
+
   it("each object validates against the real Kubernetes and Knative schemas", () => {
     expect(all.length).toBeGreaterThan(20);
     for (const object of all) validateObject(object);

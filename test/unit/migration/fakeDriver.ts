@@ -11,10 +11,18 @@ export interface FakeDriverScript {
   releaseFailures?: number;
   /** release never resolves. */
   releaseHangs?: boolean;
+  /**
+   * Each placement gets its own ref (`<mec>/<twin>#<n>`, as an orchestrator's instance id) and a
+   * release gives back `released:<ref>`, as an orchestrator's operation id.
+   */
+  ownRefs?: boolean;
 }
 
 export class FakeDriver implements MigrationDriver {
   readonly calls: string[] = [];
+  /** The refs release was called with, in order. */
+  readonly releasedRefs: string[] = [];
+  private placements = 0;
   /** Twins present per MEC, as the driver sees them. */
   private releaseFailuresLeft: number;
 
@@ -40,7 +48,9 @@ export class FakeDriver implements MigrationDriver {
     this.calls.push(`place ${request.twin}@${request.mec}`);
     if (this.script.placeFails) throw new Error("target refused the twin");
     this.at(request.mec).add(request.twin);
-    return this.existing(request.twin, request.mec);
+    const placement = this.existing(request.twin, request.mec);
+    if (this.script.ownRefs) placement.ref += `#${++this.placements}`;
+    return placement;
   }
 
   async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
@@ -53,14 +63,16 @@ export class FakeDriver implements MigrationDriver {
     }
   }
 
-  async release(placement: Placement, _signal: AbortSignal): Promise<void> {
+  async release(placement: Placement, _signal: AbortSignal): Promise<string | undefined> {
     this.calls.push(`release ${placement.twin}@${placement.mec}`);
+    this.releasedRefs.push(placement.ref);
     if (this.script.releaseHangs) await new Promise<void>(() => {});
     if (this.releaseFailuresLeft > 0) {
       this.releaseFailuresLeft--;
       throw new Error("orchestrator unavailable");
     }
     this.at(placement.mec).delete(placement.twin);
+    return this.script.ownRefs ? `released:${placement.ref}` : undefined;
   }
 
   async activate(placement: Placement, _signal: AbortSignal): Promise<void> {

@@ -109,6 +109,19 @@ mecs:
     expect(zoneIndexOf(topology).containing(2.5, 2.9)).toEqual(["edge-2"]);
   });
 
+  it("reads the address each MEC's twin CNFs are reached at from the other clusters", () => {
+    const topology = parseTopology(
+      mec(SQUARE, "    twinUrl: https://mec-a.example.org/twins/{name}\n"),
+      "one.yaml",
+    );
+    expect(topology.mecs[0]?.twinUrl).toBe("https://mec-a.example.org/twins/{name}");
+  });
+
+  it("reads kubernetes settings without a context as this cluster", () => {
+    const topology = parseTopology(mec(SQUARE, "    driver: kubernetes\n    kubernetes: {}\n"), "one.yaml");
+    expect(topology.mecs[0]?.kubernetes).toEqual({});
+  });
+
   it("formats paths the way a person reads them", () => {
     expect(formatPath(["mecs", 1, "zone", "coordinates", 0, 3])).toBe("mecs[1].zone.coordinates[0][3]");
     expect(formatPath([])).toBe("(top level)");
@@ -185,14 +198,24 @@ mecs:
       /bad\.yaml:2: mecs\[0\]: uses the kubernetes driver but has no kubernetes: \{context, namespace\} settings/,
     ],
     [
-      "kubernetes settings without a context",
-      mec(SQUARE, "    driver: kubernetes\n    kubernetes: {namespace: vvcu}\n"),
-      /mecs\[0\]\.kubernetes\.context: is required/,
+      "kubernetes settings with an empty context",
+      mec(SQUARE, "    driver: kubernetes\n    kubernetes: {context: ''}\n"),
+      /mecs\[0\]\.kubernetes\.context: kubernetes\.context is empty/,
     ],
     [
       "the osm driver, by default, without its settings",
       `defaults: {driver: osm}\n${mec(SQUARE)}`,
       /mecs\[0\]: uses the osm driver but has no osm: \{vimAccount\} settings/,
+    ],
+    [
+      "a twinUrl with an unknown placeholder",
+      mec(SQUARE, "    twinUrl: https://edge.example.org/{station}\n"),
+      /mecs\[0\]\.twinUrl: twinUrl names unknown placeholder\(s\) \{station\}; known: \{name\}, \{namespace\}, \{twin\}, \{mec\}/,
+    ],
+    [
+      "a twinUrl that is not http(s)",
+      mec(SQUARE, "    twinUrl: ftp://edge.example.org/{name}\n"),
+      /mecs\[0\]\.twinUrl: twinUrl must be an http\(s\) URL, got "ftp:\/\/edge\.example\.org\/\{name\}"/,
     ],
     [
       "a duplicate id",

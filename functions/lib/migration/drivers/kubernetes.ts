@@ -22,7 +22,8 @@ const DRIVER = "kubernetes";
 
 /** A MEC's cluster, as the topology's `kubernetes: {context, namespace}` gives it. */
 export interface KubernetesMecTarget extends TwinCnfSite {
-  context: string;
+  /** Kubeconfig context; undefined: the kubeconfig's current one (in a pod: its own cluster). */
+  context?: string;
 }
 
 export interface KubernetesDriverOptions {
@@ -102,7 +103,7 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   existing(twin: string, mec: string): Placement {
-    return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin)}` };
+    return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin, mec)}` };
   }
 
   /** The chart values of a placement (the same the OSM driver passes to the chart). */
@@ -179,7 +180,8 @@ export class KubernetesDriver implements MigrationDriver {
     );
   }
 
-  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+  /** Deletes the twin CNF; its ref (`namespace/name`) is what the record shows. */
+  async release(placement: Placement, signal: AbortSignal): Promise<undefined> {
     const { namespace, name } = this.parseRef(placement);
     const { apps, core } = this.client(placement.mec);
     const options = { name, namespace, propagationPolicy: "Foreground" };
@@ -262,8 +264,8 @@ export class KubernetesDriver implements MigrationDriver {
   private client(mec: string): Clients {
     const cached = this.clients.get(mec);
     if (cached) return cached;
-    const { context } = this.target(mec);
     const { kubeConfig } = this.options;
+    const context = this.target(mec).context ?? kubeConfig.getCurrentContext();
     if (!kubeConfig.getContextObject(context))
       throw new Error(`kubeconfig has no context "${context}" (MEC ${mec})`);
     const config = new KubeConfig();

@@ -31,12 +31,17 @@ export const StationIdSchema = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/, "station id must be lower-case letters, digits and '-'");
 
+/** A MEC id usable in object names and label values. */
+export const MecIdSchema = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "MEC id must be lower-case letters, digits and '-'");
+
 const ResourceListSchema = z.object({ cpu: z.string(), memory: z.string() });
 
 /** charts/vvcu-twin/values.yaml, as a type (values.schema.json says the same for helm). */
 export const TwinCnfValuesSchema = z.object({
   stationId: StationIdSchema,
-  mecId: z.string().min(1),
+  mecId: MecIdSchema,
   migrationId: z.string(),
   /** URL of the source twin's snapshot endpoint; empty: start with no state. */
   hydrateFrom: z.string(),
@@ -74,9 +79,21 @@ export const TWIN_CNF_DEFAULTS: Omit<TwinCnfValues, keyof TwinCnfInstanceValues>
   },
 };
 
-/** Name of a twin's Deployment and Service (and helm release, when the driver installs it). */
-export function twinCnfName(stationId: string): string {
-  return `${TWIN_CNF_NAME}-${StationIdSchema.parse(stationId)}`;
+/** Kubernetes object names (DNS labels, as Services need) are at most this long. */
+const MAX_NAME_LENGTH = 63;
+
+/**
+ * Name of a twin's Deployment and Service (and helm release, OSM NS instance) at one MEC. The MEC
+ * is part of it: during a migration the source and the target twin may share a namespace.
+ */
+export function twinCnfName(stationId: string, mecId: string): string {
+  const name = `${TWIN_CNF_NAME}-${StationIdSchema.parse(stationId)}-${MecIdSchema.parse(mecId)}`;
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new Error(
+      `twin CNF name ${name} is longer than ${MAX_NAME_LENGTH} characters: use a shorter MEC id`,
+    );
+  }
+  return name;
 }
 
 export interface KubernetesObject {
@@ -92,14 +109,18 @@ export interface KubernetesObject {
 }
 
 /** The Deployment and Service of one twin, as the chart renders them for release `releaseName`. */
-export function twinCnfObjects(values: TwinCnfValues, releaseName = twinCnfName(values.stationId)) {
-  const name = twinCnfName(values.stationId);
-  const selector = { [TWIN_CNF_LABELS.name]: TWIN_CNF_NAME, [TWIN_CNF_LABELS.twin]: values.stationId };
-  const labels = {
-    ...selector,
-    [TWIN_CNF_LABELS.instance]: releaseName,
+export function twinCnfObjects(
+  values: TwinCnfValues,
+  releaseName = twinCnfName(values.stationId, values.mecId),
+) {
+  const name = twinCnfName(values.stationId, values.mecId);
+  // The MEC is in the selector: a Service must not pick the other MEC's twin of the same station.
+  const selector = {
+    [TWIN_CNF_LABELS.name]: TWIN_CNF_NAME,
+    [TWIN_CNF_LABELS.twin]: values.stationId,
     [TWIN_CNF_LABELS.mec]: values.mecId,
   };
+  const labels = { ...selector, [TWIN_CNF_LABELS.instance]: releaseName };
   const httpProbe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: "http" },
     periodSeconds,

@@ -17,8 +17,9 @@ export interface TwinCnfSite {
   /** Namespace the MEC's twin CNFs live in. */
   namespace: string;
   /**
-   * Base URL the migration function reaches a twin CNF of this MEC at, with {name},
-   * {namespace}, {twin} and {mec} filled in. Default: DEFAULT_TWIN_URL.
+   * Base URL a twin CNF of this MEC is reached at from anywhere (the migration function, the
+   * target twin hydrating from it), with {name}, {namespace}, {twin} and {mec} filled in (the
+   * topology's `twinUrl`). Default: DEFAULT_TWIN_URL, which resolves only inside its cluster.
    */
   twinUrl?: string;
   /** Broker the twins of this MEC subscribe to (default: the chart's). */
@@ -49,11 +50,15 @@ export class TwinCnfSites {
   /** Base URL of a twin CNF at a MEC. */
   twinUrl(twin: string, mec: string): string {
     const site = this.site(mec, "twin CNF");
-    const fill: Record<string, string> = { name: twinCnfName(twin), namespace: site.namespace, twin, mec };
-    return (site.twinUrl ?? DEFAULT_TWIN_URL).replace(
-      /\{(\w+)\}/g,
-      (match, key: string) => fill[key] ?? match,
-    );
+    const fill: Record<string, string> = {
+      name: twinCnfName(twin, mec),
+      namespace: site.namespace,
+      twin,
+      mec,
+    };
+    return (site.twinUrl ?? DEFAULT_TWIN_URL)
+      .replace(/\{(\w+)\}/g, (match, key: string) => fill[key] ?? match)
+      .replace(/\/+$/, "");
   }
 
   /** The chart values of a placement: the target hydrates from the source twin's snapshot endpoint. */

@@ -53,13 +53,14 @@ export class LocalDriver implements MigrationDriver {
     }
   }
 
-  async release(placement: Placement, _signal: AbortSignal): Promise<void> {
+  async release(placement: Placement, _signal: AbortSignal): Promise<undefined> {
     const { placement: registry } = this.options;
     await this.host(placement.mec).release(placement.twin);
     const isGuest =
       registry.homeOf(placement.twin) !== placement.mec &&
       registry.receiversOf(placement.twin).includes(placement.mec);
     if (isGuest) registry.removeGuest(placement.twin);
+    return undefined;
   }
 
   async activate(placement: Placement, _signal: AbortSignal): Promise<void> {

@@ -4,11 +4,10 @@
  * call; ready = the operation COMPLETED, the NS READY, then the twin's own /ready (never by
  * reaching into the cluster); release = terminate, follow that operation, delete.
  */
-
 import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
 import { errorMessage, pollUntil } from "../../runtime/timing.ts";
 import { isTwinCnfReady } from "../../twin/remote/client.ts";
-import type { TwinCnfValues } from "./kubernetesObjects.ts";
+import { type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
 import { type SharedTwinCnfValues, type TwinCnfSite, TwinCnfSites } from "./kubernetesTwin.ts";
 import { OsmCatalog } from "./osmCatalog.ts";
 import { type NbiClient, OsmNbiError } from "./osmNbi.ts";
@@ -52,7 +51,10 @@ interface NsRef {
   nsId?: string;
   /** The instantiate operation to follow. */
   opId?: string;
-  /** NS name, for placements the driver did not create in this process (existing()). */
+  /**
+   * NS name, for a twin at a MEC without a recorded NS instance (existing()): shown, never
+   * acted on.
+   */
   nsName?: string;
 }
 
@@ -72,10 +74,8 @@ function parseRef(text: string): NsRef {
 const isTransient = (error: unknown) =>
   error instanceof OsmNbiError && (error.status === undefined || error.status >= 500 || error.status === 429);
 
-/** Name of a twin's NS instance at a MEC. */
-export function nsNameOf(twin: string, mec: string): string {
-  return `vvcu-twin-${twin}-${mec}`;
-}
+/** Name of a twin's NS instance at a MEC: its twin CNF's name. A label only; OSM allows duplicates. */
+export const nsNameOf = twinCnfName;
 
 export class OsmDriver implements MigrationDriver {
   readonly name = DRIVER;
@@ -122,10 +122,11 @@ export class OsmDriver implements MigrationDriver {
     const nsdId = await this.catalog.nsdId(this.ids.nsd, signal);
     const vimAccountId = await this.catalog.vimAccountId(site.vimAccount, signal);
     await this.sites.markSourceMigrating(request, signal);
-    // A resumed migration places again: the instance its first attempt created is reused.
-    const [already] = await this.catalog.nsInstanceIds(nsNameOf(request.twin, request.mec), signal);
-    if (already !== undefined) {
-      return { driver: DRIVER, twin: request.twin, mec: request.mec, ref: formatRef({ nsId: already }) };
+    // Placed again: the instance the journal recorded is reused while OSM still has it. Nothing
+    // is adopted by name, which OSM does not keep unique.
+    const recorded = await this.recordedInstance(request, signal);
+    if (recorded !== undefined) {
+      return { driver: DRIVER, twin: request.twin, mec: request.mec, ref: formatRef({ nsId: recorded }) };
     }
     const { data } = await this.options.nbi.request<{ id?: string; nslcmop_id?: string }>({
       operation: "ns-create-instantiate",
@@ -150,9 +151,9 @@ export class OsmDriver implements MigrationDriver {
     const deadline = Date.now() + timeoutMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     const ref = parseRef(placement.ref);
-    const nsId = ref.nsId ?? (await this.catalog.nsInstanceIds(ref.nsName ?? "", signal))[0];
+    const nsId = ref.nsId;
     if (nsId === undefined)
-      throw new Error(`OSM has no NS instance ${ref.nsName} for twin ${placement.twin}`);
+      throw new Error(`no NS instance id recorded for twin ${placement.twin} at ${placement.mec}`);
     const nsName = nsNameOf(placement.twin, placement.mec);
     if (ref.opId) await this.followOperation(ref.opId, `instantiation of NS ${nsName}`, remaining(), signal);
     await pollUntil(`NS ${nsName} (${nsId}) READY`, this.wait(remaining(), signal), async (s) => {
@@ -178,34 +179,60 @@ export class OsmDriver implements MigrationDriver {
     );
   }
 
-  async release(placement: Placement, signal: AbortSignal): Promise<void> {
+  /**
+   * Terminates and deletes the NS instance whose id the journal recorded, and gives back the
+   * termination's ref. A placement without one (a twin no migration placed there, e.g. still in
+   * its MEC's twin function) has no NS instance of vvcu's to release: nothing is done by name.
+   */
+  async release(placement: Placement, signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
-    const ref = parseRef(placement.ref);
-    const nsIds = ref.nsId ? [ref.nsId] : await this.catalog.nsInstanceIds(ref.nsName ?? "", signal);
-    for (const nsId of nsIds) {
-      const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
-      const terminate = await this.options.nbi.request<{ id?: string }>({
-        operation: "ns-terminate",
-        method: "POST",
-        path: `${path}/terminate`,
-        data: {},
-        expect: [200, 201, 202, 404],
-        signal,
-      });
-      if (terminate.status === 404) continue; // already gone: release is idempotent
-      if (terminate.data?.id) {
-        const what = `termination of NS ${nsNameOf(placement.twin, placement.mec)}`;
-        await this.followOperation(terminate.data.id, what, Math.max(0, deadline - Date.now()), signal);
-      }
-      await this.options.nbi.request({
-        operation: "ns-delete",
-        method: "DELETE",
-        path,
-        expect: [200, 202, 204, 404],
-        signal,
-      });
+    const { nsId } = parseRef(placement.ref);
+    if (nsId === undefined) return `${placement.ref} (no NS instance recorded: none terminated)`;
+    const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
+    const terminate = await this.options.nbi.request<{ id?: string }>({
+      operation: "ns-terminate",
+      method: "POST",
+      path: `${path}/terminate`,
+      data: {},
+      expect: [200, 201, 202, 404],
+      signal,
+    });
+    if (terminate.status === 404) return formatRef({ nsId }); // already gone: release is idempotent
+    const opId = terminate.data?.id;
+    if (opId) {
+      const what = `termination of NS ${nsNameOf(placement.twin, placement.mec)} (${nsId})`;
+      await this.followOperation(opId, what, Math.max(0, deadline - Date.now()), signal);
     }
+    await this.options.nbi.request({
+      operation: "ns-delete",
+      method: "DELETE",
+      path,
+      expect: [200, 202, 204, 404],
+      signal,
+    });
+    return formatRef({ nsId, opId });
+  }
+
+  /** The NS instance id of `request.recorded`, if OSM still has that instance. */
+  private async recordedInstance(
+    request: PlacementRequest,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    const { recorded } = request;
+    if (recorded?.driver !== DRIVER || recorded.mec !== request.mec || recorded.twin !== request.twin) {
+      return undefined;
+    }
+    const { nsId } = parseRef(recorded.ref);
+    if (nsId === undefined) return undefined;
+    const answer = await this.options.nbi.request({
+      operation: "ns-show",
+      method: "GET",
+      path: `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`,
+      expect: [200, 404],
+      signal,
+    });
+    return answer.status === 200 ? nsId : undefined;
   }
 
   async activate(placement: Placement, signal: AbortSignal): Promise<void> {

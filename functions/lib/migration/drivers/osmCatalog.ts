@@ -1,6 +1,7 @@
 /**
  * Names to ids in OSM's catalog: the NS descriptor and VIM accounts (cached: they do not
- * change under a running system), and NS instances by name (never cached).
+ * change under a running system). NS instances are never looked up by name: OSM does not keep
+ * their names unique, so the driver acts only on the ids it recorded.
  */
 import type { NbiClient } from "./osmNbi.ts";
 
@@ -10,23 +11,6 @@ export class OsmCatalog {
   private readonly resolved = new Map<string, string>();
 
   constructor(private readonly nbi: NbiClient) {}
-
-  /** Ids of the NS instances with this name (none when it is gone). */
-  async nsInstanceIds(nsName: string, signal: AbortSignal): Promise<string[]> {
-    const { data } = await this.nbi.request<Named[]>({
-      operation: "ns-list",
-      method: "GET",
-      path: "/osm/nslcm/v1/ns_instances",
-      params: { name: nsName },
-      expect: [200],
-      signal,
-    });
-    // Filter here as well: the NBI's query filter is a convenience, not a promise.
-    return (Array.isArray(data) ? data : [])
-      .filter((ns) => ns.name === nsName)
-      .map((ns) => ns._id ?? ns.id)
-      .filter((id): id is string => typeof id === "string");
-  }
 
   /** The `_id` of the NS descriptor with this id or name. */
   async nsdId(nsd: string, signal: AbortSignal): Promise<string> {

@@ -1,7 +1,7 @@
 /**
- * The migration engine: DESIGN.md's make-before-break protocol over one MigrationDriver per
- * MEC. One migration per twin at a time, idempotent by id, every step journaled before the
- * next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
+ * The migration engine: the make-before-break protocol (docs/architecture.md "Flow of one
+ * migration") over one MigrationDriver per MEC. One migration per twin at a time, idempotent
+ * by id, every step journaled before the next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
  * is the shell that admits requests and recovers after a restart. The steps of a migration
  * are in engineSteps.ts, the bookkeeping in engineHistory.ts, what it reports in engineReport.ts.
  */
@@ -151,7 +151,7 @@ export class MigrationEngine implements MigrationControl {
   /** After a restart: loads the journal, rolls back what had not switched, finishes what had. */
   async recover(): Promise<{ rolledBack: number; finished: number }> {
     const entries = await this.options.journal.load();
-    for (const { migration } of entries) this.history.restore(migration);
+    for (const entry of entries) this.history.restore(entry);
     let rolledBackCount = 0;
     let finishedCount = 0;
     const recoveries: Promise<Migration>[] = [];

@@ -4,9 +4,10 @@
  * journal before the listeners hear of it.
  */
 
+import type { Placement } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import type { MigrationJournal } from "../journal/journal.ts";
-import type { JournalEntry } from "./machine.ts";
+import { hasSwitched, type JournalEntry } from "./machine.ts";
 
 export class MigrationHistory {
   /** Insertion order is request order. */
@@ -14,6 +15,8 @@ export class MigrationHistory {
   private readonly runningByTwin = new Map<string, string>();
   private readonly tasks = new Map<string, Promise<Migration>>();
   private readonly listeners = new Set<(migration: Migration) => void>();
+  /** Twin -> the placement of its home as the journal recorded it, with the driver's own ids. */
+  private readonly homes = new Map<string, Placement>();
 
   constructor(
     private readonly journal: MigrationJournal,
@@ -48,8 +51,24 @@ export class MigrationHistory {
   }
 
   /** A record read from the journal, unless a newer one is already known. */
-  restore(migration: Migration): void {
+  restore(entry: JournalEntry): void {
+    const { migration } = entry;
     if (!this.records.has(migration.id)) this.records.set(migration.id, migration);
+    this.rememberHome(entry);
+  }
+
+  /**
+   * The placement a migration recorded for the twin's home at `mec`, if one placed it there
+   * (undefined for a twin that never moved, or whose home is elsewhere).
+   */
+  recordedPlacement(twin: string, mec: string): Placement | undefined {
+    const placement = this.homes.get(twin);
+    return placement?.mec === mec ? placement : undefined;
+  }
+
+  /** After its switch a migration's target is the twin's home. */
+  private rememberHome({ migration, target }: JournalEntry): void {
+    if (target !== undefined && hasSwitched(migration)) this.homes.set(migration.twin, target);
   }
 
   /** Takes the twin's lock for this migration. */
@@ -69,6 +88,7 @@ export class MigrationHistory {
 
   async save(entry: JournalEntry): Promise<void> {
     this.records.set(entry.migration.id, entry.migration);
+    this.rememberHome(entry);
     await this.journal.append(entry);
     for (const listener of this.listeners) listener(entry.migration);
   }

@@ -1,13 +1,13 @@
 /**
  * The migration state machine, pure: admission of a request, the record after each step of
- * DESIGN.md's make-before-break protocol, and what a restarted engine must do with a record
- * it finds running in its journal.
+ * the make-before-break protocol (docs/architecture.md "Flow of one migration"), and what a
+ * restarted engine must do with a record it finds running in its journal.
  */
-
 import type { Placement } from "../../model/driver.ts";
 import {
   MIGRATION_STEPS,
   type Migration,
+  type MigrationOperation,
   type MigrationRequest,
   type MigrationStep,
 } from "../../model/migration.ts";
@@ -69,6 +69,11 @@ export function stepDone(migration: Migration, step: MigrationStep, timing: Part
     throw new Error(`migration ${migration.id}: step ${step} after ${migration.step}`);
   }
   return { ...migration, step, ...timing };
+}
+
+/** The record with one more orchestrator action, for the API to show the driver's ids. */
+export function withOperation(migration: Migration, operation: MigrationOperation): Migration {
+  return { ...migration, operations: [...(migration.operations ?? []), operation] };
 }
 
 interface Timing {

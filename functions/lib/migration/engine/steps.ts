@@ -1,5 +1,6 @@
 /**
- * Running one migration: DESIGN.md's make-before-break steps (place, ready, switch, release),
+ * Running one migration: the make-before-break steps of docs/architecture.md "Flow of one
+ * migration" (place, ready, switch, release),
  * the rollback before the switch, and resuming either after a restart. Each step is saved
  * (journal first) before the next one starts.
  */
@@ -18,6 +19,7 @@ import {
   type RecoveryAction,
   rolledBack,
   stepDone,
+  withOperation,
 } from "./machine.ts";
 import { type MigrationEngineOptions, stepTimeoutMs } from "./options.ts";
 import type { MigrationReporter } from "./report.ts";
@@ -36,7 +38,10 @@ export class MigrationSteps {
     let entry = initial;
     const { migration } = entry;
     const driver = this.options.driverFor(migration.to);
-    const source = this.options.driverFor(migration.from).existing(migration.twin, migration.from);
+    // The ids the journal recorded when a migration placed the twin there; never a guess by name.
+    const source =
+      this.history.recordedPlacement(migration.twin, migration.from) ??
+      this.options.driverFor(migration.from).existing(migration.twin, migration.from);
     const signal = this.signal;
     try {
       const target = await bounded(
@@ -47,6 +52,7 @@ export class MigrationSteps {
           driver.place(
             {
               migrationId: migration.id,
+              recorded: entry.target,
               twin: migration.twin,
               mec: migration.to,
               snapshot: undefined,
@@ -55,7 +61,8 @@ export class MigrationSteps {
             inner,
           ),
       );
-      entry = { ...entry, target, source, migration: stepDone(entry.migration, "placed") };
+      const placed = withOperation(entry.migration, { action: "place", mec: target.mec, ref: target.ref });
+      entry = { ...entry, target, source, migration: stepDone(placed, "placed") };
       await this.history.save(entry);
       await bounded("wait until the target is ready", stepTimeoutMs(this.options, "ready"), signal, (inner) =>
         driver.waitUntilReady(target, inner),
@@ -91,13 +98,14 @@ export class MigrationSteps {
     const { migration } = entry;
     const placement =
       entry.source ?? this.options.driverFor(migration.from).existing(migration.twin, migration.from);
+    let released: Migration;
     try {
-      await this.releaseWithRetries(migration.from, placement);
+      released = await this.releaseWithRetries(migration, placement);
     } catch (error) {
       const message = `release of the source at ${migration.from} failed: ${errorMessage(error)}`;
       return this.finishWith({ ...entry, migration: failed(migration, message, new Date().toISOString()) });
     }
-    entry = { ...entry, migration: stepDone(migration, "released") };
+    entry = { ...entry, migration: stepDone(released, "released") };
     await this.history
       .save(entry)
       .catch((error) => this.report.warn(entry, error, "journal write after the release failed"));
@@ -113,12 +121,12 @@ export class MigrationSteps {
   }
 
   private async rollBack(entry: JournalEntry, reason: string): Promise<Migration> {
-    const { migration } = entry;
+    let { migration } = entry;
     const driver = this.options.driverFor(migration.to);
     let error = reason;
     try {
-      await this.releaseWithRetries(
-        migration.to,
+      migration = await this.releaseWithRetries(
+        migration,
         entry.target ?? driver.existing(migration.twin, migration.to),
       );
     } catch (releaseError) {
@@ -142,7 +150,9 @@ export class MigrationSteps {
     return migration;
   }
 
-  private async releaseWithRetries(mec: string, placement: Placement): Promise<void> {
+  /** Releases, and gives back the record with the release's operation. */
+  private async releaseWithRetries(migration: Migration, placement: Placement): Promise<Migration> {
+    const { mec } = placement;
     const driver = this.options.driverFor(mec);
     const attempts = Math.max(1, this.options.releaseAttempts ?? 5);
     let delayMs = this.options.releaseRetryDelayMs ?? 100;
@@ -150,10 +160,13 @@ export class MigrationSteps {
     const never = new AbortController().signal;
     for (let attempt = 1; ; attempt++) {
       try {
-        await bounded(`release at ${mec}`, stepTimeoutMs(this.options, "release"), never, (inner) =>
-          driver.release(placement, inner),
+        const ref = await bounded(
+          `release at ${mec}`,
+          stepTimeoutMs(this.options, "release"),
+          never,
+          (inner) => driver.release(placement, inner),
         );
-        return;
+        return withOperation(migration, { action: "release", mec, ref: ref || placement.ref });
       } catch (error) {
         if (attempt >= attempts) throw error;
         this.logger.warn(

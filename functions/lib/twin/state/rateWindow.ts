@@ -25,6 +25,8 @@ export function countMessage(
       speedSamples: rolled.window.speedSamples,
       rateWindowStartMs: rolled.window.rateWindowStartMs,
       rateWindowCounts: countedIn(counts, type),
+      // Always set (undefined for nearly every twin), so every window has one shape.
+      endedDenms: rolled.window.endedDenms,
     },
     rates: rolled.rates,
   };

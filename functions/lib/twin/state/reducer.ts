@@ -152,7 +152,7 @@ function applyContent(
       applyCpm(twin, accumulators, message, context.options);
       return;
     case "denm":
-      applyDenm(twin, message, context.nowMs, context.options);
+      applyDenm(twin, accumulators, message, context.nowMs, context.options);
       return;
     case "logs":
       applyLogs(twin, message);

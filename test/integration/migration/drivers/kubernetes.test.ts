@@ -58,11 +58,16 @@ afterEach(async () => {
 describe("KubernetesDriver.place", () => {
   it("server-side applies the chart's Service and Deployment in the target MEC's cluster", async () => {
     const placement = await driver.place(request, signal());
-    expect(placement).toEqual({ driver: "kubernetes", twin: "42", mec: "mec-b", ref: "twins/vvcu-twin-42" });
+    expect(placement).toEqual({
+      driver: "kubernetes",
+      twin: "42",
+      mec: "mec-b",
+      ref: "twins/vvcu-twin-42-mec-b",
+    });
     expect(apiA.requests).toEqual([]);
     expect(apiB.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
-      "PATCH /api/v1/namespaces/twins/services/vvcu-twin-42",
-      "PATCH /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42",
+      "PATCH /api/v1/namespaces/twins/services/vvcu-twin-42-mec-b",
+      "PATCH /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b",
     ]);
     const expected = twinCnfObjects({
       ...driver.values(request),
@@ -89,7 +94,9 @@ describe("KubernetesDriver.place", () => {
   it("is idempotent: placing again re-applies the same objects", async () => {
     await driver.place(request, signal());
     await driver.place(request, signal());
-    expect(apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42"))?.metadata.generation).toBe(2);
+    expect(
+      apiB.objects.get(apiB.key("deployments", "twins", "vvcu-twin-42-mec-b"))?.metadata.generation,
+    ).toBe(2);
   });
 
   it("fails with the API server's message when it refuses", async () => {
@@ -98,10 +105,10 @@ describe("KubernetesDriver.place", () => {
       resource: "deployments",
       code: 403,
       reason: "Forbidden",
-      message: 'deployments.apps "vvcu-twin-42" is forbidden: User "vvcu" cannot patch resource',
+      message: 'deployments.apps "vvcu-twin-42-mec-b" is forbidden: User "vvcu" cannot patch resource',
     });
     await expect(driver.place(request, signal())).rejects.toThrow(
-      /kubernetes apply-deployment at mec-b: 403 deployments.apps "vvcu-twin-42" is forbidden/,
+      /kubernetes apply-deployment at mec-b: 403 deployments.apps "vvcu-twin-42-mec-b" is forbidden/,
     );
   });
 
@@ -122,12 +129,12 @@ describe("KubernetesDriver.waitUntilReady", () => {
     const reads = () => apiB.requests.filter((r) => r.method === "GET").length;
     await eventually(() => reads() >= 3, "the driver reads the deployment");
     expect(settled).toBe(false);
-    apiB.markReady("twins", "vvcu-twin-42");
+    apiB.markReady("twins", "vvcu-twin-42-mec-b");
     await eventually(() => target.host.calls.includes("isReady 42"), "the driver asks the twin");
     expect(settled).toBe(false);
     await target.host.hydrate(snapshotOf("42", "mec-a"));
     await waiting;
-    expect(apiB.requests.at(-1)?.path).toBe("/apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42");
+    expect(apiB.requests.at(-1)?.path).toBe("/apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b");
   });
 
   it("keeps waiting through a 503 of the API server", async () => {
@@ -139,7 +146,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
       reason: "ServiceUnavailable",
       message: "etcd",
     });
-    apiB.markReady("twins", "vvcu-twin-42");
+    apiB.markReady("twins", "vvcu-twin-42-mec-b");
     await target.host.hydrate(snapshotOf("42", "mec-a"));
     await driver.waitUntilReady(placement, signal());
     expect(apiB.requests.filter((r) => r.method === "GET").length).toBe(2);
@@ -147,7 +154,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
 
   it("fails with the Deployment's reason when its rollout stalls", async () => {
     const placement = await driver.place(request, signal());
-    apiB.setStatus("twins", "vvcu-twin-42", {
+    apiB.setStatus("twins", "vvcu-twin-42-mec-b", {
       conditions: [
         {
           type: "Progressing",
@@ -158,7 +165,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
       ],
     });
     await expect(driver.waitUntilReady(placement, signal())).rejects.toThrow(
-      /deployment twins\/vvcu-twin-42 at mec-b: ProgressDeadlineExceeded: ReplicaSet/,
+      /deployment twins\/vvcu-twin-42-mec-b at mec-b: ProgressDeadlineExceeded: ReplicaSet/,
     );
   });
 
@@ -175,7 +182,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
     });
     const placement = await quick.place(request, signal());
     await expect(quick.waitUntilReady(placement, signal())).rejects.toThrow(
-      /deployment twins\/vvcu-twin-42 at mec-b: not done after 100 ms \(last: readyReplicas 0\)/,
+      /deployment twins\/vvcu-twin-42-mec-b at mec-b: not done after 100 ms \(last: readyReplicas 0\)/,
     );
   });
 
@@ -196,11 +203,11 @@ describe("KubernetesDriver.release", () => {
     await driver.release(placement, signal());
     const calls = apiB.requests.map(({ method, path }) => `${method} ${path}`);
     expect(calls.slice(0, 2)).toEqual([
-      "DELETE /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42",
-      "DELETE /api/v1/namespaces/twins/services/vvcu-twin-42",
+      "DELETE /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b",
+      "DELETE /api/v1/namespaces/twins/services/vvcu-twin-42-mec-b",
     ]);
     expect(calls.slice(2)).toEqual(
-      Array(3).fill("GET /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42"),
+      Array(3).fill("GET /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b"),
     );
     expect(apiB.requests[0]?.query).toMatchObject({ propagationPolicy: "Foreground" });
     expect(apiB.objects.size).toBe(0);

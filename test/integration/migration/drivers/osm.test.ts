@@ -61,11 +61,9 @@ describe("OsmDriver.place", () => {
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
       "GET /osm/admin/v1/vim_accounts",
-      "GET /osm/nslcm/v1/ns_instances",
       "POST /osm/nslcm/v1/ns_instances_content",
     ]);
-    const [token, nsd, , existing, create] = nbi.requests;
-    expect(existing?.query).toEqual({ name: "vvcu-twin-42-mec-b" });
+    const [token, nsd, , create] = nbi.requests;
     expect(token?.body).toEqual({ username: "vvcu", password: "pw", project_id: "vvcu-project" });
     expect(nsd?.query).toEqual({ id: "vvcu_twin_ns" });
     expect(create?.authorization).toBe("Bearer token-0001");
@@ -88,7 +86,7 @@ describe("OsmDriver.place", () => {
       ],
     });
     type Created = { additionalParamsForVnf: { additionalParamsForKdu: { additionalParams: unknown }[] }[] };
-    const created = nbi.requests[4]?.body as Created;
+    const created = nbi.requests[3]?.body as Created;
     const params = created.additionalParamsForVnf[0]?.additionalParamsForKdu[0]?.additionalParams;
     expect(params).toEqual({
       ...TWIN_CNF_DEFAULTS,
@@ -106,7 +104,7 @@ describe("OsmDriver.place", () => {
         value.labels.outcome === "ok",
     );
     expect(timed.map((value) => value.labels.operation)).toEqual(
-      expect.arrayContaining(["authenticate", "nsd-list", "vim-list", "ns-list", "ns-create-instantiate"]),
+      expect.arrayContaining(["authenticate", "nsd-list", "vim-list", "ns-create-instantiate"]),
     );
   });
 
@@ -114,7 +112,7 @@ describe("OsmDriver.place", () => {
     const driver = driverWith();
     await driver.place(request, signal());
     await driver.place({ ...request, twin: "43" }, signal());
-    const perPlacement = ["POST /osm/nslcm/v1/ns_instances_content", "GET /osm/nslcm/v1/ns_instances"];
+    const perPlacement = ["POST /osm/nslcm/v1/ns_instances_content"];
     expect(nbi.calls().filter((call) => !perPlacement.includes(call))).toEqual([
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
@@ -122,14 +120,30 @@ describe("OsmDriver.place", () => {
     ]);
   });
 
-  it("reuses the NS instance a first attempt of the migration created", async () => {
+  it("placed again, reuses the NS instance the journal recorded while OSM still has it", async () => {
     const driver = driverWith();
     const first = await driver.place(request, signal());
-    const again = await driver.place(request, signal());
-    expect(again.ref).toBe(first.ref.replace(/\/op:.*$/, ""));
+    const again = await driver.place({ ...request, recorded: first }, signal());
+    expect(again.ref).toBe("ns:ns-0002");
     expect(nbi.instances.size).toBe(1);
     await target.host.hydrate(snapshotOf("42", "mec-a"));
     await driver.waitUntilReady(again, signal());
+    nbi.instances.clear();
+    const recreated = await driver.place({ ...request, recorded: first }, signal());
+    expect(recreated.ref).not.toMatch(/^ns:ns-0002\b/);
+    expect(nbi.instances.size).toBe(1);
+  });
+
+  it("never adopts an NS instance because it has the twin's name (OSM allows duplicate names)", async () => {
+    const driver = driverWith();
+    const other = await driver.place({ ...request, migrationId: "m-8" }, signal());
+    const placement = await driver.place(request, signal());
+    expect(placement.ref).not.toBe(other.ref);
+    expect([...nbi.instances.values()].map((ns) => ns.name)).toEqual([
+      "vvcu-twin-42-mec-b",
+      "vvcu-twin-42-mec-b",
+    ]);
+    expect(nbi.calls()).not.toContain("GET /osm/nslcm/v1/ns_instances");
   });
 
   it("fails with the NBI's code and detail on a 5xx", async () => {
@@ -180,7 +194,7 @@ describe("OsmDriver.waitUntilReady", () => {
     expect(settled).toBe(false);
     await target.host.hydrate(snapshotOf("42", "mec-a"));
     await waiting;
-    const polls = nbi.calls().slice(5);
+    const polls = nbi.calls().slice(4);
     expect(polls).toEqual([
       "GET /osm/nslcm/v1/ns_lcm_op_occs/op-0003",
       "GET /osm/nslcm/v1/ns_lcm_op_occs/op-0003",
@@ -265,18 +279,30 @@ describe("OsmDriver.release", () => {
     expect(nbi.instances.size).toBe(0);
   });
 
-  it("finds an existing twin's NS by name, and is idempotent", async () => {
+  it("releases only the NS instance whose id was recorded, never another of the same name", async () => {
+    const driver = driverWith();
+    const older = await driver.place({ ...request, migrationId: "m-8" }, signal());
+    const placement = await driver.place(request, signal());
+    const [olderId, id] = [older, placement].map((each) => /^ns:([^/]+)/.exec(each.ref)?.[1]);
+    nbi.requests.length = 0;
+    const released = await driver.release(placement, signal());
+    expect([...nbi.instances.keys()]).toEqual([olderId]);
+    expect(released).toMatch(new RegExp(`^ns:${id}/op:op-\\d+$`));
+    expect(nbi.calls()[0]).toBe(`POST /osm/nslcm/v1/ns_instances/${id}/terminate`);
+    // Idempotent: the instance is gone, OSM answers 404.
+    await driver.release(placement, signal());
+    expect([...nbi.instances.keys()]).toEqual([olderId]);
+  });
+
+  it("does nothing by name for a twin at a MEC without a recorded NS instance", async () => {
     const driver = driverWith();
     await driver.place(request, signal());
     nbi.requests.length = 0;
-    await driver.release(driver.existing("42", "mec-b"), signal());
-    expect(nbi.requests[0]).toMatchObject({
-      path: "/osm/nslcm/v1/ns_instances",
-      query: { name: "vvcu-twin-42-mec-b" },
-    });
-    expect(nbi.instances.size).toBe(0);
-    await driver.release(driver.existing("42", "mec-b"), signal());
-    await driver.release({ driver: "osm", twin: "42", mec: "mec-b", ref: "ns:ns-0002/op:op-0003" }, signal());
+    expect(await driver.release(driver.existing("42", "mec-b"), signal())).toBe(
+      "name:vvcu-twin-42-mec-b (no NS instance recorded: none terminated)",
+    );
+    expect(nbi.calls()).toEqual([]);
+    expect(nbi.instances.size).toBe(1);
   });
 
   it("fails with the detail when termination FAILED, and leaves the instance", async () => {
@@ -284,7 +310,7 @@ describe("OsmDriver.release", () => {
     const driver = driverWith();
     const placement = await driver.place(request, signal());
     await expect(driver.release(placement, signal())).rejects.toThrow(
-      /OSM termination of NS vvcu-twin-42-mec-b FAILED: terminated/,
+      /OSM termination of NS vvcu-twin-42-mec-b \(ns-0002\) FAILED: terminated/,
     );
     expect(nbi.instances.size).toBe(1);
   });

@@ -313,6 +313,53 @@ describe("MigrationEngine after a restart", () => {
   });
 });
 
+describe("MigrationEngine and the drivers' own ids", () => {
+  it("releases a source by the placement a migration recorded there, and shows the drivers' refs", async () => {
+    const { engine, driver } = world({ ownRefs: true });
+    await engine.request(request());
+    await engine.settled("m-1");
+    await engine.request(request({ id: "m-2", from: "mec-b", to: "mec-a" }));
+    const back = await engine.settled("m-2");
+    expect(driver.releasedRefs).toEqual(["mec-a/42", "mec-b/42#1"]);
+    expect(engine.get("m-1")?.operations).toEqual([
+      { action: "place", mec: "mec-b", ref: "mec-b/42#1" },
+      { action: "release", mec: "mec-a", ref: "released:mec-a/42" },
+    ]);
+    expect(back?.operations).toEqual([
+      { action: "place", mec: "mec-a", ref: "mec-a/42#2" },
+      { action: "release", mec: "mec-b", ref: "released:mec-b/42#1" },
+    ]);
+  });
+
+  it("after a restart, still releases by the placement the journal recorded", async () => {
+    const file = await tempFile();
+    const first = world({ ownRefs: true }, { journal: new FileJournal({ file }) });
+    await first.engine.request(request());
+    await first.engine.settled("m-1");
+    await first.journal.close();
+    const restarted = world(
+      { ownRefs: true },
+      { journal: new FileJournal({ file }) },
+      { placement: first.placement, present: first.driver.present },
+    );
+    await restarted.engine.recover();
+    await restarted.engine.request(request({ id: "m-2", from: "mec-b", to: "mec-a" }));
+    expect((await restarted.engine.settled("m-2"))?.status).toBe("completed");
+    expect(restarted.driver.releasedRefs).toEqual(["mec-b/42#1"]);
+  });
+
+  it("records the release of the target when a migration rolls back", async () => {
+    const { engine } = world({ ownRefs: true, neverReady: true }, { readyTimeoutMs: 20 });
+    await engine.request(request());
+    const undone = await engine.settled("m-1");
+    expect(undone?.status).toBe("rolled-back");
+    expect(undone?.operations).toEqual([
+      { action: "place", mec: "mec-b", ref: "mec-b/42#1" },
+      { action: "release", mec: "mec-b", ref: "released:mec-b/42#1" },
+    ]);
+  });
+});
+
 describe("FileJournal", () => {
   it("skips a torn last line and compacts to the latest entry per migration", async () => {
     const file = await tempFile();
