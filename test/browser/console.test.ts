@@ -105,7 +105,8 @@ describe("console in Chromium", () => {
       status: "completed",
     });
     expect((await getJson<Twin>(`${stack.apiUrl}/api/v1/twins/${id}`)).body.mec).toBe(target);
-    await page.waitForSelector(`#twin:has-text("${target}")`);
+    // The panel follows (it reads the twin every second): the twin at its new MEC.
+    await page.waitForSelector(`#twin [data-mec="${target}"]`);
     await page.screenshot({ path: SCREENSHOT });
     expect(errors).toEqual([]);
     await page.close();

@@ -134,6 +134,14 @@ describe("the image, built from exactly what the Dockerfile copies", { timeout: 
       return answer.status === 200 ? ((await answer.json()) as { id: string; mec: string }) : undefined;
     });
     expect(twin).toMatchObject({ id: "3001", mec: "mec-a" });
+    // The console: its page, and its script bundled from the sources the image carries.
+    const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) });
+    expect(await page.text()).toContain('src="console/app.js"');
+    const script = await fetch(`${url}/console/app.js`, { signal: AbortSignal.timeout(20_000) });
+    expect(script.status).toBe(200);
+    expect(await script.text()).toMatch(/leaflet/i);
+    const docs = await fetch(`${url}/docs/swagger-ui-bundle.js`, { signal: AbortSignal.timeout(5_000) });
+    expect(docs.status).toBe(200);
   });
 
   it("geofence: a twin updated in the other MEC's zone in, migration.requested to K_SINK", async () => {

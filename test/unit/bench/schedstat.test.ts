@@ -22,8 +22,10 @@ describe("a thread's running and waiting time (bench)", () => {
       expect(before).toBeUndefined();
       return;
     }
-    const spinUntil = Date.now() + 30;
-    while (Date.now() < spinUntil) {} // busy on purpose: the running time must grow
+    // Busy on purpose until this process has used 30 ms of CPU (not 30 ms of the wall clock, which on a
+    // loaded machine may hold only a few ms of running): the thread's running time must grow.
+    const cpuAtStart = process.cpuUsage();
+    while (process.cpuUsage(cpuAtStart).user < 30_000) {}
     const after = await threadTimes(process.pid);
     expect(after?.runningNs).toBeGreaterThan((before?.runningNs ?? 0) + 10_000_000);
   });

@@ -82,7 +82,12 @@ export function renderTwin(
       row("station type", twin.stationType),
       row(
         "MEC",
-        el("span", {}, el("i", { class: "swatch", style: `background:${colourOf(twin.mec)}` }), twin.mec),
+        el(
+          "span",
+          { "data-mec": twin.mec },
+          el("i", { class: "swatch", style: `background:${colourOf(twin.mec)}` }),
+          twin.mec,
+        ),
       ),
       row("status", `${twin.status}, ${twin.liveness}`),
       row("speed", fixed(twin.speed === undefined ? undefined : twin.speed * 3.6, 1, "km/h")),
