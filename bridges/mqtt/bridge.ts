@@ -182,7 +182,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       return undefined;
     }
     counts.received(outcome.messageType);
-    if (outcome.stationId !== undefined && !shouldForward(outcome.stationId, outcome.position)) {
+    if (!shouldForward(outcome.stationId, outcome.position)) {
       stats.filtered++;
       counts.filtered++;
       ack();
@@ -192,8 +192,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const dropped = message.decoded?.ok === true ? message.decoded.dropped : undefined;
     if (dropped !== undefined)
       for (const part of dropped) metrics.bridgePartsDropped.inc({ mec, code: part.code });
-    const key = outcome.stationId ?? `source:${outcome.event.source}`;
-    queue.push(key, { event: outcome.event, message, messageType: outcome.messageType, ack });
+    queue.push(outcome.stationId, { event: outcome.event, message, messageType: outcome.messageType, ack });
     if (queue.size < capacity) return undefined;
     return new Promise<void>((resolve) => roomWaiters.push(resolve));
   }
@@ -218,6 +217,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       : await startBridgeServer({
           port: options.httpPort,
           ...(options.httpHost ? { host: options.httpHost } : {}),
+          ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
           isReady,
         });
 

@@ -38,6 +38,8 @@ export interface BridgeOptions {
   /** Port of /metrics, /health, /ready; undefined: no server (the embedded stack has its own). */
   httpPort?: number;
   httpHost?: string;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (VVCU_API_TOKEN). */
+  apiToken?: string;
   /** The C-ITS decoder; default functions/lib/cits/decode.ts. */
   decode?: Decode;
   logger?: Logger;

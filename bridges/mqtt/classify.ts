@@ -5,7 +5,7 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { type CitsMessage, type DecodeResult, MAX_PAYLOAD_BYTES } from "../../functions/lib/cits/types.ts";
-import { EXTENSIONS } from "../../functions/lib/events.ts";
+import { isStationInputType, parseEventData, STATION_INPUT_TYPES } from "../../functions/lib/events.ts";
 import type { DeadLetterCode } from "./deadLetter.ts";
 import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
 import { mqttCloudEvent, type UserProperties } from "./mqttCloudEvent.ts";
@@ -34,10 +34,9 @@ export type Classified =
   | {
       kind: "forward";
       event: CloudEvent<unknown>;
-      /** Undefined for a CloudEvent without a subject: nothing to filter by. */
-      stationId: string | undefined;
+      stationId: string;
       position: LatLon | undefined;
-      /** Label for the metrics: the C-ITS type, or "cloudevent". */
+      /** Label for the metrics: the C-ITS type. */
       messageType: string;
     }
   | { kind: "reject"; code: DeadLetterCode; reason: string };
@@ -72,16 +71,7 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
   // A message another bridge already decoded is known not to be a CloudEvent.
   if (message.decoded === undefined && mightBeCloudEvent(message)) {
     const result = mqttCloudEvent(message.payload, message.userProperties, message.contentType);
-    if (result.kind === "event") {
-      const declaredType = result.event[EXTENSIONS.messageType];
-      return {
-        kind: "forward",
-        event: result.event,
-        stationId: result.event.subject,
-        position: undefined,
-        messageType: typeof declaredType === "string" ? declaredType : "cloudevent",
-      };
-    }
+    if (result.kind === "event") return stationCloudEvent(result.event);
     if (result.kind === "invalid")
       return { kind: "reject", code: "invalid-cloudevent", reason: result.reason };
   }
@@ -89,6 +79,44 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
   message.decoded = decoded;
   if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
   return new CitsForward(decoded.message, mec, message);
+}
+
+/**
+ * A CloudEvent a station published: forwarded only when it is C-ITS input that fits the catalog,
+ * for the station its data names. Stations never speak for vvcu's functions (migration.requested
+ * moves a twin), and the filter and the twin must see the same station.
+ */
+function stationCloudEvent(event: CloudEvent<unknown>): Classified {
+  if (!isStationInputType(event.type)) {
+    return {
+      kind: "reject",
+      code: "refused-event-type",
+      reason: `CloudEvent type "${event.type.slice(0, 100)}" may not come from a station's topic; only ${STATION_INPUT_TYPES.join(", ")} may`,
+    };
+  }
+  const data = parseEventData(event.type, event.data);
+  if (!data.ok) {
+    return {
+      kind: "reject",
+      code: "invalid-cloudevent",
+      reason: `the data of a ${event.type} does not fit the event catalog: ${data.reason.slice(0, 300)}`,
+    };
+  }
+  const normalized = data.data as CitsMessage;
+  if (event.subject !== undefined && event.subject !== normalized.stationId) {
+    return {
+      kind: "reject",
+      code: "invalid-cloudevent",
+      reason: `CloudEvent subject "${event.subject.slice(0, 100)}" is not the station of its data (${normalized.stationId})`,
+    };
+  }
+  return {
+    kind: "forward",
+    event,
+    stationId: normalized.stationId,
+    position: positionOf(normalized),
+    messageType: normalized.type,
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../../functions/lib/config.ts";
 import type { Logger } from "../../functions/lib/log.ts";
+import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import { httpTransport, parseCeOverrides } from "../../functions/lib/runtime/emit/httpTransport.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
@@ -82,6 +83,7 @@ export async function bridgeOptionsFromConfig(
     .filter((topic) => topic !== "");
   const usePlacement =
     config.VVCU_BRIDGE_FILTER === "placement" || (config.VVCU_BRIDGE_FILTER === "auto" && inKubernetes(env));
+  const apiToken = apiTokenFromConfig(config);
   const placement = usePlacement ? await placementFromCluster(config, mec, logger) : undefined;
 
   return {
@@ -102,6 +104,7 @@ export async function bridgeOptionsFromConfig(
     concurrency: DEFAULT_CONCURRENCY,
     deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
     httpPort: config.VVCU_BRIDGE_PORT,
+    ...(apiToken === undefined ? {} : { apiToken }),
     logger,
     ...(placement ? { shouldForward: placement.shouldForward, onClose: placement.close } : {}),
   };

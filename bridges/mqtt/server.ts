@@ -1,7 +1,11 @@
-/** The bridge's own small HTTP server: /metrics (Prometheus), /health (up), /ready (connected to MQTT). */
+/**
+ * The bridge's own small HTTP server: /metrics (Prometheus), /health (up), /ready (connected to
+ * MQTT). With an API token, /metrics needs it, as every vvcu path but the probes (auth.ts).
+ */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { registry } from "../../functions/lib/metrics.ts";
+import { accessRefusal } from "../../functions/lib/runtime/auth.ts";
 import { metricsReply, send, sendError } from "../../functions/lib/runtime/http.ts";
 
 export interface BridgeServer {
@@ -13,11 +17,21 @@ export async function startBridgeServer(options: {
   port: number;
   host?: string;
   isReady: () => boolean;
+  apiToken?: string;
 }): Promise<BridgeServer> {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    const refused = accessRefusal(
+      { method: request.method, path: path ?? "/", headers: request.headers },
+      options.apiToken,
+    );
+    if (refused !== undefined) {
+      response.writeHead(refused.status, { "content-type": "text/plain", ...refused.headers });
+      response.end(`${refused.message}\n`);
       return;
     }
     if (path === "/health") {

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../functions/lib/config.ts";
+import { redactUrl } from "../../functions/lib/log.ts";
 import { connectMqtt, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     clientId: `vvcu-sim-${process.pid}`,
     variable: values.url === undefined ? (config.MQTT_URL ? "MQTT_URL" : "MQTT_PORT") : "--url",
   });
-  console.log(`vvcu sim: connected to ${url}`);
+  console.log(`vvcu sim: connected to ${redactUrl(url)}`);
   const stopped = untilStopped(durationS);
   const recorder =
     values.record === undefined ? undefined : await recordTrace(client, values.record, DEFAULT_INPUT_TOPICS);

@@ -15,7 +15,10 @@ const USAGE = `usage: vvcu start [options]
   --mqtt-port PORT    embedded broker port (MQTT_PORT, default 1883)
   --mqtt-url URL      use this broker instead of the embedded one (MQTT_URL)
   --topology FILE     MECs and their zones (VVCU_TOPOLOGY, default the bundled Aveiro topology)
-  --listen HOST       interface of the broker and the API (default 127.0.0.1; 0.0.0.0 for all)
+  --listen HOST       interface of the broker and the API (default 127.0.0.1; 0.0.0.0 for all);
+                      beyond loopback it needs MQTT_USERNAME/MQTT_PASSWORD and VVCU_API_TOKEN
+  --insecure-listen   listen beyond loopback without them (VVCU_INSECURE_LISTEN): anyone on the
+                      network can read and move every twin
   --journal FILE      migration journal (VVCU_MIGRATION_JOURNAL, default .vvcu/migrations.jsonl)
   --log-level LEVEL   fatal, error, warn, info, debug, trace or silent (LOG_LEVEL, default warn)
   --log-file FILE     write the JSON logs to FILE instead of stderr (VVCU_LOG_FILE)
@@ -60,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
       "mqtt-url": { type: "string" },
       topology: { type: "string" },
       listen: { type: "string", default: "127.0.0.1" },
+      "insecure-listen": { type: "boolean", default: false },
       journal: { type: "string" },
       "log-level": { type: "string" },
       "log-file": { type: "string" },
@@ -73,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const rateHz = positiveNumber(values.rate, "rate", 2);
   applyFlagsToEnv(values);
+  if (values["insecure-listen"]) process.env.VVCU_INSECURE_LISTEN = "true";
 
   // Validated before the logger exists; config.ts does not load it.
   const config = loadConfig();
@@ -80,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   const { startStack } = await import("../embedded/stack.ts");
   const { StartupError } = await import("../embedded/startupErrors.ts");
   const { SummaryPrinter } = await import("../embedded/summary.ts");
+  const { redactUrl } = await import("../../functions/lib/log.ts");
 
   const tty = process.stdout.isTTY === true;
   const startedAt = performance.now();
@@ -107,10 +113,13 @@ export async function run(argv: string[]): Promise<number> {
       `  API      ${stack.apiUrl}/api/v1/twins`,
       `  docs     ${stack.docsUrl}`,
       `  metrics  ${stack.apiUrl}/metrics`,
-      `  broker   ${stack.brokerUrl}${config.MQTT_URL === undefined ? " (embedded)" : ""}`,
+      `  broker   ${redactUrl(stack.brokerUrl)}${config.MQTT_URL === undefined ? " (embedded)" : ""}`,
+      `  listen   ${stack.listen} (--listen)`,
       `  MECs     ${mecs}`,
       `  sim      ${config.VVCU_SIM > 0 ? `${config.VVCU_SIM} vehicles at ${rateHz} Hz` : "off"} (VVCU_SIM, --vehicles)`,
       `  logs     ${process.env.LOG_LEVEL} and above to ${logsTo} (--log-level, --log-file)`,
+      // In the banner whatever the log level or file: an open stack must not go unnoticed.
+      ...stack.warnings.map((warning) => `vvcu: WARNING: ${warning}`),
       "Ctrl-C stops.",
     ].join("\n"),
   );

@@ -3,6 +3,7 @@
  * first, topology errors worded for `vvcu start`, and a shutdown that no step can block.
  */
 import http from "node:http";
+import https from "node:https";
 import { componentLogger } from "../../functions/lib/log.ts";
 import { loadTopology, type Topology } from "../../functions/lib/topology.ts";
 import { listenOrExplain, StartupError } from "./startupErrors.ts";
@@ -39,15 +40,23 @@ export function loadTopologyOrExplain(file: string | undefined): Topology {
   }
 }
 
-/** The API server, listening before anything else starts so a busy port fails fast; 503 until ready. */
+/**
+ * The API server (https with a certificate), listening before anything else starts so a busy
+ * port fails fast; 503 until ready.
+ */
 export async function listenApi(
   port: number,
   host: string,
+  tls?: { cert: string; key: string },
 ): Promise<{ server: http.Server; serve(handler: http.RequestListener): void; port: number }> {
   let handler: http.RequestListener = (_req, res) => {
     res.writeHead(503, { "content-type": "application/json" }).end('{"error":"starting"}');
   };
-  const server = http.createServer((req, res) => handler(req, res));
+  const listener: http.RequestListener = (req, res) => handler(req, res);
+  const server =
+    tls === undefined
+      ? http.createServer(listener)
+      : https.createServer({ cert: tls.cert, key: tls.key }, listener);
   server.keepAliveTimeout = 5_000;
   await listenOrExplain(server, port, host, "manager API", "VVCU_API_PORT");
   return {

@@ -21,6 +21,7 @@ import { MigrationEngine } from "../../functions/lib/migration/engine/engine.ts"
 import { FileJournal } from "../../functions/lib/migration/journal/fileJournal.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
+import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
@@ -32,11 +33,13 @@ import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/t
 import { managerFunction } from "../../functions/manager/manager.ts";
 import { proxyFunction } from "../../functions/proxy/proxy.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
+import { stackAccess } from "./access.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
+import { connectableHost, describeListen, isLoopback } from "./listen.ts";
 import { type MecHost, startMecHost } from "./mecHost.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
@@ -66,9 +69,14 @@ export interface StackOptions {
 }
 
 export interface RunningStack {
+  /** URLs a client on this machine uses. */
   brokerUrl: string;
   apiUrl: string;
   docsUrl: string;
+  /** Where the broker and the API listen, as the banner says it. */
+  listen: string;
+  /** What is less safe than it could be (an open stack on the network, no TLS). */
+  warnings: string[];
   consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
@@ -87,6 +95,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const routes = loadTriggers();
   const zones = zoneIndexOf(topology);
   const zoneOfPosition = (lat: number, lon: number) => zones.containing(lat, lon)[0];
+  const apiToken = apiTokenFromConfig(config);
+  // Refused here, before anything listens: an open stack on the network, a broken certificate.
+  const access = stackAccess(config, options.listenHost, apiToken);
+  for (const warning of access.warnings) logger.warn(warning);
 
   const cleanup: [string, () => Promise<unknown>][] = [];
   const fail = async (error: unknown): Promise<never> => {
@@ -94,7 +106,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw error;
   };
 
-  const api = await listenApi(config.VVCU_API_PORT, options.listenHost);
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost, access.tls);
   cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
   const closeIdle = () => api.server.closeAllConnections();
 
@@ -103,10 +115,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let client: MqttClient;
   try {
     if (config.MQTT_URL === undefined) {
-      broker = await startEmbeddedBroker(config.MQTT_PORT, options.listenHost, componentLogger("broker"));
+      broker = await startEmbeddedBroker(
+        config.MQTT_PORT,
+        options.listenHost,
+        componentLogger("broker"),
+        access.broker,
+      );
       const started = broker;
       cleanup.push(["MQTT broker", () => started.close()]);
-      connection = { url: broker.url };
+      connection = {
+        url: broker.url,
+        ...access.broker.credentials,
+        ...(access.tls === undefined
+          ? {}
+          : { ca: Buffer.from(access.tls.cert), pinnedFingerprint256: access.tls.fingerprint256 }),
+      };
     } else {
       connection = mqttConnection(config.MQTT_URL, config);
     }
@@ -181,8 +204,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     },
   });
-  const brokerHost = options.listenHost === "0.0.0.0" ? "127.0.0.1" : options.listenHost;
-  const brokerUrl = broker ? `mqtt://${brokerHost}:${broker.port}` : connection.url;
+  const brokerUrl = broker ? broker.url : connection.url;
   let driverFor: ReturnType<typeof embeddedDriverFor>;
   try {
     driverFor = embeddedDriverFor({
@@ -271,6 +293,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
     migrations: engine,
     placement,
+    loopbackOnly: isLoopback(options.listenHost),
     metricsRegistry: registry,
     // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
     rejectedMessages: () =>
@@ -299,11 +322,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
 
   let closing: Promise<void> | undefined;
+  const apiUrl = `${access.tls ? "https" : "http"}://${connectableHost(options.listenHost)}:${api.port}`;
   return {
     brokerUrl,
-    apiUrl: `http://${brokerHost}:${api.port}`,
-    docsUrl: `http://${brokerHost}:${api.port}/docs`,
-    consoleUrl: `http://${brokerHost}:${api.port}/`,
+    apiUrl,
+    docsUrl: `${apiUrl}/docs`,
+    consoleUrl: `${apiUrl}/`,
+    listen: describeListen(options.listenHost),
+    warnings: access.warnings,
     topology,
     hosts,
     placement,

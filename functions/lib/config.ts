@@ -11,10 +11,23 @@ const optionalString = z
 export const ConfigSchema = z.object({
   MQTT_URL: optionalString.describe("Broker to use; unset: start the embedded one"),
   MQTT_PORT: port.default(1883).describe("Port of the embedded broker"),
-  MQTT_USERNAME: optionalString.describe("MQTT user name"),
+  MQTT_USERNAME: optionalString.describe(
+    "MQTT user name; with a password set, the embedded broker refuses every client without both",
+  ),
   MQTT_PASSWORD: optionalString.describe("MQTT password (prefer MQTT_PASSWORD_FILE)"),
   MQTT_PASSWORD_FILE: optionalString.describe("File holding the MQTT password (a mounted secret)"),
   MQTT_CA_FILE: optionalString.describe("CA bundle for mqtts:// brokers"),
+  VVCU_TLS_CERT_FILE: optionalString.describe(
+    "PEM certificate (chain) of the embedded broker (mqtts) and the manager API (https) of vvcu start; with VVCU_TLS_KEY_FILE",
+  ),
+  VVCU_TLS_KEY_FILE: optionalString.describe("PEM private key of VVCU_TLS_CERT_FILE (a mounted secret)"),
+  VVCU_INSECURE_LISTEN: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1")
+    .describe(
+      "vvcu start: listen beyond loopback without broker credentials or API token (also --insecure-listen); loudly warned",
+    ),
   VVCU_API_PORT: port.default(8080).describe("Manager API port"),
   VVCU_TOPOLOGY: optionalString.describe("Topology YAML; default: the bundled Aveiro topology"),
   VVCU_SIM: z.coerce
@@ -23,7 +36,9 @@ export const ConfigSchema = z.object({
     .min(0)
     .default(6)
     .describe("Simulated vehicles; 0 turns the simulator off"),
-  VVCU_API_TOKEN: optionalString.describe("Bearer token required by mutating API calls"),
+  VVCU_API_TOKEN: optionalString.describe(
+    "Bearer token every API path but /health and /ready needs (also /metrics of the bridge and the functions)",
+  ),
   VVCU_API_TOKEN_FILE: optionalString.describe("File holding the API token (a mounted secret)"),
   VVCU_CONSOLE_TILE_URL: optionalString.describe(
     "Street map tiles under the console's map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: a plain background (no network needed)",

@@ -131,6 +131,19 @@ export function isEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_CATALOG, type);
 }
 
+/**
+ * The types a CloudEvent arriving on a station's MQTT topic may have: the C-ITS input the bridge
+ * produces itself. Control events (twin.*, migration.*) come only from vvcu's own functions; one
+ * published by a station would let anyone who can publish move twins.
+ */
+export const STATION_INPUT_TYPES: readonly EventType[] = EVENT_TYPES.filter(
+  (type) => EVENT_CATALOG[type].producer === "bridge",
+);
+
+export function isStationInputType(type: string): type is EventType {
+  return isEventType(type) && EVENT_CATALOG[type].producer === "bridge";
+}
+
 /** Validates an event's data against the catalog; returns the reason when it does not fit. */
 /**
  * Event data objects this process built with the catalog's types and handed to in-process

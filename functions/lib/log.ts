@@ -27,7 +27,12 @@ export function logLevelFrom(value: string | undefined): { level: LogLevel; prob
   };
 }
 
-/** A URL without its user info (mqtt://user:secret@host becomes mqtt://***@host); other values as they are. */
+/**
+ * A URL without its user info (mqtt://user:secret@host becomes mqtt://***@host); other values as
+ * they are. For the logs and for whatever else is printed (banners, start-up errors).
+ */
+export function redactUrl(url: string): string;
+export function redactUrl(url: unknown): unknown;
 export function redactUrl(url: unknown): unknown {
   if (typeof url !== "string") return url;
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1***@");

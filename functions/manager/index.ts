@@ -6,6 +6,7 @@ import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { directoryOverHosts, type TwinSource } from "../lib/manager/directory.ts";
 import { RemoteMigrationControl } from "../lib/manager/remoteMigrations.ts";
+import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
 import { lazily } from "../lib/runtime/lazy.ts";
 import { loadTopology } from "../lib/topology.ts";
 import { twinOptionsFromConfig } from "../lib/twin/state/options.ts";
@@ -39,11 +40,16 @@ const manager = lazily(() => {
     }),
   );
   process.once("SIGTERM", () => void Promise.all(stores.map((store) => store.close())));
+  const apiToken = apiTokenFromConfig(config);
   return managerFunction({
     config,
     topology,
     twins: directoryOverHosts(sources),
-    migrations: new RemoteMigrationControl({ url: config.VVCU_MIGRATION_URL }),
+    // The migration function's control API takes the same token, when it has one.
+    migrations: new RemoteMigrationControl({
+      url: config.VVCU_MIGRATION_URL,
+      ...(apiToken === undefined ? {} : { apiToken }),
+    }),
   });
 });
 

@@ -4,10 +4,10 @@
  */
 import type { Registry } from "prom-client";
 import type { Config } from "../lib/config.ts";
-import { apiTokenFromConfig } from "../lib/manager/auth.ts";
 import type { TwinDirectory } from "../lib/manager/directory.ts";
 import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
 import type { MigrationControl } from "../lib/migration/engine/engine.ts";
+import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
 import type { PlacementRegistry } from "../lib/runtime/placement.ts";
 import type { Topology } from "../lib/topology.ts";
 
@@ -21,10 +21,13 @@ export interface ManagerDependencies {
   metricsRegistry?: Registry;
   /** Messages rejected so far, where this process counts them (the embedded stack's bridges). */
   rejectedMessages?: () => number;
+  /** The API listens on loopback only (the embedded stack's default): requests must name this machine. */
+  loopbackOnly?: boolean;
 }
 
 export function managerFunction(dependencies: ManagerDependencies): ManagerHandler {
-  const { config, topology, twins, migrations, placement, metricsRegistry, rejectedMessages } = dependencies;
+  const { config, topology, twins, migrations, placement, metricsRegistry, rejectedMessages, loopbackOnly } =
+    dependencies;
   const apiToken = apiTokenFromConfig(config);
   return createManagerHandler({
     twins,
@@ -38,5 +41,6 @@ export function managerFunction(dependencies: ManagerDependencies): ManagerHandl
     ...(config.VVCU_CONSOLE_TILE_ATTRIBUTION === undefined
       ? {}
       : { consoleTileAttribution: config.VVCU_CONSOLE_TILE_ATTRIBUTION }),
+    ...(loopbackOnly === undefined ? {} : { loopbackOnly }),
   });
 }

@@ -7,6 +7,7 @@ import * as functions from "@google-cloud/functions-framework";
 import { loadConfig } from "../lib/config.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
+import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
 import { lazily } from "../lib/runtime/lazy.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
 import { PlacementRegistry } from "../lib/runtime/placement.ts";
@@ -28,7 +29,8 @@ const control = lazily(async () => {
     throw error;
   }
   process.once("SIGTERM", () => void engine.close());
-  return migrationControlHandler(engine);
+  const apiToken = apiTokenFromConfig(config);
+  return migrationControlHandler(engine, apiToken === undefined ? {} : { apiToken });
 });
 
 serveMetricsFromEnv();

@@ -37,8 +37,9 @@ export interface RunResult {
 export async function runStartExpectingExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
+  args: string[] = [],
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI, "start"], {
+  const child = spawn(process.execPath, [CLI, "start", ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -61,11 +62,12 @@ export async function runStartExpectingExit(
 export async function startStackProcess(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  args: string[] = [],
 ): Promise<StackProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-e2e-"));
   const apiPort = await freePort();
   const mqttPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start", ...args], {
     cwd: dir,
     env: {
       ...process.env,
@@ -105,8 +107,8 @@ export async function startStackProcess(
     await rm(dir, { recursive: true, force: true });
     throw new Error(`vvcu start did not come up:\n${output}`);
   }
-  const apiUrl = /API\s+(http:\/\/\S+?)\/api\/v1\/twins/.exec(output)?.[1];
-  const brokerUrl = /broker\s+(mqtt:\/\/\S+)/.exec(output)?.[1];
+  const apiUrl = /API\s+(https?:\/\/\S+?)\/api\/v1\/twins/.exec(output)?.[1];
+  const brokerUrl = /broker\s+(mqtts?:\/\/\S+)/.exec(output)?.[1];
   if (!apiUrl || !brokerUrl) throw new Error(`no URLs in the start-up output:\n${output}`);
   return {
     apiUrl,
@@ -158,15 +160,24 @@ export async function publishCam(client: MqttClient, stationId: number, fix: Cam
   await client.publishAsync("vanetza/out/cam", JSON.stringify(payload), { qos: 1 });
 }
 
-export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+/** The Authorization header of an API token, when the stack has one. */
+export function bearer(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+export async function getJson<T>(url: string, token?: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(5_000) });
   return { status: response.status, body: (await response.json()) as T };
 }
 
-export async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...bearer(token) },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5_000),
   });
@@ -194,11 +205,11 @@ export async function eventually<T>(
   }
 }
 
-export async function twin(apiUrl: string, id: number): Promise<Twin | undefined> {
-  const { status, body } = await getJson<Twin>(`${apiUrl}/api/v1/twins/${id}`);
+export async function twin(apiUrl: string, id: number, token?: string): Promise<Twin | undefined> {
+  const { status, body } = await getJson<Twin>(`${apiUrl}/api/v1/twins/${id}`, token);
   return status === 200 ? body : undefined;
 }
 
-export async function migrationsOf(apiUrl: string, id: number): Promise<Migration[]> {
-  return (await getJson<Migration[]>(`${apiUrl}/api/v1/migrations?twin=${id}`)).body;
+export async function migrationsOf(apiUrl: string, id: number, token?: string): Promise<Migration[]> {
+  return (await getJson<Migration[]>(`${apiUrl}/api/v1/migrations?twin=${id}`, token)).body;
 }

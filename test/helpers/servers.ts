@@ -150,20 +150,37 @@ export async function startRedis(): Promise<RunningServer> {
 }
 
 /** Prometheus scraping the given targets every second. */
-export async function startPrometheus(targets: string[], scrapeIntervalS = 1): Promise<RunningServer> {
+/**
+ * Prometheus scraping `targets` as job `vvcu`. With `bearerTokenFile` it sends that token, as
+ * grafana/prometheus.yml says to, and a second job, `vvcu-anonymous`, scrapes the same targets
+ * without it.
+ */
+export async function startPrometheus(
+  targets: string[],
+  scrapeIntervalS = 1,
+  options: { bearerTokenFile?: string } = {},
+): Promise<RunningServer> {
   const binary = findBinary("prometheus");
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-prometheus-"));
   const config = path.join(dir, "prometheus.yml");
+  const targetList = `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`;
+  const job = (name: string, tokenFile?: string) => [
+    `  - job_name: ${name}`,
+    ...(tokenFile === undefined
+      ? []
+      : ["    authorization:", "      type: Bearer", `      credentials_file: ${JSON.stringify(tokenFile)}`]),
+    "    static_configs:",
+    targetList,
+  ];
   await writeFile(
     config,
     [
       "global:",
       `  scrape_interval: ${scrapeIntervalS}s`,
       "scrape_configs:",
-      "  - job_name: vvcu",
-      "    static_configs:",
-      `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+      ...job("vvcu", options.bearerTokenFile),
+      ...(options.bearerTokenFile === undefined ? [] : job("vvcu-anonymous")),
     ].join("\n"),
   );
   return managed("prometheus", port, dir, `http://127.0.0.1:${port}`, () =>

@@ -20,9 +20,13 @@ import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.
 import { topicMatches } from "../../../functions/lib/topics.ts";
 import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import { HandOnQueue } from "../handOnQueue.ts";
+import { connectableHost } from "../listen.ts";
 import { listenError } from "../startupErrors.ts";
 import { PublicationOutbox } from "./outbox.ts";
-import type { FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
+import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
+
+/** Who the broker lets in, and over what: its credentials and certificate, when set. */
+export type BrokerAccess = Pick<BrokerThreadData, "credentials" | "tls">;
 
 export interface InProcessSource {
   /** Starts the source of one bridge. */
@@ -84,6 +88,7 @@ class BrokerThread implements EmbeddedBroker {
     public port: number,
     private readonly host: string,
     private readonly logger: Logger,
+    private readonly access: BrokerAccess,
   ) {
     this.queue = new HandOnQueue<Pending>({
       handOn: ({ handlers, message }) => handToBridges(handlers, message, 0),
@@ -93,7 +98,7 @@ class BrokerThread implements EmbeddedBroker {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.access.tls ? "mqtts" : "mqtt"}://${connectableHost(this.host)}:${this.port}`;
   }
 
   get running(): boolean {
@@ -103,7 +108,12 @@ class BrokerThread implements EmbeddedBroker {
   /** Starts the thread; resolves with the port it listens on. */
   async start(): Promise<number> {
     const worker = new Worker(BOOTSTRAP, {
-      workerData: { entry: ENTRY, port: this.port, host: this.host },
+      workerData: {
+        entry: ENTRY,
+        port: this.port,
+        host: this.host,
+        ...this.access,
+      } satisfies BrokerThreadData,
       name: "vvcu-broker",
     });
     let onMessage: (message: FromBroker) => void = () => {};
@@ -272,15 +282,16 @@ class BrokerThread implements EmbeddedBroker {
 }
 
 /**
- * Starts the embedded broker on `port` (0: any free port). A port in use is a StartupError that
- * names MQTT_PORT.
+ * Starts the embedded broker on `port` (0: any free port), authenticating and speaking TLS as
+ * `access` says. A port in use is a StartupError that names MQTT_PORT.
  */
 export async function startEmbeddedBroker(
   port: number,
   host: string,
   logger: Logger,
+  access: BrokerAccess = {},
 ): Promise<EmbeddedBroker> {
-  const thread = new BrokerThread(port, host, logger);
+  const thread = new BrokerThread(port, host, logger, access);
   await thread.start();
   return thread;
 }

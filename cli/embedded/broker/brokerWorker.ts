@@ -14,6 +14,7 @@
  * other topics go on.
  */
 import net from "node:net";
+import tls from "node:tls";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { Aedes, type AedesPublishPacket } from "aedes";
 import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
@@ -22,6 +23,7 @@ import { topicMatches } from "../../../functions/lib/topics.ts";
 import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import type { DecodedMessage } from "../decoder/decoderThread.ts";
 import { KeptDecodings } from "../decoder/keptDecodings.ts";
+import { authenticateWith } from "./credentials.ts";
 import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
 
 if (isMainThread || parentPort === null) throw new Error("brokerWorker.ts runs as a worker thread");
@@ -38,8 +40,13 @@ interface Received {
   receivedAtMs: number;
 }
 
-const broker = await Aedes.createBroker();
-const server = net.createServer(broker.handle);
+const broker = await Aedes.createBroker(
+  config.credentials === undefined ? {} : { authenticate: authenticateWith(config.credentials) },
+);
+const server =
+  config.tls === undefined
+    ? net.createServer(broker.handle)
+    : tls.createServer({ cert: config.tls.cert, key: config.tls.key }, broker.handle);
 const sockets = new Set<net.Socket>();
 server.on("connection", (socket) => {
   sockets.add(socket);

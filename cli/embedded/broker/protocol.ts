@@ -6,6 +6,10 @@ export interface BrokerThreadData {
   entry: string;
   port: number;
   host: string;
+  /** With these, a client gets in only with both (credentials.ts). */
+  credentials?: { username: string; password: string };
+  /** With these, the broker speaks MQTT over TLS only. */
+  tls?: { cert: string; key: string };
 }
 
 /** A batch of messages on the bridges' topics, decoded, in the order the broker took them. */

@@ -13,13 +13,13 @@ import { registry as defaultRegistry, metrics } from "../metrics.ts";
 import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
+import { accessRefusal } from "../runtime/auth.ts";
 import { HttpError, metricsReply, type Reply, type Route, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
 import { currentHazards } from "../twin/state/hazardQuery.ts";
 import { historyParts } from "../twin/state/history.ts";
 import { selectTwins } from "../twin/state/twinQuery.ts";
-import { authorized } from "./auth.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { EventStream } from "./eventStream.ts";
 import { figuresOf, markerOf } from "./liveFeed.ts";
@@ -40,8 +40,10 @@ export interface ManagerOptions {
   /** Where twins live; without it (a cluster's manager) the MEC in each twin record is its home. */
   placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
   migrations: MigrationControl;
-  /** When set, mutating calls need `Authorization: Bearer <token>`. */
+  /** When set, every path but /health needs `Authorization: Bearer <token>` (auth.ts). */
   apiToken?: string;
+  /** The API listens on loopback only: requests must name this machine (auth.ts). */
+  loopbackOnly?: boolean;
   metricsRegistry?: Registry;
   /** Messages rejected so far, for the live figures, where this process can know it. */
   rejectedMessages?: () => number;
@@ -69,13 +71,6 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
   const now = options.now ?? (() => new Date());
   const mecIds = new Set(options.mecs.map((mec) => mec.id));
   const json = (body: unknown, status = 200): Reply => ({ status, body });
-  const requireToken = (req: IncomingMessage) => {
-    if (!authorized(req.headers.authorization, options.apiToken)) {
-      throw new HttpError(401, "missing or wrong bearer token", {
-        "WWW-Authenticate": 'Bearer realm="vvcu"',
-      });
-    }
-  };
   const events = new EventStream({
     read: readFeed,
     ...(options.eventIntervalMs === undefined ? {} : { intervalMs: options.eventIntervalMs }),
@@ -180,9 +175,8 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/api/v1/events",
       method: "GET",
       pattern: new RegExp(`^${API_PREFIX}/events$`),
-      handle: async (_match, req) => {
-        // A live view of every twin: as sensitive as a mutation, so behind the token when one is set.
-        requireToken(req);
+      // A live view of every twin: behind the token when one is set, as every path but /health.
+      handle: async () => {
         if (!events.hasRoom())
           throw new HttpError(503, "too many event stream clients", { "Retry-After": "5" });
         return { status: 200, body: null, stream: (res) => events.attach(res) };
@@ -202,7 +196,6 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       method: "POST",
       pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/migrations$`),
       handle: async ([id], req) => {
-        requireToken(req);
         const twin = await existingTwin(pathParam(id));
         const body = MigrationBodySchema.safeParse(await readJson(req, '{"target": "<mec id>"}'));
         if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
@@ -271,6 +264,11 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
     let reply: Reply;
     let headers: Record<string, string> = {};
     try {
+      // Before the routes: without the token, not even whether a path exists is told.
+      const refused = accessRefusal({ method: req.method, path, headers: req.headers }, options.apiToken, {
+        loopbackOnly: options.loopbackOnly === true,
+      });
+      if (refused !== undefined) throw new HttpError(refused.status, refused.message, refused.headers);
       if (matching.length === 0) throw new HttpError(404, `no such path: ${path}`);
       if (found === undefined || found.match === null) {
         const allow = matching.map(({ route }) => route.method).join(", ");

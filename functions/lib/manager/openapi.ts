@@ -82,8 +82,12 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
   registry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "VVCU_API_TOKEN; required by mutating calls and the event stream when it is set",
+    description:
+      "VVCU_API_TOKEN; when it is set, every path but /health needs it (the event stream and the console too)",
   });
+  // Every path but the probe needs the token when one is set (auth.ts).
+  const tokenNeeded = { security: [{ bearer: [] }] };
+  const unauthorized = { 401: failure("Missing or wrong bearer token (VVCU_API_TOKEN is set)") };
 
   registry.registerPath({
     method: "get",
@@ -94,6 +98,7 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/twins`,
+    ...tokenNeeded,
     summary: "Twins, wherever they live: all, or those matching a query",
     description: [
       "Without parameters: every twin, by station id. Every parameter given must hold.",
@@ -117,11 +122,13 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
         },
       },
       400: failure("A bad parameter: the message names it and the rule"),
+      ...unauthorized,
     },
   });
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/twins/{id}/history`,
+    ...tokenNeeded,
     summary: "A twin's recent history: samples oldest first, and perceived objects",
     description:
       "Kept for VVCU_TWIN_HISTORY_S (default 600 s), at most one sample per VVCU_TWIN_HISTORY_INTERVAL_S (default 1 s); it moves with the twin on migration and outlives restarts with the Redis store.",
@@ -130,11 +137,13 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
       200: json(TwinHistory, "The history within since..until"),
       400: failure("A bad parameter: the message names it and the rule"),
       404: failure("No such twin"),
+      ...unauthorized,
     },
   });
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/hazards`,
+    ...tokenNeeded,
     summary: "The hazards (DENM events) valid now, each once with the stations reporting it",
     description:
       "Cancelled and negated events are gone, as are those past their validity. With `near`: nearest first.",
@@ -142,33 +151,37 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
     responses: {
       200: json(z.array(Hazard), "The hazards"),
       400: failure("A bad parameter: the message names it and the rule"),
+      ...unauthorized,
     },
   });
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/twins/{id}`,
+    ...tokenNeeded,
     summary: "One twin",
     request: { params: TwinIdParams },
-    responses: { 200: json(Twin, "The twin"), 404: failure("No such twin") },
+    responses: { 200: json(Twin, "The twin"), ...unauthorized, 404: failure("No such twin") },
   });
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/mecs`,
+    ...tokenNeeded,
     summary: "The MECs of the topology and the twins each hosts",
-    responses: { 200: json(z.array(Mec), "The MECs") },
+    responses: { 200: json(z.array(Mec), "The MECs"), ...unauthorized },
   });
   registry.registerPath({
     method: "get",
     path: `${API_PREFIX}/migrations`,
+    ...tokenNeeded,
     summary: "Migrations, newest first",
     request: { query: z.object({ twin: z.string().optional().describe("Only this twin's migrations") }) },
-    responses: { 200: json(z.array(Migration), "The migrations") },
+    responses: { 200: json(z.array(Migration), "The migrations"), ...unauthorized },
   });
   registry.registerPath({
     method: "post",
     path: `${API_PREFIX}/twins/{id}/migrations`,
     summary: "Move a twin to another MEC (make-before-break)",
-    security: [{ bearer: [] }],
+    ...tokenNeeded,
     request: {
       params: TwinIdParams,
       body: { required: true, content: { "application/json": { schema: MigrationBodySchema } } },
@@ -176,9 +189,11 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
     responses: {
       202: json(Migration, "Accepted: the migration runs (status running)"),
       400: failure("Bad body, unknown target, or the twin already lives there"),
-      401: failure("Missing or wrong bearer token"),
+      ...unauthorized,
+      403: failure("Sent from another site's page (Origin, Sec-Fetch-Site)"),
       404: failure("No such twin"),
       409: failure("A migration of this twin is running"),
+      415: failure("The body is not application/json"),
     },
   });
   registry.registerPath({
@@ -209,8 +224,12 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
   registry.registerPath({
     method: "get",
     path: "/metrics",
+    ...tokenNeeded,
     summary: "Prometheus exposition",
-    responses: { 200: { description: "Metrics", content: { "text/plain": { schema: z.string() } } } },
+    responses: {
+      200: { description: "Metrics", content: { "text/plain": { schema: z.string() } } },
+      ...unauthorized,
+    },
   });
 
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({

@@ -18,10 +18,12 @@ const OutcomeSchema = z.discriminatedUnion("kind", [
 export class RemoteMigrationControl implements MigrationControl {
   private readonly http: AxiosInstance;
 
-  constructor(options: { url: string; timeoutMs?: number }) {
+  /** `apiToken`: the migration function's, when it has one (the same VVCU_API_TOKEN). */
+  constructor(options: { url: string; timeoutMs?: number; apiToken?: string }) {
     this.http = axios.create({
       baseURL: options.url.replace(/\/+$/, ""),
       timeout: options.timeoutMs ?? 10_000,
+      headers: options.apiToken === undefined ? {} : { Authorization: `Bearer ${options.apiToken}` },
       validateStatus: () => true,
     });
   }

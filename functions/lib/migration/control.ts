@@ -9,6 +9,7 @@ import { HTTP } from "cloudevents";
 import { z } from "zod";
 import { componentLogger } from "../log.ts";
 import { MigrationRequestSchema } from "../model/migration.ts";
+import { accessRefusal } from "../runtime/auth.ts";
 import { HttpError, type Reply, readBody, readJson, send } from "../runtime/http.ts";
 import type { MigrationEngine, RequestOutcome } from "./engine/engine.ts";
 
@@ -31,20 +32,28 @@ function isCloudEvent(req: IncomingMessage): boolean {
 
 export function migrationControlHandler(
   engine: Pick<MigrationEngine, "handleEvent" | "request" | "list">,
+  /**
+   * When set, the manager's calls need it (auth.ts). Knative's deliveries of CloudEvents carry
+   * no token: who may send those is the cluster's network policy's to say.
+   */
+  options: { apiToken?: string } = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const logger = componentLogger("migration");
   return async (req, res) => {
     let reply: Reply;
+    let headers: Record<string, string> = {};
     try {
       reply = await route(req);
     } catch (error) {
-      if (error instanceof HttpError) reply = { status: error.status, body: { error: error.message } };
-      else {
+      if (error instanceof HttpError) {
+        reply = { status: error.status, body: { error: error.message } };
+        headers = error.headers;
+      } else {
         logger.error({ err: error }, "migration control request failed");
         reply = { status: 500, body: { error: "internal error" } };
       }
     }
-    send(res, reply, {});
+    send(res, reply, headers);
   };
 
   async function route(req: IncomingMessage): Promise<Reply> {
@@ -63,6 +72,8 @@ export function migrationControlHandler(
       // Duplicates and conflicts are acknowledged: redelivering them would change nothing.
       return { status: outcome?.kind === "started" ? 202 : 200, body: outcome ?? { kind: "ignored" } };
     }
+    const refused = accessRefusal({ method: req.method, path, headers: req.headers }, options.apiToken);
+    if (refused !== undefined) throw new HttpError(refused.status, refused.message, refused.headers);
     if (path === "/migrations" && req.method === "GET") {
       const twin = url.searchParams.get("twin");
       return { status: 200, body: await engine.list(twin === null ? {} : { twin }) };

@@ -7,6 +7,7 @@ import http from "node:http";
 import { ConfigSchema } from "../config.ts";
 import { componentLogger } from "../log.ts";
 import { registry } from "../metrics.ts";
+import { accessRefusal, apiTokenFromConfig } from "./auth.ts";
 import { HttpError, metricsReply, send, sendError } from "./http.ts";
 
 let listener: http.Server | undefined;
@@ -17,8 +18,24 @@ export function serveMetricsFromEnv(env: NodeJS.ProcessEnv = process.env): http.
   const port = ConfigSchema.shape.VVCU_METRICS_PORT.safeParse(env.VVCU_METRICS_PORT);
   if (!port.success || port.data === undefined) return undefined;
   const logger = componentLogger("metrics");
+  let apiToken: string | undefined;
+  try {
+    apiToken = apiTokenFromConfig(
+      ConfigSchema.pick({ VVCU_API_TOKEN: true, VVCU_API_TOKEN_FILE: true }).parse(env),
+    );
+  } catch (error) {
+    // A token that cannot be read keeps the metrics shut rather than open.
+    logger.error({ err: error }, "metrics listener not started");
+    return undefined;
+  }
   listener = http.createServer((request, response) => {
-    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+    const path = request.url?.split("?")[0] ?? "/";
+    const refused = accessRefusal({ method: request.method, path, headers: request.headers }, apiToken);
+    if (refused !== undefined) {
+      sendError(response, new HttpError(refused.status, refused.message, refused.headers));
+      return;
+    }
+    if (request.method !== "GET" || path !== "/metrics") {
       sendError(response, new HttpError(404, "only GET /metrics"));
       return;
     }

@@ -4,14 +4,21 @@
  * with a sentence naming the broker and the variable to fix.
  */
 import { readFileSync } from "node:fs";
+import type { PeerCertificate } from "node:tls";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Config } from "../config.ts";
+import { redactUrl } from "../log.ts";
 
 export interface MqttConnection {
   url: string;
   username?: string;
   password?: string;
   ca?: Buffer;
+  /**
+   * SHA-256 fingerprint of the one certificate to accept, whatever host it names: the embedded
+   * stack's own client, reaching its broker on loopback with the broker's certificate as CA.
+   */
+  pinnedFingerprint256?: string;
 }
 
 function readSecretFile(file: string, variable: string): string {
@@ -42,6 +49,13 @@ export function mqttConnection(url: string, config: Config): MqttConnection {
   return connection;
 }
 
+function pinnedIdentity(fingerprint256: string) {
+  return (_host: string, certificate: PeerCertificate): Error | undefined =>
+    certificate.fingerprint256 === fingerprint256
+      ? undefined
+      : new Error(`the broker's certificate is not ${fingerprint256}`);
+}
+
 export interface ConnectOptions {
   clientId: string;
   timeoutMs?: number;
@@ -62,6 +76,9 @@ export async function connectMqtt(connection: MqttConnection, options: ConnectOp
     ...(connection.username === undefined ? {} : { username: connection.username }),
     ...(connection.password === undefined ? {} : { password: connection.password }),
     ...(connection.ca === undefined ? {} : { ca: connection.ca }),
+    ...(connection.pinnedFingerprint256 === undefined
+      ? {}
+      : { checkServerIdentity: pinnedIdentity(connection.pinnedFingerprint256) }),
   });
   let lastError: Error | undefined;
   const onError = (error: Error) => {
@@ -75,7 +92,7 @@ export async function connectMqtt(connection: MqttConnection, options: ConnectOp
         const variable = options.variable ? ` (check ${options.variable})` : "";
         reject(
           new Error(
-            `cannot reach the MQTT broker at ${connection.url} within ${timeoutMs} ms${cause}${variable}`,
+            `cannot reach the MQTT broker at ${redactUrl(connection.url)} within ${timeoutMs} ms${cause}${variable}`,
           ),
         );
       }, timeoutMs);

@@ -37,7 +37,7 @@ describe("vvcu bridge", () => {
     expect(stderr).toContain("MQTT_URL and K_SINK must be set");
   }, 60_000);
 
-  it("forwards from env, reports ready, and drains and exits 0 on SIGTERM", async () => {
+  it("forwards from env, reports ready, serves /metrics only with the token, drains and exits 0 on SIGTERM", async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.dispose());
     const sink = await startSink();
@@ -51,6 +51,7 @@ describe("vvcu bridge", () => {
         VVCU_MEC_ID: "mec-cli",
         VVCU_BRIDGE_PORT: String(port),
         K_CE_OVERRIDES: '{"extensions":{"vvcusrc":"containersource"}}',
+        VVCU_API_TOKEN: "bridge-token",
         LOG_LEVEL: "warn",
       },
       stdio: ["ignore", "ignore", "pipe"],
@@ -88,7 +89,7 @@ describe("vvcu bridge", () => {
     let metrics = "";
     const forwardedLine = 'vvcu_bridge_messages_forwarded_total{mec="mec-cli",type="cam"} 1';
     await waitFor("the forwarded count", () => {
-      void fetch(`http://127.0.0.1:${port}/metrics`)
+      void fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer bridge-token" } })
         .then((response) => response.text())
         .then((text) => {
           metrics = text;
@@ -96,6 +97,9 @@ describe("vvcu bridge", () => {
       return metrics.includes(forwardedLine);
     });
     expect(metrics).toContain('vvcu_bridge_messages_received_total{mec="mec-cli",type="cam"} 1');
+    const anonymous = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain("vvcu_");
 
     child.kill("SIGTERM");
     expect(await exitOf(child)).toBe(0);

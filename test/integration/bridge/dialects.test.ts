@@ -46,14 +46,15 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     await publisher.publishAsync("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent), {
       qos: 1,
     });
-    await publisher.publishAsync("vanetza/out/denm", JSON.stringify({ level: "high" }), {
+    const binaryData = { ...structuredCloudEvent.data, stationId: "4004" };
+    await publisher.publishAsync("vanetza/out/denm", JSON.stringify(binaryData), {
       qos: 1,
       properties: {
         contentType: "application/json",
         userProperties: {
           specversion: "1.0",
           id: "bin-9",
-          type: "org.example.alert",
+          type: "io.vvcu.cits.logs.received",
           source: "/partner/alerts",
           subject: "4004",
         },
@@ -114,21 +115,21 @@ describe("dialects to CloudEvents over HTTP (Mosquitto, MQTT 5)", () => {
     const structured = bySubject.get("rsu-42");
     expect(structured?.event).toMatchObject({
       id: "ext-1",
-      type: "org.example.roadworks",
-      source: "/partner/roadworks",
+      type: "io.vvcu.cits.logs.received",
+      source: "/partner/gateway",
       time: "2026-01-01T10:00:00.000Z",
       partnerext: "kept",
-      data: { lane: 2, closed: true },
+      data: structuredCloudEvent.data,
     });
     expect(structured?.event.vvcumec).toBeUndefined();
 
     const binary = bySubject.get("4004");
     expect(binary?.event).toMatchObject({
       id: "bin-9",
-      type: "org.example.alert",
+      type: "io.vvcu.cits.logs.received",
       source: "/partner/alerts",
       datacontenttype: "application/json",
-      data: { level: "high" },
+      data: binaryData,
     });
   });
 });
@@ -161,6 +162,10 @@ describe("in-process delivery (embedded stack, Aedes, MQTT 3.1.1)", () => {
       vvcuquadkey: "12",
       vvcumec: "mec-embedded",
     });
-    expect(sink.events[1]).toMatchObject({ id: "ext-1", subject: "rsu-42", type: "org.example.roadworks" });
+    expect(sink.events[1]).toMatchObject({
+      id: "ext-1",
+      subject: "rsu-42",
+      type: "io.vvcu.cits.logs.received",
+    });
   });
 });

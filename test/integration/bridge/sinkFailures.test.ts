@@ -13,7 +13,7 @@ import { MAX_PAYLOAD_BYTES } from "../../../functions/lib/cits/types.ts";
 import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
 import { DEFAULT_DEADLETTER_TOPIC } from "../../../functions/lib/topics.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
-import { structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
+import { migrationRequestCloudEvent, structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
 import { connectClient, firstDeliveries, startAedes, startSink, waitFor } from "./harness.ts";
 
 const sequenceOf = (event: CloudEvent<unknown>) =>
@@ -125,6 +125,11 @@ const MALFORMED: { topic: string; payload: string | Buffer; code: string }[] = [
     payload: JSON.stringify({ specversion: "1.0", id: "x" }),
     code: "invalid-cloudevent",
   },
+  {
+    topic: "vanetza/out/cam",
+    payload: JSON.stringify(migrationRequestCloudEvent("21", "sink-400", "elsewhere")),
+    code: "refused-event-type",
+  },
 ];
 
 describe("a 400 from the sink and malformed input", () => {
@@ -207,6 +212,7 @@ describe("a 400 from the sink and malformed input", () => {
       "invalid-field": 1,
       "out-of-range": 1,
       "invalid-cloudevent": 1,
+      "refused-event-type": 1,
       "sink-rejected": 1,
     });
     expect(stats.forwarded).toBe(good.length * perStation);

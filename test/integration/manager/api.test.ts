@@ -1,17 +1,17 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, get as httpGet, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { apiTokenFromConfig } from "../../../functions/lib/manager/auth.ts";
 import type { TwinDirectory } from "../../../functions/lib/manager/directory.ts";
 import { createManagerHandler } from "../../../functions/lib/manager/handler.ts";
 import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import type { Migration } from "../../../functions/lib/model/migration.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { apiTokenFromConfig } from "../../../functions/lib/runtime/auth.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
@@ -88,7 +88,8 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
     body: typeof body === "string" ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
-const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers, signal: AbortSignal.timeout(5000) });
 
 describe("manager API", () => {
   it("GET /health", async () => {
@@ -192,7 +193,7 @@ describe("manager API", () => {
     expect((await engine.settled("man-1"))?.status).toBe("completed");
   });
 
-  it("with a token: 401 without or with a wrong bearer, 202 with the right one; reads stay open", async () => {
+  it("with a token: 401 without or with a wrong bearer, 202 with the right one", async () => {
     const { url } = await startApi({ apiToken: TOKEN });
     const target = `${url}/api/v1/twins/42/migrations`;
     const without = await post(target, { target: "mec-b" });
@@ -204,7 +205,66 @@ describe("manager API", () => {
     // Auth comes before anything else: an unknown twin is not revealed to a caller without the token.
     expect((await post(`${url}/api/v1/twins/999/migrations`, { target: "mec-b" })).status).toBe(401);
     expect((await post(target, { target: "mec-b" }, { Authorization: `Bearer ${TOKEN}` })).status).toBe(202);
-    expect((await get(`${url}/api/v1/twins`)).status).toBe(200);
+  });
+
+  it("with a token: every data path needs it, reads too, and unknown paths are not told apart", async () => {
+    const { url } = await startApi({ apiToken: TOKEN });
+    const guarded = [
+      "/api/v1/twins",
+      "/api/v1/twins/42",
+      "/api/v1/mecs",
+      "/api/v1/migrations",
+      "/openapi.json",
+      "/metrics",
+      "/api/v1/nothing",
+    ];
+    for (const route of guarded) {
+      const response = await get(`${url}${route}`);
+      expect(response.status, route).toBe(401);
+      expect(await response.json(), route).toEqual({ error: "missing or wrong bearer token" });
+      const wrong = await get(`${url}${route}`, { Authorization: "Bearer wrong" });
+      expect(wrong.status, route).toBe(401);
+    }
+    for (const route of guarded.slice(0, -1)) {
+      expect((await get(`${url}${route}`, { Authorization: `Bearer ${TOKEN}` })).status, route).toBe(200);
+    }
+    expect((await get(`${url}/health`)).status).toBe(200);
+    // The pages hold no data: a browser loads them first, and they ask for the token.
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await get(`${url}/docs`)).status).toBe(200);
+  });
+
+  it("takes only application/json bodies (415) from no other site's page (403), token or not", async () => {
+    for (const apiToken of [undefined, TOKEN]) {
+      const { url } = await startApi(apiToken === undefined ? {} : { apiToken });
+      const auth: Record<string, string> =
+        apiToken === undefined ? {} : { Authorization: `Bearer ${apiToken}` };
+      const target = `${url}/api/v1/twins/42/migrations`;
+      const send = (headers: Record<string, string>) =>
+        fetch(target, {
+          method: "POST",
+          headers: { ...auth, ...headers },
+          body: JSON.stringify({ target: "mec-b" }),
+          signal: AbortSignal.timeout(5000),
+        });
+      const plain = await send({ "Content-Type": "text/plain" });
+      expect(plain.status).toBe(415);
+      expect(((await plain.json()) as { error: string }).error).toBe(
+        "body must be application/json, not text/plain",
+      );
+      const form = await send({ "Content-Type": "application/x-www-form-urlencoded" });
+      expect(form.status).toBe(415);
+      const foreign = await send({ "Content-Type": "application/json", Origin: "https://evil.example" });
+      expect(foreign.status).toBe(403);
+      expect(((await foreign.json()) as { error: string }).error).toBe(
+        "cross-origin request refused (Origin: https://evil.example)",
+      );
+      const crossSite = await send({ "Content-Type": "application/json", "Sec-Fetch-Site": "cross-site" });
+      expect(crossSite.status).toBe(403);
+      // The server's own page (its Origin is the Host asked) may.
+      const own = await send({ "Content-Type": "application/json; charset=utf-8", Origin: url });
+      expect(own.status).toBe(202);
+    }
   });
 
   it("serves the OpenAPI document, the docs page and the metrics", async () => {
@@ -232,7 +292,9 @@ describe("manager API", () => {
     );
     expect(
       Object.keys(document.paths["/api/v1/twins/{id}/migrations"]?.post?.responses ?? {}).sort(),
-    ).toEqual(["202", "400", "401", "404", "409"]);
+    ).toEqual(["202", "400", "401", "403", "404", "409", "415"]);
+    expect(document.paths["/api/v1/twins"]?.get).toMatchObject({ security: [{ bearer: [] }] });
+    expect(document.paths["/health"]?.get).not.toHaveProperty("security");
     for (const field of [
       "id",
       "stationType",
@@ -288,6 +350,51 @@ describe("manager API", () => {
     expect(wrong.headers.get("allow")).toBe("GET");
     const badEscape = await get(`${url}/api/v1/twins/%E0%A4%A`);
     expect(badEscape.status).toBe(400);
+  });
+});
+
+describe("manager API on loopback only", () => {
+  it("answers only requests that name this machine (DNS rebinding)", async () => {
+    const twins: Twin[] = [twinAt(-500, 1, { id: "42" })];
+    const handler = createManagerHandler({
+      twins: {
+        list: async () => twins,
+        get: async (id) => twins.find((twin) => twin.id === id),
+        candidates: async () => twins,
+        history: async () => undefined,
+      },
+      mecs: MECS,
+      migrations: { request: async () => Promise.reject(new Error("not here")), list: async () => [] },
+      loopbackOnly: true,
+      logger: silent,
+    });
+    const server = createServer((req, res) => void handler(req, res));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpGet(
+          { host: "127.0.0.1", port, path: "/api/v1/twins", headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        request.on("error", reject);
+      });
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      "localhost",
+      "host.docker.internal:8080",
+    ]) {
+      expect(await status(host), host).toBe(200);
+    }
+    for (const host of [`rebind.example:${port}`, "192.168.1.5", `127.0.0.1.evil.example:${port}`]) {
+      expect(await status(host), host).toBe(403);
+    }
   });
 });
 

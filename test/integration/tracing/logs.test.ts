@@ -100,7 +100,10 @@ beforeAll(async () => {
   try {
     camPayload = cam(STATION, 40.62, Date.now());
     await client.publishAsync(CAM_TOPIC, camPayload, { qos: 1 });
-    await eventually("the twin of the CAM", async () => (await twin(stack.apiUrl, STATION))?.messages.cam);
+    await eventually(
+      "the twin of the CAM",
+      async () => (await twin(stack.apiUrl, STATION, API_TOKEN))?.messages.cam,
+    );
     await eventually("the twin on its dashboard topic", async () =>
       dashboard.length > 0 ? true : undefined,
     );
@@ -153,7 +156,9 @@ describe("the logs of the running stack", () => {
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as Migration;
     await eventually("the migration to complete", async () =>
-      (await migrationsOf(stack.apiUrl, STATION)).find((m) => m.id === id && m.status === "completed"),
+      (await migrationsOf(stack.apiUrl, STATION, API_TOKEN)).find(
+        (m) => m.id === id && m.status === "completed",
+      ),
     );
     const lines = await linesWhere("the migration's completed line", (all) =>
       all.some((line) => line.migrationId === id && line.msg === "migration completed"),
@@ -190,7 +195,7 @@ describe("the logs of the running stack", () => {
     try {
       await client.publishAsync(CAM_TOPIC, cam(CROSSING, 40.62, start), { qos: 1 });
       await eventually("the twin at mec-b", async () =>
-        (await twin(stack.apiUrl, CROSSING))?.mec === "mec-b" ? true : undefined,
+        (await twin(stack.apiUrl, CROSSING, API_TOKEN))?.mec === "mec-b" ? true : undefined,
       );
       across = cam(CROSSING, 40.66, start + 1_000);
       await client.publishAsync(CAM_TOPIC, across, { qos: 1 });
@@ -198,7 +203,7 @@ describe("the logs of the running stack", () => {
       await client.endAsync();
     }
     const done = await eventually("the geofence migration to complete", async () =>
-      (await migrationsOf(stack.apiUrl, CROSSING)).find((m) => m.status === "completed"),
+      (await migrationsOf(stack.apiUrl, CROSSING, API_TOKEN)).find((m) => m.status === "completed"),
     );
     expect(done).toMatchObject({ trigger: "geofence", from: "mec-b", to: "mec-a" });
     const traceId = traceIdOfCam(across);

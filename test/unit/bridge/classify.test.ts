@@ -3,7 +3,7 @@ import { classify, type InboundMessage } from "../../../bridges/mqtt/classify.ts
 import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
 import { MAX_PAYLOAD_BYTES } from "../../../functions/lib/cits/types.ts";
-import { structuredCloudEvent, vanetzaCam } from "./samples.ts";
+import { migrationRequestCloudEvent, structuredCloudEvent, vanetzaCam } from "./samples.ts";
 
 const inbound = (
   topic: string,
@@ -64,34 +64,28 @@ describe("classify", () => {
     expect(called).toBe(false);
   });
 
-  it("forwards a structured CloudEvent as it is", () => {
+  it("forwards a structured CloudEvent of C-ITS input as it is, for the station of its data", () => {
     const outcome = classify(
-      inbound("obu/inqueue/json/rsu-42/CAM", JSON.stringify(structuredCloudEvent)),
+      inbound("obu/inqueue/json/rsu-42/LOGS/access", JSON.stringify(structuredCloudEvent)),
       "mec-a",
       decode,
     );
     expect(outcome.kind).toBe("forward");
     if (outcome.kind !== "forward") return;
     expect(outcome.event.id).toBe("ext-1");
-    expect(outcome.event.type).toBe("org.example.roadworks");
-    expect(outcome.event.source).toBe("/partner/roadworks");
+    expect(outcome.event.type).toBe("io.vvcu.cits.logs.received");
+    expect(outcome.event.source).toBe("/partner/gateway");
     expect(outcome.event.partnerext).toBe("kept");
-    expect(outcome.event.data).toEqual({ lane: 2, closed: true });
+    expect(outcome.event.data).toEqual(structuredCloudEvent.data);
     expect(outcome.stationId).toBe("rsu-42");
-    expect(outcome.messageType).toBe("cloudevent");
+    expect(outcome.messageType).toBe("logs");
   });
 
-  it("forwards an MQTT 5 binary-mode CloudEvent from user properties", () => {
+  it("forwards an MQTT 5 binary-mode CloudEvent of C-ITS input from user properties", () => {
+    const { data, datacontenttype: _, ...attributes } = structuredCloudEvent;
     const outcome = classify(
-      inbound("vanetza/out/cam", '{"x":1}', {
-        userProperties: {
-          specversion: "1.0",
-          id: "b-1",
-          type: "org.example.t",
-          source: "/s",
-          subject: "55",
-          vvcumsgtype: "cam",
-        },
+      inbound("vanetza/out/cam", JSON.stringify(data), {
+        userProperties: { ...attributes, id: "b-1", vvcumsgtype: "invented" },
         contentType: "application/json",
       }),
       "mec-a",
@@ -101,9 +95,47 @@ describe("classify", () => {
     if (outcome.kind !== "forward") return;
     expect(outcome.event.id).toBe("b-1");
     expect(outcome.event.datacontenttype).toBe("application/json");
-    expect(outcome.event.data).toEqual({ x: 1 });
-    expect(outcome.stationId).toBe("55");
-    expect(outcome.messageType).toBe("cam");
+    expect(outcome.event.data).toEqual(data);
+    expect(outcome.stationId).toBe("rsu-42");
+    // The metrics label comes from the type, never from what a station declares.
+    expect(outcome.messageType).toBe("logs");
+  });
+
+  it.each([
+    ["a control event", migrationRequestCloudEvent("1001", "mec-a", "mec-b")],
+    ["a twin event", { ...structuredCloudEvent, type: "io.vvcu.twin.updated" }],
+    ["a foreign type", { ...structuredCloudEvent, type: "org.example.roadworks" }],
+  ])("refuses %s from a station's topic, saying which types may come", (_what, event) => {
+    const outcome = classify(inbound("vanetza/out/cam", JSON.stringify(event)), "mec-a", decode);
+    expect(outcome).toMatchObject({ kind: "reject", code: "refused-event-type" });
+    if (outcome.kind !== "reject") return;
+    expect(outcome.reason).toContain(`"${event.type}" may not come from a station's topic`);
+    expect(outcome.reason).toContain("io.vvcu.cits.cam.received");
+  });
+
+  it("refuses a binary-mode control event", () => {
+    const { data, ...attributes } = migrationRequestCloudEvent("1001", "mec-a", "mec-b");
+    const outcome = classify(
+      inbound("vanetza/out/cam", JSON.stringify(data), {
+        userProperties: attributes,
+        contentType: "application/json",
+      }),
+      "mec-a",
+      decode,
+    );
+    expect(outcome).toMatchObject({ kind: "reject", code: "refused-event-type" });
+  });
+
+  it("rejects C-ITS input whose data does not fit the catalog, or whose subject is another station", () => {
+    const badData = { ...structuredCloudEvent, data: { ...structuredCloudEvent.data, kind: "gossip" } };
+    const outcome = classify(inbound("vanetza/out/cam", JSON.stringify(badData)), "mec-a", decode);
+    expect(outcome).toMatchObject({ kind: "reject", code: "invalid-cloudevent" });
+    if (outcome.kind === "reject") expect(outcome.reason).toContain("does not fit the event catalog");
+
+    const otherSubject = { ...structuredCloudEvent, subject: "1001" };
+    const spoofed = classify(inbound("vanetza/out/cam", JSON.stringify(otherSubject)), "mec-a", decode);
+    expect(spoofed).toMatchObject({ kind: "reject", code: "invalid-cloudevent" });
+    if (spoofed.kind === "reject") expect(spoofed.reason).toContain('subject "1001" is not the station');
   });
 
   it("rejects a message that claims to be a CloudEvent and is not one", () => {

@@ -32,14 +32,45 @@ export function itsCenterCam(stationId: number): string {
   });
 }
 
+/** A station's log as a structured CloudEvent of the catalog, as a gateway in front of RSUs might send it. */
 export const structuredCloudEvent = {
   specversion: "1.0",
   id: "ext-1",
-  type: "org.example.roadworks",
-  source: "/partner/roadworks",
+  type: "io.vvcu.cits.logs.received",
+  source: "/partner/gateway",
   subject: "rsu-42",
   time: "2026-01-01T10:00:00.000Z",
   datacontenttype: "application/json",
   partnerext: "kept",
-  data: { lane: 2, closed: true },
+  data: {
+    type: "logs",
+    stationId: "rsu-42",
+    timeMs: 1_767_261_600_000,
+    sequence: 1_767_261_600_000,
+    origin: { topic: "obu/inqueue/json/rsu-42/LOGS/access", dialect: "obu-feed", units: "transformed" },
+    kind: "access",
+    rssiDbm: -70,
+    values: { rssi: -70 },
+  },
 };
+
+/** A control event, which only vvcu's own functions may send: a station publishing it is refused. */
+export function migrationRequestCloudEvent(twin: string, from: string, to: string) {
+  return {
+    specversion: "1.0",
+    id: `forged-${twin}`,
+    type: "io.vvcu.migration.requested",
+    source: "/vvcu/mec-a/geofence",
+    subject: twin,
+    datacontenttype: "application/json",
+    data: {
+      id: `forged-${twin}`,
+      twin,
+      from,
+      to,
+      trigger: "manual",
+      reason: "manual",
+      requestedAt: new Date().toISOString(),
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { authorized } from "../../../functions/lib/manager/auth.ts";
 import { directoryOverHosts, type TwinSource } from "../../../functions/lib/manager/directory.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { authorized } from "../../../functions/lib/runtime/auth.ts";
 import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
 import { twinAt } from "../geofence/tracks.ts";
 

@@ -236,6 +236,25 @@ describe("charts/vvcu-mec", () => {
     );
     expect(JSON.stringify(defaultMigration)).not.toContain("kubeconfig");
   });
+
+  it("gives the manager the API token Secret only when given", () => {
+    const manager = (values?: Record<string, unknown>) =>
+      renderChart(CHART, values).objects.find((object) => object.metadata.name === "vvcu-manager");
+    const guarded = manager({ apiTokenSecret: "vvcu-api-token" });
+    if (guarded !== undefined) validateObject(guarded);
+    const spec = guarded?.spec.template.spec;
+    expect(spec.containers[0].env).toContainEqual({
+      name: "VVCU_API_TOKEN_FILE",
+      value: "/etc/vvcu/api/token",
+    });
+    expect(spec.containers[0].volumeMounts).toContainEqual({
+      name: "api-token",
+      mountPath: "/etc/vvcu/api",
+      readOnly: true,
+    });
+    expect(spec.volumes).toContainEqual({ name: "api-token", secret: { secretName: "vvcu-api-token" } });
+    expect(JSON.stringify(manager())).not.toContain("api-token");
+  });
 });
 
 describe("schema validation catches broken manifests", () => {

@@ -31,7 +31,7 @@ const request = (overrides: Partial<MigrationRequest> = {}): MigrationRequest =>
   ...overrides,
 });
 
-async function start(holdReady = false) {
+async function start(holdReady = false, apiToken?: string) {
   let open: () => void = () => {};
   const readyGate = holdReady ? new Promise<void>((resolve) => (open = resolve)) : undefined;
   const placement = new PlacementRegistry();
@@ -45,7 +45,7 @@ async function start(holdReady = false) {
     sink: new CollectingSink(),
     logger: silent,
   });
-  const handler = migrationControlHandler(engine);
+  const handler = migrationControlHandler(engine, apiToken === undefined ? {} : { apiToken });
   const server = createServer((req, res) => void handler(req, res));
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -94,9 +94,47 @@ describe("migration control handler", () => {
     const listed = await remote.list({ twin: "42" });
     expect(listed.map((migration) => [migration.id, migration.status])).toEqual([["m-1", "completed"]]);
     expect(await remote.list({ twin: "7" })).toEqual([]);
-    const bad = await fetch(`${url}/migrations`, { method: "POST", body: "{}" });
+    const bad = await fetch(`${url}/migrations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(bad.status).toBe(400);
+    const plain = await fetch(`${url}/migrations`, { method: "POST", body: JSON.stringify(request()) });
+    expect(plain.status).toBe(415);
     expect((await fetch(`${url}/nothing`)).status).toBe(404);
+  });
+});
+
+describe("migration control handler with a token", () => {
+  it("answers the manager's calls only with it; Knative's CloudEvents need none", async () => {
+    const { url, engine } = await start(false, "cluster-token");
+    await expect(new RemoteMigrationControl({ url, timeoutMs: 5000 }).list()).rejects.toThrow(
+      "migration function answered 401 to GET /migrations",
+    );
+    const forged = await fetch(`${url}/migrations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request()),
+    });
+    expect(forged.status).toBe(401);
+    const remote = new RemoteMigrationControl({ url, timeoutMs: 5000, apiToken: "cluster-token" });
+    expect((await remote.request(request())).kind).toBe("started");
+    expect((await engine.settled("m-1"))?.status).toBe("completed");
+    expect((await remote.list()).map((migration) => migration.id)).toEqual(["m-1"]);
+
+    const event = new CloudEvent({
+      type: "io.vvcu.migration.requested",
+      source: "/test",
+      data: request({ id: "m-2", from: "mec-b", to: "mec-a" }),
+    });
+    const binary = HTTP.binary(event);
+    const delivered = await fetch(url, {
+      method: "POST",
+      headers: binary.headers as Record<string, string>,
+      body: binary.body as string,
+    });
+    expect(delivered.status).toBe(202);
   });
 });
 

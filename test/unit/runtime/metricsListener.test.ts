@@ -20,6 +20,35 @@ describe("a function's metrics listener", () => {
     expect(other.status).toBe(404);
   });
 
+  it("with VVCU_API_TOKEN, answers only a request that carries it", async () => {
+    const port = await freePort();
+    expect(
+      serveMetricsFromEnv({ VVCU_METRICS_PORT: String(port), VVCU_API_TOKEN: "scrape-me" }),
+    ).toBeDefined();
+    await waitForPort(port);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const without = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    expect(without.status).toBe(401);
+    expect(without.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const wrong = await fetch(url, {
+      headers: { authorization: "Bearer nope" },
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(wrong.status).toBe(401);
+    const right = await fetch(url, {
+      headers: { authorization: "Bearer scrape-me" },
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain("vvcu_twin_events_applied_total");
+  });
+
+  it("stays shut when the token file cannot be read", () => {
+    expect(
+      serveMetricsFromEnv({ VVCU_METRICS_PORT: "0", VVCU_API_TOKEN_FILE: "/nonexistent/vvcu-token" }),
+    ).toBeUndefined();
+  });
+
   it("starts nothing when the variable is unset", () => {
     expect(serveMetricsFromEnv({})).toBeUndefined();
   });

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -6,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NbiClient } from "../../../../functions/lib/migration/drivers/osmNbi.ts";
+import { selfSignedCertificate } from "../../../helpers/certificate.ts";
 
 let dir: string;
 let server: https.Server;
@@ -15,24 +15,15 @@ let certificate: string;
 beforeAll(async () => {
   // A throw-away self-signed certificate for 127.0.0.1, standing in for an NBI with a private CA.
   dir = mkdtempSync(path.join(os.tmpdir(), "vvcu-osm-tls-"));
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-      .concat(["-addext", "subjectAltName=IP:127.0.0.1"])
-      .concat(["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]),
-    { stdio: "ignore", timeout: 20_000 },
-  );
-  certificate = readFileSync(path.join(dir, "cert.pem"), "utf8");
-  server = https.createServer(
-    { key: readFileSync(path.join(dir, "key.pem")), cert: certificate },
-    (request, response) => {
-      const body =
-        request.url === "/osm/admin/v1/tokens"
-          ? { id: "tls-token", expires: Date.now() / 1000 + 3600 }
-          : [{ _id: "v1", name: "vim" }];
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-    },
-  );
+  const made = selfSignedCertificate(dir, "IP:127.0.0.1", "127.0.0.1");
+  certificate = made.cert;
+  server = https.createServer({ key: readFileSync(made.keyFile), cert: certificate }, (request, response) => {
+    const body =
+      request.url === "/osm/admin/v1/tokens"
+        ? { id: "tls-token", expires: Date.now() / 1000 + 3600 }
+        : [{ _id: "v1", name: "vim" }];
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
