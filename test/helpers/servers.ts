@@ -21,11 +21,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 10_000, host = "127.0.0.1"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
+      const socket = net.connect(port, host);
       socket.once("connect", () => {
         socket.destroy();
         resolve(true);
@@ -73,6 +73,7 @@ async function managed(
   dir: string,
   url: string,
   spawnIt: () => ChildProcess,
+  host = "127.0.0.1",
 ): Promise<RunningServer> {
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -85,7 +86,7 @@ async function managed(
       output = (output + chunk.toString()).slice(-4000);
     });
     try {
-      await waitForPort(port);
+      await waitForPort(port, 10_000, host);
     } catch (error) {
       await stopProcess(child);
       throw new Error(`${name} did not start: ${(error as Error).message}\n${output}`);
@@ -134,18 +135,25 @@ export async function startMosquitto(): Promise<RunningServer> {
   );
 }
 
-export async function startRedis(): Promise<RunningServer> {
+/** Redis on a free port of `host` (any loopback address: Linux routes all of 127.0.0.0/8 to lo). */
+export async function startRedis(host = "127.0.0.1"): Promise<RunningServer> {
   const binary = findBinary("redis-server");
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-redis-"));
-  return managed("redis-server", port, dir, `redis://127.0.0.1:${port}`, () =>
-    spawn(
-      binary,
-      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    ),
+  return managed(
+    "redis-server",
+    port,
+    dir,
+    `redis://${host}:${port}`,
+    () =>
+      spawn(
+        binary,
+        ["--port", String(port), "--bind", host, "--dir", dir, "--save", "", "--appendonly", "no"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      ),
+    host,
   );
 }
 

@@ -1,7 +1,9 @@
 /**
- * A Kubernetes API server stand-in on 127.0.0.1: the real paths of Deployments and Services
- * (`/apis/apps/v1/namespaces/{ns}/deployments/{name}`, `/api/v1/namespaces/{ns}/services/{name}`),
- * server-side apply PATCH, GET, DELETE, and Status objects for errors. Records every request.
+ * A Kubernetes API server stand-in (127.0.0.1 unless told): the real paths of Deployments and
+ * Services (`/apis/apps/v1/namespaces/{ns}/deployments/{name}`, `/api/v1/namespaces/{ns}/services/{name}`),
+ * server-side apply PATCH, GET, DELETE, list and watch of a namespace's objects by label
+ * (newline-delimited watch events from a resourceVersion), and Status objects for errors.
+ * Records every request.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,7 +17,7 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-type StoredObject = {
+export type StoredObject = {
   metadata: Record<string, unknown> & { name: string; generation?: number };
   status?: Record<string, unknown>;
   [key: string]: unknown;
@@ -25,6 +27,15 @@ const ROUTE = /^\/(?:api\/v1|apis\/apps\/v1)\/namespaces\/([^/]+)\/(deployments|
 
 function status(code: number, reason: string, message: string) {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+type WatchEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; key: string; object: StoredObject };
+
+/** What a cluster does with the objects: starts and stops their pods (see test/cluster). */
+export interface KubeApiHooks {
+  applied?(resource: "deployments" | "services", namespace: string, object: StoredObject): void;
+  /** Foreground deletion: the object stays (terminating) until this settles. */
+  deleting?(resource: "deployments" | "services", namespace: string, object: StoredObject): Promise<void>;
 }
 
 export class FakeKubeApi {
@@ -37,27 +48,100 @@ export class FakeKubeApi {
   terminatingReads = 1;
   private readonly terminating = new Map<string, number>();
   private server: http.Server | undefined;
+  private revision = 0;
+  private readonly history: (WatchEvent & { revision: number })[] = [];
+  private readonly watchers = new Set<(event: WatchEvent & { revision: number }) => void>();
   url = "";
+
+  constructor(
+    private readonly host = "127.0.0.1",
+    private readonly hooks: KubeApiHooks = {},
+  ) {}
 
   async start(): Promise<void> {
     this.server = http.createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
-        const [code, value] = this.answer(request, Buffer.concat(chunks).toString("utf8"));
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (this.watchRequest(request, response)) return;
+        const [code, value] = this.answer(request, text);
         response.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(value));
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server?.listen(0, this.host, resolve));
+    this.url = `http://${this.host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /** Stores a change, with the next resourceVersion, and tells the watches. */
+  private record(type: WatchEvent["type"], key: string, object: StoredObject): void {
+    this.revision += 1;
+    object.metadata.resourceVersion = String(this.revision);
+    const event = { type, key, object: structuredClone(object), revision: this.revision };
+    this.history.push(event);
+    for (const watcher of this.watchers) watcher(event);
+  }
+
+  /** `GET .../deployments?watch=true`: the changes after resourceVersion, then each as it comes. */
+  private watchRequest(request: http.IncomingMessage, response: http.ServerResponse): boolean {
+    const url = new URL(request.url ?? "/", this.url);
+    const match = ROUTE.exec(url.pathname);
+    if (request.method !== "GET" || url.searchParams.get("watch") !== "true" || !match || match[3])
+      return false;
+    const prefix = `${match[2]}/${match[1]}/`;
+    const selected = selector(url.searchParams.get("labelSelector"));
+    const since = Number(url.searchParams.get("resourceVersion") ?? "0");
+    response.writeHead(200, { "content-type": "application/json" }).flushHeaders();
+    const send = (event: WatchEvent & { revision: number }) => {
+      if (event.revision <= since || !event.key.startsWith(prefix) || !selected(event.object)) return;
+      response.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+    };
+    for (const event of this.history) send(event);
+    this.watchers.add(send);
+    response.on("close", () => this.watchers.delete(send));
+    return true;
   }
 
   key(resource: "deployments" | "services", namespace: string, name: string): string {
     return `${resource}/${namespace}/${name}`;
+  }
+
+  /** Server-side apply of a whole object (the API's PATCH, and what an OSM KDU install does). */
+  apply(resource: "deployments" | "services", namespace: string, applied: StoredObject): StoredObject {
+    const key = this.key(resource, namespace, applied.metadata.name);
+    const existing = this.objects.get(key);
+    const generation = (existing?.metadata.generation ?? 0) + 1;
+    const stored: StoredObject = {
+      ...applied,
+      metadata: { ...applied.metadata, namespace, uid: `uid-${applied.metadata.name}`, generation },
+      status: existing?.status ?? {},
+    };
+    this.objects.set(key, stored);
+    this.record(existing ? "MODIFIED" : "ADDED", key, stored);
+    this.hooks.applied?.(resource, namespace, stored);
+    return stored;
+  }
+
+  /** Foreground deletion: marks the object terminating; settles when it is gone. */
+  async remove(resource: "deployments" | "services", namespace: string, name: string): Promise<void> {
+    const key = this.key(resource, namespace, name);
+    const existing = this.objects.get(key);
+    if (!existing || existing.metadata.deletionTimestamp !== undefined) return;
+    existing.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    this.record("MODIFIED", key, existing);
+    const gone = () => {
+      if (this.objects.get(key) !== existing) return;
+      this.objects.delete(key);
+      this.record("DELETED", key, existing);
+    };
+    if (this.hooks.deleting) await this.hooks.deleting(resource, namespace, existing).finally(gone);
+    else if (resource === "deployments") this.terminating.set(key, this.terminatingReads);
+    else gone();
   }
 
   /** What the Deployment controller does when the pod passes its readiness probe. */
@@ -65,6 +149,7 @@ export class FakeKubeApi {
     const deployment = this.objects.get(this.key("deployments", namespace, name));
     if (!deployment) throw new Error(`no deployment ${namespace}/${name}`);
     deployment.status = { observedGeneration: deployment.metadata.generation, replicas: 1, readyReplicas: 1 };
+    this.record("MODIFIED", this.key("deployments", namespace, name), deployment);
   }
 
   setStatus(namespace: string, name: string, value: Record<string, unknown>): void {
@@ -100,7 +185,18 @@ export class FakeKubeApi {
       const [f] = this.failures.splice(failure, 1);
       if (f) return reply(f.code, status(f.code, f.reason, f.message));
     }
-    if (!name) return reply(405, status(405, "MethodNotAllowed", "collection calls are not served here"));
+    if (!name) {
+      if (method !== "GET") return reply(405, status(405, "MethodNotAllowed", "only list is served here"));
+      const selected = selector(url.searchParams.get("labelSelector"));
+      const prefix = `${resource}/${namespace}/`;
+      const items = [...this.objects].filter(([key, o]) => key.startsWith(prefix) && selected(o));
+      return reply(200, {
+        kind: resource === "deployments" ? "DeploymentList" : "ServiceList",
+        apiVersion: resource === "deployments" ? "apps/v1" : "v1",
+        metadata: { resourceVersion: String(this.revision) },
+        items: items.map(([, o]) => o),
+      });
+    }
     const key = this.key(resource, namespace, name);
     const existing = this.objects.get(key);
     const kind = resource === "deployments" ? "deployments.apps" : "services";
@@ -113,28 +209,16 @@ export class FakeKubeApi {
       if (!url.searchParams.get("fieldManager")) {
         return reply(422, status(422, "Invalid", "fieldManager is required for apply requests"));
       }
-      const applied = body as StoredObject;
-      const generation = (existing?.metadata.generation ?? 0) + 1;
-      const stored: StoredObject = {
-        ...applied,
-        metadata: {
-          ...applied.metadata,
-          uid: `uid-${name}`,
-          generation,
-          resourceVersion: String(this.requests.length),
-        },
-        status: existing?.status ?? {},
-      };
-      this.objects.set(key, stored);
-      return reply(existing ? 200 : 201, stored);
+      return reply(existing ? 200 : 201, this.apply(resource, namespace, body as StoredObject));
     }
     if (method === "GET") {
       if (!existing) return notFound();
       if (this.terminating.has(key)) {
         const left = (this.terminating.get(key) ?? 0) - 1;
         if (left < 0) {
-          this.objects.delete(key);
           this.terminating.delete(key);
+          this.objects.delete(key);
+          this.record("DELETED", key, existing);
           return notFound();
         }
         this.terminating.set(key, left);
@@ -143,13 +227,23 @@ export class FakeKubeApi {
     }
     if (method === "DELETE") {
       if (!existing) return notFound();
-      existing.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
-      if (resource === "deployments") this.terminating.set(key, this.terminatingReads);
-      else this.objects.delete(key);
+      void this.remove(resource, namespace, name);
       return reply(200, existing);
     }
     return reply(405, status(405, "MethodNotAllowed", `${method} is not served here`));
   }
+}
+
+/** An equality-based label selector (`a=b,c=d`), the kind the bridge's informer sends. */
+function selector(text: string | null): (object: StoredObject) => boolean {
+  const wanted = (text ?? "")
+    .split(",")
+    .filter((term) => term !== "")
+    .map((term) => term.split("=") as [string, string]);
+  return (object) => {
+    const labels = (object.metadata.labels ?? {}) as Record<string, string>;
+    return wanted.every(([key, value]) => labels[key] === value);
+  };
 }
 
 /**

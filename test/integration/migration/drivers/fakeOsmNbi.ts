@@ -5,6 +5,7 @@
  * and errors as {code, status, detail}. Records every request.
  */
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface NbiRecord {
@@ -37,6 +38,23 @@ interface Op {
 
 const error = (status: number, code: string, detail: string) => ({ code, status, detail });
 
+/**
+ * What OSM's LCM does behind the NBI: installs an NS's KDUs into the VIM's Kubernetes cluster and
+ * uninstalls them. With it, an operation stays PROCESSING (and the NS BUILDING or TERMINATING)
+ * until the work is done, then COMPLETED (READY), or FAILED (BROKEN) with the error.
+ */
+export interface OsmLcm {
+  instantiate(nsId: string, request: Record<string, unknown>): Promise<void>;
+  terminate(nsId: string): Promise<void>;
+}
+
+export interface FakeOsmNbiOptions {
+  host?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+  lcm?: OsmLcm;
+}
+
 export class FakeOsmNbi {
   readonly requests: NbiRecord[] = [];
   readonly instances = new Map<string, Ns>();
@@ -52,11 +70,15 @@ export class FakeOsmNbi {
   /** Answers the next request matching method and path prefix with this error instead. */
   readonly failures: { method: string; path: string; status: number; code: string; detail: string }[] = [];
   private counter = 0;
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
+  /** NS id -> the instantiation request, for the LCM's terminate. */
+  readonly requestsByNs = new Map<string, Record<string, unknown>>();
   url = "";
 
+  constructor(private readonly options: FakeOsmNbiOptions = {}) {}
+
   async start(): Promise<void> {
-    this.server = http.createServer((request, response) => {
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
@@ -65,13 +87,35 @@ export class FakeOsmNbi {
         if (body === undefined) response.writeHead(status).end();
         else response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    };
+    const { host = "127.0.0.1", tls } = this.options;
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    await new Promise<void>((resolve) => this.server?.listen(0, host, resolve));
+    const scheme = tls ? "https" : "http";
+    this.url = `${scheme}://${host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /** Runs the LCM's work for an operation: held in its first state until the work settles. */
+  private work(op: Op, ns: Ns, job: Promise<void>, done: { op: string; ns: string }): void {
+    op.upcoming = [op.operationState];
+    ns.upcoming = [ns.nsState];
+    job.then(
+      () => {
+        op.upcoming = [done.op];
+        ns.upcoming = [done.ns];
+      },
+      (failure: unknown) => {
+        op.upcoming = ["FAILED"];
+        op["detailed-status"] = String(failure);
+        ns.upcoming = ["BROKEN"];
+        ns["detailed-status"] = String(failure);
+      },
+    );
   }
 
   /** What OSM does when a token's lifetime ends. */
@@ -158,10 +202,14 @@ export class FakeOsmNbi {
         "detailed-status": this.nsDetail,
         upcoming: [firstNs ?? "BUILDING", ...restNs],
       });
-      this.operations.set(
-        opId,
-        this.op(opId, nsId, "instantiate", this.instantiateStates, this.instantiateDetail),
-      );
+      const op = this.op(opId, nsId, "instantiate", this.instantiateStates, this.instantiateDetail);
+      this.operations.set(opId, op);
+      this.requestsByNs.set(nsId, body);
+      const lcm = this.options.lcm;
+      if (lcm) {
+        const ns = this.instances.get(nsId) as Ns;
+        this.work(op, ns, lcm.instantiate(nsId, body), { op: "COMPLETED", ns: "READY" });
+      }
       return [201, { id: nsId, nslcmop_id: opId }];
     }
     const opMatch = /^\/osm\/nslcm\/v1\/ns_lcm_op_occs\/([^/]+)$/.exec(path);
@@ -192,7 +240,10 @@ export class FakeOsmNbi {
         const opId = this.next("op");
         ns.nsState = "TERMINATING";
         ns.upcoming = ["TERMINATING"];
-        this.operations.set(opId, this.op(opId, ns._id, "terminate", this.terminateStates, "terminated"));
+        const op = this.op(opId, ns._id, "terminate", this.terminateStates, "terminated");
+        this.operations.set(opId, op);
+        const lcm = this.options.lcm;
+        if (lcm) this.work(op, ns, lcm.terminate(ns._id), { op: "COMPLETED", ns: "TERMINATING" });
         return [202, { id: opId }];
       }
       if (method === "DELETE" && !nsMatch[2]) {
