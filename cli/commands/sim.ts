@@ -124,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       const report = setInterval(() => {
         const { published, failed, dropped } = simulator.stats();
         console.log(
-          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, logs ${published.logs}, failed ${failed}, dropped ${dropped} (broker away or not keeping up)`,
+          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, denm ${published.denm}, logs ${published.logs}, failed ${failed}, dropped ${dropped} (broker away or not keeping up)`,
         );
       }, 5_000);
       await stopped.promise;

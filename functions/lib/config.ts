@@ -102,6 +102,23 @@ export const ConfigSchema = z.object({
     .describe(
       "At most this many twin.updated per twin and second (the last state is always sent); default 10 (vvcu start: 2)",
     ),
+  VVCU_TWIN_HISTORY_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Seconds of each twin's history kept (GET /api/v1/twins/{id}/history); default 600"),
+  VVCU_TWIN_HISTORY_INTERVAL_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("At most one history sample per this many seconds (faster reports are downsampled); default 1"),
+  VVCU_TWIN_HISTORY_OBJECTS_INTERVAL_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "At most one history record of a station's perceived objects per this many seconds; default 10",
+    ),
   VVCU_DASHBOARD_MQTT_QOS: z
     .enum(["0", "1"])
     .default("0")
