@@ -19,6 +19,7 @@ import type { InProcessSource } from "./broker/brokerThread.ts";
 import type { DecoderThread } from "./decoder/decoderThread.ts";
 import { decodingAhead } from "./decoder/decodingAhead.ts";
 import type { StationFlow } from "./flow.ts";
+import { placeOnFirstMessage } from "./policy.ts";
 
 export interface MecHostOptions {
   mec: string;
@@ -99,18 +100,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       sink: inProcessTransport(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       ...(options.maxClockAheadMs === undefined ? {} : { maxClockAheadMs: options.maxClockAheadMs }),
-      shouldForward: (stationId, position) => {
-        const forwarded = forward(stationId, position);
-        // A new station is placed by the first message a bridge forwards, at once: waiting for the
-        // geofence to place it (after twin.created went through the control plane, which takes a
-        // while under load) let a station at the border get a twin in both MECs, each with part
-        // of its messages. The geofence then moves it as it moves any twin.
-        if (forwarded && options.placement.homeOf(stationId) === undefined) {
-          options.placement.setHome(stationId, mec);
-        }
-        flow.seen(mec, stationId, forwarded);
-        return forwarded;
-      },
+      shouldForward: placeOnFirstMessage(mec, options.placement, flow, forward),
       drainTimeoutMs: 2_000,
       logger: componentLogger("bridge", { mec }),
     });

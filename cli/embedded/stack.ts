@@ -41,16 +41,10 @@ import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain, lockJournalOrExplain } from "./lifecycle.ts";
 import { connectableHost, describeListen, isLoopback } from "./listen.ts";
 import { type MecHost, placeKeptTwins, startMecHost } from "./mecHost.ts";
+import { EMBEDDED_TWIN_OPTIONS, forgetExpired, settleBeforeCut } from "./policy.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
 import type { SummarySnapshot } from "./summary.ts";
-
-/**
- * One process hosts every MEC here, so each `twin.updated` costs the geofence, the proxy and a
- * dashboard publication on the same core: twins report at most twice a second (the dashboards'
- * and the geofence's pace), while the API always reads the current state from the store.
- */
-export const EMBEDDED_TWIN_OPTIONS: Partial<TwinOptions> = { maxUpdatesPerSecond: 2 };
 
 export interface StackOptions {
   config: Config;
@@ -214,16 +208,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const driver = new LocalDriver({
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
     placement,
-    settle: async (twin, sourceMec) => {
-      // A message the target skipped before it became a receiver must reach the source before
-      // the cut. If the source cannot catch up, rolling back (the twin stays where it is, and the
-      // geofence asks again) is better than a snapshot that might miss a message.
-      if (!(await flow.settle(twin, sourceMec, 5_000))) {
-        throw new Error(
-          `source ${sourceMec} did not catch up with the messages of ${twin} within 5 s; rolling back rather than risk losing one`,
-        );
-      }
-    },
+    settle: settleBeforeCut(flow),
   });
   const brokerUrl = broker ? broker.url : connection.url;
   let driverFor: ReturnType<typeof embeddedDriverFor>;
@@ -279,6 +264,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const proxy = proxyFunction({ topology, publisher });
   cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
   for (const host of hosts) {
+    const forget = forgetExpired(host.mec, placement, flow);
     host.router.subscribe("vvcu-geofence", async (event) => {
       await geofence.handle(event);
     });
@@ -287,12 +273,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     host.router.subscribe("vvcu-proxy", async (event) => {
       await proxy.handle(event);
-      // In a cluster the twin CNF objects are the placement record and go away with the twin;
-      // here the registry forgets an expired twin (twin.expired reaches the proxy's Trigger).
-      if (event.type === "io.vvcu.twin.expired" && event.subject !== undefined) {
-        if (placement.homeOf(event.subject) === host.mec) placement.remove(event.subject);
-        flow.forget(event.subject);
-      }
+      forget(event);
     });
   }
   // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.
