@@ -174,7 +174,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (closing) return closed;
     stats.received++;
     if (redelivered) stats.redelivered++;
-    const outcome = classify(message, mec, decode);
+    const outcome = classify(message, mec, decode, options.maxClockAheadMs);
     if (outcome.kind === "reject") {
       counts.received("unknown");
       if (options.claimRejection?.(message) === false) ack();

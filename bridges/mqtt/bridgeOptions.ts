@@ -38,6 +38,8 @@ export interface BridgeOptions {
   /** Port of /metrics, /health, /ready; undefined: no server (the embedded stack has its own). */
   httpPort?: number;
   httpHost?: string;
+  /** How far ahead of the receiver's clock a station's time may be; default receiverClock.ts. */
+  maxClockAheadMs?: number;
   /** When set, /metrics needs `Authorization: Bearer <token>` (VVCU_API_TOKEN). */
   apiToken?: string;
   /** The C-ITS decoder; default functions/lib/cits/decode.ts. */

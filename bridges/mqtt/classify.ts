@@ -9,6 +9,7 @@ import { isStationInputType, parseEventData, STATION_INPUT_TYPES } from "../../f
 import type { DeadLetterCode } from "./deadLetter.ts";
 import { citsCloudEvent, type LatLon, positionOf } from "./event.ts";
 import { mqttCloudEvent, type UserProperties } from "./mqttCloudEvent.ts";
+import { DEFAULT_MAX_CLOCK_AHEAD_MS, timeAheadRejection } from "./receiverClock.ts";
 
 /** The C-ITS decoder's signature (functions/lib/cits/decode.ts). */
 export type Decode = (topic: string, payload: Buffer, receivedAtMs?: number) => DecodeResult;
@@ -60,7 +61,13 @@ export function mightBeCloudEvent(message: InboundMessage): boolean {
   return declaresCloudEvent(message) || payloadMightBeCloudEvent(message.payload);
 }
 
-export function classify(message: InboundMessage, mec: string, decode: Decode): Classified {
+/** `maxClockAheadMs`: how far ahead of the receipt time a station's time may be (receiverClock.ts). */
+export function classify(
+  message: InboundMessage,
+  mec: string,
+  decode: Decode,
+  maxClockAheadMs = DEFAULT_MAX_CLOCK_AHEAD_MS,
+): Classified {
   if (message.payload.byteLength > MAX_PAYLOAD_BYTES) {
     return {
       kind: "reject",
@@ -78,6 +85,8 @@ export function classify(message: InboundMessage, mec: string, decode: Decode): 
   const decoded = message.decoded ?? decode(message.topic, message.payload, message.receivedAtMs);
   message.decoded = decoded;
   if (!decoded.ok) return { kind: "reject", code: decoded.rejection.code, reason: decoded.rejection.reason };
+  const ahead = timeAheadRejection(decoded.message.timeMs, message.receivedAtMs, maxClockAheadMs);
+  if (ahead !== undefined) return { kind: "reject", code: "time-ahead", reason: ahead };
   return new CitsForward(decoded.message, mec, message);
 }
 

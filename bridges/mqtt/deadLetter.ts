@@ -7,6 +7,8 @@ export type DeadLetterCode =
   | RejectionCode
   /** A message on MQTT claimed to be a CloudEvent and was not a valid one. */
   | "invalid-cloudevent"
+  /** A station's time too far ahead of the receiver's clock (receiverClock.ts). */
+  | "time-ahead"
   /** A CloudEvent of a type stations may not send (anything but C-ITS input, events.ts). */
   | "refused-event-type"
   /** The sink answered a 4xx other than 429: retrying cannot help. */

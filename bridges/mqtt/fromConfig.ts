@@ -103,6 +103,7 @@ export async function bridgeOptionsFromConfig(
     }),
     concurrency: DEFAULT_CONCURRENCY,
     deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
+    maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
     httpPort: config.VVCU_BRIDGE_PORT,
     ...(apiToken === undefined ? {} : { apiToken }),
     logger,

@@ -11,7 +11,7 @@ import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { startSimulator } from "../sim/runner.ts";
 import { MAX_RATE_HZ, MIN_RATE_HZ } from "../sim/simulation.ts";
-import { recordTrace, replayTrace } from "../sim/trace.ts";
+import { openTraceFile, recordTrace, replayTrace, type TraceRecorder } from "../sim/trace.ts";
 
 const USAGE = `usage: vvcu sim [options]
 
@@ -36,10 +36,16 @@ function numberOption(value: string | undefined, name: string, fallback: number)
   return parsed;
 }
 
-function untilStopped(durationS: number | undefined): { promise: Promise<void>; signal: AbortSignal } {
+/** Resolves on SIGINT, SIGTERM or after `durationS`; `release` gives the signals back to Node. */
+function untilStopped(durationS: number | undefined): {
+  promise: Promise<void>;
+  signal: AbortSignal;
+  release(): void;
+} {
   const controller = new AbortController();
+  let stop = () => {};
   const promise = new Promise<void>((resolve) => {
-    const stop = () => {
+    stop = () => {
       controller.abort();
       resolve();
     };
@@ -47,7 +53,14 @@ function untilStopped(durationS: number | undefined): { promise: Promise<void>; 
     process.once("SIGTERM", stop);
     if (durationS !== undefined) setTimeout(stop, durationS * 1000).unref();
   });
-  return { promise, signal: controller.signal };
+  return {
+    promise,
+    signal: controller.signal,
+    release: () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    },
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -79,15 +92,18 @@ export async function run(argv: string[]): Promise<number> {
   if (qos !== 0 && qos !== 1) throw new Error(`--qos must be 0 or 1, got ${qos}`);
   const durationS = values.duration === undefined ? undefined : numberOption(values.duration, "duration", 0);
   const vehicles = numberOption(values.vehicles, "vehicles", config.VVCU_SIM);
+  // The trace file is opened before connecting: a bad path ends the command before anything runs.
+  const traceFile = values.record === undefined ? undefined : await openTraceFile(values.record);
   const client = await connectMqtt(mqttConnection(url, config), {
     clientId: `vvcu-sim-${process.pid}`,
     variable: values.url === undefined ? (config.MQTT_URL ? "MQTT_URL" : "MQTT_PORT") : "--url",
   });
-  console.log(`vvcu sim: connected to ${redactUrl(url)}`);
+  // Signals are ours before anyone is told we are connected.
   const stopped = untilStopped(durationS);
-  const recorder =
-    values.record === undefined ? undefined : await recordTrace(client, values.record, DEFAULT_INPUT_TOPICS);
+  console.log(`vvcu sim: connected to ${redactUrl(url)}`);
+  let recorder: TraceRecorder | undefined;
   try {
+    if (traceFile !== undefined) recorder = await recordTrace(client, traceFile, DEFAULT_INPUT_TOPICS);
     if (values.replay !== undefined) {
       const speed = numberOption(values.speed, "speed", 1);
       const count = await replayTrace({ client, file: values.replay, speed, qos, signal: stopped.signal });
@@ -108,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       const report = setInterval(() => {
         const { published, failed, dropped } = simulator.stats();
         console.log(
-          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, logs ${published.logs}, failed ${failed}, dropped ${dropped} (broker away or not keeping up)`,
+          `vvcu sim: published cam ${published.cam}, cpm ${published.cpm}, denm ${published.denm}, logs ${published.logs}, failed ${failed}, dropped ${dropped} (broker away or not keeping up)`,
         );
       }, 5_000);
       await stopped.promise;
@@ -122,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       await recorder.close();
       console.log(`vvcu sim: recorded ${recorder.recorded()} messages to ${values.record}`);
     }
+    stopped.release();
     await client.endAsync();
   }
   return 0;

@@ -4,13 +4,15 @@
  * Logging: the terminal belongs to the live summary, so JSON logs go to stderr at `warn` unless
  * `--log-level` / LOG_LEVEL say otherwise, or to a file with `--log-file` / VVCU_LOG_FILE.
  */
+import net from "node:net";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../functions/lib/config.ts";
+import { MAX_RATE_HZ, MIN_RATE_HZ } from "../sim/simulation.ts";
 
 const USAGE = `usage: vvcu start [options]
 
   --vehicles N        simulated vehicles, 0 for none (VVCU_SIM, default 6)
-  --rate HZ           CAMs per simulated vehicle per second, 1 to 10 (default 2)
+  --rate HZ           CAMs per simulated vehicle per second, ${MIN_RATE_HZ} to ${MAX_RATE_HZ} (default 2)
   --api-port PORT     manager API port (VVCU_API_PORT, default 8080)
   --mqtt-port PORT    embedded broker port (MQTT_PORT, default 1883)
   --mqtt-url URL      use this broker instead of the embedded one (MQTT_URL)
@@ -52,6 +54,21 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
   return parsed;
 }
 
+/** The listen address must be one of this machine's: else `--listen` is the problem, not a port. */
+async function checkListenAddress(host: string): Promise<void> {
+  const probe = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(0, host, () => resolve());
+    });
+  } catch (error) {
+    throw new Error(`--listen ${host}: cannot listen on this address (${(error as Error).message})`);
+  } finally {
+    probe.close();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -75,7 +92,14 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // Every option is checked before anything starts: a bad one must not leave a broker or an API behind.
   const rateHz = positiveNumber(values.rate, "rate", 2);
+  if (rateHz < MIN_RATE_HZ || rateHz > MAX_RATE_HZ)
+    throw new Error(`--rate must be between ${MIN_RATE_HZ} and ${MAX_RATE_HZ} Hz, got '${values.rate}'`);
+  const tty = process.stdout.isTTY === true;
+  const summaryIntervalMs =
+    positiveNumber(values["summary-interval"], "summary-interval", tty ? 1 : 10) * 1000;
+  await checkListenAddress(values.listen);
   applyFlagsToEnv(values);
   if (values["insecure-listen"]) process.env.VVCU_INSECURE_LISTEN = "true";
 
@@ -87,7 +111,6 @@ export async function run(argv: string[]): Promise<number> {
   const { SummaryPrinter } = await import("../embedded/summary.ts");
   const { redactUrl } = await import("../../functions/lib/log.ts");
 
-  const tty = process.stdout.isTTY === true;
   const startedAt = performance.now();
   let stack: Awaited<ReturnType<typeof startStack>>;
   try {
@@ -127,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
     snapshot: () => stack.snapshot(),
     write: (text) => process.stdout.write(text),
     tty,
-    intervalMs: positiveNumber(values["summary-interval"], "summary-interval", tty ? 1 : 10) * 1000,
+    intervalMs: summaryIntervalMs,
   });
   printer.start();
 

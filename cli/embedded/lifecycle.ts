@@ -5,6 +5,7 @@
 import http from "node:http";
 import https from "node:https";
 import { componentLogger } from "../../functions/lib/log.ts";
+import { type JournalLock, lockJournal } from "../../functions/lib/migration/journal/journalLock.ts";
 import { loadTopology, type Topology } from "../../functions/lib/topology.ts";
 import { listenOrExplain, StartupError } from "./startupErrors.ts";
 
@@ -37,6 +38,15 @@ export function loadTopologyOrExplain(file: string | undefined): Topology {
     throw new StartupError(
       `${variable}${message.startsWith("invalid topology") ? message : `invalid topology: ${message}`}`,
     );
+  }
+}
+
+/** The journal's lock (one stack per journal), or a StartupError naming who holds it. */
+export async function lockJournalOrExplain(journalFile: string): Promise<JournalLock> {
+  try {
+    return await lockJournal(journalFile);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
   }
 }
 

@@ -14,10 +14,12 @@ import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { TwinOptions } from "../../functions/lib/twin/state/options.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/store/memoryStore.ts";
+import { RedisTwinStore } from "../../functions/lib/twin/store/redisStore.ts";
 import type { InProcessSource } from "./broker/brokerThread.ts";
 import type { DecoderThread } from "./decoder/decoderThread.ts";
 import { decodingAhead } from "./decoder/decodingAhead.ts";
 import type { StationFlow } from "./flow.ts";
+import { placeOnFirstMessage } from "./policy.ts";
 
 export interface MecHostOptions {
   mec: string;
@@ -32,7 +34,11 @@ export interface MecHostOptions {
   /** With an MQTT session of its own: decodes its messages on this thread first. */
   decoder?: DecoderThread;
   deadLetterTopic: string;
+  /** How far ahead of the receiver's clock a station's time may be (VVCU_MAX_CLOCK_AHEAD_S). */
+  maxClockAheadMs?: number;
   twinOptions?: Partial<TwinOptions>;
+  /** Keeps the twins in Redis (REDIS_URL), which outlives the process; default in memory. */
+  redisUrl?: string;
   /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
   clientIdPrefix: string;
 }
@@ -50,7 +56,10 @@ const nothing = (): void => {};
 export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
   const { mec, flow } = options;
   const router = new EventRouter({ mec, routes: options.routes });
-  const store = new MemoryTwinStore();
+  const store =
+    options.redisUrl === undefined
+      ? new MemoryTwinStore()
+      : new RedisTwinStore({ url: options.redisUrl, mec });
   const twins = new TwinService({ mec, store, sink: router, options: options.twinOptions ?? {} });
   // Not async: this runs for every message (handle does not throw; it answers with a promise).
   router.subscribe("vvcu-twin", (event) => {
@@ -90,18 +99,8 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
         : {}),
       sink: inProcessTransport(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
-      shouldForward: (stationId, position) => {
-        const forwarded = forward(stationId, position);
-        // A new station is placed by the first message a bridge forwards, at once: waiting for the
-        // geofence to place it (after twin.created went through the control plane, which takes a
-        // while under load) let a station at the border get a twin in both MECs, each with part
-        // of its messages. The geofence then moves it as it moves any twin.
-        if (forwarded && options.placement.homeOf(stationId) === undefined) {
-          options.placement.setHome(stationId, mec);
-        }
-        flow.seen(mec, stationId, forwarded);
-        return forwarded;
-      },
+      ...(options.maxClockAheadMs === undefined ? {} : { maxClockAheadMs: options.maxClockAheadMs }),
+      shouldForward: placeOnFirstMessage(mec, options.placement, flow, forward),
       drainTimeoutMs: 2_000,
       logger: componentLogger("bridge", { mec }),
     });
@@ -123,4 +122,13 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       await store.close();
     },
   };
+}
+
+/** Twins a store kept from an earlier run (Redis) are at home where they are kept, until they move. */
+export async function placeKeptTwins(hosts: MecHost[], placement: PlacementRegistry): Promise<void> {
+  for (const host of hosts) {
+    for (const kept of await host.twins.twins()) {
+      if (placement.homeOf(kept.id) === undefined) placement.setHome(kept.id, host.mec);
+    }
+  }
 }

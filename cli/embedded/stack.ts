@@ -38,19 +38,13 @@ import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.
 import { DecoderThread } from "./decoder/decoderThread.ts";
 import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
-import { closeAll, listenApi, loadTopologyOrExplain } from "./lifecycle.ts";
+import { closeAll, listenApi, loadTopologyOrExplain, lockJournalOrExplain } from "./lifecycle.ts";
 import { connectableHost, describeListen, isLoopback } from "./listen.ts";
-import { type MecHost, startMecHost } from "./mecHost.ts";
+import { type MecHost, placeKeptTwins, startMecHost } from "./mecHost.ts";
+import { EMBEDDED_TWIN_OPTIONS, forgetExpired, settleBeforeCut } from "./policy.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
 import type { SummarySnapshot } from "./summary.ts";
-
-/**
- * One process hosts every MEC here, so each `twin.updated` costs the geofence, the proxy and a
- * dashboard publication on the same core: twins report at most twice a second (the dashboards'
- * and the geofence's pace), while the API always reads the current state from the store.
- */
-export const EMBEDDED_TWIN_OPTIONS: Partial<TwinOptions> = { maxUpdatesPerSecond: 2 };
 
 export interface StackOptions {
   config: Config;
@@ -106,12 +100,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw error;
   };
 
-  const api = await listenApi(config.VVCU_API_PORT, options.listenHost, access.tls);
+  // Before anything listens: a second stack on one journal is refused with nothing started.
+  const journalFile =
+    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
+  const lock = await lockJournalOrExplain(journalFile);
+  cleanup.push(["migration journal lock", () => lock.release()]);
+
+  const api = await listenApi(config.VVCU_API_PORT, options.listenHost, access.tls).catch(fail);
   cleanup.push(["manager API", () => new Promise((resolve) => api.server.close(resolve))]);
   const closeIdle = () => api.server.closeAllConnections();
 
   let broker: EmbeddedBroker | undefined;
-  let connection: MqttConnection;
+  let connection: MqttConnection & { protocolVersion?: 4 | 5 };
   let client: MqttClient;
   try {
     if (config.MQTT_URL === undefined) {
@@ -131,12 +131,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           : { ca: Buffer.from(access.tls.cert), pinnedFingerprint256: access.tls.fingerprint256 }),
       };
     } else {
-      connection = mqttConnection(config.MQTT_URL, config);
+      // The bridges' sessions speak MQTT_PROTOCOL_VERSION; the stack's own client checks first
+      // that the broker does, or a broker without MQTT 5 would look up and process nothing.
+      connection = {
+        ...mqttConnection(config.MQTT_URL, config),
+        protocolVersion: config.MQTT_PROTOCOL_VERSION,
+      };
     }
     client = await connectMqtt(connection, {
       clientId: `vvcu-stack-${process.pid}`,
       timeoutMs: options.mqttTimeoutMs ?? 5_000,
       variable: broker ? "MQTT_PORT" : "MQTT_URL",
+      ...(connection.protocolVersion === undefined ? {} : { protocolVersion: connection.protocolVersion }),
     });
   } catch (error) {
     return fail(error instanceof StartupError ? error : new StartupError((error as Error).message));
@@ -175,6 +181,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         mqtt: connection,
         ...(broker ? { source: broker.source } : { decoder }),
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
+        maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
+        ...(config.REDIS_URL === undefined ? {} : { redisUrl: config.REDIS_URL }),
         clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
       });
@@ -184,25 +192,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   } catch (error) {
     return fail(error);
   }
+  if (config.REDIS_URL !== undefined) {
+    try {
+      await placeKeptTwins(hosts, placement);
+    } catch (error) {
+      return fail(
+        new StartupError(`cannot read the twins kept in Redis (REDIS_URL): ${(error as Error).message}`),
+      );
+    }
+  }
   const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
   const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
 
-  const journalFile =
-    options.journalFile ?? config.VVCU_MIGRATION_JOURNAL ?? path.join(".vvcu", "migrations.jsonl");
   const journal = new FileJournal({ file: journalFile, logger: componentLogger("journal") });
   const driver = new LocalDriver({
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
     placement,
-    settle: async (twin, sourceMec) => {
-      // A message the target skipped before it became a receiver must reach the source before
-      // the cut. If the source cannot catch up, rolling back (the twin stays where it is, and the
-      // geofence asks again) is better than a snapshot that might miss a message.
-      if (!(await flow.settle(twin, sourceMec, 5_000))) {
-        throw new Error(
-          `source ${sourceMec} did not catch up with the messages of ${twin} within 5 s; rolling back rather than risk losing one`,
-        );
-      }
-    },
+    settle: settleBeforeCut(flow),
   });
   const brokerUrl = broker ? broker.url : connection.url;
   let driverFor: ReturnType<typeof embeddedDriverFor>;
@@ -258,6 +264,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const proxy = proxyFunction({ topology, publisher });
   cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
   for (const host of hosts) {
+    const forget = forgetExpired(host.mec, placement, flow);
     host.router.subscribe("vvcu-geofence", async (event) => {
       await geofence.handle(event);
     });
@@ -266,12 +273,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     host.router.subscribe("vvcu-proxy", async (event) => {
       await proxy.handle(event);
-      // In a cluster the twin CNF objects are the placement record and go away with the twin;
-      // here the registry forgets an expired twin (twin.expired reaches the proxy's Trigger).
-      if (event.type === "io.vvcu.twin.expired" && event.subject !== undefined) {
-        if (placement.homeOf(event.subject) === host.mec) placement.remove(event.subject);
-        flow.forget(event.subject);
-      }
+      forget(event);
     });
   }
   // Closed in reverse: the engine stops (rolling back what runs) before its journal closes.
@@ -309,12 +311,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   let simulator: RunningSimulator | undefined;
   if (options.simVehicles > 0) {
-    simulator = startSimulator({
-      client: connected,
-      vehicles: options.simVehicles,
-      rateHz: options.simRateHz,
-      zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
-    });
+    try {
+      simulator = startSimulator({
+        client: connected,
+        vehicles: options.simVehicles,
+        rateHz: options.simRateHz,
+        zoneOf: (position) => zoneOfPosition(position.lat, position.lon),
+      });
+    } catch (error) {
+      return fail(new StartupError(`simulator: ${(error as Error).message}`));
+    }
     const running = simulator;
     cleanup.push(["simulator", () => running.stop()]);
   }

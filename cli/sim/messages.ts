@@ -10,6 +10,7 @@ import type { LatLon } from "../../functions/lib/geo/types.ts";
 export const SIM_TOPICS = {
   cam: "vanetza/out/cam",
   cpm: "vanetza/out/cpm",
+  denm: "vanetza/out/denm",
   networkLog: (stationId: number) => `obu/inqueue/json/${stationId}/LOGS/network`,
 } as const;
 
@@ -197,5 +198,58 @@ export function networkLogMessage(input: NetworkLogInput): Record<string, unknow
     throughput: Math.round(input.throughputBps),
     rx_bytes: Math.round(input.rxBytes),
     tx_bytes: Math.round(input.txBytes),
+  };
+}
+
+export interface DenmInput {
+  stationId: number;
+  /** The RSU's count of events: with its id, the DENM's action id. */
+  sequenceNumber: number;
+  causeCode: number;
+  subCauseCode: number;
+  /** vanetza-nap's ccAndScc key: the cause's ASN.1 name with its code, e.g. roadworks3. */
+  causeName: string;
+  position: LatLon;
+  detectionMs: number;
+  validityS: number;
+  nowMs: number;
+  /** The event is over: the station cancels its DENM. */
+  cancelled?: boolean;
+}
+
+/** A vanetza-nap `vanetza/out/denm` message from an RSU (times in seconds since the ITS epoch). */
+export function denmMessage(input: DenmInput): Record<string, unknown> {
+  const itsSeconds = (ms: number) => (ms - ITS_EPOCH_MS) / 1000;
+  const management: Record<string, unknown> = {
+    actionId: { originatingStationId: input.stationId, sequenceNumber: input.sequenceNumber },
+    detectionTime: itsSeconds(input.detectionMs),
+    referenceTime: itsSeconds(input.nowMs),
+    eventPosition: {
+      latitude: round(input.position.lat, 7),
+      longitude: round(input.position.lon, 7),
+      positionConfidenceEllipse: { semiMajorConfidence: 1, semiMinorConfidence: 1, semiMajorOrientation: 0 },
+      altitude: { altitudeValue: 8, altitudeConfidence: 4 },
+    },
+    validityDuration: input.validityS,
+    stationType: STATION_TYPE.roadSideUnit,
+  };
+  if (input.cancelled) management.termination = "isCancellation";
+  return {
+    timestamp: input.nowMs / 1000,
+    newInfo: true,
+    rssi: -55,
+    stationID: input.stationId,
+    receiverID: input.stationId,
+    receiverType: STATION_TYPE.roadSideUnit,
+    fields: {
+      header: { protocolVersion: 2, messageId: 1, stationId: input.stationId },
+      denm: {
+        management,
+        situation: {
+          informationQuality: 5,
+          eventType: { ccAndScc: { [input.causeName]: input.subCauseCode } },
+        },
+      },
+    },
   };
 }

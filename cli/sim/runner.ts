@@ -32,7 +32,7 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
   const logFailure = rateLimited(10_000);
   const simulation = new Simulation({ ...options, startMs: Date.now() });
   const stats: SimulatorStats = {
-    published: { cam: 0, cpm: 0, logs: 0 },
+    published: { cam: 0, cpm: 0, denm: 0, logs: 0 },
     failed: 0,
     dropped: 0,
     vehicles: options.vehicles,

@@ -5,6 +5,7 @@
  */
 import { destinationPoint, distanceM } from "../../functions/lib/geo/sphere.ts";
 import type { LatLon } from "../../functions/lib/geo/types.ts";
+import { RsuHazards } from "./hazards.ts";
 import {
   clampYawRate,
   nextBorderM,
@@ -38,6 +39,8 @@ export interface SimulationOptions {
   rsus?: RsuSite[];
   /** CPMs per RSU per second; 0 turns them off. */
   cpmRateHz?: number;
+  /** Seconds between the end of an RSU's hazard (DENM) and its next one; 0 turns them off. Default 60. */
+  denmGapS?: number;
   /** Seconds between a station's network logs; 0 turns them off. */
   logIntervalS?: number;
   /** Standard deviation of the GPS error, metres. */
@@ -53,7 +56,7 @@ export interface SimulationOptions {
   borderLeadS?: [min: number, max: number];
 }
 
-export type SimMessageKind = "cam" | "cpm" | "logs";
+export type SimMessageKind = "cam" | "cpm" | "denm" | "logs";
 
 export interface SimMessage {
   topic: string;
@@ -82,6 +85,7 @@ interface Rsu {
   stationId: number;
   site: RsuSite;
   nextCpmMs: number;
+  hazards: RsuHazards | undefined;
 }
 
 export interface VehicleView {
@@ -159,11 +163,19 @@ export class Simulation {
         txBytes: 0,
       });
     }
-    this.rsus = (options.rsus ?? AVEIRO_RSUS).map((site, index) => ({
-      stationId: (options.firstRsuId ?? 900_001) + index,
-      site,
-      nextCpmMs: options.startMs + this.random.next() * (this.cpmPeriodMs || 1000),
-    }));
+    const denmGapMs = (options.denmGapS ?? 60) * 1000;
+    this.rsus = (options.rsus ?? AVEIRO_RSUS).map((site, index) => {
+      const stationId = (options.firstRsuId ?? 900_001) + index;
+      return {
+        stationId,
+        site,
+        nextCpmMs: options.startMs + this.random.next() * (this.cpmPeriodMs || 1000),
+        hazards:
+          denmGapMs > 0
+            ? new RsuHazards(stationId, site, this.random, options.startMs, denmGapMs)
+            : undefined,
+      };
+    });
     for (const vehicle of this.vehiclesList) vehicle.heading = this.locate(vehicle).heading;
   }
 
@@ -190,6 +202,7 @@ export class Simulation {
     const out: SimMessage[] = [];
     for (const vehicle of this.vehiclesList) this.tickVehicle(vehicle, nowMs, out);
     if (this.cpmPeriodMs > 0) for (const rsu of this.rsus) this.tickRsu(rsu, nowMs, out);
+    for (const rsu of this.rsus) rsu.hazards?.tick(nowMs, out);
     out.sort((a, b) => a.timeMs - b.timeMs);
     return out;
   }

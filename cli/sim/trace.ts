@@ -89,15 +89,22 @@ export interface TraceRecorder {
 }
 
 /** Writes every message on `topics` to `file` until closed. */
-export async function recordTrace(
-  client: MqttClient,
-  file: string,
-  topics: readonly string[],
-): Promise<TraceRecorder> {
+/** Opens (creates or empties) a trace file; rejects with a sentence naming it when it cannot. */
+export async function openTraceFile(file: string): Promise<WriteStream> {
   const out: WriteStream = createWriteStream(file, { flags: "w" });
   await once(out, "open").catch((error: Error) => {
     throw new Error(`cannot write trace ${file}: ${error.message}`);
   });
+  return out;
+}
+
+/** Records `topics` to `file`, a path or a stream from openTraceFile. */
+export async function recordTrace(
+  client: MqttClient,
+  file: string | WriteStream,
+  topics: readonly string[],
+): Promise<TraceRecorder> {
+  const out = typeof file === "string" ? await openTraceFile(file) : file;
   let firstMs: number | undefined;
   let count = 0;
   const onMessage = (topic: string, payload: Buffer) => {

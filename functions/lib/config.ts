@@ -66,13 +66,20 @@ export const ConfigSchema = z.object({
   POD_NAMESPACE: optionalString.describe(
     "Bridge in a cluster: namespace of the twin Deployments; default: the service account's namespace",
   ),
+  VVCU_MAX_CLOCK_AHEAD_S: z.coerce
+    .number()
+    .positive()
+    .default(60)
+    .describe(
+      "Bridge: a C-ITS message stamped more than this many seconds ahead of the receiver's clock is dead-lettered (time-ahead)",
+    ),
   MQTT_PROTOCOL_VERSION: z
     .enum(["4", "5"])
     .default("5")
     .transform((value) => (value === "4" ? 4 : 5))
     .describe("MQTT version the bridge speaks: 5, or 4 (3.1.1) for brokers without MQTT 5 such as Aedes"),
   VVCU_DASHBOARD_MQTT_URL: optionalString.describe("Broker the proxy publishes dashboard topics to"),
-  REDIS_URL: optionalString.describe("Twin store; unset: in memory"),
+  REDIS_URL: optionalString.describe("Twin store (also of vvcu start); unset: in memory"),
   VVCU_TWIN_STALE_AFTER_S: z.coerce
     .number()
     .positive()
@@ -94,6 +101,23 @@ export const ConfigSchema = z.object({
     .optional()
     .describe(
       "At most this many twin.updated per twin and second (the last state is always sent); default 10 (vvcu start: 2)",
+    ),
+  VVCU_TWIN_HISTORY_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Seconds of each twin's history kept (GET /api/v1/twins/{id}/history); default 600"),
+  VVCU_TWIN_HISTORY_INTERVAL_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("At most one history sample per this many seconds (faster reports are downsampled); default 1"),
+  VVCU_TWIN_HISTORY_OBJECTS_INTERVAL_S: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "At most one history record of a station's perceived objects per this many seconds; default 10",
     ),
   VVCU_DASHBOARD_MQTT_QOS: z
     .enum(["0", "1"])

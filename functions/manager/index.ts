@@ -9,6 +9,8 @@ import { RemoteMigrationControl } from "../lib/manager/remoteMigrations.ts";
 import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
 import { lazily } from "../lib/runtime/lazy.ts";
 import { loadTopology } from "../lib/topology.ts";
+import { twinOptionsFromConfig } from "../lib/twin/state/options.ts";
+import { StoredHistories } from "../lib/twin/store/historyStore.ts";
 import { RedisTwinStore } from "../lib/twin/store/redisStore.ts";
 import { managerFunction } from "./manager.ts";
 
@@ -18,10 +20,23 @@ const manager = lazily(() => {
   const redisUrl = config.REDIS_URL;
   const topology = loadTopology(config.VVCU_TOPOLOGY);
   const stores = topology.mecs.map((mec) => new RedisTwinStore({ url: redisUrl, mec: mec.id }));
+  const options = twinOptionsFromConfig(config);
   const sources = new Map<string, TwinSource>(
     topology.mecs.map((mec, index) => {
       const store = stores[index] as RedisTwinStore;
-      return [mec.id, { twins: () => store.list(), twin: async (id: string) => (await store.get(id))?.twin }];
+      const histories = new StoredHistories(
+        store.historyStore(options.historyMs + options.expireAfterMs),
+        options,
+      );
+      // No spatial index here: near and bbox queries scan each MEC's twins (twinQuery.ts checks the area).
+      return [
+        mec.id,
+        {
+          twins: () => store.list(),
+          twin: async (id: string) => (await store.get(id))?.twin,
+          historyOf: (id: string, sinceMs: number, untilMs: number) => histories.range(id, sinceMs, untilMs),
+        },
+      ];
     }),
   );
   process.once("SIGTERM", () => void Promise.all(stores.map((store) => store.close())));

@@ -16,6 +16,8 @@ import { DataqueryBuilder as PrometheusQueryBuilder } from "@grafana/grafana-fou
 
 export const MQTT_DATASOURCE = { type: "grafana-mqtt-datasource", uid: "vvcu-mqtt" } as const;
 export const PROMETHEUS_DATASOURCE = { type: "prometheus", uid: "vvcu-prometheus" } as const;
+/** The manager API through Grafana's Infinity plugin: what the live MQTT topics cannot give, the past. */
+export const API_DATASOURCE = { type: "yesoreyeram-infinity-datasource", uid: "vvcu-api" } as const;
 
 /** Where the bundled Aveiro topology lies, so the maps open on the MECs. */
 export const AVEIRO = { lat: 40.64, lon: -8.65, zoom: 12 } as const;
@@ -33,6 +35,56 @@ export function mqttQuery(refId: string, topic: string): cog.Builder<cog.Dataque
       refId,
       topic,
       datasource: MQTT_DATASOURCE,
+      _implementsDataqueryVariant() {},
+    }),
+  };
+}
+
+interface ApiColumn {
+  selector: string;
+  text: string;
+  type: "timestamp" | "number" | "string";
+}
+
+interface ApiQuery extends cog.Dataquery {
+  refId: string;
+  datasource: typeof API_DATASOURCE;
+  type: "json";
+  source: "url";
+  parser: "backend";
+  format: "table";
+  url: string;
+  url_options: { method: "GET"; params: { key: string; value: string }[] };
+  root_selector: string;
+  columns: ApiColumn[];
+  computed_columns: ApiColumn[];
+}
+
+/**
+ * A GET of the manager API (path under the data source's URL) read as a table: the rows at
+ * `root`, the `columns` by selector; `computed` columns are expressions over them.
+ */
+export function apiQuery(
+  refId: string,
+  path: string,
+  params: Record<string, string>,
+  root: string,
+  columns: ApiColumn[],
+  computed: ApiColumn[] = [],
+): cog.Builder<cog.Dataquery> {
+  return {
+    build: (): ApiQuery => ({
+      refId,
+      datasource: API_DATASOURCE,
+      type: "json",
+      source: "url",
+      parser: "backend",
+      format: "table",
+      url: path,
+      url_options: { method: "GET", params: Object.entries(params).map(([key, value]) => ({ key, value })) },
+      root_selector: root,
+      columns,
+      computed_columns: computed,
       _implementsDataqueryVariant() {},
     }),
   };
@@ -102,10 +154,10 @@ export function mapView(zoom: number = AVEIRO.zoom) {
   return new MapViewConfigBuilder().id("coords").lat(AVEIRO.lat).lon(AVEIRO.lon).zoom(zoom);
 }
 
-/** A markers layer placed by the `lat`/`lon` fields of the frames of one query. */
-export function markersLayer(name: string, refId: string, color: string, size: number) {
+/** A markers layer placed by the `lat`/`lon` fields of the frames of one query; `route` joins them in order. */
+export function markersLayer(name: string, refId: string, color: string, size: number, type = "markers") {
   return new MapLayerOptionsBuilder()
-    .type("markers")
+    .type(type)
     .name(name)
     .filterData({ id: "byRefId", options: refId })
     .location(

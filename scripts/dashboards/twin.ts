@@ -13,6 +13,7 @@ import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-s
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { dashboardTopics } from "../../functions/lib/topics.ts";
 import {
+  apiQuery,
   lastValue,
   MQTT_DATASOURCE,
   mapView,
@@ -24,6 +25,26 @@ import {
 } from "./common.ts";
 
 const TWIN = "$twin";
+/** The dashboard's time range, as the history call's since and until. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, expanded by Grafana
+const RANGE = { since: "${__from:date:iso}", until: "${__to:date:iso}" };
+
+/** The twin's history (GET /api/v1/twins/{id}/history): what a panel shows of the time before it opened. */
+function historyQuery(
+  refId: string,
+  fields: string,
+  columns: Parameters<typeof apiQuery>[4],
+  computed: Parameters<typeof apiQuery>[5] = [],
+) {
+  return apiQuery(
+    refId,
+    `/api/v1/twins/${TWIN}/history`,
+    { ...RANGE, fields },
+    "samples",
+    [{ selector: "time", text: "time", type: "timestamp" }, ...columns],
+    computed,
+  );
+}
 const ALL_FIELDS = "/.*/";
 
 function twinStat(title: string, topic: string, fields: string[], unit = "none") {
@@ -59,9 +80,19 @@ function positionMap() {
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
     .withTarget(mqttQuery("B", dashboardTopics.twinObjects(TWIN)))
+    .withTarget(
+      historyQuery("H", "position", [
+        { selector: "position.lat", text: "lat", type: "number" },
+        { selector: "position.lon", text: "lon", type: "number" },
+      ]),
+    )
     .withTransformation(readFields(["id", "lat", "lon", "speedKmh", "heading"]))
     .view(mapView(14))
-    .layers([markersLayer("Twin", "A", "blue", 10), markersLayer("Perceived objects", "B", "orange", 5)])
+    .layers([
+      markersLayer("Trajectory (history)", "H", "purple", 3, "route"),
+      markersLayer("Twin", "A", "blue", 10),
+      markersLayer("Perceived objects", "B", "orange", 5),
+    ])
     .height(12)
     .span(12);
 }
@@ -95,9 +126,17 @@ function migrationHistory() {
 
 function speed() {
   return new TimeseriesPanelBuilder()
-    .title("Speed (live)")
+    .title("Speed (history, then live)")
     .datasource(MQTT_DATASOURCE)
     .withTarget(mqttQuery("A", dashboardTopics.twin(TWIN)))
+    .withTarget(
+      historyQuery(
+        "H",
+        "speed",
+        [{ selector: "speed", text: "speed", type: "number" }],
+        [{ selector: "speed * 3.6", text: "speedKmh", type: "number" }],
+      ),
+    )
     .withTransformation(readFields(["speedKmh"]))
     .unit("velocitykmh")
     .height(12)

@@ -96,6 +96,8 @@ describe("Knative Broker stand-in", () => {
       }),
     ).toBe(202);
     await waitFor(() => second.received.length === 1);
+    // The subscriber has the event before the Broker has its answer: the count follows a moment later.
+    await waitFor(() => broker.counts.delivered === 2);
     expect(first.received).toHaveLength(3);
     expect(first.received[2]?.headers["ce-id"]).toBe("e1");
     expect(JSON.parse(first.received[2]?.body ?? "{}")).toEqual({ n: 7 });

@@ -33,20 +33,39 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `vvcu start` until it exits by itself (start-up errors), at most `timeoutMs`. */
-export async function runStartExpectingExit(
+/** Runs `vvcu start ARGS` until it exits by itself (start-up errors), at most `timeoutMs`. */
+export function runStartExpectingExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
   args: string[] = [],
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI, "start", ...args], {
+  return runCliExpectingExit(["start", ...args], env, timeoutMs);
+}
+
+/**
+ * Runs `vvcu ARGS` until it exits by itself, at most `timeoutMs` (then SIGKILL: code null).
+ * `signalAfter` sends SIGTERM once stdout shows that text.
+ */
+export async function runCliExpectingExit(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  options: { signalAfter?: string; cwd?: string } = {},
+): Promise<RunResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   let stdout = "";
   let stderr = "";
+  let signalled = false;
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
+    if (!signalled && options.signalAfter !== undefined && stdout.includes(options.signalAfter)) {
+      signalled = true;
+      child.kill("SIGTERM");
+    }
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

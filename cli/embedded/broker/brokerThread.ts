@@ -15,7 +15,7 @@
 import { Worker } from "node:worker_threads";
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../../bridges/mqtt/source.ts";
-import type { Logger } from "../../../functions/lib/log.ts";
+import { type Logger, rateLimited } from "../../../functions/lib/log.ts";
 import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.ts";
 import { topicMatches } from "../../../functions/lib/topics.ts";
 import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
@@ -82,6 +82,7 @@ class BrokerThread implements EmbeddedBroker {
     this.tell({ kind: "publish", publications }),
   );
   private readonly rejected = new WeakSet<InboundMessage>();
+  private readonly logClosedClient = rateLimited(10_000);
 
   constructor(
     /** 0 asks for any free port; a restart listens on the one the first start got. */
@@ -222,6 +223,13 @@ class BrokerThread implements EmbeddedBroker {
   private received(message: FromBroker): void {
     if (message.kind === "messages") this.take(message);
     else if (message.kind === "published") this.outbox.answered(message.ids, message.errors);
+    else if (message.kind === "client-closed")
+      this.logClosedClient(message.reason, () =>
+        this.logger.warn(
+          { remote: message.remote || undefined, reason: message.reason },
+          "closed an MQTT client",
+        ),
+      );
   }
 
   private take(batch: MessageBatch): void {

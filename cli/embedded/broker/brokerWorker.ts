@@ -12,6 +12,10 @@
  * are on their way, a client's next publication to a topic the bridges read waits before the
  * broker takes it, which stops the broker reading from that client alone; other clients and
  * other topics go on.
+ *
+ * Clients that would hold everyone up are closed: a subscriber whose socket is full and stays
+ * full for SLOW_CONSUMER_DRAIN_MS (it stopped reading), and a client that declares a packet over
+ * MAX_PACKET_BYTES (packetSizeGate.ts) before its body is buffered.
  */
 import net from "node:net";
 import tls from "node:tls";
@@ -24,6 +28,7 @@ import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import type { DecodedMessage } from "../decoder/decoderThread.ts";
 import { KeptDecodings } from "../decoder/keptDecodings.ts";
 import { authenticateWith } from "./credentials.ts";
+import { PacketSizeGate } from "./packetSizeGate.ts";
 import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
 
 if (isMainThread || parentPort === null) throw new Error("brokerWorker.ts runs as a worker thread");
@@ -40,17 +45,56 @@ interface Received {
   receivedAtMs: number;
 }
 
-const broker = await Aedes.createBroker(
-  config.credentials === undefined ? {} : { authenticate: authenticateWith(config.credentials) },
-);
-const server =
-  config.tls === undefined
-    ? net.createServer(broker.handle)
-    : tls.createServer({ cert: config.tls.cert, key: config.tls.key }, broker.handle);
+/**
+ * How long a delivery waits for a subscriber whose socket buffers are full (the kernel's and
+ * Node's: megabytes behind) before the subscriber is cut off. Aedes delivers each message to its
+ * subscribers before the next, so a stuck one holds up every publisher: by default for 60 s,
+ * which stopped the stations' CAMs for as long.
+ */
+export const SLOW_CONSUMER_DRAIN_MS = 250;
+
+const broker = await Aedes.createBroker({
+  drainTimeout: SLOW_CONSUMER_DRAIN_MS,
+  ...(config.credentials === undefined ? {} : { authenticate: authenticateWith(config.credentials) }),
+});
 const sockets = new Set<net.Socket>();
-server.on("connection", (socket) => {
+
+function clientClosed(socket: net.Socket, reason: string): void {
+  send({ kind: "client-closed", reason, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+}
+
+/**
+ * Aedes reads each socket with `read()` and parses what it gets; the gate sees those bytes first.
+ * Aedes has no hook before its parser, hence the wrapped method on this one socket.
+ */
+function gateReads(socket: net.Socket): void {
+  const gate = new PacketSizeGate();
+  const read = socket.read;
+  socket.read = function gatedRead(this: net.Socket, size?: number) {
+    const chunk: Buffer | null = read.call(this, size);
+    if (chunk === null) return chunk;
+    const verdict = gate.feed(chunk);
+    if (verdict.ok) return chunk;
+    clientClosed(socket, verdict.reason);
+    socket.destroy();
+    return null;
+  };
+}
+
+function serve(socket: net.Socket): void {
   sockets.add(socket);
   socket.once("close", () => sockets.delete(socket));
+  gateReads(socket);
+  broker.handle(socket);
+}
+const server =
+  config.tls === undefined
+    ? net.createServer(serve)
+    : tls.createServer({ cert: config.tls.cert, key: config.tls.key }, serve);
+broker.on("clientError", (client, error) => {
+  if (error.message === "drain timeout") {
+    send({ kind: "client-closed", reason: `subscriber ${client.id} stopped reading; cut off`, remote: "" });
+  }
 });
 
 // One decoding per message: both bridges share it on the main thread.

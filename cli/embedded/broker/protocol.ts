@@ -30,6 +30,8 @@ export type FromBroker =
   | MessageBatch
   /** Publications the broker has taken: their ids, and an error where it refused one. */
   | { kind: "published"; ids: number[]; errors: (string | undefined)[] }
+  /** The broker closed a client that would have held others up: why. */
+  | { kind: "client-closed"; reason: string; remote: string }
   | { kind: "closed" };
 
 export interface Publication {

@@ -17,10 +17,21 @@ import { accessRefusal } from "../runtime/auth.ts";
 import { HttpError, metricsReply, type Reply, type Route, readJson, send } from "../runtime/http.ts";
 import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
+import { currentHazards } from "../twin/state/hazardQuery.ts";
+import { historyParts } from "../twin/state/history.ts";
+import { selectTwins } from "../twin/state/twinQuery.ts";
 import type { TwinDirectory } from "./directory.ts";
 import { EventStream } from "./eventStream.ts";
 import { figuresOf, markerOf } from "./liveFeed.ts";
 import { API_PREFIX, MigrationBodySchema, openApiDocument } from "./openapi.ts";
+import {
+  areaOf,
+  HazardQueryParamsSchema,
+  HISTORY_FIELDS,
+  HistoryQueryParamsSchema,
+  parseParams,
+  twinQueryOf,
+} from "./queryParams.ts";
 
 export interface ManagerOptions {
   twins: TwinDirectory;
@@ -90,7 +101,37 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       name: "/api/v1/twins",
       method: "GET",
       pattern: new RegExp(`^${API_PREFIX}/twins$`),
-      handle: async () => json(await options.twins.list()),
+      handle: async (_match, _req, url) => {
+        if (url.search === "") return json(await options.twins.list());
+        const query = twinQueryOf(url.searchParams);
+        const page = selectTwins(await options.twins.candidates(query), query);
+        return page.next === undefined
+          ? json(page.twins)
+          : { ...json(page.twins), headers: nextPage(url, page.next) };
+      },
+    },
+    {
+      name: "/api/v1/twins/{id}/history",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/twins/([^/]+)/history$`),
+      handle: async ([id], _req, url) => {
+        const params = parseParams(HistoryQueryParamsSchema, url.searchParams);
+        const sinceMs = params.since ?? 0;
+        const untilMs = params.until ?? now().getTime();
+        if (sinceMs > untilMs) throw new HttpError(400, 'query parameter "since": must not be after until');
+        const twin = await existingTwin(pathParam(id));
+        const data = (await options.twins.history(twin.id, sinceMs, untilMs)) ?? { samples: [], objects: [] };
+        return json({ id: twin.id, mec: twin.mec, ...historyParts(data, params.fields ?? HISTORY_FIELDS) });
+      },
+    },
+    {
+      name: "/api/v1/hazards",
+      method: "GET",
+      pattern: new RegExp(`^${API_PREFIX}/hazards$`),
+      handle: async (_match, _req, url) => {
+        const area = areaOf(parseParams(HazardQueryParamsSchema, url.searchParams));
+        return json(currentHazards(await options.twins.list(), area, now().getTime()));
+      },
     },
     {
       name: "/api/v1/twins/{id}",
@@ -258,6 +299,13 @@ function pathParam(raw: string | undefined): string {
   } catch {
     throw new HttpError(400, `bad path parameter: ${raw}`);
   }
+}
+
+/** Where the next page is: the cursor, and the same request with it (RFC 8288 Link). */
+function nextPage(url: URL, cursor: string): Record<string, string> {
+  const next = new URLSearchParams(url.searchParams);
+  next.set("cursor", cursor);
+  return { "X-Next-Cursor": cursor, Link: `<${url.pathname}?${next.toString()}>; rel="next"` };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

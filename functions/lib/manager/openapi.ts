@@ -4,9 +4,13 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { TwinHistoryDataSchema } from "../model/history.ts";
 import { MigrationSchema } from "../model/migration.ts";
 import { TwinSchema } from "../model/twin.ts";
+import { HazardReportSchema } from "../twin/state/hazardQuery.ts";
+import { DISTANCE_FIELD } from "../twin/state/twinQuery.ts";
 import { FiguresSchema, TwinMarkerSchema } from "./liveFeed.ts";
+import { HazardQueryParamsSchema, HistoryQueryParamsSchema, TwinQueryParamsSchema } from "./queryParams.ts";
 
 export const API_PREFIX = "/api/v1";
 
@@ -29,6 +33,16 @@ const Twin = TwinSchema.meta({ id: "Twin" });
 const Migration = MigrationSchema.meta({ id: "Migration" });
 const Mec = MecSummarySchema.meta({ id: "Mec" });
 const ApiError = ErrorSchema.meta({ id: "Error" });
+const Hazard = HazardReportSchema.meta({ id: "Hazard" });
+const TwinAnswer = TwinSchema.partial()
+  .extend({
+    id: z.string(),
+    [DISTANCE_FIELD]: z.number().optional().describe("Metres from the query's near point (with near)"),
+  })
+  .describe("A twin, or the fields of it asked for");
+const TwinHistory = TwinHistoryDataSchema.partial()
+  .extend({ id: z.string(), mec: z.string().describe("Id of the MEC hosting the twin") })
+  .meta({ id: "TwinHistory" });
 const TwinMarker = TwinMarkerSchema.meta({ id: "TwinMarker" });
 const Figures = FiguresSchema.meta({ id: "Figures" });
 const ZonesSchema = z
@@ -85,8 +99,60 @@ export function openApiDocument(version: string): ReturnType<OpenApiGeneratorV3[
     method: "get",
     path: `${API_PREFIX}/twins`,
     ...tokenNeeded,
-    summary: "All twins, wherever they live",
-    responses: { 200: json(z.array(Twin), "The twins"), ...unauthorized },
+    summary: "Twins, wherever they live: all, or those matching a query",
+    description: [
+      "Without parameters: every twin, by station id. Every parameter given must hold.",
+      "`near` answers nearest first (`order=distance`) with each twin's distance in `distanceFromPointM`;",
+      "`near` and `bbox` are answered from each MEC's spatial index.",
+      "With `limit`, a page that is not the last carries the next page's cursor in `X-Next-Cursor` (and a `Link` rel=next).",
+      "In `order=id` a twin that matches throughout is on exactly one page however twins move between pages;",
+      "in `order=distance` the cursor is the last (distance, id) sent, so a twin moving across it between pages",
+      "may be sent twice or not at all: page in `order=id` to list a moving crowd completely.",
+    ].join(" "),
+    request: { query: TwinQueryParamsSchema },
+    responses: {
+      200: {
+        ...json(z.array(TwinAnswer), "The twins (all fields, or those of `fields`)"),
+        headers: {
+          "X-Next-Cursor": {
+            description: "Cursor of the next page; absent on the last",
+            schema: { type: "string" },
+          },
+          Link: { description: 'The next page\'s URL, rel="next"', schema: { type: "string" } },
+        },
+      },
+      400: failure("A bad parameter: the message names it and the rule"),
+      ...unauthorized,
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: `${API_PREFIX}/twins/{id}/history`,
+    ...tokenNeeded,
+    summary: "A twin's recent history: samples oldest first, and perceived objects",
+    description:
+      "Kept for VVCU_TWIN_HISTORY_S (default 600 s), at most one sample per VVCU_TWIN_HISTORY_INTERVAL_S (default 1 s); it moves with the twin on migration and outlives restarts with the Redis store.",
+    request: { params: TwinIdParams, query: HistoryQueryParamsSchema },
+    responses: {
+      200: json(TwinHistory, "The history within since..until"),
+      400: failure("A bad parameter: the message names it and the rule"),
+      404: failure("No such twin"),
+      ...unauthorized,
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: `${API_PREFIX}/hazards`,
+    ...tokenNeeded,
+    summary: "The hazards (DENM events) valid now, each once with the stations reporting it",
+    description:
+      "Cancelled and negated events are gone, as are those past their validity. With `near`: nearest first.",
+    request: { query: HazardQueryParamsSchema },
+    responses: {
+      200: json(z.array(Hazard), "The hazards"),
+      400: failure("A bad parameter: the message names it and the rule"),
+      ...unauthorized,
+    },
   });
   registry.registerPath({
     method: "get",

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { LogsMessageSchema, MESSAGE_TYPES, PositionSchema } from "../cits/types.ts";
+import { TwinHistoryStateSchema } from "./history.ts";
 
 export const TWIN_STATUSES = ["stable", "migrating"] as const;
 export type TwinStatus = (typeof TWIN_STATUSES)[number];
@@ -118,6 +119,8 @@ export const TwinSnapshotSchema = z.object({
   appliedEventIds: z.array(z.string()),
   takenAt: z.string(),
   accumulators: TwinAccumulatorsSchema.optional(),
+  /** The twin's history (history.ts), so it goes on at the target where it stopped. */
+  history: TwinHistoryStateSchema.optional(),
 });
 export type TwinSnapshot = z.infer<typeof TwinSnapshotSchema>;
 

@@ -61,14 +61,20 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Which setting named the broker, for the error message. */
   variable?: string;
+  /** Default 4 (MQTT 3.1.1, which every broker speaks); 5 checks that the broker speaks MQTT 5. */
+  protocolVersion?: 4 | 5;
 }
 
-/** Connects (MQTT 3.1.1, which every broker speaks), or rejects after `timeoutMs` with a clear reason. */
+/** CONNACK return code of MQTT 3.1.1 brokers for a protocol level they do not speak. */
+const UNACCEPTABLE_PROTOCOL_VERSION = 1;
+
+/** Connects, or rejects after `timeoutMs` (or at once if the broker refuses the protocol) with a clear reason. */
 export async function connectMqtt(connection: MqttConnection, options: ConnectOptions): Promise<MqttClient> {
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const protocolVersion = options.protocolVersion ?? 4;
   const client = mqtt.connect(connection.url, {
     clientId: options.clientId,
-    protocolVersion: 4,
+    protocolVersion,
     clean: true,
     connectTimeout: timeoutMs,
     reconnectPeriod: 1_000,
@@ -81,8 +87,19 @@ export async function connectMqtt(connection: MqttConnection, options: ConnectOp
       : { checkServerIdentity: pinnedIdentity(connection.pinnedFingerprint256) }),
   });
   let lastError: Error | undefined;
+  let refuseProtocol: (error: Error) => void = () => {};
   const onError = (error: Error) => {
     lastError = error;
+    if (
+      (error as Error & { code?: number }).code === UNACCEPTABLE_PROTOCOL_VERSION &&
+      protocolVersion === 5
+    ) {
+      refuseProtocol(
+        new Error(
+          `the MQTT broker at ${connection.url} does not speak MQTT 5 (it answered: ${error.message}); vvcu's bridges use MQTT 5 sessions: use a broker with MQTT 5, or set MQTT_PROTOCOL_VERSION=4`,
+        ),
+      );
+    }
   };
   client.on("error", onError);
   try {
@@ -96,6 +113,10 @@ export async function connectMqtt(connection: MqttConnection, options: ConnectOp
           ),
         );
       }, timeoutMs);
+      refuseProtocol = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       client.once("connect", () => {
         clearTimeout(timer);
         resolve();

@@ -7,6 +7,7 @@
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import { traceIdOf } from "../tracing.ts";
+import type { HistoryBook } from "./historyBook.ts";
 import type { TwinOptions } from "./state/options.ts";
 import type { TwinRecord } from "./state/records.ts";
 import type { ApplyContext, ApplyResult } from "./state/reducer.ts";
@@ -18,6 +19,7 @@ export interface EventBatcherOptions {
   mec: string;
   store: TwinStore;
   events: TwinEvents;
+  history: HistoryBook;
   options: TwinOptions;
   clock: () => number;
   log: Logger;
@@ -35,6 +37,7 @@ export class EventBatcher {
   private readonly mec: string;
   private readonly store: TwinStore;
   private readonly events: TwinEvents;
+  private readonly history: HistoryBook;
   private readonly options: TwinOptions;
   private readonly clock: () => number;
   private readonly log: Logger;
@@ -48,6 +51,7 @@ export class EventBatcher {
     this.mec = config.mec;
     this.store = config.store;
     this.events = config.events;
+    this.history = config.history;
     this.options = config.options;
     this.clock = config.clock;
     this.log = config.log;
@@ -166,6 +170,7 @@ export class EventBatcher {
         );
       }
       if (record && result.changed) {
+        this.history.record(record.twin, context.nowMs);
         if (result.created && !this.events.knows(record.twin.id)) {
           this.events.created(record.twin, pending.traceparent);
         } else {
@@ -179,6 +184,7 @@ export class EventBatcher {
         metrics.twinEventsIgnored.inc({ mec: this.mec, reason: counted.slice(1) }, count);
       else metrics.twinEventsApplied.inc({ mec: this.mec, type: counted }, count);
     }
+    void this.history.persist();
     if (refused) await this.parkRefused(refused);
   }
 }

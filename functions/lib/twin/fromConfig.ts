@@ -29,13 +29,20 @@ export interface ConfiguredTwinService {
 export function twinServiceFromConfig(config: Config): ConfiguredTwinService {
   if (!config.VVCU_MEC_ID) throw new Error("VVCU_MEC_ID is not set: the twin function must know its MEC");
   const mec = config.VVCU_MEC_ID;
-  const store: TwinStore = config.REDIS_URL
-    ? new RedisTwinStore({ url: config.REDIS_URL, mec })
-    : new MemoryTwinStore();
+  const redis = config.REDIS_URL ? new RedisTwinStore({ url: config.REDIS_URL, mec }) : undefined;
+  const store: TwinStore = redis ?? new MemoryTwinStore();
+  const options = twinOptionsFromConfig(config);
   const sink: EventSink = config.K_SINK
     ? httpSink({ url: config.K_SINK, ceOverrides: config.K_CE_OVERRIDES })
     : new DroppingSink();
-  const service = new TwinService({ mec, store, sink, options: twinOptionsFromConfig(config) });
+  const service = new TwinService({
+    mec,
+    store,
+    sink,
+    options,
+    // Kept beyond the twin's expiry by a history's length, then Redis lets it go.
+    ...(redis ? { history: redis.historyStore(options.historyMs + options.expireAfterMs) } : {}),
+  });
   return {
     service,
     async close() {

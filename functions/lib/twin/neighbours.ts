@@ -44,6 +44,9 @@ const FLAT_MAX_REACH_M = 10_000;
 const CELLS_PER_RADIUS = 4;
 const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
 
+/** What area queries (areaQuery.ts) are shown of each twin. */
+export type Visit = (id: string, lat: number, lon: number) => void;
+
 export class NeighbourIndex {
   private readonly entries = new Map<string, Entry>();
   /** Row, then column, to the cell's members (numbers as keys: no key strings per lookup). */
@@ -299,6 +302,43 @@ export class NeighbourIndex {
       columns?.delete(entry.column);
       if (columns?.size === 0) this.rows.delete(entry.row);
     }
+  }
+
+  /**
+   * Visits the twins in the cells that overlap a box of latitudes and longitudes (no wrap at the
+   * antimeridian: west <= east), and answers false without visiting when the box spans more
+   * cells than there are twins: a scan of all (`forEach`) is then cheaper. Visited twins may lie
+   * outside the box (cells are coarser); callers check the exact bounds.
+   */
+  forEachInCells(south: number, west: number, north: number, east: number, visit: Visit): boolean {
+    const firstRow = Math.floor(south / this.cellLatDeg);
+    const lastRow = Math.floor(north / this.cellLatDeg);
+    let cells = 0;
+    for (let row = firstRow; row <= lastRow; row++) {
+      const width = this.cellLonDeg(row);
+      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
+      if (cells > this.entries.size) return false;
+    }
+    for (let row = firstRow; row <= lastRow; row++) {
+      const columns = this.rows.get(row);
+      if (!columns) continue;
+      const width = this.cellLonDeg(row);
+      const last = Math.floor(east / width);
+      for (let column = Math.floor(west / width); column <= last; column++) {
+        const cell = columns.get(column);
+        if (cell === undefined) continue;
+        for (let i = 0; i < cell.length; i++) {
+          const entry = cell[i] as Entry;
+          visit(entry.id, entry.lat, entry.lon);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Visits every twin with a known position. */
+  forEach(visit: Visit): void {
+    for (const entry of this.entries.values()) visit(entry.id, entry.lat, entry.lon);
   }
 
   /** Cells are about cellM wide (at their row's poleward edge); any width would be correct. */

@@ -24,15 +24,20 @@ import {
   isEventType,
   parseEventData,
 } from "../events.ts";
+import type { BBox } from "../geo/types.ts";
 import { componentLogger, type Logger, rateLimited } from "../log.ts";
 import { metrics } from "../metrics.ts";
+import type { TwinHistoryData } from "../model/history.ts";
 import type { Twin, TwinSnapshot, TwinStatus } from "../model/twin.ts";
 import type { EventSink } from "../runtime/emit/sink.ts";
 import { EventBatcher } from "./eventBatcher.ts";
+import { HistoryBook } from "./historyBook.ts";
 import type { TwinHostApi } from "./remote/host.ts";
 import { type TwinOptions, twinOptions } from "./state/options.ts";
 import type { TwinRecord } from "./state/records.ts";
 import { type SweepOutcome, sweepRecord } from "./state/sweep.ts";
+import type { Circle } from "./state/twinQuery.ts";
+import type { HistoryStore } from "./store/historyStore.ts";
 import { type HandleOutcome, type PendingEvent, pendingEvent } from "./store/pendingEvent.ts";
 import type { TwinStore } from "./store/store.ts";
 import { TwinEvents } from "./twinEvents.ts";
@@ -44,6 +49,8 @@ export interface TwinServiceOptions {
   store: TwinStore;
   sink: EventSink;
   options?: Partial<TwinOptions>;
+  /** Where twins' histories are kept beyond the process (with the Redis store); absent: in memory only. */
+  history?: HistoryStore;
   /** Receipt clock, ms since the epoch (tests pass their own). */
   clock?: () => number;
   logger?: Logger;
@@ -63,6 +70,7 @@ export class TwinService implements TwinHostApi {
   private readonly warnOnce = rateLimited(10_000);
   private readonly events: TwinEvents;
   private readonly batcher: EventBatcher;
+  private readonly history: HistoryBook;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(config: TwinServiceOptions) {
@@ -72,10 +80,20 @@ export class TwinService implements TwinHostApi {
     this.clock = config.clock ?? Date.now;
     this.log = config.logger ?? componentLogger("twin", { mec: config.mec });
     this.events = new TwinEvents(this.mec, config.sink, this.options, this.clock, this.log);
+    this.history = new HistoryBook(
+      {
+        durationMs: this.options.historyMs,
+        intervalMs: this.options.historyIntervalMs,
+        objectsIntervalMs: this.options.historyObjectsIntervalMs,
+      },
+      this.log,
+      config.history,
+    );
     this.batcher = new EventBatcher({
       mec: this.mec,
       store: this.store,
       events: this.events,
+      history: this.history,
       options: this.options,
       clock: this.clock,
       log: this.log,
@@ -126,6 +144,16 @@ export class TwinService implements TwinHostApi {
     return record ? this.events.withNeighbours(record.twin) : undefined;
   }
 
+  /** The twins in the area, from the spatial index: a `near` or `bbox` query's candidates. */
+  async twinsInArea(area: { bbox?: BBox; near?: Circle }): Promise<Twin[]> {
+    return this.events.inArea(area);
+  }
+
+  /** The twin's history between the times (ms), within the history's duration; undefined when none. */
+  async historyOf(id: string, sinceMs: number, untilMs: number): Promise<TwinHistoryData | undefined> {
+    return this.history.range(id, sinceMs, untilMs, this.clock());
+  }
+
   // --- TwinHostApi: the migration seam -------------------------------------------------------
 
   async expect(twinId: string): Promise<void> {
@@ -136,6 +164,7 @@ export class TwinService implements TwinHostApi {
     const id = snapshot.twin.id;
     // The snapshot first, while the mark still parks every replica's events; then the parked ones.
     await this.store.hydrate({ ...snapshot, twin: { ...snapshot.twin, mec: this.mec } });
+    if (snapshot.history) await this.history.install(id, snapshot.history);
     const parked = (await this.store.takeParked(id)).sort((a, b) => a.message.sequence - b.message.sequence);
     // Ahead of anything queued meanwhile, in the station's order; the reducer's idempotence by id
     // drops those the snapshot already holds, so none counts twice.
@@ -160,7 +189,10 @@ export class TwinService implements TwinHostApi {
     // Every event handled so far applied; the MEC's other twins' pending updates need not go out
     // first (sending them all made each migration hold the thread up for tens of ms).
     await this.batcher.settle();
-    return this.store.snapshot(twinId);
+    const snapshot = await this.store.snapshot(twinId);
+    const history = this.history.state(twinId);
+    if (snapshot && history) snapshot.history = history;
+    return snapshot;
   }
 
   async setStatus(twinId: string, status: TwinStatus): Promise<void> {
@@ -172,6 +204,7 @@ export class TwinService implements TwinHostApi {
 
   async release(twinId: string): Promise<void> {
     this.events.forget(twinId);
+    await this.history.forget(twinId);
     // Deletes the twin and leaves a tombstone every replica's writes see: late events for it
     // (stragglers the bridge forwarded before the switch) are refused, here or at any replica.
     await this.store.release(twinId);
@@ -202,6 +235,7 @@ export class TwinService implements TwinHostApi {
       const outcome = outcomes.get(twin.id);
       if (outcome === "expired") {
         await this.store.delete(twin.id);
+        await this.history.forget(twin.id);
         expired.push(twin.id);
         this.events.expired(twin.id, record.twin.lastSeen);
       } else if (outcome === "changed") {
@@ -216,7 +250,9 @@ export class TwinService implements TwinHostApi {
 
   /** Loads the MEC's twins into the position cache and sweeps every `intervalMs`. */
   async start(intervalMs = 1000): Promise<void> {
-    for (const twin of await this.store.list()) this.events.remember(twin, undefined);
+    const twins = await this.store.list();
+    for (const twin of twins) this.events.remember(twin, undefined);
+    await this.history.load(twins.map((twin) => twin.id));
     this.sweepTimer = setInterval(() => {
       this.sweep().catch((error: unknown) => this.log.error({ err: error }, "twin sweep failed"));
     }, intervalMs);
@@ -234,6 +270,7 @@ export class TwinService implements TwinHostApi {
   async drain(): Promise<void> {
     await this.batcher.settle();
     await this.events.flush();
+    await this.history.settled();
   }
 
   // --- internals ----------------------------------------------------------------------------

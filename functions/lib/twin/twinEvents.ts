@@ -11,11 +11,13 @@ import {
   type OwnEventAttributes,
   ownCloudEvent,
 } from "../events.ts";
+import type { BBox } from "../geo/types.ts";
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
 import type { Twin, TwinStatus } from "../model/twin.ts";
 import type { EventSink } from "../runtime/emit/sink.ts";
 import { traceIdOf } from "../tracing.ts";
+import { type AreaHit, type Circle, twinsInBox, twinsWithin } from "./areaQuery.ts";
 import { Coalescer } from "./coalescer.ts";
 import { NeighbourIndex } from "./neighbours.ts";
 import { copyTwin } from "./state/copyTwin.ts";
@@ -110,6 +112,20 @@ export class TwinEvents {
     const status = this.statuses.get(twinId);
     if (status) metrics.twins.dec({ mec: this.mec, status });
     this.statuses.delete(twinId);
+  }
+
+  /** The latest state of the twins in the area, from the spatial index (with neighbours). */
+  inArea(area: { bbox?: BBox; near?: Circle }): Twin[] {
+    let hits: AreaHit[];
+    if (area.near) hits = twinsWithin(this.positions, area.near);
+    else if (area.bbox) hits = twinsInBox(this.positions, area.bbox);
+    else hits = [...this.latest.keys()].map((id) => ({ id }));
+    const twins: Twin[] = [];
+    for (const { id } of hits) {
+      const latest = this.latest.get(id);
+      if (latest) twins.push(this.withNeighbours(latest.twin));
+    }
+    return twins;
   }
 
   withNeighbours(twin: Twin): Twin {

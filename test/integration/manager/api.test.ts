@@ -42,6 +42,8 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
   const directory: TwinDirectory = {
     list: async () => twins,
     get: async (id) => twins.find((twin) => twin.id === id),
+    candidates: async () => twins,
+    history: async () => undefined,
   };
   const placement = new PlacementRegistry();
   placement.setHome("42", "mec-a");
@@ -278,6 +280,8 @@ describe("manager API", () => {
         "/health",
         "/api/v1/twins",
         "/api/v1/twins/{id}",
+        "/api/v1/twins/{id}/history",
+        "/api/v1/hazards",
         "/api/v1/mecs",
         "/api/v1/migrations",
         "/api/v1/twins/{id}/migrations",
@@ -353,7 +357,12 @@ describe("manager API on loopback only", () => {
   it("answers only requests that name this machine (DNS rebinding)", async () => {
     const twins: Twin[] = [twinAt(-500, 1, { id: "42" })];
     const handler = createManagerHandler({
-      twins: { list: async () => twins, get: async (id) => twins.find((twin) => twin.id === id) },
+      twins: {
+        list: async () => twins,
+        get: async (id) => twins.find((twin) => twin.id === id),
+        candidates: async () => twins,
+        history: async () => undefined,
+      },
       mecs: MECS,
       migrations: { request: async () => Promise.reject(new Error("not here")), list: async () => [] },
       loopbackOnly: true,

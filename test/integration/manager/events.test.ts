@@ -99,7 +99,12 @@ async function startManager(apiToken?: string) {
     logger: silent,
   });
   const handler = createManagerHandler({
-    twins: { list: async () => [...twins], get: async (id) => twins.find((twin) => twin.id === id) },
+    twins: {
+      list: async () => [...twins],
+      get: async (id) => twins.find((twin) => twin.id === id),
+      candidates: async () => [...twins],
+      history: async () => undefined,
+    },
     mecs: MECS,
     placement,
     migrations: engine,

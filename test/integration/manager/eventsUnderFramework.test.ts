@@ -25,7 +25,12 @@ let handler: ManagerHandler;
 beforeAll(async () => {
   const twins = [twinAt(-500, 1, { id: "42" })];
   handler = createManagerHandler({
-    twins: { list: async () => twins, get: async (id) => twins.find((twin) => twin.id === id) },
+    twins: {
+      list: async () => twins,
+      get: async (id) => twins.find((twin) => twin.id === id),
+      candidates: async () => twins,
+      history: async () => undefined,
+    },
     mecs: [{ id: "mec-a" }, { id: "mec-b" }],
     migrations: new MigrationEngine({
       mecs: ["mec-a", "mec-b"],

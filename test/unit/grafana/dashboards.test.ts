@@ -173,6 +173,81 @@ describe("grafana/dashboards", () => {
   });
 });
 
+describe("the Twin dashboard's history", () => {
+  const twin = dashboards["twin.json"];
+  const panel = (title: string) =>
+    twin.panels.find((each: { title: string }) => each.title.startsWith(title));
+
+  it("fills the speed and the trajectory from GET /api/v1/twins/{id}/history over the time range, then live", () => {
+    const speed = panel("Speed (history, then live)");
+    expect(speed.targets.map((target: { refId: string }) => target.refId)).toEqual(["A", "H"]);
+    const history = speed.targets[1];
+    expect(history).toMatchObject({
+      datasource: { type: "yesoreyeram-infinity-datasource", uid: "vvcu-api" },
+      url: "/api/v1/twins/$twin/history",
+      root_selector: "samples",
+      computed_columns: [{ selector: "speed * 3.6", text: "speedKmh", type: "number" }],
+    });
+    expect(history.url_options.params).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+      { key: "since", value: "${__from:date:iso}" },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+      { key: "until", value: "${__to:date:iso}" },
+      { key: "fields", value: "speed" },
+    ]);
+    const map = panel("Position and perceived objects");
+    const trajectory = map.options.layers.find(
+      (layer: { name: string }) => layer.name === "Trajectory (history)",
+    );
+    expect(trajectory).toMatchObject({ type: "route", filterData: { options: "H" } });
+    expect(map.targets.find((target: { refId: string }) => target.refId === "H").columns).toEqual([
+      { selector: "time", text: "time", type: "timestamp" },
+      { selector: "position.lat", text: "lat", type: "number" },
+      { selector: "position.lon", text: "lon", type: "number" },
+    ]);
+  });
+
+  it("catches a history query the API does not answer", () => {
+    type Target = {
+      url: string;
+      columns: { selector: string }[];
+      url_options: { params: { key: string }[] };
+    };
+    const problems = (mutate: (target: Target) => void) => {
+      const copy = structuredClone(twin);
+      const target = copy.panels
+        .find((each: { title: string }) => each.title === "Speed (history, then live)")
+        .targets.find((each: { refId: string }) => each.refId === "H");
+      mutate(target);
+      return dashboardProblems(copy, published);
+    };
+    expect(problems(() => {})).toEqual([]);
+    expect(
+      problems((target) => {
+        target.url = "/api/v1/twins/$twin/histories";
+      }),
+    ).toEqual([
+      'vvcu-twin panel "Speed (history, then live)": GET /api/v1/twins/$twin/histories is not in the manager API',
+    ]);
+    expect(
+      problems((target) => {
+        target.columns[1] = { selector: "velocity" };
+      }),
+    ).toEqual([
+      'vvcu-twin panel "Speed (history, then live)": GET /api/v1/twins/$twin/history rows have no velocity',
+    ]);
+    expect(
+      problems((target) => {
+        (target as { url_options: { params: { key: string }[] } }).url_options.params[0] = {
+          key: "from",
+        } as never;
+      }),
+    ).toEqual([
+      'vvcu-twin panel "Speed (history, then live)": GET /api/v1/twins/$twin/history has no query parameter from',
+    ]);
+  });
+});
+
 describe("grafana provisioning and the compose stack", () => {
   const datasources = parse(
     readFileSync(path.join(GRAFANA, "provisioning", "datasources", "vvcu.yaml"), "utf8"),
@@ -197,13 +272,20 @@ describe("grafana provisioning and the compose stack", () => {
       }
     };
     Object.values(dashboards).forEach(visit);
-    expect([...used].sort()).toEqual(["grafana-mqtt-datasource/vvcu-mqtt", "prometheus/vvcu-prometheus"]);
+    expect([...used].sort()).toEqual([
+      "grafana-mqtt-datasource/vvcu-mqtt",
+      "prometheus/vvcu-prometheus",
+      "yesoreyeram-infinity-datasource/vvcu-api",
+    ]);
     for (const source of used) expect(provisioned.has(source), source).toBe(true);
   });
 
   it("runs Grafana with the MQTT plugin, its provisioning and the dashboards where the provider reads them", () => {
     const grafana = compose.services.grafana;
-    expect(grafana.environment.GF_INSTALL_PLUGINS).toContain("grafana-mqtt-datasource");
+    expect(grafana.environment.GF_INSTALL_PLUGINS.split(",")).toEqual([
+      "grafana-mqtt-datasource",
+      "yesoreyeram-infinity-datasource",
+    ]);
     const mounts = new Map<string, string>(
       grafana.volumes.map((volume: string) => {
         const [source, target] = volume.split(":") as [string, string];

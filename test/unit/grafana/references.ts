@@ -4,6 +4,7 @@
  */
 import type { CloudEventV1 } from "cloudevents";
 import { MESSAGE_TYPES } from "../../../functions/lib/cits/types.ts";
+import { openApiDocument } from "../../../functions/lib/manager/openapi.ts";
 import { METRIC_NAMES } from "../../../functions/lib/metrics.ts";
 import { type Migration, MigrationSchema } from "../../../functions/lib/model/migration.ts";
 import { type Twin, TwinSchema } from "../../../functions/lib/model/twin.ts";
@@ -149,6 +150,13 @@ export function dashboardProblems(dashboard: Json, published: Map<string, Set<st
     const mqttTargets = targets.filter((target) => typeof target.topic === "string");
     const available = new Set<string>();
     const byRefId = new Map<string, Set<string>>();
+    for (const target of targets.filter(
+      (each) => each.datasource?.type === "yesoreyeram-infinity-datasource",
+    )) {
+      const fields = apiTargetFields(target, (problem) => problems.push(`${where}: ${problem}`));
+      byRefId.set(target.refId, fields);
+      for (const field of fields) available.add(field);
+    }
     for (const target of mqttTargets) {
       const filter = asFilter(target.topic);
       if (!ALLOWED_TOPICS.includes(filter))
@@ -182,4 +190,53 @@ export function dashboardProblems(dashboard: Json, published: Map<string, Set<st
     }
   }
   return problems;
+}
+
+const API = openApiDocument("dashboards");
+
+/** The schema a $ref points at, or the schema itself. */
+function resolved(schema: Json): Json {
+  const ref = schema?.$ref as string | undefined;
+  return ref ? (API.components?.schemas?.[ref.split("/").at(-1) as string] ?? {}) : schema;
+}
+
+/** The schema at a dotted path of properties (`position.lat`), or undefined. */
+function schemaAt(schema: Json, path: string): Json | undefined {
+  let current = resolved(schema);
+  for (const part of path.split(".")) {
+    current = current?.properties?.[part];
+    if (current === undefined) return undefined;
+    current = resolved(current);
+  }
+  return current;
+}
+
+/**
+ * The fields an Infinity query of the manager API gives its panel (its columns' names), checking
+ * against the OpenAPI document that the path, its parameters, the rows and every column exist.
+ */
+export function apiTargetFields(target: Json, problem: (text: string) => void): Set<string> {
+  const path = String(target.url).replaceAll("$twin", "{id}");
+  const operation = (API.paths[path] as Json)?.get;
+  if (!operation) {
+    problem(`GET ${target.url} is not in the manager API`);
+    return new Set();
+  }
+  const known = new Set((operation.parameters ?? []).map((parameter: Json) => parameter.name));
+  for (const { key } of (target.url_options?.params ?? []) as Json[]) {
+    if (!known.has(key)) problem(`GET ${target.url} has no query parameter ${key}`);
+  }
+  const rows = schemaAt(
+    operation.responses?.["200"]?.content?.["application/json"]?.schema,
+    target.root_selector,
+  );
+  const row = resolved(rows?.items);
+  if (!row) problem(`GET ${target.url} answers no list at ${target.root_selector}`);
+  const fields = new Set<string>();
+  for (const column of (target.columns ?? []) as Json[]) {
+    if (row && !schemaAt(row, column.selector)) problem(`GET ${target.url} rows have no ${column.selector}`);
+    fields.add(column.text);
+  }
+  for (const column of (target.computed_columns ?? []) as Json[]) fields.add(column.text);
+  return fields;
 }

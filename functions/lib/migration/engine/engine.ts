@@ -86,7 +86,7 @@ export class MigrationEngine implements MigrationControl {
     const admission = admit(request, {
       mecs: this.mecs,
       home: this.options.placement.homeOf(request.twin),
-      sameId: this.history.get(request.id),
+      sameId: this.history.known(request.id),
       runningForTwin: this.history.runningFor(request.twin),
     });
     if (admission.kind !== "accept") {

@@ -1,7 +1,8 @@
 /**
  * The engine's bookkeeping: every migration it knows (running and recent), the per-twin lock,
- * the protocol runs still going, and who listens for changes. A step is saved here and in the
- * journal before the listeners hear of it.
+ * the protocol runs still going, and who listens for changes. A step is written to the journal
+ * before it shows here (the API lists these records) and before the listeners hear of it: a
+ * migration seen running always has its journal entry, which a restart finishes or undoes.
  */
 
 import type { Placement } from "../../model/driver.ts";
@@ -13,6 +14,8 @@ export class MigrationHistory {
   /** Insertion order is request order. */
   private readonly records = new Map<string, Migration>();
   private readonly runningByTwin = new Map<string, string>();
+  /** Admitted migrations whose first journal entry is being written: locked, not yet listed. */
+  private readonly reserved = new Map<string, Migration>();
   private readonly tasks = new Map<string, Promise<Migration>>();
   private readonly listeners = new Set<(migration: Migration) => void>();
   /** Twin -> the placement of its home as the journal recorded it, with the driver's own ids. */
@@ -28,10 +31,15 @@ export class MigrationHistory {
     return this.records.get(id);
   }
 
+  /** A migration known by id, also one whose first journal entry is being written (admission). */
+  known(id: string): Migration | undefined {
+    return this.records.get(id) ?? this.reserved.get(id);
+  }
+
   /** The migration holding a twin's lock. */
   runningFor(twin: string): Migration | undefined {
     const runningId = this.runningByTwin.get(twin);
-    return runningId === undefined ? undefined : this.records.get(runningId);
+    return runningId === undefined ? undefined : this.known(runningId);
   }
 
   /** Newest first. */
@@ -74,6 +82,7 @@ export class MigrationHistory {
   /** Takes the twin's lock for this migration. */
   lock(migration: Migration): void {
     this.runningByTwin.set(migration.twin, migration.id);
+    if (!this.records.has(migration.id)) this.reserved.set(migration.id, migration);
   }
 
   unlock(migration: Migration): void {
@@ -83,13 +92,29 @@ export class MigrationHistory {
   /** Undoes a reservation that could not be journaled. */
   forget(migration: Migration): void {
     this.unlock(migration);
+    this.reserved.delete(migration.id);
     this.records.delete(migration.id);
   }
 
+  /**
+   * Journals a step, then records it. A later step whose write failed is recorded all the same
+   * (what the engine did is done; the caller reports the failed write); listeners hear only of
+   * journaled steps.
+   */
   async save(entry: JournalEntry): Promise<void> {
-    this.records.set(entry.migration.id, entry.migration);
+    const { id } = entry.migration;
+    try {
+      await this.journal.append(entry);
+    } catch (error) {
+      if (!this.reserved.has(id)) {
+        this.records.set(id, entry.migration);
+        this.rememberHome(entry);
+      }
+      throw error;
+    }
+    this.reserved.delete(id);
+    this.records.set(id, entry.migration);
     this.rememberHome(entry);
-    await this.journal.append(entry);
     for (const listener of this.listeners) listener(entry.migration);
   }
 

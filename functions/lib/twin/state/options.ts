@@ -30,6 +30,12 @@ export interface TwinOptions {
   maxPerceivedObjects: number;
   /** Active hazards kept per twin. */
   maxHazards: number;
+  /** How far back a twin's history (history.ts) reaches. */
+  historyMs: number;
+  /** At most one history sample per this many ms: faster reports are downsampled. */
+  historyIntervalMs: number;
+  /** At most one record of perceived objects (an RSU's CPM) per this many ms. */
+  historyObjectsIntervalMs: number;
 }
 
 export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
@@ -44,6 +50,9 @@ export const DEFAULT_TWIN_OPTIONS: TwinOptions = {
   maxParkedEvents: 10_000,
   maxPerceivedObjects: 256,
   maxHazards: 64,
+  historyMs: 600_000,
+  historyIntervalMs: 1_000,
+  historyObjectsIntervalMs: 10_000,
 };
 
 /** Defaults with the given overrides; throws a clear error for values that make no sense. */
@@ -69,6 +78,9 @@ type TwinConfig = {
   VVCU_TWIN_EXPIRE_AFTER_S?: number | undefined;
   VVCU_TWIN_NEIGHBOUR_RADIUS_M?: number | undefined;
   VVCU_TWIN_UPDATES_PER_S?: number | undefined;
+  VVCU_TWIN_HISTORY_S?: number | undefined;
+  VVCU_TWIN_HISTORY_INTERVAL_S?: number | undefined;
+  VVCU_TWIN_HISTORY_OBJECTS_INTERVAL_S?: number | undefined;
 };
 
 /** Only the options the environment sets (config.ts: VVCU_TWIN_*), to lay over other defaults. */
@@ -82,6 +94,11 @@ export function twinOverridesFromConfig(config: TwinConfig): Partial<TwinOptions
     overrides.neighbourRadiusM = config.VVCU_TWIN_NEIGHBOUR_RADIUS_M;
   if (config.VVCU_TWIN_UPDATES_PER_S !== undefined)
     overrides.maxUpdatesPerSecond = config.VVCU_TWIN_UPDATES_PER_S;
+  if (config.VVCU_TWIN_HISTORY_S !== undefined) overrides.historyMs = config.VVCU_TWIN_HISTORY_S * 1000;
+  if (config.VVCU_TWIN_HISTORY_INTERVAL_S !== undefined)
+    overrides.historyIntervalMs = config.VVCU_TWIN_HISTORY_INTERVAL_S * 1000;
+  if (config.VVCU_TWIN_HISTORY_OBJECTS_INTERVAL_S !== undefined)
+    overrides.historyObjectsIntervalMs = config.VVCU_TWIN_HISTORY_OBJECTS_INTERVAL_S * 1000;
   return overrides;
 }
 

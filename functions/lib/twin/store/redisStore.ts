@@ -14,6 +14,7 @@
 import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import type { Twin, TwinSnapshot } from "../../model/twin.ts";
 import { hydrated, snapshotOf, type TwinRecord, withVersion } from "../state/records.ts";
+import { RedisHistoryStore } from "./historyStore.ts";
 import { ARRIVING, CHANGED_MEANWHILE, RELEASED, RELEASED_FIELD, WRITTEN } from "./redisCas.ts";
 import { RedisParking } from "./redisParking.ts";
 import { type KnownRecord, RedisRecordCodec } from "./redisRecord.ts";
@@ -63,6 +64,11 @@ export class RedisTwinStore implements TwinStore {
     this.redis = client;
     this.io = new RedisTwinIo(client, options.prefix ?? "vvcu", options.mec, this.codec);
     this.parking = new RedisParking(client, this.io.arrivingKey, this.io.keyPrefix);
+  }
+
+  /** The twins' histories in the same Redis, beside their records; kept `retainMs` after the last write. */
+  historyStore(retainMs: number): RedisHistoryStore {
+    return new RedisHistoryStore({ client: this.redis, keyPrefix: this.io.keyPrefix, retainMs });
   }
 
   async get(id: string): Promise<TwinRecord | undefined> {

@@ -41,14 +41,14 @@ describe("simulated traffic", () => {
         expect((result.message as LogsMessage).throughputBps).toBeGreaterThan(0);
       }
     }
-    expect([...kinds].sort()).toEqual(["cam", "cpm", "logs"]);
+    expect([...kinds].sort()).toEqual(["cam", "cpm", "denm", "logs"]);
   });
 
   it("sends each vehicle's CAMs at the configured rate, in time order", () => {
     const vehicles = 8;
     const rateHz = 4;
     const messages = run(
-      new Simulation({ vehicles, rateHz, startMs: START, cpmRateHz: 0, logIntervalS: 0 }),
+      new Simulation({ vehicles, rateHz, startMs: START, cpmRateHz: 0, logIntervalS: 0, denmGapS: 0 }),
       20,
     );
     expect(messages.every((m) => m.kind === "cam")).toBe(true);

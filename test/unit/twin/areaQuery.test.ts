@@ -1,0 +1,95 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { destinationPoint, distanceM } from "../../../functions/lib/geo/sphere.ts";
+import { twinsInBox, twinsWithin } from "../../../functions/lib/twin/areaQuery.ts";
+import { NeighbourIndex } from "../../../functions/lib/twin/neighbours.ts";
+
+const P = { lat: 40.63, lon: -8.65 };
+
+describe("area queries over the neighbour index", () => {
+  const index = new NeighbourIndex(300);
+  const placed: [string, number, number][] = [
+    ["a", 0, 0],
+    ["b", 99, 0],
+    ["c", 101, 90],
+    ["d", 499, 180],
+    ["e", 501, 270],
+    ["f", 5_000, 45],
+  ];
+  for (const [id, metres, bearing] of placed)
+    index.upsert(id, { ...destinationPoint(P, bearing, metres), speed: 0 });
+
+  const circles: [number, string[]][] = [
+    [50, ["a"]],
+    [100, ["a", "b"]],
+    [500, ["a", "b", "c", "d"]],
+    [6_000, ["a", "b", "c", "d", "e", "f"]],
+  ];
+  it.each(circles)("within %d m", (radiusM, expected) => {
+    const hits = twinsWithin(index, { ...P, radiusM });
+    expect(hits.map((hit) => hit.id).sort()).toEqual(expected);
+    for (const hit of hits) {
+      const metres = placed.find(([id]) => id === hit.id)?.[1] as number;
+      expect(hit.distanceM).toBeCloseTo(metres, 3);
+    }
+  });
+
+  it("in a box, edges included", () => {
+    const north = destinationPoint(P, 0, 99).lat;
+    expect(
+      twinsInBox(index, { west: P.lon, south: P.lat - 0.0001, east: P.lon + 0.01, north })
+        .map((hit) => hit.id)
+        .sort(),
+    ).toEqual(["a", "b", "c"]);
+    expect(twinsInBox(index, { west: -180, south: -90, east: 180, north: 90 }).length).toBe(6);
+    expect(twinsInBox(index, { west: 0, south: 0, east: 1, north: 1 })).toEqual([]);
+  });
+
+  it("answers exactly what a scan answers, anywhere, for any radius and box", () => {
+    const offset = fc.record({
+      lat: fc.double({ min: -0.05, max: 0.05, noNaN: true }),
+      lon: fc.double({ min: -0.05, max: 0.05, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(
+        fc.double({ min: -89, max: 89, noNaN: true }),
+        fc.double({ min: -179.9, max: 179.9, noNaN: true }),
+        fc.array(offset, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 20, max: 1_000 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        offset,
+        (lat, lon, offsets, cellRadiusM, radiusM, corner) => {
+          const grid = new NeighbourIndex(cellRadiusM);
+          const points = offsets.map((o, i) => ({
+            id: `t${i}`,
+            lat: Math.max(-90, Math.min(90, lat + o.lat)),
+            lon: Math.max(-180, Math.min(180, lon + o.lon)),
+          }));
+          for (const point of points) grid.upsert(point.id, { lat: point.lat, lon: point.lon, speed: 0 });
+          const centre = { lat, lon };
+          const expectedNear = points.filter((p) => distanceM(centre, p) <= radiusM).map((p) => p.id);
+          expect(
+            twinsWithin(grid, { ...centre, radiusM })
+              .map((hit) => hit.id)
+              .sort(),
+          ).toEqual(expectedNear.sort());
+          const box = {
+            west: Math.min(lon, lon + corner.lon),
+            east: Math.max(lon, lon + corner.lon),
+            south: Math.min(lat, lat + corner.lat),
+            north: Math.max(lat, lat + corner.lat),
+          };
+          const expectedBox = points
+            .filter((p) => p.lat >= box.south && p.lat <= box.north && p.lon >= box.west && p.lon <= box.east)
+            .map((p) => p.id);
+          expect(
+            twinsInBox(grid, box)
+              .map((hit) => hit.id)
+              .sort(),
+          ).toEqual(expectedBox.sort());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
