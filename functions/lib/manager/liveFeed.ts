@@ -4,42 +4,9 @@
  * pending events, coalesced per twin so a slow client holds at most one entry per twin (plus a
  * bounded number of migrations and the latest figures), never a growing backlog.
  */
-import { z } from "zod";
-import { MIGRATION_STATUSES, type Migration } from "../model/migration.ts";
-import { TWIN_LIVENESS, TWIN_STATUSES, type Twin } from "../model/twin.ts";
-
-export const TwinMarkerSchema = z
-  .object({
-    id: z.string(),
-    stationType: z.string(),
-    mec: z.string().describe("Id of the MEC hosting the twin"),
-    status: z.enum(TWIN_STATUSES).describe("migrating while a migration of the twin runs"),
-    liveness: z.enum(TWIN_LIVENESS),
-    lat: z.number().optional(),
-    lon: z.number().optional(),
-    speed: z.number().optional().describe("m/s"),
-    heading: z.number().optional().describe("degrees, clockwise from north"),
-  })
-  .describe("The part of a twin a map needs; GET /api/v1/twins/{id} has the rest");
-export type TwinMarker = z.infer<typeof TwinMarkerSchema>;
-
-const MigrationCountsSchema = z.object(
-  Object.fromEntries(MIGRATION_STATUSES.map((status) => [status, z.number().int()])) as Record<
-    (typeof MIGRATION_STATUSES)[number],
-    z.ZodNumber
-  >,
-);
-
-export const FiguresSchema = z
-  .object({
-    twins: z.number().int(),
-    mecs: z.array(z.object({ id: z.string(), twins: z.number().int() })),
-    messagesPerS: z.number().describe("Messages per second over all twins (their message rates summed)"),
-    rejected: z.number().int().optional().describe("Messages the bridges rejected since start, when known"),
-    migrations: MigrationCountsSchema,
-  })
-  .describe("Summary figures");
-export type Figures = z.infer<typeof FiguresSchema>;
+import type { Figures, TwinMarker } from "../model/liveFeed.ts";
+import type { Migration } from "../model/migration.ts";
+import type { Twin } from "../model/twin.ts";
 
 /** One reading of the state the stream reports. */
 export interface FeedState {

@@ -5,11 +5,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { TwinHistoryDataSchema } from "../model/history.ts";
+import { FiguresSchema, TwinMarkerSchema } from "../model/liveFeed.ts";
 import { MigrationSchema } from "../model/migration.ts";
 import { TwinSchema } from "../model/twin.ts";
 import { HazardReportSchema } from "../twin/state/hazardQuery.ts";
 import { DISTANCE_FIELD } from "../twin/state/twinQuery.ts";
-import { FiguresSchema, TwinMarkerSchema } from "./liveFeed.ts";
 import { HazardQueryParamsSchema, HistoryQueryParamsSchema, TwinQueryParamsSchema } from "./queryParams.ts";
 
 export const API_PREFIX = "/api/v1";

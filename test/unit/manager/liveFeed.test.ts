@@ -6,8 +6,8 @@ import {
   markerOf,
   nextReadDelayMs,
   PendingEvents,
-  type TwinMarker,
 } from "../../../functions/lib/manager/liveFeed.ts";
+import type { TwinMarker } from "../../../functions/lib/model/liveFeed.ts";
 import type { Migration } from "../../../functions/lib/model/migration.ts";
 import { twinAt } from "../geofence/tracks.ts";
 

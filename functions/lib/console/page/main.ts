@@ -3,7 +3,7 @@
  * /api/v1/events (twins, migrations, figures); a selected twin's details are read from
  * /api/v1/twins/{id} every second while it stays selected.
  */
-import type { Figures, TwinMarker } from "../../manager/liveFeed.ts";
+import type { Figures, TwinMarker } from "../../model/liveFeed.ts";
 import type { Migration } from "../../model/migration.ts";
 import type { Twin } from "../../model/twin.ts";
 import { Api, ApiError } from "./api.ts";

@@ -4,7 +4,7 @@
  * a plain background, so it works with no network.
  */
 import L from "leaflet";
-import type { TwinMarker } from "../../manager/liveFeed.ts";
+import type { TwinMarker } from "../../model/liveFeed.ts";
 import type { Twin } from "../../model/twin.ts";
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];

@@ -1,5 +1,5 @@
 /** The console's side panels: summary figures, the selected twin, and the migrations. */
-import type { Figures } from "../../manager/liveFeed.ts";
+import type { Figures } from "../../model/liveFeed.ts";
 import type { Migration } from "../../model/migration.ts";
 import type { Twin } from "../../model/twin.ts";
 
