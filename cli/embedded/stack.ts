@@ -27,6 +27,7 @@ import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
+import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/remote/host.ts";
 import { type TwinOptions, twinOverridesFromConfig } from "../../functions/lib/twin/state/options.ts";
@@ -35,7 +36,7 @@ import { proxyFunction } from "../../functions/proxy/proxy.ts";
 import { type RunningSimulator, startSimulator } from "../sim/runner.ts";
 import { stackAccess } from "./access.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
-import { DecoderThread } from "./decoder/decoderThread.ts";
+import { type ExternalSubscription, startExternalSubscription } from "./broker/subscriberThread.ts";
 import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain, lockJournalOrExplain } from "./lifecycle.ts";
@@ -153,19 +154,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const placement = new PlacementRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
-  // The embedded broker's thread decodes the messages ahead of the bridges, which subscribe inside
-  // it and share each message. With MQTT_URL each bridge has its own session, and a thread of
-  // its own decodes ahead of them.
-  let decoder: DecoderThread | undefined;
+  // The bridges read one shared subscription, decoded on its own thread: inside the embedded
+  // broker, or the stack's one session with the broker at MQTT_URL.
+  let external: ExternalSubscription | undefined;
   if (!broker) {
     try {
-      decoder = await DecoderThread.start(componentLogger("decoder"));
+      external = await startExternalSubscription({
+        connection,
+        clientId: `vvcu-embedded-${process.pid}-subscriber`,
+        topics: DEFAULT_INPUT_TOPICS,
+        connectTimeoutMs: options.mqttTimeoutMs ?? 5_000,
+        logger: componentLogger("mqtt-subscriber"),
+      });
     } catch (error) {
-      return fail(new StartupError(`cannot start the decoder thread: ${(error as Error).message}`));
+      return fail(new StartupError(`cannot subscribe at MQTT_URL: ${(error as Error).message}`));
     }
-    const started = decoder;
-    cleanup.push(["decoder thread", () => started.close()]);
+    const started = external;
+    cleanup.push(["MQTT subscriber", () => started.close()]);
   }
+  const source = (broker ?? (external as ExternalSubscription)).source;
   // The proxy is closed after the hosts (their last twin updates reach it), so its entry goes here.
   const beforeHosts = cleanup.length;
   try {
@@ -176,14 +183,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         placement,
         zoneOfPosition,
         flow,
-        // Inside the embedded broker, the bridges subscribe in process; an external broker gets
-        // an MQTT 5 session per bridge, as in a cluster.
         mqtt: connection,
-        ...(broker ? { source: broker.source } : { decoder }),
+        source,
         deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
         maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
         ...(config.REDIS_URL === undefined ? {} : { redisUrl: config.REDIS_URL }),
-        clientIdPrefix: broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
         twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
       });
       hosts.push(host);
@@ -241,21 +245,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   engine.onChange((migration) => geofence.noteMigration(migration));
 
   // The proxy publishes to the dashboard broker: VVCU_DASHBOARD_MQTT_URL, else the stack's broker
-  // (in process when that is the embedded one).
+  // (through the thread that holds the stack's subscription).
   let publisher: DashboardPublisher;
   const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
-  if (dashboardUrl === undefined && broker) {
-    publisher = broker.publisher;
+  if (dashboardUrl === undefined) {
+    publisher = (broker ?? (external as ExternalSubscription)).publisher;
   } else {
     try {
-      const proxyClient = await connectMqtt(
-        dashboardUrl === undefined ? connection : mqttConnection(dashboardUrl, config),
-        {
-          clientId: `vvcu-proxy-${process.pid}`,
-          timeoutMs: options.mqttTimeoutMs ?? 5_000,
-          variable: dashboardUrl === undefined ? "MQTT_URL" : "VVCU_DASHBOARD_MQTT_URL",
-        },
-      );
+      const proxyClient = await connectMqtt(mqttConnection(dashboardUrl, config), {
+        clientId: `vvcu-proxy-${process.pid}`,
+        timeoutMs: options.mqttTimeoutMs ?? 5_000,
+        variable: "VVCU_DASHBOARD_MQTT_URL",
+      });
       publisher = new MqttDashboardPublisher(proxyClient);
     } catch (error) {
       return fail(new StartupError((error as Error).message));

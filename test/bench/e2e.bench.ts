@@ -47,18 +47,28 @@ const QUICK: Timing = { warmUpS: 1, measureS: 4, drainMs: 5_000, migrationsMs: 5
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels,
+ * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels
+ * of the embedded stack; "mosquitto" in the list (VVCU_BENCH_E2E_LEVELS=mosquitto, or 1000,mosquitto)
+ * adds the level through Mosquitto, which a chosen list otherwise leaves out.
  * VVCU_BENCH_E2E_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts the stack with those flags,
  * VVCU_BENCH_E2E_CONSOLE=1 keeps a console client on /api/v1/events through every level (compare with
  * a run without: what an open console costs the stack).
  */
-function chosenLevels(): number[] | undefined {
+interface ChosenLevels {
+  embedded: number[];
+  mosquitto: boolean;
+}
+
+function chosenLevels(): ChosenLevels | undefined {
   const text = process.env.VVCU_BENCH_E2E_LEVELS;
   if (text === undefined || text.trim() === "") return undefined;
-  const levels = text.split(",").map((part) => Number(part.trim()));
-  if (levels.some((vehicles) => !Number.isInteger(vehicles) || vehicles < 1 || vehicles > 5_000))
-    throw new Error(`VVCU_BENCH_E2E_LEVELS: vehicles per level, 1 to 5000, comma-separated; got "${text}"`);
-  return levels;
+  const parts = text.split(",").map((part) => part.trim());
+  const embedded = parts.filter((part) => part !== "mosquitto").map(Number);
+  if (embedded.some((vehicles) => !Number.isInteger(vehicles) || vehicles < 1 || vehicles > 5_000))
+    throw new Error(
+      `VVCU_BENCH_E2E_LEVELS: vehicles per level, 1 to 5000, and "mosquitto", comma-separated; got "${text}"`,
+    );
+  return { embedded, mosquitto: parts.includes("mosquitto") };
 }
 
 function stackNodeArgs(): string[] {
@@ -234,65 +244,72 @@ export const benchmark: Benchmark = {
   title: "End to end (embedded stack)",
   async run({ quick }) {
     const chosen = chosenLevels();
-    const levels = chosen ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
+    const levels = chosen?.embedded ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
     const timing = quick ? QUICK : FULL;
-    const withConsole = consoleClientWanted();
-    const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
-    const results: LevelResult[] = [];
-    let consoleClient: ConsoleClient | undefined;
-    try {
-      if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
-      for (const [index, vehicles] of levels.entries()) {
-        results.push(await runLevel(stack, vehicles, timing, index));
-      }
-    } finally {
-      if (consoleClient !== undefined) {
-        console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
-        await consoleClient.close();
-      }
-      await stack.stop();
-    }
-    const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));
-    const kept = results.filter(sustained);
-    const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
-    const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
-    figures.push({
-      name: "highest rate sustained (offered >= 95% of asked, received >= 95% of offered, drained within 2 s)",
-      value: best,
-      unit: "msg/s",
-      baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
-      aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
-      met: best >= 9_500,
-    });
-    const ready = sorted(results.flatMap((r) => r.readyMs));
-    figures.push({
-      name: `migration time until ready, p50 / p99 (local driver, ${ready.length} migrations under the load above)`,
-      value: percentile(ready, 0.5),
-      unit: "ms",
-      baseline: { name: "p99", value: percentile(ready, 0.99), unit: "ms" },
-    });
-    // Counted only where the stack drained: a twin still catching up is late, not lossy.
-    const counted = results.filter((r) => r.drained);
-    const migrated = counted.reduce((sum, r) => sum + r.migratedTwins, 0);
-    const migrations = counted.reduce((sum, r) => sum + r.migrations, 0);
-    const sent = counted.reduce((sum, r) => sum + r.publishedToMigrated, 0);
-    const lost = counted.reduce((sum, r) => sum + r.lost, 0);
-    const duplicated = counted.reduce((sum, r) => sum + r.duplicated, 0);
-    const levelsCounted = counted.map((r) => r.vehicles.toLocaleString("en-US")).join(", ") || "none";
-    figures.push({
-      name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations; levels ${levelsCounted})`,
-      value: lost,
-      unit: "lost",
-      baseline: { name: "CAMs published to those twins", value: sent, unit: "CAMs" },
-      aim: "0 lost, 0 duplicated",
-      met: lost === 0 && duplicated === 0 && migrated > 0,
-      notes: `${duplicated} counted twice`,
-    });
-    if (chosen === undefined) figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
+    const figures = levels.length === 0 ? [] : await embeddedLevels(levels, timing);
+    if (chosen === undefined || chosen.mosquitto)
+      figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
     else console.error("e2e: levels chosen by VVCU_BENCH_E2E_LEVELS; the MQTT_URL level is left out");
     return figures;
   },
 };
+
+/** The levels on the stack's own broker, one stack for all of them, lightest first. */
+async function embeddedLevels(levels: number[], timing: Timing): Promise<BenchFigure[]> {
+  const withConsole = consoleClientWanted();
+  const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
+  const results: LevelResult[] = [];
+  let consoleClient: ConsoleClient | undefined;
+  try {
+    if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
+    for (const [index, vehicles] of levels.entries()) {
+      results.push(await runLevel(stack, vehicles, timing, index));
+    }
+  } finally {
+    if (consoleClient !== undefined) {
+      console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
+      await consoleClient.close();
+    }
+    await stack.stop();
+  }
+  const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));
+  const kept = results.filter(sustained);
+  const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
+  const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
+  figures.push({
+    name: "highest rate sustained (offered >= 95% of asked, received >= 95% of offered, drained within 2 s)",
+    value: best,
+    unit: "msg/s",
+    baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
+    aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
+    met: best >= 9_500,
+  });
+  const ready = sorted(results.flatMap((r) => r.readyMs));
+  figures.push({
+    name: `migration time until ready, p50 / p99 (local driver, ${ready.length} migrations under the load above)`,
+    value: percentile(ready, 0.5),
+    unit: "ms",
+    baseline: { name: "p99", value: percentile(ready, 0.99), unit: "ms" },
+  });
+  // Counted only where the stack drained: a twin still catching up is late, not lossy.
+  const counted = results.filter((r) => r.drained);
+  const migrated = counted.reduce((sum, r) => sum + r.migratedTwins, 0);
+  const migrations = counted.reduce((sum, r) => sum + r.migrations, 0);
+  const sent = counted.reduce((sum, r) => sum + r.publishedToMigrated, 0);
+  const lost = counted.reduce((sum, r) => sum + r.lost, 0);
+  const duplicated = counted.reduce((sum, r) => sum + r.duplicated, 0);
+  const levelsCounted = counted.map((r) => r.vehicles.toLocaleString("en-US")).join(", ") || "none";
+  figures.push({
+    name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations; levels ${levelsCounted})`,
+    value: lost,
+    unit: "lost",
+    baseline: { name: "CAMs published to those twins", value: sent, unit: "CAMs" },
+    aim: "0 lost, 0 duplicated",
+    met: lost === 0 && duplicated === 0 && migrated > 0,
+    notes: `${duplicated} counted twice`,
+  });
+  return figures;
+}
 
 /**
  * The same load with MQTT_URL: the stack behind a real Mosquitto, each bridge with an MQTT 5
@@ -307,7 +324,7 @@ async function throughMosquitto(vehicles: number, timing: Timing): Promise<Bench
     return [];
   }
   try {
-    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url });
+    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url }, stackNodeArgs());
     let result: LevelResult;
     try {
       result = { ...(await runLevel(stack, vehicles, timing, MOSQUITTO_LEVEL)), broker: "through Mosquitto" };

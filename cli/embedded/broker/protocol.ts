@@ -1,4 +1,9 @@
-/** What the embedded broker's thread (brokerWorker.ts) and the main thread (brokerThread.ts) say to each other. */
+/**
+ * What the threads that bring the bridges their messages (the embedded broker's, brokerWorker.ts;
+ * the external broker's subscriber, subscriberWorker.ts) and the main thread (fanOut.ts) say to
+ * each other.
+ */
+import type { UserProperties } from "../../../bridges/mqtt/mqttCloudEvent.ts";
 import type { DecodedMessage } from "../decoder/decoderThread.ts";
 
 export interface BrokerThreadData {
@@ -12,6 +17,25 @@ export interface BrokerThreadData {
   tls?: { cert: string; key: string };
 }
 
+export interface SubscriberThreadData {
+  entry: string;
+  url: string;
+  /** The stack's one session: persistent, so a restarted thread gets what was not acknowledged. */
+  clientId: string;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  protocolVersion: 4 | 5;
+  /** The bridges' topics. */
+  topics: string[];
+  /** MQTT 5: unacknowledged messages the broker may have on their way to the session. */
+  receiveMaximum: number;
+  connectTimeoutMs: number;
+  publishTimeoutMs: number;
+  /** Tickets of this thread start here: a restarted thread's never meet an earlier one's. */
+  firstTicket: number;
+}
+
 /** A batch of messages on the bridges' topics, decoded, in the order the broker took them. */
 export interface MessageBatch {
   kind: "messages";
@@ -22,6 +46,19 @@ export interface MessageBatch {
   /** The payloads, one after the other, handed over without a copy. */
   buffer: ArrayBuffer;
   answers: DecodedMessage[];
+  /** Per message, what a session over the network knows beyond topic and payload (null: nothing). */
+  extras?: (MessageExtras | null)[];
+}
+
+export interface MessageExtras {
+  userProperties?: UserProperties;
+  contentType?: string;
+  redelivered?: boolean;
+  /**
+   * The message waits for its acknowledgement: the main thread answers "done" with this ticket
+   * once every bridge it went to is done with it (delivered, filtered out or dead-lettered).
+   */
+  ticket?: number;
 }
 
 export type FromBroker =
@@ -32,6 +69,8 @@ export type FromBroker =
   | { kind: "published"; ids: number[]; errors: (string | undefined)[] }
   /** The broker closed a client that would have held others up: why. */
   | { kind: "client-closed"; reason: string; remote: string }
+  /** The subscriber's session: whether it is connected to the broker now. */
+  | { kind: "connection"; connected: boolean }
   | { kind: "closed" };
 
 export interface Publication {
@@ -48,5 +87,7 @@ export type ToBroker =
   | { kind: "unsubscribe"; filters: string[] }
   /** How many of the messages sent the bridges have taken: room for as many more. */
   | { kind: "taken"; count: number }
+  /** Tickets of messages every bridge is done with: their acknowledgements may go out. */
+  | { kind: "done"; tickets: number[] }
   | { kind: "publish"; publications: Publication[] }
   | { kind: "close" };
