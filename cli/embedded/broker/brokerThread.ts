@@ -66,7 +66,7 @@ class BrokerThread implements EmbeddedBroker {
 
   /** Starts the thread; resolves with the port it listens on. */
   async start(): Promise<number> {
-    const { worker, ready } = await startWorker<number>({
+    const { worker, ready } = startWorker<number>({
       entry: ENTRY,
       workerData: { port: this.port, host: this.host, ...this.access } satisfies Omit<
         BrokerThreadData,
@@ -82,7 +82,7 @@ class BrokerThread implements EmbeddedBroker {
         return undefined;
       },
     });
-    this.port = ready;
+    this.port = await ready;
     this.worker = worker;
     worker.on("message", (message: FromBroker) => this.received(message));
     worker.on("error", (error) => this.failed(worker, error));

@@ -79,7 +79,7 @@ class SubscriberThread implements ExternalSubscription {
       publishTimeoutMs: 10_000,
       firstTicket: this.starts++ * TICKETS_PER_THREAD,
     };
-    const { worker } = await startWorker<true>({
+    const { worker, ready } = startWorker<true>({
       entry: ENTRY,
       workerData: data,
       name: "vvcu-mqtt-subscriber",
@@ -88,9 +88,16 @@ class SubscriberThread implements ExternalSubscription {
       outcome: (message) =>
         message.kind === "connection" && message.connected ? { ready: true } : undefined,
     });
+    // Listening from the start: a restarted session's redeliveries may come right behind its
+    // "connected", and what the bridges say about them goes to this worker.
     this.worker = worker;
-    this.connected = true;
     worker.on("message", (message: FromBroker) => this.received(message));
+    try {
+      await ready;
+    } catch (error) {
+      this.worker = undefined;
+      throw error;
+    }
     worker.on("error", (error) => this.failed(worker, error));
     worker.on("exit", (code) => this.failed(worker, new Error(`exited with code ${code}`)));
   }

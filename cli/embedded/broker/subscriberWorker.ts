@@ -31,6 +31,7 @@ const answers = new PublishedAnswers(send);
 /** Acknowledgements waiting for the main thread, by ticket. */
 const waitingAcks = new Map<number, () => void>();
 let nextTicket = config.firstTicket;
+let connected = false;
 
 const source = startMqttSource({
   url: config.url,
@@ -44,6 +45,8 @@ const source = startMqttSource({
   topics: config.topics,
   logger,
   onMessage(message, ack, redelivered) {
+    // A message says the session is up: the main thread hears it before the message itself.
+    if (!connected) tellConnection(true);
     const ticket = nextTicket++;
     waitingAcks.set(ticket, ack);
     out.push({
@@ -62,12 +65,14 @@ const source = startMqttSource({
   },
 });
 
-let connected = false;
 const connectionCheck = setInterval(() => {
-  if (source.isConnected() === connected) return;
-  connected = !connected;
-  send({ kind: "connection", connected });
+  if (source.isConnected() !== connected) tellConnection(!connected);
 }, CONNECTION_CHECK_MS);
+
+function tellConnection(now: boolean): void {
+  connected = now;
+  send({ kind: "connection", connected });
+}
 
 function done(tickets: readonly number[]): void {
   for (const ticket of tickets) {

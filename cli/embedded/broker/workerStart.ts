@@ -20,8 +20,11 @@ export interface WorkerStart<T> {
   outcome(message: FromBroker): { ready: T } | { failed: Error } | undefined;
 }
 
-/** Resolves with the running worker and what its ready message said. */
-export async function startWorker<T>(start: WorkerStart<T>): Promise<{ worker: Worker; ready: T }> {
+/**
+ * Starts the worker: the caller can listen to it at once (nothing it says is missed); `ready`
+ * resolves with what its ready message said, or rejects (the worker is then terminated).
+ */
+export function startWorker<T>(start: WorkerStart<T>): { worker: Worker; ready: Promise<T> } {
   const worker = new Worker(BOOTSTRAP, {
     workerData: { ...start.workerData, entry: start.entry },
     name: start.name,
@@ -29,32 +32,29 @@ export async function startWorker<T>(start: WorkerStart<T>): Promise<{ worker: W
   let onMessage: (message: FromBroker) => void = () => {};
   let onError: (error: Error) => void = () => {};
   let onExit: (code: number) => void = () => {};
-  try {
-    const ready = await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        void worker.terminate();
-        reject(new Error(`${start.what} did not start within ${start.timeoutMs} ms`));
-      }, start.timeoutMs);
-      const settle = (outcome: () => void) => {
-        clearTimeout(timer);
-        outcome();
-      };
-      onError = (error) => settle(() => reject(error));
-      onExit = (code) => settle(() => reject(new Error(`${start.what} exited with code ${code}`)));
-      onMessage = (message) => {
-        const outcome = start.outcome(message);
-        if (outcome === undefined) return;
-        if ("ready" in outcome) settle(() => resolve(outcome.ready));
-        else
-          settle(() => {
-            void worker.terminate();
-            reject(outcome.failed);
-          });
-      };
-      worker.on("message", onMessage).once("error", onError).once("exit", onExit);
-    });
-    return { worker, ready };
-  } finally {
-    worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-  }
+  const ready = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`${start.what} did not start within ${start.timeoutMs} ms`));
+    }, start.timeoutMs);
+    const settle = (outcome: () => void) => {
+      clearTimeout(timer);
+      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      outcome();
+    };
+    onError = (error) => settle(() => reject(error));
+    onExit = (code) => settle(() => reject(new Error(`${start.what} exited with code ${code}`)));
+    onMessage = (message) => {
+      const outcome = start.outcome(message);
+      if (outcome === undefined) return;
+      if ("ready" in outcome) settle(() => resolve(outcome.ready));
+      else
+        settle(() => {
+          void worker.terminate();
+          reject(outcome.failed);
+        });
+    };
+    worker.on("message", onMessage).once("error", onError).once("exit", onExit);
+  });
+  return { worker, ready };
 }
