@@ -7,11 +7,15 @@
  * are on their way, `room()` makes the caller wait before it takes the next message.
  */
 import { declaresCloudEvent, payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
+import { eventId } from "../../../bridges/mqtt/event.ts";
 import { decode } from "../../../functions/lib/cits/decode.ts";
-import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
-import type { DecodedMessage } from "../decoder/decoderThread.ts";
-import { KeptDecodings } from "../decoder/keptDecodings.ts";
-import type { FromBroker, MessageBatch, MessageExtras } from "./protocol.ts";
+import {
+  type DecodedMessage,
+  type FromBroker,
+  MAX_AHEAD,
+  type MessageBatch,
+  type MessageExtras,
+} from "./protocol.ts";
 
 /** Messages per batch sent to the main thread. */
 const MAX_BATCH = 1_024;
@@ -24,13 +28,18 @@ export interface Received {
   extras?: MessageExtras;
 }
 
+/** The decoding the bridges' own code (classify.ts) uses, and the CloudEvent id of a valid message. */
+function decodeAhead(topic: string, payload: Buffer, receivedAtMs: number): DecodedMessage {
+  const decoded = decode(topic, payload, receivedAtMs);
+  return decoded.ok ? { decoded, eventId: eventId(topic, payload) } : { decoded };
+}
+
 export class BatchOut {
   private outbox: Received[] = [];
   private flushScheduled = false;
   /** Messages sent (or about to be) that the bridges have not taken yet. */
   private ahead = 0;
   private roomWaiters: (() => void)[] = [];
-  private readonly decodings = new KeptDecodings(decode);
 
   constructor(private readonly send: (batch: MessageBatch, transfer: ArrayBuffer[]) => void) {}
 
@@ -94,7 +103,7 @@ export class BatchOut {
         payloadMightBeCloudEvent(payload) ||
         (message.extras !== undefined && declaresCloudEvent({ ...message, ...message.extras }))
           ? {}
-          : this.decodings.answer(topic, payload, receivedAtMs, 1);
+          : decodeAhead(topic, payload, receivedAtMs);
       work.answers.push(answer);
     }
     if (extras.some((extra) => extra !== null)) work.extras = extras;

@@ -13,10 +13,9 @@ import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../../bridges/mqtt/source.ts";
 import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.ts";
 import { topicMatches } from "../../../functions/lib/topics.ts";
-import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import { HandOnQueue } from "../handOnQueue.ts";
 import { PublicationOutbox } from "./outbox.ts";
-import type { MessageBatch, Publication, ToBroker } from "./protocol.ts";
+import { MAX_AHEAD, type MessageBatch, type Publication, type ToBroker } from "./protocol.ts";
 
 export interface InProcessSource {
   /** Starts the source of one bridge. */

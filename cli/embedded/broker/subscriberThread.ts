@@ -12,9 +12,8 @@ import type { Worker } from "node:worker_threads";
 import type { Logger } from "../../../functions/lib/log.ts";
 import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.ts";
 import type { MqttConnection } from "../../../functions/lib/runtime/mqttConnect.ts";
-import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
 import { BridgeFanOut, type InProcessSource } from "./fanOut.ts";
-import type { FromBroker, SubscriberThreadData, ToBroker } from "./protocol.ts";
+import { type FromBroker, MAX_AHEAD, type SubscriberThreadData, type ToBroker } from "./protocol.ts";
 import { startWorker } from "./workerStart.ts";
 
 const ENTRY = new URL("./subscriberWorker.ts", import.meta.url).href;

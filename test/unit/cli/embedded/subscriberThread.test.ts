@@ -14,7 +14,7 @@ import {
 import { decode } from "../../../../functions/lib/cits/decode.ts";
 import { connect } from "../../../e2e/harness.ts";
 import { type RunningServer, startMosquitto } from "../../../helpers/servers.ts";
-import { camOf, logger, stationOf, until } from "./decoderFixtures.ts";
+import { camOf, logger, stationOf, until } from "./threadFixtures.ts";
 
 const TOPICS = ["vanetza/out/+"];
 
