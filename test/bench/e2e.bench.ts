@@ -23,8 +23,17 @@ import { connect, getJson, type StackProcess, startStackProcess } from "../e2e/h
 import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../e2e/probes.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { type ConsoleClient, connectConsoleClient, consoleClientWanted } from "./consoleClient.ts";
-import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
-import { type PlannedTick, planLoad, planningMs } from "./plannedLoad.ts";
+import {
+  AIM_VEHICLES,
+  jsonParseFloorUs,
+  type LevelResult,
+  levelFigures,
+  RATE_HZ,
+  sorted,
+  stackNodeArgs,
+  sustained,
+} from "./e2eFigures.ts";
+import { flushed, PlannedLoadDriver, planLoad, planningMs } from "./plannedLoad.ts";
 import { shares, threadTimes } from "./schedstat.ts";
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
@@ -71,18 +80,6 @@ function chosenLevels(): ChosenLevels | undefined {
   return { embedded, mosquitto: parts.includes("mosquitto") };
 }
 
-function stackNodeArgs(): string[] {
-  return (process.env.VVCU_BENCH_E2E_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-}
-
-/** Waits until the client's socket has written everything, at most `ms`; resolves with the bytes left. */
-async function flushed(client: MqttClient, ms: number): Promise<number> {
-  const stream = client.stream as { writableLength?: number };
-  const deadline = Date.now() + ms;
-  while ((stream.writableLength ?? 0) > 0 && Date.now() < deadline) await sleep(2);
-  return stream.writableLength ?? 0;
-}
-
 async function runLevel(
   stack: StackProcess,
   vehicles: number,
@@ -109,39 +106,20 @@ async function runLevel(
     borderLeadS: [0.5, ((timing.warmUpS + seconds) * vehicles) / 100],
   });
   const plan = planLoad(simulation, startMs, startMs + plannedMs);
+  const samplePayloads = plan.slice(0, 200).map((tick) => tick.firstPayload);
   // Read while no load runs (the level before has drained): what "drained" is counted from below.
   const receivedAtLevelStart = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const load = await connect(stack.brokerUrl);
   const probeClients = await Promise.all(Array.from({ length: PROBES + 1 }, () => connect(stack.brokerUrl)));
-  const published = new Map<number, number>();
-  let publishedTotal = 0;
-  const unsentBytes = () => (load.stream as { writableLength?: number }).writableLength ?? 0;
-  let nextTick = 0;
-  const drive = async (untilMs: number) => {
-    while (Date.now() < untilMs && nextTick < plan.length) {
-      const tick = plan[nextTick] as PlannedTick;
-      const earlyMs = tick.atMs - Date.now();
-      if (earlyMs > 0) {
-        await sleep(Math.min(earlyMs, untilMs - Date.now()));
-        continue;
-      }
-      nextTick++;
-      // Whole QoS 0 PUBLISH packets into the client's connection, as stations publish CAMs: they
-      // need nothing of the client but the connection. A loss anywhere shows in the counts below.
-      load.stream.write(tick.packets);
-      for (const station of tick.stations) published.set(station, (published.get(station) ?? 0) + 1);
-      publishedTotal += tick.stations.length;
-      // A broker that cannot take more holds the load back (TCP): the offered rate shows it.
-      if (unsentBytes() > 1024 * 1024) await flushed(load, 5_000);
-    }
-  };
-  await drive(startMs + timing.warmUpS * 1000);
+  const driver = new PlannedLoadDriver(load, plan);
+  const { published } = driver;
+  await driver.drive(startMs + timing.warmUpS * 1000);
   const measuredFrom = Date.now();
   const until = measuredFrom + seconds * 1000;
-  const publishedBefore = publishedTotal;
+  const publishedBefore = driver.publishedTotal;
   // The load runs on while the bench reads the stack's counters: a load generator that paused for
   // them would send the missed ticks in one burst when it went on, a burst no fleet of stations makes.
-  const driving = drive(until);
+  const driving = driver.drive(until);
   const receivedBefore = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const stackCpuBefore = await maxPerMec(stack.apiUrl, STACK_CPU_METRIC);
   const loadCpuBefore = process.cpuUsage();
@@ -164,7 +142,7 @@ async function runLevel(
   await Promise.all(probes);
   // Drained: every message arrived at the bridges (probes included) and no queue holds anything.
   const probeMessages = latencies.api.length + latencies.apiMissed;
-  const goal = receivedAtLevelStart + publishedTotal + probeMessages;
+  const goal = receivedAtLevelStart + driver.publishedTotal + probeMessages;
   let drained = false;
   while (!drained && performance.now() - stoppedAt < timing.drainMs) {
     const received = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
@@ -218,7 +196,7 @@ async function runLevel(
   await Promise.all([load, ...probeClients].map((client) => client.endAsync(true)));
   return {
     vehicles,
-    offeredPerS: (publishedTotal - publishedBefore) / elapsedS,
+    offeredPerS: (driver.publishedTotal - publishedBefore) / elapsedS,
     receivedPerS: (receivedAtStop - receivedBefore) / elapsedS,
     stackCpuUsPerMessage: (stackCpuS * 1e6) / Math.max(1, receivedAtStop - receivedBefore),
     loadCpuShare: loadCpuS / elapsedS,
@@ -236,6 +214,7 @@ async function runLevel(
     publishedToMigrated,
     lost,
     duplicated,
+    samplePayloads,
   };
 }
 
@@ -244,7 +223,7 @@ export const benchmark: Benchmark = {
   title: "End to end (embedded stack)",
   async run({ quick }) {
     const chosen = chosenLevels();
-    const levels = chosen?.embedded ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
+    const levels = chosen?.embedded ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000, AIM_VEHICLES]);
     const timing = quick ? QUICK : FULL;
     const figures = levels.length === 0 ? [] : await embeddedLevels(levels, timing);
     if (chosen === undefined || chosen.mosquitto)
@@ -272,7 +251,14 @@ async function embeddedLevels(levels: number[], timing: Timing): Promise<BenchFi
     }
     await stack.stop();
   }
-  const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));
+  const jsonParseUs = jsonParseFloorUs(results.flatMap((result) => result.samplePayloads));
+  const figures = results.flatMap((result) => levelFigures(result, jsonParseUs));
+  figures.push({
+    name: "floor: JSON.parse of one CAM of the load (from its bytes), CPU time per message",
+    value: jsonParseUs,
+    unit: "µs",
+    notes: "in the bench process on the same machine, the levels' own payloads",
+  });
   const kept = results.filter(sustained);
   const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
   const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
@@ -332,7 +318,7 @@ async function throughMosquitto(vehicles: number, timing: Timing): Promise<Bench
       await stack.stop();
     }
     return [
-      ...levelFigures(result, false),
+      ...levelFigures(result),
       {
         name: `CAMs lost / counted twice, twins that migrated (${vehicles.toLocaleString("en-US")} vehicles through Mosquitto: ${result.migratedTwins} twins)`,
         value: result.lost,
