@@ -90,6 +90,10 @@ export const benchmark: Benchmark = {
       await sleep(2_000);
       const emptyRss = await rssBytes(pid);
       const dashboards = await watchDashboards(stack.brokerUrl);
+      // The floor on the started stack before the stations come: what the API answers in when idle.
+      const floorClient = await connect(stack.brokerUrl);
+      const latencies: Latencies = { api: [], dashboard: [], floor: [], apiMissed: 0 };
+      await floorProbe(stack, floorClient, Date.now() + 2_000, latencies);
       const zones = zoneIndexOf(loadTopology());
       const startMs = Date.now() + planningMs(VEHICLES * RATE_HZ * (PLAN_AHEAD_MS / 1000));
       // Every vehicle's first CAM falls within its first period (100 ms at 10 Hz): all appear at once.
@@ -105,12 +109,8 @@ export const benchmark: Benchmark = {
       });
       const plan = planLoad(simulation, startMs, startMs + PLAN_AHEAD_MS);
       const load = await connect(stack.brokerUrl);
-      const floorClient = await connect(stack.brokerUrl);
       const driver = new PlannedLoadDriver(load, plan);
       const watchUntil = startMs + BURST_WATCH_MS;
-      const latencies: Latencies = { api: [], dashboard: [], floor: [], apiMissed: 0 };
-      // The floor on the started stack before the stations come: what the API answers in when idle.
-      await floorProbe(stack, floorClient, Math.min(Date.now() + 2_000, startMs - 200), latencies);
       const [apiTimes] = await Promise.all([
         sleep(startMs - Date.now() - 50).then(() =>
           probeApi(stack.apiUrl, `/api/v1/twins/${FIRST_STATION}`, watchUntil, 2),
