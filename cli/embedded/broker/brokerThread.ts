@@ -43,7 +43,7 @@ class BrokerThread implements EmbeddedBroker {
   private worker: Worker | undefined;
   private closing = false;
   private readonly fanOut = new BridgeFanOut(
-    (message) => this.tell(message),
+    (message, transfer) => this.tell(message, transfer),
     () => this.running,
   );
   private readonly logClosedClient = rateLimited(10_000);
@@ -113,8 +113,8 @@ class BrokerThread implements EmbeddedBroker {
     return this.fanOut.publisher;
   }
 
-  private tell(message: ToBroker): void {
-    if (this.running) this.worker?.postMessage(message);
+  private tell(message: ToBroker, transfer?: ArrayBuffer[]): void {
+    if (this.running) this.worker?.postMessage(message, transfer);
   }
 
   private received(message: FromBroker): void {

@@ -23,7 +23,8 @@ import { topicMatches } from "../../../functions/lib/topics.ts";
 import { BatchOut, PublishedAnswers } from "./batchOut.ts";
 import { authenticateWith } from "./credentials.ts";
 import { PacketSizeGate } from "./packetSizeGate.ts";
-import type { BrokerThreadData, FromBroker, Publication, ToBroker } from "./protocol.ts";
+import type { BrokerThreadData, FromBroker, ToBroker } from "./protocol.ts";
+import { unpackPublications } from "./publications.ts";
 
 if (isMainThread || parentPort === null) throw new Error("brokerWorker.ts runs as a worker thread");
 const port = parentPort;
@@ -120,8 +121,9 @@ function onPacket(packet: AedesPublishPacket, done: () => void): void {
 
 const answers = new PublishedAnswers(send);
 
-function publish({ id, topic, payload, qos, retain }: Publication): void {
-  const body = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
+function publish({ id, topic, payload, qos, retain }: ReturnType<typeof unpackPublications>[number]): void {
+  // Aedes keeps retained and QoS 1 payloads: a copy, so that they do not hold the whole batch's buffer.
+  const body = retain || qos > 0 ? Buffer.from(payload) : payload;
   broker.publish({ cmd: "publish", topic, payload: body, qos, retain, dup: false }, (error) =>
     answers.answer(id, error),
   );
@@ -168,7 +170,7 @@ port.on("message", (message: ToBroker) => {
     case "done":
       return;
     case "publish":
-      for (const publication of message.publications) publish(publication);
+      for (const publication of unpackPublications(message)) publish(publication);
       return;
     case "close":
       return void close();

@@ -16,6 +16,7 @@ import { topicMatches } from "../../../functions/lib/topics.ts";
 import { HandOnQueue } from "../handOnQueue.ts";
 import { PublicationOutbox } from "./outbox.ts";
 import { MAX_AHEAD, type MessageBatch, type Publication, type ToBroker } from "./protocol.ts";
+import { packPublications } from "./publications.ts";
 
 export interface InProcessSource {
   /** Starts the source of one bridge. */
@@ -62,7 +63,7 @@ export class BridgeFanOut {
 
   constructor(
     /** Tells the thread; dropped while it is not running. */
-    private readonly tell: (message: ToBroker) => void,
+    private readonly tell: (message: ToBroker, transfer?: ArrayBuffer[]) => void,
     private readonly running: () => boolean,
   ) {
     this.queue = new HandOnQueue<Pending>({
@@ -70,7 +71,10 @@ export class BridgeFanOut {
       onHanded: (count) => this.tell({ kind: "taken", count }),
       maxWaiting: MAX_AHEAD,
     });
-    this.outbox = new PublicationOutbox((publications) => this.tell({ kind: "publish", publications }));
+    this.outbox = new PublicationOutbox((publications) => {
+      const batch = packPublications(publications);
+      this.tell(batch, [batch.buffer]);
+    });
   }
 
   /** The bridges' topic filters, told again to a thread that started again. */

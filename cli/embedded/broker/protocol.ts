@@ -95,6 +95,18 @@ export interface Publication {
   retain: boolean;
 }
 
+/** Publications of one turn (publications.ts): payloads one after the other in `buffer`. */
+export interface PublicationBatch {
+  kind: "publish";
+  ids: number[];
+  topics: string[];
+  /** QoS in bit 0, retain in bit 1. */
+  flags: number[];
+  /** Where each payload ends in `buffer`. */
+  ends: number[];
+  buffer: ArrayBuffer;
+}
+
 export type ToBroker =
   /** Topic filters the bridges read (counted: two bridges may read one filter). */
   | { kind: "subscribe"; filters: string[] }
@@ -103,5 +115,5 @@ export type ToBroker =
   | { kind: "taken"; count: number }
   /** Tickets of messages every bridge is done with: their acknowledgements may go out. */
   | { kind: "done"; tickets: number[] }
-  | { kind: "publish"; publications: Publication[] }
+  | PublicationBatch
   | { kind: "close" };

@@ -49,7 +49,7 @@ class SubscriberThread implements ExternalSubscription {
   private connected = false;
   private starts = 0;
   private readonly fanOut = new BridgeFanOut(
-    (message) => this.tell(message),
+    (message, transfer) => this.tell(message, transfer),
     () => this.worker !== undefined && !this.closing && this.connected,
   );
 
@@ -116,8 +116,8 @@ class SubscriberThread implements ExternalSubscription {
     clearTimeout(timer);
   }
 
-  private tell(message: ToBroker): void {
-    if (!this.closing || message.kind === "done") this.worker?.postMessage(message);
+  private tell(message: ToBroker, transfer?: ArrayBuffer[]): void {
+    if (!this.closing || message.kind === "done") this.worker?.postMessage(message, transfer);
   }
 
   private received(message: FromBroker): void {

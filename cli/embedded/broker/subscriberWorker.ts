@@ -15,7 +15,8 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { startMqttSource } from "../../../bridges/mqtt/mqttSource.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
 import { BatchOut, PublishedAnswers } from "./batchOut.ts";
-import type { FromBroker, Publication, SubscriberThreadData, ToBroker } from "./protocol.ts";
+import type { FromBroker, SubscriberThreadData, ToBroker } from "./protocol.ts";
+import { unpackPublications } from "./publications.ts";
 
 if (isMainThread || parentPort === null) throw new Error("subscriberWorker.ts runs as a worker thread");
 const port = parentPort;
@@ -83,9 +84,8 @@ function done(tickets: readonly number[]): void {
   }
 }
 
-function publish({ id, topic, payload, qos, retain }: Publication): void {
-  const body = typeof payload === "string" ? payload : Buffer.from(payload);
-  source.publish(topic, body, config.publishTimeoutMs, { qos, retain }).then(
+function publish({ id, topic, payload, qos, retain }: ReturnType<typeof unpackPublications>[number]): void {
+  source.publish(topic, payload, config.publishTimeoutMs, { qos, retain }).then(
     () => answers.answer(id, undefined),
     (error: Error) => answers.answer(id, error),
   );
@@ -107,7 +107,7 @@ port.on("message", (message: ToBroker) => {
     case "done":
       return done(message.tickets);
     case "publish":
-      for (const publication of message.publications) publish(publication);
+      for (const publication of unpackPublications(message)) publish(publication);
       return;
     case "close":
       return void close();
