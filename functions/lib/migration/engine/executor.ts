@@ -1,0 +1,168 @@
+/**
+ * Runs one migration through the state machine (machine.ts): performs its effects and
+ * commands (driver calls with a deadline each, journal writes, events, the home registry) and
+ * feeds what each command gave back to the machine until the migration is finished.
+ */
+import { performance } from "node:perf_hooks";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "../../log.ts";
+import type { Migration } from "../../model/migration.ts";
+import { bounded, errorMessage } from "../../runtime/timing.ts";
+import type { MigrationHistory } from "./history.ts";
+import {
+  type Clock,
+  type Command,
+  type Effect,
+  type MachineEvent,
+  type RecoveryAction,
+  resume,
+  start,
+  type Transition,
+  transition,
+} from "./machine.ts";
+import { type MigrationEngineOptions, stepTimeoutMs } from "./options.ts";
+import type { JournalEntry } from "./record.ts";
+import type { MigrationReporter } from "./report.ts";
+
+export class MigrationExecutor {
+  constructor(
+    private readonly options: MigrationEngineOptions,
+    private readonly history: MigrationHistory,
+    private readonly report: MigrationReporter,
+    private readonly logger: Logger,
+    /** Aborts waits before the switch (the engine shutting down). */
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** A migration whose reservation is journaled, from placing to its outcome. */
+  run(entry: JournalEntry, startedAt: number): Promise<Migration> {
+    const { migration } = entry;
+    // The ids the journal recorded when a migration placed the twin there; never a guess by name.
+    const source =
+      this.history.recordedDeployment(migration.twin, migration.from) ??
+      this.options.driverFor(migration.from).existing(migration.twin, migration.from);
+    return this.drive(start(entry, source, startedAt));
+  }
+
+  /** A journaled migration a restart interrupted: undone before its switch, finished after. */
+  resume(entry: JournalEntry, action: Exclude<RecoveryAction, "none">): Promise<Migration> {
+    return this.drive(resume(entry, action, clock()));
+  }
+
+  private async drive(first: Transition): Promise<Migration> {
+    let next = first;
+    for (;;) {
+      for (const effect of next.effects) await this.perform(effect);
+      if (next.command === undefined) return next.state.entry.migration;
+      const event = await this.execute(next.command);
+      next = transition(next.state, event, clock());
+    }
+  }
+
+  private async perform(effect: Effect): Promise<void> {
+    switch (effect.kind) {
+      case "emit":
+        return this.report.emit(effect.type, effect.entry);
+      case "set-home":
+        if (this.options.homes.homeOf(effect.twin) !== effect.mec)
+          this.options.homes.setHome(effect.twin, effect.mec);
+        return;
+      case "warn":
+        return this.report.warn(effect.entry, effect.error, effect.message);
+      case "finish":
+        this.history.unlock(effect.entry.migration);
+        await this.report.finished(effect.entry);
+        this.history.trim();
+        return;
+    }
+  }
+
+  /** A command's result as the machine's next event; its failure is an event too. */
+  private async execute(command: Command): Promise<MachineEvent> {
+    try {
+      return await this.attempt(command);
+    } catch (error) {
+      return { type: "failed", error: errorMessage(error) };
+    }
+  }
+
+  private async attempt(command: Command): Promise<MachineEvent> {
+    switch (command.kind) {
+      case "place": {
+        const { request } = command;
+        const driver = this.options.driverFor(request.mec);
+        const target = await bounded(
+          "place at the target",
+          stepTimeoutMs(this.options, "place"),
+          this.signal,
+          (inner) => driver.place(request, inner),
+        );
+        return { type: "placed", target };
+      }
+      case "wait-until-ready": {
+        const { target } = command;
+        const driver = this.options.driverFor(target.mec);
+        await bounded(
+          "wait until the target is ready",
+          stepTimeoutMs(this.options, "ready"),
+          this.signal,
+          (inner) => driver.waitUntilReady(target, inner),
+        );
+        return { type: "ready" };
+      }
+      case "journal":
+        await this.history.save(command.entry);
+        return { type: "journaled" };
+      case "activate": {
+        const { deployment } = command;
+        const driver = this.options.driverFor(deployment.mec);
+        if (driver.activate !== undefined) {
+          const activate = driver.activate.bind(driver);
+          await bounded("activate", stepTimeoutMs(this.options, "release"), never(), (inner) =>
+            activate(deployment, inner),
+          );
+        }
+        return { type: "activated" };
+      }
+      case "release":
+        return this.releaseWithRetries(command);
+    }
+  }
+
+  private async releaseWithRetries({ twin, mec, recorded }: Extract<Command, { kind: "release" }>) {
+    const driver = this.options.driverFor(mec);
+    const deployment = recorded ?? driver.existing(twin, mec);
+    const releasing = this.options.driverFor(deployment.mec);
+    const attempts = Math.max(1, this.options.releaseAttempts ?? 5);
+    let delayMs = this.options.releaseRetryDelayMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Releases run to the end even while shutting down: a half-released twin is worse.
+        const ref = await bounded(
+          `release at ${deployment.mec}`,
+          stepTimeoutMs(this.options, "release"),
+          never(),
+          (inner) => releasing.release(deployment, inner),
+        );
+        return { type: "released", mec: deployment.mec, ref: ref || deployment.ref } as const;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        this.logger.warn(
+          { twin: deployment.twin, mec: deployment.mec, attempt, error: errorMessage(error) },
+          "release failed, retrying",
+        );
+        await delay(delayMs);
+        delayMs *= 2;
+      }
+    }
+  }
+}
+
+function clock(): Clock {
+  return { now: performance.now(), at: new Date().toISOString() };
+}
+
+/** A signal that never aborts, for the calls that must run to the end. */
+function never(): AbortSignal {
+  return new AbortController().signal;
+}
