@@ -64,8 +64,10 @@ export class MigrationExecutor {
       case "emit":
         return this.report.emit(effect.type, effect.entry);
       case "set-home":
-        if (this.options.homes.homeOf(effect.twin) !== effect.mec)
+        // Idempotent: a resumed migration may find the home already where it belongs.
+        if (this.options.homes.homeOf(effect.twin) !== effect.mec) {
           this.options.homes.setHome(effect.twin, effect.mec);
+        }
         return;
       case "warn":
         return this.report.warn(effect.entry, effect.error, effect.message);
@@ -129,7 +131,11 @@ export class MigrationExecutor {
     }
   }
 
-  private async releaseWithRetries({ twin, mec, recorded }: Extract<Command, { kind: "release" }>) {
+  private async releaseWithRetries({
+    twin,
+    mec,
+    recorded,
+  }: Extract<Command, { kind: "release" }>): Promise<MachineEvent> {
     const driver = this.options.driverFor(mec);
     const deployment = recorded ?? driver.existing(twin, mec);
     const releasing = this.options.driverFor(deployment.mec);
@@ -144,7 +150,7 @@ export class MigrationExecutor {
           never(),
           (inner) => releasing.release(deployment, inner),
         );
-        return { type: "released", mec: deployment.mec, ref: ref || deployment.ref } as const;
+        return { type: "released", mec: deployment.mec, ref: ref || deployment.ref };
       } catch (error) {
         if (attempt >= attempts) throw error;
         this.logger.warn(

@@ -125,6 +125,7 @@ export function resume(
   action: Exclude<RecoveryAction, "none">,
   clock: Clock,
 ): Transition {
+  // Each way on sets its own phase; no time is measured across a restart.
   const state: MachineState = { phase: "rolling-back", entry, source: undefined, startedAt: undefined };
   if (action === "roll-back") return rollBack(state, "interrupted by a restart before the switch", clock);
   const { migration } = entry;
