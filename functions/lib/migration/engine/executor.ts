@@ -35,7 +35,7 @@ export class MigrationExecutor {
   ) {}
 
   /** A migration whose reservation is journaled, from placing to its outcome. */
-  run(entry: JournalEntry, startedAt: number): Promise<Migration> {
+  async run(entry: JournalEntry, startedAt: number): Promise<Migration> {
     const { migration } = entry;
     // The ids the journal recorded when a migration placed the twin there; never a guess by name.
     const source =
@@ -52,14 +52,18 @@ export class MigrationExecutor {
   private async drive(first: Transition): Promise<Migration> {
     let next = first;
     for (;;) {
-      for (const effect of next.effects) await this.perform(effect);
+      for (const effect of next.effects) {
+        const performing = this.perform(effect);
+        if (performing !== undefined) await performing;
+      }
       if (next.command === undefined) return next.state.entry.migration;
-      const event = await this.execute(next.command);
-      next = transition(next.state, event, clock());
+      const [event, at] = await this.execute(next.command);
+      next = transition(next.state, event, at);
     }
   }
 
-  private async perform(effect: Effect): Promise<void> {
+  /** Undefined for what is done at once: no wait for those. */
+  private perform(effect: Effect): Promise<void> | undefined {
     switch (effect.kind) {
       case "emit":
         return this.report.emit(effect.type, effect.entry);
@@ -68,66 +72,62 @@ export class MigrationExecutor {
         if (this.options.homes.homeOf(effect.twin) !== effect.mec) {
           this.options.homes.setHome(effect.twin, effect.mec);
         }
-        return;
+        return undefined;
       case "warn":
-        return this.report.warn(effect.entry, effect.error, effect.message);
+        this.report.warn(effect.entry, effect.error, effect.message);
+        return undefined;
       case "finish":
         this.history.unlock(effect.entry.migration);
-        await this.report.finished(effect.entry);
-        this.history.trim();
-        return;
+        return this.report.finished(effect.entry).then(() => this.history.trim());
     }
   }
 
-  /** A command's result as the machine's next event; its failure is an event too. */
-  private async execute(command: Command): Promise<MachineEvent> {
+  /**
+   * Performs a command; what it gave, or its failure, is the machine's next event, timed as it
+   * happened (time until ready ends when the target says so, not later).
+   */
+  private async execute(command: Command): Promise<[MachineEvent, Clock]> {
+    const { options, signal } = this;
     try {
-      return await this.attempt(command);
-    } catch (error) {
-      return { type: "failed", error: errorMessage(error) };
-    }
-  }
-
-  private async attempt(command: Command): Promise<MachineEvent> {
-    switch (command.kind) {
-      case "place": {
-        const { request } = command;
-        const driver = this.options.driverFor(request.mec);
-        const target = await bounded(
-          "place at the target",
-          stepTimeoutMs(this.options, "place"),
-          this.signal,
-          (inner) => driver.place(request, inner),
-        );
-        return { type: "placed", target };
-      }
-      case "wait-until-ready": {
-        const { target } = command;
-        const driver = this.options.driverFor(target.mec);
-        await bounded(
-          "wait until the target is ready",
-          stepTimeoutMs(this.options, "ready"),
-          this.signal,
-          (inner) => driver.waitUntilReady(target, inner),
-        );
-        return { type: "ready" };
-      }
-      case "journal":
-        await this.history.save(command.entry);
-        return { type: "journaled" };
-      case "activate": {
-        const { deployment } = command;
-        const driver = this.options.driverFor(deployment.mec);
-        if (driver.activate !== undefined) {
-          const activate = driver.activate.bind(driver);
-          await bounded("activate", stepTimeoutMs(this.options, "release"), never(), (inner) =>
-            activate(deployment, inner),
+      switch (command.kind) {
+        case "place": {
+          const { request } = command;
+          const driver = options.driverFor(request.mec);
+          const target = await bounded(
+            "place at the target",
+            stepTimeoutMs(options, "place"),
+            signal,
+            (inner) => driver.place(request, inner),
           );
+          return [{ type: "placed", target }, clock()];
         }
-        return { type: "activated" };
+        case "wait-until-ready": {
+          const { target } = command;
+          const driver = options.driverFor(target.mec);
+          await bounded("wait until the target is ready", stepTimeoutMs(options, "ready"), signal, (inner) =>
+            driver.waitUntilReady(target, inner),
+          );
+          return [{ type: "ready" }, clock()];
+        }
+        case "journal":
+          await this.history.save(command.entry);
+          return [{ type: "journaled" }, clock()];
+        case "activate": {
+          const { deployment } = command;
+          const driver = options.driverFor(deployment.mec);
+          if (driver.activate !== undefined) {
+            const activate = driver.activate.bind(driver);
+            await bounded("activate", stepTimeoutMs(options, "release"), never(), (inner) =>
+              activate(deployment, inner),
+            );
+          }
+          return [{ type: "activated" }, clock()];
+        }
+        case "release":
+          return [await this.releaseWithRetries(command), clock()];
       }
-      case "release":
-        return this.releaseWithRetries(command);
+    } catch (error) {
+      return [{ type: "failed", error: errorMessage(error) }, clock()];
     }
   }
 
