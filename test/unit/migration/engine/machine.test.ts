@@ -97,6 +97,18 @@ function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
   return [items.filter(test), items.filter((item) => !test(item))];
 }
 
+/** The steps every migration takes up to waiting for the target, and up to the switch. */
+const UNTIL_READY = [
+  "placing | place",
+  "journaling-placed | journal placed running",
+  "readying | wait-until-ready",
+];
+const UNTIL_SWITCH = [
+  ...UNTIL_READY,
+  "journaling-ready | journal ready running",
+  "journaling-switched | emit | set-home mec-b | journal switched running",
+];
+
 interface Row {
   name: string;
   first: (clock: Clock) => Transition;
@@ -121,11 +133,7 @@ const rows: Row[] = [
       journaled,
     ],
     steps: [
-      "placing | place",
-      "journaling-placed | journal placed running",
-      "readying | wait-until-ready",
-      "journaling-ready | journal ready running",
-      "journaling-switched | emit | set-home mec-b | journal switched running",
+      ...UNTIL_SWITCH,
       "activating-target | activate mec-b",
       "releasing-source | release mec-a by a/42",
       "journaling-released | journal released running",
@@ -161,9 +169,7 @@ const rows: Row[] = [
     first: fromStart(request),
     events: [placed, journaled, failed("timed out"), released("mec-b", "b/42#1"), activated, journaled],
     steps: [
-      "placing | place",
-      "journaling-placed | journal placed running",
-      "readying | wait-until-ready",
+      ...UNTIL_READY,
       "rolling-back | release mec-b by b/42#1",
       "activating-source | set-home mec-a | activate mec-a",
       "journaling-outcome | journal placed rolled-back",
@@ -176,9 +182,7 @@ const rows: Row[] = [
     first: fromStart(request),
     events: [placed, journaled, ready, failed("disk full"), failed("boom"), failed("no driver"), journaled],
     steps: [
-      "placing | place",
-      "journaling-placed | journal placed running",
-      "readying | wait-until-ready",
+      ...UNTIL_READY,
       "journaling-ready | journal ready running",
       "rolling-back | release mec-b by b/42#1",
       "activating-source | set-home mec-a | activate mec-a",
@@ -201,11 +205,7 @@ const rows: Row[] = [
       failed("x"),
     ],
     steps: [
-      "placing | place",
-      "journaling-placed | journal placed running",
-      "readying | wait-until-ready",
-      "journaling-ready | journal ready running",
-      "journaling-switched | emit | set-home mec-b | journal switched running",
+      ...UNTIL_SWITCH,
       "activating-target | warn journal write after the switch failed | activate mec-b",
       "releasing-source | warn could not mark the twin active at mec-b | release mec-a by a/42",
       "journaling-outcome | journal switched failed",
@@ -218,11 +218,7 @@ const rows: Row[] = [
     first: fromStart(firstHome),
     events: [placed, journaled, ready, journaled, journaled, activated, journaled],
     steps: [
-      "placing | place",
-      "journaling-placed | journal placed running",
-      "readying | wait-until-ready",
-      "journaling-ready | journal ready running",
-      "journaling-switched | emit | set-home mec-b | journal switched running",
+      ...UNTIL_SWITCH,
       "activating-target | activate mec-b",
       "journaling-outcome | journal done completed",
       "finished | finish",
