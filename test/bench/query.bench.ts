@@ -1,8 +1,9 @@
 /**
  * `query`: the read API's geo queries and the twins' history (issue 20).
- * - `near` (500 m) and `bbox` (1 km square) over 10,000 twins answered from the spatial index
- *   (candidates from NeighbourIndex, then the same exact selection), beside a scan of every twin
- *   through that selection, in the same run; both answers are checked to be the same.
+ * - `near` (500 m) and `bbox` (1 km square) over 10,000 twins answered from the spatial index,
+ *   beside a plain loop over every twin with the same exact test, in the same run; the twins found
+ *   are checked to be the same. Then the API's selection on top (filters, order, page), from the
+ *   index's twins and from every twin.
  * - History: what recording a sample costs per CAM (10 Hz CAMs, 1 Hz samples), beside applying
  *   the CAM to its twin (the reducer) on the same CAMs.
  * - Memory of one twin's full history (10 minutes at the default density).
@@ -12,9 +13,10 @@ import { readFileSync } from "node:fs";
 import { decode } from "../../functions/lib/cits/decode.ts";
 import type { CamMessage } from "../../functions/lib/cits/types.ts";
 import { destinationPoint, distanceM } from "../../functions/lib/geo/sphere.ts";
+import type { BBox } from "../../functions/lib/geo/types.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import type { Twin } from "../../functions/lib/model/twin.ts";
-import { twinsInBox, twinsWithin } from "../../functions/lib/twin/areaQuery.ts";
+import { type Circle, twinsInBox, twinsWithin } from "../../functions/lib/twin/areaQuery.ts";
 import { HistoryBook } from "../../functions/lib/twin/historyBook.ts";
 import { NeighbourIndex } from "../../functions/lib/twin/neighbours.ts";
 import { historyCapacity, TwinHistory } from "../../functions/lib/twin/state/history.ts";
@@ -97,15 +99,14 @@ function areaFigures(quick: boolean): BenchFigure[] {
       (next() - 0.5) * SPREAD_M * 0.8,
     ),
   );
-  const nearQuery = (i: number): TwinQuery => ({
-    order: "distance",
-    near: { ...(points[i % 64] as typeof CENTRE), radiusM: 500 },
-  });
-  const boxQuery = (i: number): TwinQuery => {
-    const south = points[i % 64] as typeof CENTRE;
+  // The areas are made before the clocks start: what is timed is answering them.
+  const circles = points.map((point) => ({ ...point, radiusM: 500 }));
+  const boxes = points.map((south) => {
     const corner = destinationPoint(destinationPoint(south, 0, 1_000), 90, 1_000);
-    return { order: "id", bbox: { west: south.lon, south: south.lat, east: corner.lon, north: corner.lat } };
-  };
+    return { west: south.lon, south: south.lat, east: corner.lon, north: corner.lat };
+  });
+  const nearQuery = (i: number): TwinQuery => ({ order: "distance", near: circles[i % 64] });
+  const boxQuery = (i: number): TwinQuery => ({ order: "id", bbox: boxes[i % 64] });
   const fromIndex = (query: TwinQuery) => {
     const hits = query.near
       ? twinsWithin(index, query.near)
@@ -130,31 +131,33 @@ function areaFigures(quick: boolean): BenchFigure[] {
   // The lookup alone: the twins in the area with the exact check, from the index or from every twin.
   const positions = twins.map((twin) => ({ id: twin.id, position: twin.position as typeof CENTRE }));
   // Both answer the ids, as the index does: a plain loop with the exact test on every twin.
-  const scanWithin = (circle: NonNullable<TwinQuery["near"]>) => {
+  const scanWithin = (circle: Circle) => {
     const ids: string[] = [];
     for (const { id, position } of positions) if (distanceM(circle, position) <= circle.radiusM) ids.push(id);
     return ids;
   };
-  const scanBox = (box: NonNullable<TwinQuery["bbox"]>) => {
+  const scanBox = (box: BBox) => {
     const ids: string[] = [];
     for (const { id, position: p } of positions) {
       if (p.lat >= box.south && p.lat <= box.north && p.lon >= box.west && p.lon <= box.east) ids.push(id);
     }
     return ids;
   };
-  const nearIndexed = cpuMsPerCall(
-    (i) => twinsWithin(index, nearQuery(i).near as NonNullable<TwinQuery["near"]>),
-    calls,
-  );
-  const nearScan = cpuMsPerCall(
-    (i) => scanWithin(nearQuery(i).near as NonNullable<TwinQuery["near"]>),
-    scanCalls,
-  );
-  const boxIndexed = cpuMsPerCall(
-    (i) => twinsInBox(index, boxQuery(i).bbox as NonNullable<TwinQuery["bbox"]>),
-    calls,
-  );
-  const boxScan = cpuMsPerCall((i) => scanBox(boxQuery(i).bbox as NonNullable<TwinQuery["bbox"]>), scanCalls);
+  const sameIds = (a: string[], b: string[]) => JSON.stringify(a.sort()) === JSON.stringify(b.sort());
+  for (let i = 0; i < 64; i++) {
+    const circle = circles[i] as Circle;
+    const box = boxes[i] as BBox;
+    if (
+      !sameIds(twinsWithin(index, circle), scanWithin(circle)) ||
+      !sameIds(twinsInBox(index, box), scanBox(box))
+    ) {
+      throw new Error(`the index and the scan find different twins at point ${i}`);
+    }
+  }
+  const nearIndexed = cpuMsPerCall((i) => twinsWithin(index, circles[i % 64] as Circle), calls);
+  const nearScan = cpuMsPerCall((i) => scanWithin(circles[i % 64] as Circle), scanCalls);
+  const boxIndexed = cpuMsPerCall((i) => twinsInBox(index, boxes[i % 64] as BBox), calls);
+  const boxScan = cpuMsPerCall((i) => scanBox(boxes[i % 64] as BBox), scanCalls);
   // The whole selection of GET /api/v1/twins (filters, order, page) on top, both ways.
   const nearApi = cpuMsPerCall((i) => fromIndex(nearQuery(i)), calls / 4);
   const nearApiScan = cpuMsPerCall((i) => scan(nearQuery(i)), scanCalls);
