@@ -114,8 +114,12 @@ export class TwinEvents {
     this.statuses.delete(twinId);
   }
 
-  /** The latest state of the twins in the area, from the spatial index (with neighbours). */
-  inArea(area: { bbox?: BBox; near?: Circle }): Twin[] {
+  /**
+   * The latest state of the twins in the area, from the spatial index: copies with their
+   * neighbours, or (`neighbours: false`, for an answer that does not show them) the states as
+   * kept, neighbours not worked out, to be read and not changed.
+   */
+  inArea(area: { bbox?: BBox; near?: Circle }, { neighbours = true }: { neighbours?: boolean } = {}): Twin[] {
     let ids: Iterable<string>;
     if (area.near) ids = twinsWithin(this.positions, area.near);
     else if (area.bbox) ids = twinsInBox(this.positions, area.bbox);
@@ -123,7 +127,7 @@ export class TwinEvents {
     const twins: Twin[] = [];
     for (const id of ids) {
       const latest = this.latest.get(id);
-      if (latest) twins.push(this.withNeighbours(latest.twin));
+      if (latest) twins.push(neighbours ? this.withNeighbours(latest.twin) : latest.twin);
     }
     return twins;
   }
