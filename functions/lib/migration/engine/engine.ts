@@ -15,7 +15,7 @@ import { migrationLogContext } from "../../tracing.ts";
 import { MigrationHistory } from "./history.ts";
 import {
   admit,
-  isFirstHomePlacement,
+  isFirstHome,
   type JournalEntry,
   type RejectionCode,
   recoveryAction,
@@ -77,7 +77,7 @@ export class MigrationEngine implements MigrationControl {
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
     const placing = this.history.runningFor(request.twin);
-    if (placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing)) {
+    if (placing !== undefined && placing.id !== request.id && isFirstHome(placing)) {
       // A twin may cross right after it was created: its move waits for its first twin CNF
       // (the move's source) instead of being refused while it is placed.
       await this.settled(placing.id);
@@ -85,7 +85,7 @@ export class MigrationEngine implements MigrationControl {
     const startedAt = performance.now();
     const admission = admit(request, {
       mecs: this.mecs,
-      home: this.options.placement.homeOf(request.twin),
+      home: this.options.homes.homeOf(request.twin),
       sameId: this.history.known(request.id),
       runningForTwin: this.history.runningFor(request.twin),
     });

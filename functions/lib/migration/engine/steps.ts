@@ -8,14 +8,14 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../../log.ts";
-import type { Placement } from "../../model/driver.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import type { MigrationHistory } from "./history.ts";
 import {
   completed,
   failed,
-  isFirstHomePlacement,
+  isFirstHome,
   type JournalEntry,
   type RecoveryAction,
   rolledBack,
@@ -41,7 +41,7 @@ export class MigrationSteps {
     const driver = this.options.driverFor(migration.to);
     // The ids the journal recorded when a migration placed the twin there; never a guess by name.
     const source =
-      this.history.recordedPlacement(migration.twin, migration.from) ??
+      this.history.recordedDeployment(migration.twin, migration.from) ??
       this.options.driverFor(migration.from).existing(migration.twin, migration.from);
     const signal = this.signal;
     try {
@@ -75,14 +75,14 @@ export class MigrationSteps {
     } catch (error) {
       return this.rollBack({ ...entry, source }, errorMessage(error));
     }
-    this.options.placement.setHome(migration.twin, migration.to);
+    this.options.homes.setHome(migration.twin, migration.to);
     entry = { ...entry, migration: stepDone(entry.migration, "switched") };
     await this.history
       .save(entry)
       .catch((error) => this.report.warn(entry, error, "journal write after the switch failed"));
     await this.activate(entry, entry.target);
-    // A first placement's source is its target: nothing to release.
-    if (isFirstHomePlacement(migration)) return this.finish(entry, startedAt);
+    // A first home's source is its target: nothing to release.
+    if (isFirstHome(migration)) return this.finish(entry, startedAt);
     return this.releaseSource(entry, startedAt);
   }
 
@@ -90,10 +90,10 @@ export class MigrationSteps {
   resume(entry: JournalEntry, action: Exclude<RecoveryAction, "none">): Promise<Migration> {
     const { migration } = entry;
     if (action === "roll-back") return this.rollBack(entry, "interrupted by a restart before the switch");
-    if (this.options.placement.homeOf(migration.twin) !== migration.to) {
-      this.options.placement.setHome(migration.twin, migration.to);
+    if (this.options.homes.homeOf(migration.twin) !== migration.to) {
+      this.options.homes.setHome(migration.twin, migration.to);
     }
-    return action === "finish" || isFirstHomePlacement(migration)
+    return action === "finish" || isFirstHome(migration)
       ? this.finish(entry, undefined)
       : this.releaseSource(entry, undefined);
   }
@@ -101,11 +101,11 @@ export class MigrationSteps {
   private async releaseSource(initial: JournalEntry, startedAt: number | undefined): Promise<Migration> {
     let entry = initial;
     const { migration } = entry;
-    const placement =
+    const deployment =
       entry.source ?? this.options.driverFor(migration.from).existing(migration.twin, migration.from);
     let released: Migration;
     try {
-      released = await this.releaseWithRetries(migration, placement);
+      released = await this.releaseWithRetries(migration, deployment);
     } catch (error) {
       const message = `release of the source at ${migration.from} failed: ${errorMessage(error)}`;
       return this.finishWith({ ...entry, migration: failed(migration, message, new Date().toISOString()) });
@@ -129,9 +129,9 @@ export class MigrationSteps {
     let { migration } = entry;
     const driver = this.options.driverFor(migration.to);
     let error = reason;
-    // A first placement's target is also where the twin lives: its record must stay, so the
-    // driver's release (which deletes it) is not called; a later placement re-applies the same objects.
-    if (isFirstHomePlacement(migration)) {
+    // A first home's target is also where the twin lives: its record must stay, so the
+    // driver's release (which deletes it) is not called; a later deployment re-applies the same objects.
+    if (isFirstHome(migration)) {
       return this.finishWith({ ...entry, migration: rolledBack(migration, error, new Date().toISOString()) });
     }
     try {
@@ -142,8 +142,8 @@ export class MigrationSteps {
     } catch (releaseError) {
       error = `${reason}; the target at ${migration.to} could not be released: ${errorMessage(releaseError)}`;
     }
-    if (this.options.placement.homeOf(migration.twin) !== migration.from) {
-      this.options.placement.setHome(migration.twin, migration.from);
+    if (this.options.homes.homeOf(migration.twin) !== migration.from) {
+      this.options.homes.setHome(migration.twin, migration.from);
     }
     await this.activate(entry, entry.source);
     return this.finishWith({ ...entry, migration: rolledBack(migration, error, new Date().toISOString()) });
@@ -161,8 +161,8 @@ export class MigrationSteps {
   }
 
   /** Releases, and gives back the record with the release's operation. */
-  private async releaseWithRetries(migration: Migration, placement: Placement): Promise<Migration> {
-    const { mec } = placement;
+  private async releaseWithRetries(migration: Migration, deployment: TwinDeployment): Promise<Migration> {
+    const { mec } = deployment;
     const driver = this.options.driverFor(mec);
     const attempts = Math.max(1, this.options.releaseAttempts ?? 5);
     let delayMs = this.options.releaseRetryDelayMs ?? 100;
@@ -174,13 +174,13 @@ export class MigrationSteps {
           `release at ${mec}`,
           stepTimeoutMs(this.options, "release"),
           never,
-          (inner) => driver.release(placement, inner),
+          (inner) => driver.release(deployment, inner),
         );
-        return withOperation(migration, { action: "release", mec, ref: ref || placement.ref });
+        return withOperation(migration, { action: "release", mec, ref: ref || deployment.ref });
       } catch (error) {
         if (attempt >= attempts) throw error;
         this.logger.warn(
-          { twin: placement.twin, mec, attempt, error: errorMessage(error) },
+          { twin: deployment.twin, mec, attempt, error: errorMessage(error) },
           "release failed, retrying",
         );
         await delay(delayMs);
@@ -189,9 +189,9 @@ export class MigrationSteps {
     }
   }
 
-  private async activate(entry: JournalEntry, placement: Placement | undefined): Promise<void> {
-    if (placement === undefined) return;
-    const driver = this.options.driverFor(placement.mec);
+  private async activate(entry: JournalEntry, deployment: TwinDeployment | undefined): Promise<void> {
+    if (deployment === undefined) return;
+    const driver = this.options.driverFor(deployment.mec);
     if (driver.activate === undefined) return;
     try {
       await bounded(
@@ -200,10 +200,10 @@ export class MigrationSteps {
         new AbortController().signal,
         (inner) =>
           // biome-ignore lint/style/noNonNullAssertion: checked just above; TS loses it across the closure
-          driver.activate!(placement, inner),
+          driver.activate!(deployment, inner),
       );
     } catch (error) {
-      this.report.warn(entry, error, `could not mark the twin active at ${placement.mec}`);
+      this.report.warn(entry, error, `could not mark the twin active at ${deployment.mec}`);
     }
   }
 }

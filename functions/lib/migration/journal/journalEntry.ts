@@ -3,11 +3,16 @@ import { z } from "zod";
 import { MigrationSchema } from "../../model/migration.ts";
 import type { JournalEntry } from "../engine/machine.ts";
 
-const PlacementSchema = z.object({ driver: z.string(), twin: z.string(), mec: z.string(), ref: z.string() });
+const TwinDeploymentSchema = z.object({
+  driver: z.string(),
+  twin: z.string(),
+  mec: z.string(),
+  ref: z.string(),
+});
 export const JournalEntrySchema = z.object({
   migration: MigrationSchema,
-  target: PlacementSchema.optional(),
-  source: PlacementSchema.optional(),
+  target: TwinDeploymentSchema.optional(),
+  source: TwinDeploymentSchema.optional(),
   traceparent: z.string().optional(),
 });
 
