@@ -2,18 +2,18 @@
  * Where twins are, by cell of a grid of latitudes and longitudes about `cellM` wide: the storage
  * under NeighbourIndex (neighbours) and areaQuery.ts (near, bbox).
  *
- * Each cell keeps its twins' positions side by side in one typed array (latitude, longitude,
- * speed of each) and their ids in another array, so a query reads a cell's points from two
- * contiguous blocks of memory instead of following one pointer per twin to objects spread over
- * the heap. Cells are found by row, then
- * column (small integers as map keys); a cell's bounds follow from its row and column, so a query
- * can take or drop a whole cell without looking at its points.
+ * Each cell keeps its twins' positions side by side in one array of numbers (latitude,
+ * longitude, speed of each; V8 stores such an array as unboxed doubles) and their ids in another,
+ * so a query reads a cell's points from two contiguous blocks of memory instead of following one
+ * pointer per twin to objects spread over the heap. (A Float64Array per cell was no faster to
+ * read and slower to update: its memory lies outside the heap, one more hop away.) Cells are
+ * found by row, then column (small integers as map keys); a cell's bounds follow from its row and
+ * column, so a query can take or drop a whole cell without looking at its points.
  */
 
 const METRES_PER_DEGREE = 111_320;
 /** Cells poleward of this are as wide (in degrees) as at this latitude, so that they stay finite. */
 export const GRID_MAX_ABS_LAT = 85;
-const INITIAL_CAPACITY = 4;
 /** Degrees (about 0.1 mm): more than the rounding of a cell's bounds against its points' placing. */
 export const EDGE_DEG = 1e-9;
 const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
@@ -30,7 +30,7 @@ export const STRIDE = 3;
 export class Cell {
   count = 0;
   /** Slot i's latitude, longitude (degrees) and speed (m/s; 0 when unknown) at i * STRIDE. */
-  points = new Float64Array(INITIAL_CAPACITY * STRIDE);
+  readonly points: number[] = [];
   /** Slot i's twin id; slots 0 to count - 1 are the twins in the cell. */
   readonly ids: string[] = [];
 
@@ -41,13 +41,8 @@ export class Cell {
 
   /** The slot the point takes. */
   add(id: string, lat: number, lon: number, speed: number): number {
-    if (this.count * STRIDE === this.points.length) {
-      const grown = new Float64Array(this.points.length * 2);
-      grown.set(this.points);
-      this.points = grown;
-    }
     const slot = this.count++;
-    this.set(slot, lat, lon, speed);
+    this.points.push(lat, lon, speed);
     this.ids.push(id);
     return slot;
   }
@@ -63,8 +58,11 @@ export class Cell {
   delete(slot: number): string | undefined {
     const last = --this.count;
     const movedId = this.ids.pop() as string;
+    const speed = this.points.pop() as number;
+    const lon = this.points.pop() as number;
+    const lat = this.points.pop() as number;
     if (slot === last) return undefined;
-    this.points.copyWithin(slot * STRIDE, last * STRIDE, (last + 1) * STRIDE);
+    this.set(slot, lat, lon, speed);
     this.ids[slot] = movedId;
     return movedId;
   }
