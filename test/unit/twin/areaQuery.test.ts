@@ -133,4 +133,25 @@ describe("area queries over the neighbour index", () => {
     expect(expected.length).toBeLessThanOrEqual(72 * 41);
     expect(twinsWithin(grid, { ...centre, radiusM }).sort()).toEqual(expected.sort());
   });
+  it("finds the twins across the antimeridian from the centre", () => {
+    // 110 m apart across longitude 180; a flat-earth test reads them 360 degrees apart.
+    const grid = new NeighbourIndex(300);
+    grid.upsert("west-side", { lat: 10, lon: 179.9995, speed: 0 });
+    grid.upsert("east-side", { lat: 10, lon: -179.9995, speed: 0 });
+    grid.upsert("far", { lat: 10, lon: -179.99, speed: 0 });
+    expect(distanceM({ lat: 10, lon: 179.9995 }, { lat: 10, lon: -179.9995 })).toBeCloseTo(109.5, 1);
+    expect(twinsWithin(grid, { lat: 10, lon: 179.9995, radiusM: 500 }).sort()).toEqual([
+      "east-side",
+      "west-side",
+    ]);
+    expect(twinsWithin(grid, { lat: 10, lon: -179.9995, radiusM: 500 }).sort()).toEqual([
+      "east-side",
+      "west-side",
+    ]);
+    expect(twinsWithin(grid, { lat: 10, lon: -179.9995, radiusM: 1_200 }).sort()).toEqual([
+      "east-side",
+      "far",
+      "west-side",
+    ]);
+  });
 });
