@@ -1,7 +1,7 @@
 /** One journal line: its schema, how a line is read, and the latest entry of each migration. */
 import { z } from "zod";
 import { MigrationSchema } from "../../model/migration.ts";
-import type { JournalEntry } from "../engine/machine.ts";
+import type { JournalEntry } from "../engine/record.ts";
 
 const TwinDeploymentSchema = z.object({
   driver: z.string(),
