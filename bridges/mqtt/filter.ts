@@ -1,14 +1,14 @@
 /** Which stations this MEC's bridge forwards. */
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { LatLon } from "./event.ts";
 
 export type ShouldForward = (stationId: string, position?: LatLon) => boolean;
 
 export const forwardAll: ShouldForward = () => true;
 
-export interface PlacementFilterOptions {
+export interface HomeFilterOptions {
   mec: string;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   /** The MEC whose zone holds a position (the geo ZoneIndex), or undefined outside every zone. */
   zoneOfPosition: (lat: number, lon: number) => string | undefined;
 }
@@ -18,11 +18,11 @@ export interface PlacementFilterOptions {
  * migration (the target subscribes before the switch), or when the station is hosted nowhere yet
  * and stands in this MEC's zone, so that a new vehicle gets its twin here.
  */
-export function placementFilter(options: PlacementFilterOptions): ShouldForward {
-  const { mec, placement, zoneOfPosition } = options;
+export function homeFilter(options: HomeFilterOptions): ShouldForward {
+  const { mec, homes, zoneOfPosition } = options;
   return (stationId, position) => {
-    if (placement.receiversOf(stationId).includes(mec)) return true;
-    if (placement.homeOf(stationId) !== undefined) return false;
+    if (homes.receiversOf(stationId).includes(mec)) return true;
+    if (homes.homeOf(stationId) !== undefined) return false;
     return position !== undefined && zoneOfPosition(position.lat, position.lon) === mec;
   };
 }

@@ -13,7 +13,7 @@ import { createManagerHandler } from "../../../functions/lib/manager/handler.ts"
 import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
@@ -50,11 +50,11 @@ function at(id: string, metres: number, bearing: number, fields: Parameters<type
 let server: Server;
 let url = "";
 beforeAll(async () => {
-  const placement = new PlacementRegistry();
+  const homes = new HomeRegistry();
   const engine = new MigrationEngine({
     mecs: ["mec-a", "mec-b"],
     driverFor: () => new FakeDriver("fake"),
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     logger: silent,
@@ -94,6 +94,26 @@ describe("GET /api/v1/twins with a query", () => {
       { id: "1", mec: "mec-a", distanceFromPointM: expect.closeTo(0, 3) },
       { id: "3", mec: "mec-b", distanceFromPointM: expect.closeTo(100, 3) },
       { id: "2", mec: "mec-a", distanceFromPointM: expect.closeTo(250, 3) },
+    ]);
+  });
+
+  it("works out the neighbours of the twins in an area when the answer shows them", async () => {
+    // Neighbours are those of the twin's own MEC: 1 and 2 are on mec-a, 250 m apart.
+    const near = `near=${P.lat},${P.lon}&radius=300&mec=mec-a`;
+    const withNeighbours = [
+      { id: "1", neighbours: [{ id: "2", distanceM: expect.closeTo(250, 3), relativeSpeed: 0 }] },
+      { id: "2", neighbours: [{ id: "1", distanceM: expect.closeTo(250, 3), relativeSpeed: 0 }] },
+    ];
+    const asked = await get(`/api/v1/twins?${near}&fields=id,neighbours`);
+    expect(await asked.json()).toEqual(
+      withNeighbours.map((twin) => ({ ...twin, distanceFromPointM: expect.any(Number) })),
+    );
+    const whole = (await (await get(`/api/v1/twins?${near}`)).json()) as Record<string, unknown>[];
+    expect(whole.map(({ id, neighbours }) => ({ id, neighbours }))).toEqual(withNeighbours);
+    const box = `bbox=${P.lon - 0.0001},${P.lat - 0.0001},${destinationPoint(P, 90, 1_000).lon},${P.lat + 0.0001}`;
+    expect(await (await get(`/api/v1/twins?${box}&fields=id,mec`)).json()).toEqual([
+      { id: "1", mec: "mec-a" },
+      { id: "2", mec: "mec-a" },
     ]);
   });
 

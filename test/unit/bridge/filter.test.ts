@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { placementFilter } from "../../../bridges/mqtt/filter.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { homeFilter } from "../../../bridges/mqtt/filter.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 
 const zoneOfPosition = (lat: number, _lon: number) =>
   lat >= 40.6 ? "mec-a" : lat >= 40.5 ? "mec-b" : undefined;
 
-describe("placementFilter", () => {
-  const placement = new PlacementRegistry();
-  placement.setHome("here", "mec-a");
-  placement.setHome("there", "mec-b");
-  placement.setHome("moving", "mec-b");
-  placement.addGuest("moving", "mec-a");
-  const shouldForward = placementFilter({ mec: "mec-a", placement, zoneOfPosition });
+describe("homeFilter", () => {
+  const homes = new HomeRegistry();
+  homes.setHome("here", "mec-a");
+  homes.setHome("there", "mec-b");
+  homes.setHome("moving", "mec-b");
+  homes.addGuest("moving", "mec-a");
+  const shouldForward = homeFilter({ mec: "mec-a", homes, zoneOfPosition });
 
   it("forwards a station whose twin lives here, wherever it is", () => {
     expect(shouldForward("here", { lat: 40.55, lon: -8.6 })).toBe(true);
@@ -33,10 +33,10 @@ describe("placementFilter", () => {
     expect(shouldForward("new")).toBe(false);
   });
 
-  it("follows placement changes without being rebuilt", () => {
-    placement.setHome("later", "mec-b");
+  it("follows home changes without being rebuilt", () => {
+    homes.setHome("later", "mec-b");
     expect(shouldForward("later")).toBe(false);
-    placement.setHome("later", "mec-a");
+    homes.setHome("later", "mec-a");
     expect(shouldForward("later")).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * What the kubernetes and OSM drivers share about twin CNFs: where each MEC's twins are
- * reached, the chart values of a placement, and the status calls to the twins themselves.
+ * reached, the chart values of a deployment, and the status calls to the twins themselves.
  */
 import { componentLogger } from "../../log.ts";
-import type { PlacementRequest } from "../../model/driver.ts";
+import type { DeploymentRequest } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import { RemoteTwinHost, TWIN_HOST_PATHS, twinHostUrl } from "../../twin/remote/client.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
@@ -61,8 +61,8 @@ export class TwinCnfSites {
       .replace(/\/+$/, "");
   }
 
-  /** The chart values of a placement: the target hydrates from the source twin's snapshot endpoint. */
-  values(request: PlacementRequest): TwinCnfValues {
+  /** The chart values of a deployment: the target hydrates from the source twin's snapshot endpoint. */
+  values(request: DeploymentRequest): TwinCnfValues {
     const site = this.site(request.mec, "twin CNF");
     const fromElsewhere = request.sourceMec !== request.mec && this.has(request.sourceMec);
     return {
@@ -79,7 +79,7 @@ export class TwinCnfSites {
   }
 
   /** Best effort: the source twin shows `migrating` in the API and dashboards meanwhile. */
-  async markSourceMigrating(request: PlacementRequest, signal: AbortSignal): Promise<void> {
+  async markSourceMigrating(request: DeploymentRequest, signal: AbortSignal): Promise<void> {
     if (request.sourceMec === request.mec || !this.has(request.sourceMec)) return;
     try {
       await this.setStatus(request.twin, request.sourceMec, "migrating", signal);

@@ -1,13 +1,13 @@
 /**
  * In a cluster the twin CNF objects are the record of which twins live in this MEC: a Deployment
  * per twin (charts/vvcu-twin), labelled app.kubernetes.io/name=vvcu-twin and vvcu.io/twin=<station>.
- * An informer on them keeps a PlacementRegistry current, so a twin that OSM or the kubernetes
+ * An informer on them keeps a HomeRegistry current, so a twin that OSM or the kubernetes
  * driver places here starts flowing through the bridge without a restart.
  */
 import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
 import type { Logger } from "../../functions/lib/log.ts";
 import { TWIN_CNF_LABELS, TWIN_CNF_NAME } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 
 // The labels are the twin chart's (one definition, shared with the kubernetes driver).
 export const TWIN_APP_LABEL = TWIN_CNF_LABELS.name;
@@ -29,23 +29,23 @@ export function twinOfDeployment(deployment: V1Deployment, mec?: string): string
   return twin === undefined || twin === "" ? undefined : twin;
 }
 
-export interface PlacementInformerOptions {
+export interface HomeInformerOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   /** The MEC this cluster is: every twin Deployment seen here lives here. */
   mec: string;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   logger: Logger;
   /** Wait before watching again after an error. */
   restartDelayMs?: number;
 }
 
-export interface PlacementInformer {
+export interface HomeInformer {
   close(): Promise<void>;
 }
 
-export async function startPlacementInformer(options: PlacementInformerOptions): Promise<PlacementInformer> {
-  const { kubeConfig, namespace, mec, placement, logger } = options;
+export async function startHomeInformer(options: HomeInformerOptions): Promise<HomeInformer> {
+  const { kubeConfig, namespace, mec, homes, logger } = options;
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const informer = makeInformer<V1Deployment>(
     kubeConfig,
@@ -62,8 +62,8 @@ export async function startPlacementInformer(options: PlacementInformerOptions):
   const release = (name: string) => {
     const twin = twinsByName.get(name);
     twinsByName.delete(name);
-    if (twin !== undefined && placement.homeOf(twin) === mec && ![...twinsByName.values()].includes(twin)) {
-      placement.remove(twin);
+    if (twin !== undefined && homes.homeOf(twin) === mec && ![...twinsByName.values()].includes(twin)) {
+      homes.remove(twin);
     }
   };
   const upsert = (deployment: V1Deployment) => {
@@ -72,7 +72,7 @@ export async function startPlacementInformer(options: PlacementInformerOptions):
     if (twinsByName.get(name) !== twin) release(name);
     if (twin === undefined) return;
     twinsByName.set(name, twin);
-    if (placement.homeOf(twin) !== mec) placement.setHome(twin, mec);
+    if (homes.homeOf(twin) !== mec) homes.setHome(twin, mec);
   };
 
   informer.on("add", upsert);

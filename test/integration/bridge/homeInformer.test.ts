@@ -1,18 +1,14 @@
 /**
- * The placement informer against a local HTTP server that answers the Kubernetes API's real
+ * The home informer against a local HTTP server that answers the Kubernetes API's real
  * list and watch paths with the real shapes (a DeploymentList, then watch lines).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  startPlacementInformer,
-  TWIN_SELECTOR,
-  twinOfDeployment,
-} from "../../../bridges/mqtt/placementInformer.ts";
+import { startHomeInformer, TWIN_SELECTOR, twinOfDeployment } from "../../../bridges/mqtt/homeInformer.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { waitFor } from "./harness.ts";
 
 const NAMESPACE = "vvcu-mec-a";
@@ -135,48 +131,48 @@ describe("twinOfDeployment", () => {
   });
 });
 
-describe("placement informer", () => {
+describe("home informer", () => {
   it("lists the twins placed here, then follows added and deleted twin Deployments", async () => {
     const api = await startFakeApi([
       deployment("twin-1001", "1001", "90"),
       deployment("twin-1002", "1002", "95"),
     ]);
     cleanups.push(() => api.close());
-    const placement = new PlacementRegistry();
-    placement.setHome("2001", "mec-b");
-    const informer = await startPlacementInformer({
+    const homes = new HomeRegistry();
+    homes.setHome("2001", "mec-b");
+    const informer = await startHomeInformer({
       kubeConfig: kubeConfigFor(api.url),
       namespace: NAMESPACE,
       mec: "mec-a",
-      placement,
+      homes,
       logger: componentLogger("test"),
       restartDelayMs: 100,
     });
     cleanups.push(() => informer.close());
 
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["1001", "1002"]);
-    expect(placement.homeOf("2001")).toBe("mec-b");
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["1001", "1002"]);
+    expect(homes.homeOf("2001")).toBe("mec-b");
     await waitFor("the watch", () => api.watchers() === 1);
     const watch = api.requests.find((url) => url.searchParams.get("watch") === "true");
     expect(watch?.searchParams.get("resourceVersion")).toBe("100");
 
     // A migration places twin 2001 here (make-before-break): it starts flowing at once.
     api.send("ADDED", deployment("twin-2001", "2001", "101"));
-    await waitFor("twin 2001 here", () => placement.homeOf("2001") === "mec-a");
+    await waitFor("twin 2001 here", () => homes.homeOf("2001") === "mec-a");
     api.send("DELETED", deployment("twin-1001", "1001", "102"));
-    await waitFor("twin 1001 gone", () => placement.homeOf("1001") === undefined);
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["1002", "2001"]);
+    await waitFor("twin 1001 gone", () => homes.homeOf("1001") === undefined);
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["1002", "2001"]);
   });
 
   it("watches again after the API server ends the watch or fails", async () => {
     const api = await startFakeApi([]);
     cleanups.push(() => api.close());
-    const placement = new PlacementRegistry();
-    const informer = await startPlacementInformer({
+    const homes = new HomeRegistry();
+    const informer = await startHomeInformer({
       kubeConfig: kubeConfigFor(api.url),
       namespace: NAMESPACE,
       mec: "mec-a",
-      placement,
+      homes,
       logger: componentLogger("test"),
       restartDelayMs: 100,
     });
@@ -184,13 +180,13 @@ describe("placement informer", () => {
     const watchRequests = () => api.requests.filter((url) => url.searchParams.get("watch") === "true").length;
     await waitFor("the watch", () => api.watchers() === 1);
     api.send("ADDED", deployment("twin-5", "5", "101"));
-    await waitFor("twin 5", () => placement.homeOf("5") === "mec-a");
+    await waitFor("twin 5", () => homes.homeOf("5") === "mec-a");
 
     api.failWatches(2);
     api.dropWatches();
     await waitFor("a new watch after two failures", () => api.watchers() === 1 && watchRequests() === 4);
     api.send("ADDED", deployment("twin-6", "6", "102"));
-    await waitFor("twin 6", () => placement.homeOf("6") === "mec-a");
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["5", "6"]);
+    await waitFor("twin 6", () => homes.homeOf("6") === "mec-a");
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["5", "6"]);
   });
 });
