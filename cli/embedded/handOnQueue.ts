@@ -1,7 +1,7 @@
 /**
  * Messages handed on to the bridges in the order they came, each once it is ready (decoded).
  * Handing on stops while the receiver says it is full (a promise), and lets the event loop turn
- * after a number of them that adapts to the time a turn takes (below): one long run would hold up everything else on the thread (the
+ * after a number of them that adapts to the time a turn takes, or after RUN_BUDGET_MS (below): one long run would hold up everything else on the thread (the
  * API, the twins' deliveries) and with it every message's latency.
  */
 
@@ -17,6 +17,12 @@
 export const MAX_PER_TURN = 1_024;
 export const MIN_PER_TURN = 32;
 export const TURN_TARGET_MS = 25;
+/**
+ * A run of hand-ons also ends once it has taken this long, whatever the number: the number adapts
+ * only after a slow turn, and the first turns of 1,000 new stations on a stack just started (cold
+ * code, new twins) took 100 ms and more before it had come down.
+ */
+export const RUN_BUDGET_MS = 10;
 
 export interface HandOnOptions<T> {
   /** Takes the next item; a promise means "full: wait before the next". */
@@ -27,6 +33,8 @@ export interface HandOnOptions<T> {
   onHanded?: (count: number) => void;
   /** Items waiting above which `room()` makes the producer wait. */
   maxWaiting: number;
+  /** Milliseconds for the run budget and the turn's length; default `performance.now`. */
+  clock?: () => number;
 }
 
 export class HandOnQueue<T> {
@@ -79,8 +87,10 @@ export class HandOnQueue<T> {
     this.draining = true;
     const { handOn, onHanded } = this.options;
     const isReady = this.options.isReady ?? (() => true);
+    const clock = this.options.clock ?? (() => performance.now());
     let handed = 0;
-    let turnStartedAt = performance.now();
+    let turnStartedAt = clock();
+    let runStartedAt = turnStartedAt;
     try {
       for (
         let item = this.items[this.head];
@@ -90,18 +100,23 @@ export class HandOnQueue<T> {
         this.items[this.head++] = undefined;
         handed++;
         const full = handOn(item);
-        if (full !== undefined) await full;
+        if (full !== undefined) {
+          await full;
+          runStartedAt = clock(); // the event loop turned while the receiver was full
+        }
         if (this.head > 1_024 && this.head * 2 > this.items.length) {
           this.items.splice(0, this.head);
           this.head = 0;
         }
         if (this.roomWaiters.length > 0 && this.size < this.options.maxWaiting) this.releaseWaiters();
-        if (handed >= this.perTurn) {
+        if (handed >= this.perTurn || clock() - runStartedAt >= RUN_BUDGET_MS) {
           onHanded?.(handed);
           handed = 0;
           await new Promise((resolve) => setImmediate(resolve));
-          const turnMs = performance.now() - turnStartedAt;
-          turnStartedAt = performance.now();
+          const now = clock();
+          const turnMs = now - turnStartedAt;
+          turnStartedAt = now;
+          runStartedAt = now;
           if (turnMs > TURN_TARGET_MS) this.perTurn = Math.max(MIN_PER_TURN, this.perTurn >> 1);
           else if (turnMs < TURN_TARGET_MS / 2) this.perTurn = Math.min(MAX_PER_TURN, this.perTurn << 1);
         }

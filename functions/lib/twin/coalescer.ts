@@ -9,6 +9,12 @@
  * keys at once (the sweep marking hundreds of twins stale in one go).
  */
 const MAX_SENDS_PER_TURN = 64;
+/**
+ * A turn's sends also stop once they have taken this long: on a stack just started a send costs
+ * a millisecond or more (cold code, each new twin's first geofence decision and dashboard state),
+ * and 64 of them held the API up for 100 ms.
+ */
+export const TURN_BUDGET_MS = 8;
 /** A key whose trailing send is due, waiting for its turn. */
 const DUE = "due";
 
@@ -17,18 +23,30 @@ export interface CoalescerOptions {
   /** Sends the current state of a key; called at most once per key and interval. */
   send: (key: string) => void;
   now?: () => number;
+  /** Milliseconds for the turn's budget; default `performance.now`. */
+  turnClock?: () => number;
 }
 
 export class Coalescer {
   private readonly lastSent = new Map<string, number>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout> | typeof DUE>();
   private due: string[] = [];
+  /**
+   * Keys never sent yet waiting for their turn (a new twin's first state), sent before the trailing
+   * sends that wait: a station appearing waits for no other station's next update, and a trailing
+   * send held back a turn still carries the last state.
+   */
+  private dueFirst: string[] = [];
   private sendsThisTurn = 0;
+  /** Time the turn's sends have taken so far (turnClock). */
+  private turnSendMs = 0;
   private turnScheduled = false;
   private readonly now: () => number;
+  private readonly turnClock: () => number;
 
   constructor(private readonly options: CoalescerOptions) {
     this.now = options.now ?? Date.now;
+    this.turnClock = options.turnClock ?? (() => performance.now());
   }
 
   /** Something changed for this key. */
@@ -61,6 +79,7 @@ export class Coalescer {
       this.sendNow(key, this.now());
     }
     this.due = [];
+    this.dueFirst = [];
   }
 
   /** Drops all pending sends. */
@@ -68,6 +87,7 @@ export class Coalescer {
     for (const timer of this.pending.values()) if (timer !== DUE) clearTimeout(timer);
     this.pending.clear();
     this.due = [];
+    this.dueFirst = [];
   }
 
   private trailing(key: string): void {
@@ -75,16 +95,36 @@ export class Coalescer {
     this.sendInTurn(key);
   }
 
-  /** Sends now if this turn has sent fewer than MAX_SENDS_PER_TURN, else on one of the next turns. */
+  /** Whether this turn may send another: fewer than MAX_SENDS_PER_TURN and within TURN_BUDGET_MS. */
+  private mayBeSentInTurn(): boolean {
+    return this.sendsThisTurn < MAX_SENDS_PER_TURN && this.turnSendMs < TURN_BUDGET_MS;
+  }
+
+  /** Sends now if this turn may send another, else on one of the next turns. */
   private sendInTurn(key: string): void {
     this.scheduleTurn();
-    if (this.sendsThisTurn < MAX_SENDS_PER_TURN) {
+    const first = !this.lastSent.has(key);
+    const waiting = first ? this.dueFirst.length : this.dueFirst.length + this.due.length;
+    if (waiting === 0 && this.mayBeSentInTurn()) {
       this.sendsThisTurn++;
       this.sendNow(key, this.now());
       return;
     }
     this.pending.set(key, DUE);
-    this.due.push(key);
+    (first ? this.dueFirst : this.due).push(key);
+  }
+
+  /** Sends keys of `keys` from its head while the turn may; returns the ones left. */
+  private sendDue(keys: string[]): string[] {
+    let taken = 0;
+    while (taken < keys.length && this.mayBeSentInTurn()) {
+      const key = keys[taken++] as string;
+      if (this.pending.get(key) !== DUE) continue; // cancelled or flushed meanwhile
+      this.pending.delete(key);
+      this.sendsThisTurn++;
+      this.sendNow(key, this.now());
+    }
+    return taken === 0 ? keys : keys.slice(taken);
   }
 
   private scheduleTurn(): void {
@@ -93,21 +133,17 @@ export class Coalescer {
     setImmediate(() => {
       this.turnScheduled = false;
       this.sendsThisTurn = 0;
-      let taken = 0;
-      while (taken < this.due.length && this.sendsThisTurn < MAX_SENDS_PER_TURN) {
-        const key = this.due[taken++] as string;
-        if (this.pending.get(key) !== DUE) continue; // cancelled or flushed meanwhile
-        this.pending.delete(key);
-        this.sendsThisTurn++;
-        this.sendNow(key, this.now());
-      }
-      this.due = this.due.slice(taken);
-      if (this.due.length > 0 || this.sendsThisTurn > 0) this.scheduleTurn();
+      this.turnSendMs = 0;
+      this.dueFirst = this.sendDue(this.dueFirst);
+      this.due = this.sendDue(this.due);
+      if (this.dueFirst.length + this.due.length > 0 || this.sendsThisTurn > 0) this.scheduleTurn();
     });
   }
 
   private sendNow(key: string, now: number): void {
     this.lastSent.set(key, now);
+    const startedAt = this.turnClock();
     this.options.send(key);
+    this.turnSendMs += this.turnClock() - startedAt;
   }
 }

@@ -28,11 +28,26 @@ export interface EventBatcherOptions {
 }
 
 /**
- * Events applied in one store write. A larger batch held everything else on the thread up for as
- * long as it took (in memory, about 40 µs an event, several times that for new twins on a stack
- * that has just started); the next batch waits for the event loop.
+ * Events applied in one store write at most. A larger batch held everything else on the thread up
+ * for as long as it took (in memory, about 40 µs an event); the next batch waits for the event loop.
  */
-const MAX_BATCH_EVENTS = 128;
+export const MAX_BATCH_EVENTS = 128;
+export const MIN_BATCH_EVENTS = 16;
+/**
+ * The thread time (before and after the store write) a batch aims at. On a stack just started an
+ * event costs several times more (cold code, new twins), and 128 of them took 40 ms and more.
+ */
+export const BATCH_TARGET_MS = 8;
+
+/**
+ * The next batch's size from the last one's time per event: as many as fit in BATCH_TARGET_MS,
+ * within MIN_BATCH_EVENTS..MAX_BATCH_EVENTS.
+ */
+export function nextBatchSize(lastEvents: number, lastMs: number): number {
+  if (lastEvents <= 0 || !(lastMs > 0)) return MAX_BATCH_EVENTS;
+  const fitting = Math.floor((BATCH_TARGET_MS * lastEvents) / lastMs);
+  return Math.min(MAX_BATCH_EVENTS, Math.max(MIN_BATCH_EVENTS, fitting));
+}
 
 export class EventBatcher {
   private readonly mec: string;
@@ -47,6 +62,8 @@ export class EventBatcher {
   private flushing: Promise<void> | undefined;
   /** The last batch was full: let the event loop turn before the next. */
   private yieldFirst = false;
+  /** Events in the next batch at most (nextBatchSize). */
+  private batchSize = MAX_BATCH_EVENTS;
 
   constructor(config: EventBatcherOptions) {
     this.mec = config.mec;
@@ -124,22 +141,27 @@ export class EventBatcher {
   }
 
   private async flush(): Promise<void> {
+    const startedAt = performance.now();
     const context: ApplyContext = { mec: this.mec, nowMs: this.clock(), options: this.options };
     const batch: PendingEvent[] = [];
-    this.yieldFirst = this.queue.length > MAX_BATCH_EVENTS;
-    for (const pending of this.queue.splice(0, MAX_BATCH_EVENTS)) {
+    this.yieldFirst = this.queue.length > this.batchSize;
+    for (const pending of this.queue.splice(0, this.batchSize)) {
       pending.updater = applying(pending, context);
       batch.push(pending);
     }
     if (batch.length === 0) return;
     let records: (TwinRecord | undefined)[];
+    let threadMs = 0;
     try {
-      records = await this.store.updateMany(batch);
+      const written = this.store.updateMany(batch);
+      threadMs = performance.now() - startedAt; // the store's own work, in memory; not Redis's wait
+      records = await written;
     } catch (error) {
       this.log.error({ err: error, events: batch.length }, "twin store write failed");
       for (const pending of batch) pending.failed(error);
       return;
     }
+    const appliedAt = performance.now();
     // Counted per batch: a labelled counter looks its labels up on every inc.
     const counts = new Map<string, number>();
     let refused: PendingEvent[] | undefined;
@@ -186,6 +208,7 @@ export class EventBatcher {
       else metrics.twinEventsApplied.inc({ mec: this.mec, type: counted }, count);
     }
     void this.history.persist();
+    this.batchSize = nextBatchSize(batch.length, threadMs + performance.now() - appliedAt);
     if (refused) await this.parkRefused(refused);
   }
 }

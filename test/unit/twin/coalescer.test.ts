@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Coalescer } from "../../../functions/lib/twin/coalescer.ts";
+import { Coalescer, TURN_BUDGET_MS } from "../../../functions/lib/twin/coalescer.ts";
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -11,6 +11,7 @@ function recording() {
     minIntervalMs: 500,
     send: (key) => sent.push(key),
     now: () => clock.now,
+    turnClock: () => 0, // sends take no time: only the number per turn limits them
   });
   return { clock, sent, coalescer };
 }
@@ -59,6 +60,48 @@ describe("Coalescer", () => {
     clock.now = 10;
     coalescer.touch("quiet-149");
     expect(sent).toHaveLength(150);
+    coalescer.stop();
+  });
+
+  it("ends a turn's sends after its time budget and sends the rest, in order, on the next turns", async () => {
+    let turnNow = 0;
+    const sent: string[] = [];
+    const coalescer = new Coalescer({
+      minIntervalMs: 500,
+      send: (key) => {
+        sent.push(key);
+        turnNow += 1; // each send takes 1 ms: slow, as on a stack just started
+      },
+      now: () => 0,
+      turnClock: () => turnNow,
+    });
+    const keys = keysOf("cold-", 20);
+    for (const key of keys) coalescer.touch(key);
+    expect(sent).toEqual(keys.slice(0, TURN_BUDGET_MS));
+    await nextTurn();
+    expect(sent).toEqual(keys.slice(0, 2 * TURN_BUDGET_MS));
+    coalescer.touch("late"); // a key touched while others wait goes after them
+    await nextTurn();
+    expect(sent).toEqual([...keys, "late"]);
+    coalescer.stop();
+  });
+
+  it("sends a key's first state before the trailing sends that wait", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const { clock, sent, coalescer } = recording();
+    const old = keysOf("old-", 100);
+    for (const key of old) coalescer.touch(key);
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
+    sent.length = 0;
+    clock.now = 100;
+    for (const key of old) coalescer.touch(key);
+    clock.now = 500;
+    vi.advanceTimersByTime(400); // 64 trailing sends now, 36 wait
+    expect(sent).toEqual(old.slice(0, 64));
+    coalescer.touch("new-1");
+    coalescer.touch("new-2");
+    await nextTurn();
+    expect(sent.slice(64)).toEqual(["new-1", "new-2", ...old.slice(64)]);
     coalescer.stop();
   });
 

@@ -155,7 +155,11 @@ describe("TwinService under a burst", () => {
     const outcomes = await Promise.all(handled);
     clearInterval(counting);
     expect(outcomes.every((outcome) => outcome === "applied")).toBe(true);
-    expect(writes.map((write) => write.events)).toEqual([...Array<number>(9).fill(128), 48]);
+    // The first write is the largest; the next ones as many as fit in the batch's time target.
+    const sizes = writes.map((write) => write.events);
+    expect(sizes[0]).toBe(128);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(128);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(1_200);
     // A timer got its turn between the full batches.
     expect((writes[2]?.turnsBefore ?? 0) > (writes[0]?.turnsBefore ?? 0)).toBe(true);
     expect((await store.get("7"))?.twin.messages.cam).toBe(4);

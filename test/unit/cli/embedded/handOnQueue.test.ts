@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HandOnQueue } from "../../../../cli/embedded/handOnQueue.ts";
+import { HandOnQueue, RUN_BUDGET_MS } from "../../../../cli/embedded/handOnQueue.ts";
 
 describe("the ordered hand-on queue", () => {
   it("hands a batch on in order and reports it once, not once per item", () => {
@@ -45,5 +45,29 @@ describe("the ordered hand-on queue", () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(handed).toEqual([1, 2, 3, 4]);
     expect(reports).toEqual([4]);
+  });
+
+  it("ends a run after its time budget, whatever the number per turn, and hands the rest on in the next turns", async () => {
+    let now = 0;
+    const handed: number[] = [];
+    const reports: number[] = [];
+    const queue = new HandOnQueue<number>({
+      handOn: (item) => {
+        handed.push(item);
+        now += 1; // each hand-on takes 1 ms: slow, as on a stack just started
+        return undefined;
+      },
+      onHanded: (count) => reports.push(count),
+      maxWaiting: 1_000,
+      clock: () => now,
+    });
+    queue.pushAll(Array.from({ length: 25 }, (_, index) => index));
+    expect(handed).toHaveLength(RUN_BUDGET_MS);
+    expect(reports).toEqual([RUN_BUDGET_MS]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).toHaveLength(2 * RUN_BUDGET_MS);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).toEqual(Array.from({ length: 25 }, (_, index) => index));
+    expect(reports).toEqual([RUN_BUDGET_MS, RUN_BUDGET_MS, 25 - 2 * RUN_BUDGET_MS]);
   });
 });
