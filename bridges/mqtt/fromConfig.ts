@@ -11,6 +11,7 @@ import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import { httpTransport, parseCeOverrides } from "../../functions/lib/runtime/emit/httpTransport.ts";
 import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
+import { twinOptionsFromConfig } from "../../functions/lib/twin/state/options.ts";
 import type { BridgeOptions } from "./bridge.ts";
 import { placementFilter, type ShouldForward } from "./filter.ts";
 import { startPlacementInformer } from "./placementInformer.ts";
@@ -59,6 +60,8 @@ async function placementFromCluster(
     mec,
     placement,
     zoneOfPosition: zoneOfPositionFor(mec, config.VVCU_TOPOLOGY),
+    // The informer knows this cluster's twins only: another MEC's are told apart by first sighting.
+    firstSighting: { forgetAfterMs: twinOptionsFromConfig(config).expireAfterMs },
   });
   return { shouldForward, close: () => informer.close() };
 }

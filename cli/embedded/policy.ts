@@ -51,8 +51,8 @@ export function placeOnFirstMessage(
 ): ShouldForward {
   return (stationId, position) => {
     const forwarded = forward(stationId, position);
-    if (forwarded && placement.homeOf(stationId) === undefined) placement.setHome(stationId, mec);
-    flow.seen(mec, stationId, forwarded);
+    if (forwarded !== false && placement.homeOf(stationId) === undefined) placement.setHome(stationId, mec);
+    flow.seen(mec, stationId, forwarded !== false);
     return forwarded;
   };
 }
