@@ -76,11 +76,15 @@ export class MigrationEngine implements MigrationControl {
 
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
-    const placing = this.history.runningFor(request.twin);
-    if (placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing)) {
-      // A twin may cross right after it was created: its move waits for its first twin CNF
-      // (the move's source) instead of being refused while it is placed.
-      await this.settled(placing.id);
+    // A twin may cross right after it was created: its move waits for its first twin CNF (the
+    // move's source) instead of being refused while it is placed, also while the placement's
+    // first journal entry is still being written.
+    for (
+      let placing = this.history.runningFor(request.twin);
+      placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing);
+      placing = this.history.runningFor(request.twin)
+    ) {
+      await this.history.unlocked(placing.id);
     }
     const startedAt = performance.now();
     const admission = admit(request, {

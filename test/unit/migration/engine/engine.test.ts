@@ -272,6 +272,37 @@ describe("MigrationEngine", () => {
     expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
   });
 
+  it("a move asked for while the first placement's first journal entry is written waits for it too", async () => {
+    let open: () => void = () => {};
+    const journalGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const journal = new MemoryJournal();
+    const append = journal.append.bind(journal);
+    journal.append = async (entry) => {
+      if (entry.migration.id === "p-7" && entry.migration.step === "reserved") await journalGate;
+      await append(entry);
+    };
+    const { engine } = world({}, { journal });
+    const placing = engine.request(
+      request({
+        id: "p-7",
+        twin: "7",
+        from: "mec-b",
+        to: "mec-b",
+        trigger: "geofence",
+        reason: "first-placement",
+      }),
+    );
+    const move = engine.request(request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c" }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    open();
+    expect((await placing).kind).toBe("started");
+    expect((await move).kind).toBe("started");
+    expect(await engine.settled("p-7")).toMatchObject({ status: "completed" });
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+  });
+
   it("a first placement that fails leaves the twin where it lives, its record untouched", async () => {
     const { engine, driver } = world({ placeFails: true });
     const first = request({
