@@ -3,6 +3,7 @@
  * The engine (functions/lib/migration/engine.ts) runs the protocol of docs/architecture.md
  * "Flow of one migration" over this.
  */
+import { z } from "zod";
 import type { TwinSnapshot } from "./twin.ts";
 
 export interface PlacementRequest {
@@ -21,12 +22,13 @@ export interface PlacementRequest {
 }
 
 /** Opaque handle a driver gives back for a placement (e.g. OSM NS instance id). */
-export interface Placement {
-  driver: string;
-  twin: string;
-  mec: string;
-  ref: string;
-}
+export const PlacementSchema = z.object({
+  driver: z.string().min(1),
+  twin: z.string().min(1),
+  mec: z.string().min(1),
+  ref: z.string(),
+});
+export type Placement = z.infer<typeof PlacementSchema>;
 
 export interface MigrationDriver {
   readonly name: string;
@@ -46,4 +48,10 @@ export interface MigrationDriver {
    * after a rollback at the source), e.g. to mark it stable. Failures are logged, not fatal.
    */
   activate?(placement: Placement, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: the placement of a twin living at a MEC as its host there reports it, for a twin
+   * another MEC's control plane placed there (this journal has no record of it); undefined when
+   * the twin does not live there.
+   */
+  hosted?(twin: string, mec: string, signal: AbortSignal): Promise<Placement | undefined>;
 }

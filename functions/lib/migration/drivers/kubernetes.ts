@@ -224,7 +224,11 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   async activate(placement: Placement, signal: AbortSignal): Promise<void> {
-    await this.sites.setStatus(placement.twin, placement.mec, "stable", signal);
+    await this.sites.activate(placement, signal);
+  }
+
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<Placement | undefined> {
+    return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
   }
 
   private async deploymentExists(mec: string, name: string, signal: AbortSignal): Promise<boolean> {

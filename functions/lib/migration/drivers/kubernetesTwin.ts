@@ -3,7 +3,7 @@
  * reached, the chart values of a placement, and the status calls to the twins themselves.
  */
 import { componentLogger } from "../../log.ts";
-import type { PlacementRequest } from "../../model/driver.ts";
+import type { Placement, PlacementRequest } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import { RemoteTwinHost, TWIN_HOST_PATHS, twinHostUrl } from "../../twin/remote/client.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
@@ -98,7 +98,7 @@ export class TwinCnfSites {
    * that no longer answers (a release retried after its deletion) must not hold the release up.
    */
   async releaseTwin(twin: string, mec: string, signal: AbortSignal): Promise<void> {
-    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    const host = this.host(twin, mec);
     try {
       await bounded(`release twin ${twin} at ${mec}`, this.callTimeoutMs, signal, () => host.release(twin));
     } catch (error) {
@@ -109,15 +109,64 @@ export class TwinCnfSites {
     }
   }
 
+  /**
+   * After the switch: the twin CNF keeps the placement (the driver's ids; `record` false for one
+   * without them), so that another MEC's control plane can release it by them later (best
+   * effort), and the twin is stable.
+   */
+  async activate(placement: Placement, signal: AbortSignal, record = true): Promise<void> {
+    const host = this.host(placement.twin, placement.mec);
+    try {
+      if (record)
+        await bounded(`record the placement of ${placement.twin}`, this.callTimeoutMs, signal, () =>
+          host.recordPlacement(placement),
+        );
+    } catch (error) {
+      log.warn(
+        { twin: placement.twin, mec: placement.mec, err: errorMessage(error) },
+        "placement not recorded at its twin CNF",
+      );
+    }
+    await this.setStatus(placement.twin, placement.mec, "stable", signal);
+  }
+
+  /**
+   * The placement of a twin living at a MEC as its twin CNF recorded it (with `existing` filling
+   * in what a restarted twin CNF no longer knows); undefined when no twin CNF there has it ready.
+   */
+  async hosted(
+    twin: string,
+    mec: string,
+    existing: Placement,
+    signal: AbortSignal,
+  ): Promise<Placement | undefined> {
+    if (!this.has(mec)) return undefined;
+    let recorded: Partial<Placement> | undefined;
+    try {
+      recorded = await bounded(`placement of ${twin} at ${mec}`, this.callTimeoutMs, signal, () =>
+        this.host(twin, mec).placementOf(twin),
+      );
+    } catch {
+      return undefined; // no twin CNF answering there: the twin does not live there
+    }
+    if (recorded === undefined) return undefined;
+    const own = recorded.driver === existing.driver && recorded.twin === twin && recorded.mec === mec;
+    return own && recorded.ref ? { ...existing, ref: recorded.ref } : existing;
+  }
+
   async setStatus(
     twin: string,
     mec: string,
     status: "stable" | "migrating",
     signal: AbortSignal,
   ): Promise<void> {
-    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    const host = this.host(twin, mec);
     await bounded(`mark twin ${twin} ${status} at ${mec}`, this.callTimeoutMs, signal, () =>
       host.setStatus(twin, status),
     );
+  }
+
+  private host(twin: string, mec: string): RemoteTwinHost {
+    return new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
   }
 }

@@ -236,8 +236,13 @@ export class OsmDriver implements MigrationDriver {
     return answer.status === 200 ? nsId : undefined;
   }
 
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<Placement | undefined> {
+    return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
+  }
+
   async activate(placement: Placement, signal: AbortSignal): Promise<void> {
-    await this.sites.setStatus(placement.twin, placement.mec, "stable", signal);
+    // A placement known by name only must not replace the ids the twin CNF may hold.
+    await this.sites.activate(placement, signal, parseRef(placement.ref).nsId !== undefined);
   }
 
   private async followOperation(

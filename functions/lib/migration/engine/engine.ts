@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import type { CloudEventV1 } from "cloudevents";
 import { EXTENSIONS, parseEventData } from "../../events.ts";
 import { componentLogger, type Logger } from "../../log.ts";
+import type { Placement } from "../../model/driver.ts";
 import type { Migration, MigrationRequest } from "../../model/migration.ts";
 import { migrationLogContext } from "../../tracing.ts";
 import { MigrationHistory } from "./history.ts";
@@ -76,20 +77,26 @@ export class MigrationEngine implements MigrationControl {
 
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
-    // A twin may cross right after it was created: its move waits for its first twin CNF (the
-    // move's source) instead of being refused while it is placed, also while the placement's
-    // first journal entry is still being written.
-    for (
-      let placing = this.history.runningFor(request.twin);
-      placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing);
-      placing = this.history.runningFor(request.twin)
-    ) {
-      await this.history.unlocked(placing.id);
+    // Waits only when it must: without a wait, the twin's lock is taken synchronously.
+    let home = this.options.placement.homeOf(request.twin);
+    let asked = false;
+    for (;;) {
+      // A twin may cross right after it was created: its move waits for its first twin CNF (the
+      // move's source) instead of being refused while it is placed, also while the placement's
+      // first journal entry is still being written.
+      const placing = this.history.runningFor(request.twin);
+      if (placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing)) {
+        await this.history.unlocked(placing.id);
+        home = this.options.placement.homeOf(request.twin);
+      } else if (!asked && home !== undefined && home !== request.from && !isFirstHomePlacement(request)) {
+        asked = true;
+        home = await this.currentHome(request, home);
+      } else break;
     }
     const startedAt = performance.now();
     const admission = admit(request, {
       mecs: this.mecs,
-      home: this.options.placement.homeOf(request.twin),
+      home,
       sameId: this.history.known(request.id),
       runningForTwin: this.history.runningFor(request.twin),
     });
@@ -124,6 +131,26 @@ export class MigrationEngine implements MigrationControl {
     await this.report.emit("io.vvcu.migration.started", entry);
     this.history.track(migration.id, this.steps.run(entry, startedAt));
     return { kind: "started", migration };
+  }
+
+  /**
+   * The registry's home of the twin, unless its host at the request's source says the twin lives
+   * there: in a cluster each MEC's engine hears only of its own migrations, so after another MEC's
+   * control plane moved the twin back here this registry still names where this engine sent it.
+   */
+  private async currentHome(request: MigrationRequest, home: string): Promise<string> {
+    if (!this.mecs.has(request.from)) return home;
+    let hosted: Placement | undefined;
+    try {
+      hosted = await this.options
+        .driverFor(request.from)
+        .hosted?.(request.twin, request.from, this.shutdown.signal);
+    } catch {
+      return home;
+    }
+    if (hosted === undefined) return home;
+    this.options.placement.setHome(request.twin, request.from);
+    return request.from;
   }
 
   /** The `migration.requested` entry point: duplicates and conflicts are dropped, never thrown. */

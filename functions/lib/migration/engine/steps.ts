@@ -39,11 +39,8 @@ export class MigrationSteps {
     let entry = initial;
     const { migration } = entry;
     const driver = this.options.driverFor(migration.to);
-    // The ids the journal recorded when a migration placed the twin there; never a guess by name.
-    const source =
-      this.history.recordedPlacement(migration.twin, migration.from) ??
-      this.options.driverFor(migration.from).existing(migration.twin, migration.from);
     const signal = this.signal;
+    const source = await this.sourcePlacement(migration);
     try {
       const target = await bounded(
         "place at the target",
@@ -84,6 +81,19 @@ export class MigrationSteps {
     // A first placement's source is its target: nothing to release.
     if (isFirstHomePlacement(migration)) return this.finish(entry, startedAt);
     return this.releaseSource(entry, startedAt);
+  }
+
+  /**
+   * The ids the journal recorded when a migration placed the twin there, else those its host there
+   * keeps (another MEC's control plane placed it); never a guess by name.
+   */
+  private async sourcePlacement(migration: Migration): Promise<Placement> {
+    const recorded = this.history.recordedPlacement(migration.twin, migration.from);
+    if (recorded) return recorded;
+    const driver = this.options.driverFor(migration.from);
+    if (isFirstHomePlacement(migration)) return driver.existing(migration.twin, migration.from);
+    const hosted = await driver.hosted?.(migration.twin, migration.from, this.signal).catch(() => undefined);
+    return hosted ?? driver.existing(migration.twin, migration.from);
   }
 
   /** Picks up a journaled migration a restart interrupted: undone before its switch, finished after. */

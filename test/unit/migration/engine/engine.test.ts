@@ -303,6 +303,32 @@ describe("MigrationEngine", () => {
     expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
   });
 
+  it("admits a move from where another MEC's control plane brought the twin back, and releases it by its host's ids", async () => {
+    // This engine moved twin 42 from mec-a to mec-b; mec-b's engine (not this one) brought it back.
+    const { engine, driver, placement } = world({ hosts: true, ownRefs: true });
+    await engine.request(request({ id: "m-1", from: "mec-a", to: "mec-b" }));
+    expect(await engine.settled("m-1")).toMatchObject({ status: "completed" });
+    expect(placement.homeOf("42")).toBe("mec-b");
+    driver.at("mec-b").delete("42");
+    driver.at("mec-a").add("42");
+    driver.hostedRefs.set("mec-a/42", "mec-a/42#back-from-b");
+    const again = await engine.request(request({ id: "m-2", from: "mec-a", to: "mec-b" }));
+    expect(again.kind).toBe("started");
+    expect(await engine.settled("m-2")).toMatchObject({ status: "completed", from: "mec-a", to: "mec-b" });
+    expect(driver.releasedRefs.at(-1)).toBe("mec-a/42#back-from-b");
+    expect(placement.homeOf("42")).toBe("mec-b");
+  });
+
+  it("refuses a late move from where the twin no longer lives", async () => {
+    const { engine, driver } = world({ hosts: true });
+    await engine.request(request({ id: "m-1", from: "mec-a", to: "mec-b" }));
+    expect(await engine.settled("m-1")).toMatchObject({ status: "completed" });
+    const late = await engine.request(request({ id: "m-late", from: "mec-a", to: "mec-b" }));
+    expect(late).toMatchObject({ kind: "rejected", code: "same-target" });
+    expect(driver.calls).toContain("hosted 42@mec-a");
+    expect(driver.calls.filter((call) => call === "place 42@mec-b")).toHaveLength(1);
+  });
+
   it("a first placement that fails leaves the twin where it lives, its record untouched", async () => {
     const { engine, driver } = world({ placeFails: true });
     const first = request({
