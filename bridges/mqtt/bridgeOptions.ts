@@ -51,7 +51,7 @@ export interface BridgeOptions {
    * it, so each bad message is reported once; default: always.
    */
   claimRejection?: (message: InboundMessage) => boolean;
-  /** Called on close, after the bridge stopped (e.g. the placement informer). */
+  /** Called on close, after the bridge stopped (e.g. the home informer). */
   onClose?: () => Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 /** Which stations this MEC's bridge forwards. */
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { LatLon } from "./event.ts";
 
 /**
@@ -11,9 +11,9 @@ export type ShouldForward = (stationId: string, position?: LatLon) => Forwarding
 
 export const forwardAll: ShouldForward = () => true;
 
-export interface PlacementFilterOptions {
+export interface HomeFilterOptions {
   mec: string;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   /** The MEC whose zone holds a position (the geo ZoneIndex), or undefined outside every zone. */
   zoneOfPosition: (lat: number, lon: number) => string | undefined;
   /**
@@ -38,17 +38,17 @@ export interface FirstSightingOptions {
  * and stands in this MEC's zone (with `firstSighting`: stood in it when this bridge first saw
  * it), so that a new vehicle gets its twin here.
  */
-export function placementFilter(options: PlacementFilterOptions): ShouldForward {
-  const { mec, placement, zoneOfPosition } = options;
+export function homeFilter(options: HomeFilterOptions): ShouldForward {
+  const { mec, homes, zoneOfPosition } = options;
   const firstSeenIn = options.firstSighting
-    ? firstSightings(mec, placement, zoneOfPosition, options.firstSighting)
+    ? firstSightings(mec, homes, zoneOfPosition, options.firstSighting)
     : undefined;
   return (stationId, position) => {
     // Every message counts as a sighting, so a station hosted here is not new when it leaves.
     const sightedIn = firstSeenIn?.(stationId, position);
-    const home = placement.homeOf(stationId);
+    const home = homes.homeOf(stationId);
     // A receiver that is not the home is the target of a running migration.
-    if (placement.receiversOf(stationId).includes(mec)) return home === mec ? true : "arriving";
+    if (homes.receiversOf(stationId).includes(mec)) return home === mec ? true : "arriving";
     if (home !== undefined) return false;
     if (firstSeenIn) return sightedIn === mec;
     return position !== undefined && zoneOfPosition(position.lat, position.lon) === mec;
@@ -61,14 +61,14 @@ export function placementFilter(options: PlacementFilterOptions): ShouldForward 
  */
 function firstSightings(
   mec: string,
-  placement: PlacementRegistry,
+  homes: HomeRegistry,
   zoneOfPosition: (lat: number, lon: number) => string | undefined,
   options: FirstSightingOptions,
 ): (stationId: string, position: LatLon | undefined) => string | undefined {
   const clock = options.clock ?? Date.now;
   const sightings = new Map<string, { mec: string; lastSeenMs: number }>();
   let sweptAtMs = clock();
-  placement.onChange((change) => {
+  homes.onChange((change) => {
     if (!change.receivers.includes(mec)) sightings.set(change.twin, { mec: "", lastSeenMs: clock() });
   });
   return (stationId, position) => {

@@ -1,6 +1,6 @@
 /**
  * The bridge as `vvcu bridge` and the ContainerSource run it: everything from the environment
- * (functions/lib/config.ts), secrets from env or mounted files, the placement filter fed by the
+ * (functions/lib/config.ts), secrets from env or mounted files, the home filter fed by the
  * twin Deployments when running inside Kubernetes.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -9,12 +9,12 @@ import type { Config } from "../../functions/lib/config.ts";
 import type { Logger } from "../../functions/lib/log.ts";
 import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import { httpTransport, parseCeOverrides } from "../../functions/lib/runtime/emit/httpTransport.ts";
-import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { twinOptionsFromConfig } from "../../functions/lib/twin/state/options.ts";
 import type { BridgeOptions } from "./bridge.ts";
-import { placementFilter, type ShouldForward } from "./filter.ts";
-import { startPlacementInformer } from "./placementInformer.ts";
+import { homeFilter, type ShouldForward } from "./filter.ts";
+import { startHomeInformer } from "./homeInformer.ts";
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 const DEFAULT_CONCURRENCY = 64;
@@ -46,7 +46,7 @@ export function zoneOfPositionFor(
   };
 }
 
-async function placementFromCluster(
+async function homeFilterFromCluster(
   config: Config,
   mec: string,
   logger: Logger,
@@ -54,11 +54,11 @@ async function placementFromCluster(
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const namespace = config.POD_NAMESPACE ?? readSecretFile(SERVICE_ACCOUNT_NAMESPACE, "POD_NAMESPACE");
-  const placement = new PlacementRegistry();
-  const informer = await startPlacementInformer({ kubeConfig, namespace, mec, placement, logger });
-  const shouldForward = placementFilter({
+  const homes = new HomeRegistry();
+  const informer = await startHomeInformer({ kubeConfig, namespace, mec, homes, logger });
+  const shouldForward = homeFilter({
     mec,
-    placement,
+    homes,
     zoneOfPosition: zoneOfPositionFor(mec, config.VVCU_TOPOLOGY),
     // The informer knows this cluster's twins only: another MEC's are told apart by first sighting.
     firstSighting: { forgetAfterMs: twinOptionsFromConfig(config).expireAfterMs },
@@ -84,10 +84,10 @@ export async function bridgeOptionsFromConfig(
   const topics = config.VVCU_BRIDGE_TOPICS?.split(",")
     .map((topic) => topic.trim())
     .filter((topic) => topic !== "");
-  const usePlacement =
+  const useHomeFilter =
     config.VVCU_BRIDGE_FILTER === "placement" || (config.VVCU_BRIDGE_FILTER === "auto" && inKubernetes(env));
   const apiToken = apiTokenFromConfig(config);
-  const placement = usePlacement ? await placementFromCluster(config, mec, logger) : undefined;
+  const filter = useHomeFilter ? await homeFilterFromCluster(config, mec, logger) : undefined;
 
   return {
     mec,
@@ -110,6 +110,6 @@ export async function bridgeOptionsFromConfig(
     httpPort: config.VVCU_BRIDGE_PORT,
     ...(apiToken === undefined ? {} : { apiToken }),
     logger,
-    ...(placement ? { shouldForward: placement.shouldForward, onClose: placement.close } : {}),
+    ...(filter ? { shouldForward: filter.shouldForward, onClose: filter.close } : {}),
   };
 }

@@ -1,14 +1,14 @@
 /**
  * One MEC of the embedded stack: its broker stand-in (router over knative/triggers.yaml), its
  * twin store and twin function, and its own MQTT bridge that forwards the stations this MEC
- * hosts (placement filter) into the router, in process.
+ * hosts (home filter) into the router, in process.
  */
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
-import { placementFilter } from "../../bridges/mqtt/filter.ts";
+import { homeFilter } from "../../bridges/mqtt/filter.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import { inProcessTransport } from "../../functions/lib/runtime/emit/inProcess.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { MqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { EventRouter } from "../../functions/lib/runtime/router.ts";
 import type { TriggerRoute } from "../../functions/lib/runtime/triggers.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
@@ -19,12 +19,12 @@ import type { InProcessSource } from "./broker/brokerThread.ts";
 import type { DecoderThread } from "./decoder/decoderThread.ts";
 import { decodingAhead } from "./decoder/decodingAhead.ts";
 import type { StationFlow } from "./flow.ts";
-import { placeOnFirstMessage } from "./policy.ts";
+import { homeOnFirstMessage } from "./policy.ts";
 
 export interface MecHostOptions {
   mec: string;
   routes: TriggerRoute[];
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   /** The MEC whose zone holds a position. */
   zoneOfPosition: (lat: number, lon: number) => string | undefined;
   flow: StationFlow;
@@ -73,9 +73,9 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
     });
   });
   await twins.start();
-  const forward = placementFilter({
+  const forward = homeFilter({
     mec,
-    placement: options.placement,
+    homes: options.homes,
     zoneOfPosition: options.zoneOfPosition,
   });
   const { url, username, password, ca, protocolVersion } = options.mqtt;
@@ -100,7 +100,7 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
       sink: inProcessTransport(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       ...(options.maxClockAheadMs === undefined ? {} : { maxClockAheadMs: options.maxClockAheadMs }),
-      shouldForward: placeOnFirstMessage(mec, options.placement, flow, forward),
+      shouldForward: homeOnFirstMessage(mec, options.homes, flow, forward),
       drainTimeoutMs: 2_000,
       logger: componentLogger("bridge", { mec }),
     });
@@ -125,10 +125,10 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
 }
 
 /** Twins a store kept from an earlier run (Redis) are at home where they are kept, until they move. */
-export async function placeKeptTwins(hosts: MecHost[], placement: PlacementRegistry): Promise<void> {
+export async function homeKeptTwins(hosts: MecHost[], homes: HomeRegistry): Promise<void> {
   for (const host of hosts) {
     for (const kept of await host.twins.twins()) {
-      if (placement.homeOf(kept.id) === undefined) placement.setHome(kept.id, host.mec);
+      if (homes.homeOf(kept.id) === undefined) homes.setHome(kept.id, host.mec);
     }
   }
 }

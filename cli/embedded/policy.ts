@@ -6,7 +6,7 @@
 import type { CloudEvent } from "cloudevents";
 import type { ShouldForward } from "../../bridges/mqtt/filter.ts";
 import type { EventType } from "../../functions/lib/events.ts";
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { TwinOptions } from "../../functions/lib/twin/state/options.ts";
 import type { StationFlow } from "./flow.ts";
 
@@ -38,20 +38,20 @@ export function settleBeforeCut(flow: StationFlow): (twin: string, sourceMec: st
 }
 
 /**
- * A new station is placed by the first message a bridge forwards, at once: waiting for the geofence
- * to place it (after twin.created went through the control plane, which takes a while under load)
- * let a station at the border get a twin in both MECs, each with part of its messages. The geofence
- * then moves it as it moves any twin.
+ * A new station gets its home from the first message a bridge forwards, at once: waiting for the
+ * geofence to give it one (after twin.created went through the control plane, which takes a while
+ * under load) let a station at the border get a twin in both MECs, each with part of its messages.
+ * The geofence then moves it as it moves any twin.
  */
-export function placeOnFirstMessage(
+export function homeOnFirstMessage(
   mec: string,
-  placement: Pick<PlacementRegistry, "homeOf" | "setHome">,
+  homes: Pick<HomeRegistry, "homeOf" | "setHome">,
   flow: StationFlow,
   forward: ShouldForward,
 ): ShouldForward {
   return (stationId, position) => {
     const forwarded = forward(stationId, position);
-    if (forwarded !== false && placement.homeOf(stationId) === undefined) placement.setHome(stationId, mec);
+    if (forwarded !== false && homes.homeOf(stationId) === undefined) homes.setHome(stationId, mec);
     flow.seen(mec, stationId, forwarded !== false);
     return forwarded;
   };
@@ -63,12 +63,12 @@ export function placeOnFirstMessage(
  */
 export function forgetExpired(
   mec: string,
-  placement: Pick<PlacementRegistry, "homeOf" | "remove">,
+  homes: Pick<HomeRegistry, "homeOf" | "remove">,
   flow: StationFlow,
 ): (event: CloudEvent<unknown>) => void {
   return (event) => {
     if (event.type !== TWIN_EXPIRED || event.subject === undefined) return;
-    if (placement.homeOf(event.subject) === mec) placement.remove(event.subject);
+    if (homes.homeOf(event.subject) === mec) homes.remove(event.subject);
     flow.forget(event.subject);
   };
 }

@@ -23,9 +23,9 @@ import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
 import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
+import { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import { MecRoutingSink } from "../../functions/lib/runtime/mecSink.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
-import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
 import { loadTriggers } from "../../functions/lib/runtime/triggers.ts";
 import { type Topology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/remote/host.ts";
@@ -40,7 +40,7 @@ import { embeddedDriverFor } from "./drivers.ts";
 import { StationFlow } from "./flow.ts";
 import { closeAll, listenApi, loadTopologyOrExplain, lockJournalOrExplain } from "./lifecycle.ts";
 import { connectableHost, describeListen, isLoopback } from "./listen.ts";
-import { type MecHost, placeKeptTwins, startMecHost } from "./mecHost.ts";
+import { homeKeptTwins, type MecHost, startMecHost } from "./mecHost.ts";
 import { EMBEDDED_TWIN_OPTIONS, forgetExpired, settleBeforeCut } from "./policy.ts";
 import { StartupError } from "./startupErrors.ts";
 import { summarySource } from "./stats.ts";
@@ -74,7 +74,7 @@ export interface RunningStack {
   consoleUrl: string;
   topology: Topology;
   hosts: MecHost[];
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   engine: MigrationEngine;
   simulator: RunningSimulator | undefined;
   snapshot(): Promise<SummarySnapshot>;
@@ -150,7 +150,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const connected = client;
   cleanup.push(["MQTT client", () => connected.endAsync()]);
 
-  const placement = new PlacementRegistry();
+  const homes = new HomeRegistry();
   const flow = new StationFlow();
   const hosts: MecHost[] = [];
   // The embedded broker's thread decodes the messages ahead of the bridges, which subscribe inside
@@ -173,7 +173,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const host = await startMecHost({
         mec: mec.id,
         routes,
-        placement,
+        homes,
         zoneOfPosition,
         flow,
         // Inside the embedded broker, the bridges subscribe in process; an external broker gets
@@ -194,7 +194,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
   if (config.REDIS_URL !== undefined) {
     try {
-      await placeKeptTwins(hosts, placement);
+      await homeKeptTwins(hosts, homes);
     } catch (error) {
       return fail(
         new StartupError(`cannot read the twins kept in Redis (REDIS_URL): ${(error as Error).message}`),
@@ -202,12 +202,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
   }
   const routers = new Map<string, EventSink>(hosts.map((host) => [host.mec, host.router]));
-  const controlSink = new MecRoutingSink(routers, (twin) => placement.homeOf(twin));
+  const controlSink = new MecRoutingSink(routers, (twin) => homes.homeOf(twin));
 
   const journal = new FileJournal({ file: journalFile, logger: componentLogger("journal") });
   const driver = new LocalDriver({
     hosts: new Map<string, TwinHostApi>(hosts.map((host) => [host.mec, host.twins])),
-    placement,
+    homes,
     settle: settleBeforeCut(flow),
   });
   const brokerUrl = broker ? broker.url : connection.url;
@@ -226,7 +226,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const engine = new MigrationEngine({
     mecs: topology.mecs.map((mec) => mec.id),
     driverFor,
-    placement,
+    homes,
     journal,
     sink: controlSink,
     readyTimeoutMs: config.VVCU_MIGRATION_READY_TIMEOUT_S * 1000,
@@ -235,7 +235,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     config,
     topology,
     sink: controlSink,
-    placement,
+    homes,
     driverName: topology.defaults.driver,
   });
   engine.onChange((migration) => geofence.noteMigration(migration));
@@ -264,7 +264,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const proxy = proxyFunction({ topology, publisher });
   cleanup.splice(beforeHosts, 0, ["dashboard proxy", () => proxy.stop().finally(() => publisher.close?.())]);
   for (const host of hosts) {
-    const forget = forgetExpired(host.mec, placement, flow);
+    const forget = forgetExpired(host.mec, homes, flow);
     host.router.subscribe("vvcu-geofence", async (event) => {
       await geofence.handle(event);
     });
@@ -292,9 +292,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const manager = managerFunction({
     config,
     topology,
-    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), placement),
+    twins: directoryOverHosts(new Map(hosts.map((host) => [host.mec, host.twins])), homes),
     migrations: engine,
-    placement,
+    homes,
     loopbackOnly: isLoopback(options.listenHost),
     metricsRegistry: registry,
     // Every bridge reads every message, so the stack's rejections are the most any bridge counted.
@@ -325,7 +325,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     cleanup.push(["simulator", () => running.stop()]);
   }
 
-  const snapshot = summarySource({ hosts, placement, migrations: engine, startedAtMs });
+  const snapshot = summarySource({ hosts, homes, migrations: engine, startedAtMs });
 
   let closing: Promise<void> | undefined;
   const apiUrl = `${access.tls ? "https" : "http"}://${connectableHost(options.listenHost)}:${api.port}`;
@@ -338,7 +338,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     warnings: access.warnings,
     topology,
     hosts,
-    placement,
+    homes,
     engine,
     simulator,
     snapshot,

@@ -1,19 +1,19 @@
-/** What the live summary shows, read from the running stack's hosts, placement and engine. */
+/** What the live summary shows, read from the running stack's hosts, home registry and engine. */
 import type { Migration } from "../../functions/lib/model/migration.ts";
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { MecHost } from "./mecHost.ts";
 import type { SummarySnapshot } from "./summary.ts";
 
 export interface SummarySourceOptions {
   hosts: MecHost[];
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   migrations: { list(): Migration[] };
   startedAtMs: number;
 }
 
 /** A snapshot function; rates are per second since the previous snapshot. */
 export function summarySource(options: SummarySourceOptions): () => Promise<SummarySnapshot> {
-  const { hosts, placement, startedAtMs } = options;
+  const { hosts, homes, startedAtMs } = options;
   let previous = { atMs: Date.now(), received: 0, forwarded: new Map<string, number>() };
   return async () => {
     const nowMs = Date.now();
@@ -27,7 +27,7 @@ export function summarySource(options: SummarySourceOptions): () => Promise<Summ
     );
     const mecs = stats.map(({ mec, stats: bridge }) => ({
       id: mec,
-      twins: placement.twinsAt(mec).length,
+      twins: homes.twinsAt(mec).length,
       forwardedPerS: (bridge.forwarded - (previous.forwarded.get(mec) ?? 0)) / seconds,
     }));
     const messagesPerS = (received - previous.received) / seconds;

@@ -6,7 +6,7 @@ import type { Config } from "../lib/config.ts";
 import { GeofenceService, geofenceOptionsFromConfig } from "../lib/geofence/service.ts";
 import { zoneLookup } from "../lib/geofence/zones.ts";
 import type { EventSink } from "../lib/runtime/emit/sink.ts";
-import type { PlacementRegistry } from "../lib/runtime/placement.ts";
+import type { HomeRegistry } from "../lib/runtime/homeRegistry.ts";
 import type { Topology } from "../lib/topology.ts";
 
 export interface GeofenceDependencies {
@@ -18,23 +18,23 @@ export interface GeofenceDependencies {
    * The record of where twins live, when the caller keeps one (the embedded stack). In a cluster
    * the events carry the home MEC instead.
    */
-  placement?: Pick<PlacementRegistry, "homeOf" | "setHome">;
+  homes?: Pick<HomeRegistry, "homeOf" | "setHome">;
   /** The driver named in requests; default: the topology's. */
   driverName?: string;
 }
 
 export function geofenceFunction(dependencies: GeofenceDependencies): GeofenceService {
-  const { config, topology, sink, placement } = dependencies;
+  const { config, topology, sink, homes } = dependencies;
   return new GeofenceService({
     zones: zoneLookup(topology.mecs.map((mec) => ({ id: mec.id, geometry: mec.zone }))),
     sink,
     options: geofenceOptionsFromConfig(config, dependencies.driverName ?? topology.defaults.driver),
     ...(config.VVCU_MEC_ID === undefined ? {} : { mec: config.VVCU_MEC_ID }),
-    ...(placement === undefined
+    ...(homes === undefined
       ? {}
       : {
-          homeOf: (twin: string) => placement.homeOf(twin),
-          onPlace: (twin: string, mec: string) => placement.setHome(twin, mec),
+          homeOf: (twin: string) => homes.homeOf(twin),
+          onFirstHome: (twin: string, mec: string) => homes.setHome(twin, mec),
         }),
   });
 }

@@ -61,7 +61,7 @@ export const ConfigSchema = z.object({
     .enum(["auto", "placement", "none"])
     .default("auto")
     .describe(
-      "Bridge: forward only stations placed here (twin Deployments in POD_NAMESPACE) or new in this MEC's zone (placement), everything (none); auto: placement inside Kubernetes",
+      "Bridge: `placement` is the home filter: forward only stations whose home is this MEC (twin Deployments in POD_NAMESPACE) or new in its zone; `none` forwards everything; `auto`: the home filter inside Kubernetes",
     ),
   POD_NAMESPACE: optionalString.describe(
     "Bridge in a cluster: namespace of the twin Deployments; default: the service account's namespace",

@@ -8,7 +8,7 @@ import type { TwinDirectory } from "../lib/manager/directory.ts";
 import { createManagerHandler, type ManagerHandler } from "../lib/manager/handler.ts";
 import type { MigrationControl } from "../lib/migration/engine/engine.ts";
 import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
-import type { PlacementRegistry } from "../lib/runtime/placement.ts";
+import type { HomeRegistry } from "../lib/runtime/homeRegistry.ts";
 import type { Topology } from "../lib/topology.ts";
 
 export interface ManagerDependencies {
@@ -17,7 +17,7 @@ export interface ManagerDependencies {
   twins: TwinDirectory;
   migrations: MigrationControl;
   /** Where twins live, when the caller keeps that record (the embedded stack). */
-  placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
+  homes?: Pick<HomeRegistry, "homeOf" | "twinsAt">;
   metricsRegistry?: Registry;
   /** Messages rejected so far, where this process counts them (the embedded stack's bridges). */
   rejectedMessages?: () => number;
@@ -26,14 +26,14 @@ export interface ManagerDependencies {
 }
 
 export function managerFunction(dependencies: ManagerDependencies): ManagerHandler {
-  const { config, topology, twins, migrations, placement, metricsRegistry, rejectedMessages, loopbackOnly } =
+  const { config, topology, twins, migrations, homes, metricsRegistry, rejectedMessages, loopbackOnly } =
     dependencies;
   const apiToken = apiTokenFromConfig(config);
   return createManagerHandler({
     twins,
     mecs: topology.mecs,
     migrations,
-    ...(placement === undefined ? {} : { placement }),
+    ...(homes === undefined ? {} : { homes }),
     ...(apiToken === undefined ? {} : { apiToken }),
     ...(metricsRegistry === undefined ? {} : { metricsRegistry }),
     ...(rejectedMessages === undefined ? {} : { rejectedMessages }),

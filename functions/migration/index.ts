@@ -8,9 +8,9 @@ import { loadConfig } from "../lib/config.ts";
 import { migrationControlHandler } from "../lib/migration/control.ts";
 import { clusterDrivers, migrationEngineFromConfig } from "../lib/migration/fromConfig.ts";
 import { apiTokenFromConfig } from "../lib/runtime/auth.ts";
+import { HomeRegistry } from "../lib/runtime/homeRegistry.ts";
 import { lazily } from "../lib/runtime/lazy.ts";
 import { serveMetricsFromEnv } from "../lib/runtime/metricsListener.ts";
-import { PlacementRegistry } from "../lib/runtime/placement.ts";
 import { loadTopology } from "../lib/topology.ts";
 
 const control = lazily(async () => {
@@ -19,7 +19,7 @@ const control = lazily(async () => {
   const engine = migrationEngineFromConfig(config, {
     topology,
     // In a cluster the twin CNF objects are the record of homes; requests carry the source.
-    placement: new PlacementRegistry(),
+    homes: new HomeRegistry(),
     drivers: clusterDrivers(topology, config),
   });
   try {

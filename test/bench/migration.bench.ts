@@ -14,7 +14,7 @@ import { MigrationEngine } from "../../functions/lib/migration/engine/engine.ts"
 import { MemoryJournal } from "../../functions/lib/migration/journal/journal.ts";
 import type { TwinSnapshot } from "../../functions/lib/model/twin.ts";
 import type { EventSink } from "../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import type { TwinHostApi } from "../../functions/lib/twin/remote/host.ts";
 import { TwinService } from "../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/store/memoryStore.ts";
@@ -36,7 +36,7 @@ class Traffic {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly placement: PlacementRegistry,
+    private readonly homes: HomeRegistry,
     private readonly hosts: Map<string, TwinService>,
   ) {}
 
@@ -65,7 +65,7 @@ class Traffic {
       data: message,
     };
     this.eventCount++;
-    for (const mec of this.placement.receiversOf(station)) {
+    for (const mec of this.homes.receiversOf(station)) {
       const delivery = (this.hosts.get(mec) as TwinService).handle(event);
       this.pending.add(delivery);
       delivery.finally(() => this.pending.delete(delivery));
@@ -86,7 +86,7 @@ export const benchmark: Benchmark = {
   title: "Migration, local driver (1,000 other twins under traffic)",
   async run({ quick }) {
     const migrationCount = quick ? 40 : 200;
-    const placement = new PlacementRegistry();
+    const homes = new HomeRegistry();
     const hosts = new Map(
       ["mec-a", "mec-b"].map((mec) => [
         mec,
@@ -96,12 +96,12 @@ export const benchmark: Benchmark = {
     const engine = new MigrationEngine({
       mecs: [...hosts.keys()],
       driverFor: () => driver,
-      placement,
+      homes,
       journal: new MemoryJournal(),
       sink: nowhere,
       logger: silent,
     });
-    const traffic = new Traffic(placement, hosts);
+    const traffic = new Traffic(homes, hosts);
     // Events at every phase of the protocol, deterministically: after the target subscribed and
     // before the cut (settle), and while the target hydrates (before and after the snapshot lands).
     const target = hosts.get("mec-b") as TwinService;
@@ -120,7 +120,7 @@ export const benchmark: Benchmark = {
         ["mec-a", hosts.get("mec-a") as TwinService],
         ["mec-b", hydratingTarget],
       ]),
-      placement,
+      homes,
       pollIntervalMs: 1,
       settle: async (twin) => burst(twin),
     });
@@ -128,8 +128,8 @@ export const benchmark: Benchmark = {
     const others = Array.from({ length: OTHER_TWINS }, (_, i) => `other-${i}`);
     const movers = Array.from({ length: migrationCount }, (_, i) => `mover-${i}`);
     const floorTwins = Array.from({ length: 30 }, (_, i) => `floor-${i}`);
-    for (const [i, twin] of others.entries()) placement.setHome(twin, i % 2 === 0 ? "mec-a" : "mec-b");
-    for (const twin of [...movers, ...floorTwins]) placement.setHome(twin, "mec-a");
+    for (const [i, twin] of others.entries()) homes.setHome(twin, i % 2 === 0 ? "mec-a" : "mec-b");
+    for (const twin of [...movers, ...floorTwins]) homes.setHome(twin, "mec-a");
     for (const twin of [...others, ...movers, ...floorTwins])
       for (let k = 0; k < 3; k++) traffic.publish(twin);
     await traffic.settle();
@@ -215,13 +215,12 @@ export const benchmark: Benchmark = {
     }
     let misplaced = 0;
     for (const twin of movers) {
-      const oneHome =
-        placement.receiversOf(twin).join() === "mec-b" && (await source.twin(twin)) === undefined;
+      const oneHome = homes.receiversOf(twin).join() === "mec-b" && (await source.twin(twin)) === undefined;
       if (!oneHome) misplaced++;
     }
     let otherLost = 0;
     for (const twin of others) {
-      const host = hosts.get(placement.homeOf(twin) as string) as TwinService;
+      const host = hosts.get(homes.homeOf(twin) as string) as TwinService;
       otherLost += Math.abs(
         (traffic.published.get(twin) ?? 0) - ((await host.twin(twin))?.messages.cam ?? 0),
       );

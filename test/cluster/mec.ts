@@ -2,7 +2,7 @@
  * One MEC's platform as charts/vvcu-mec deploys it, on its own loopback address: a Redis, the
  * Broker with the repository's Triggers, the functions twin, geofence, migration, proxy and manager
  * each as its own process from the compiled image, the bridge (the ContainerSource's command)
- * reading the shared Mosquitto with the placement filter fed by this cluster's twin Deployments,
+ * reading the shared Mosquitto with the home filter fed by this cluster's twin Deployments,
  * and this cluster's Kubernetes API running the twin CNF pods.
  */
 import path from "node:path";

@@ -109,8 +109,8 @@ export function twoClusterScenario(context: ScenarioContext): void {
       expect(pods.length, `twin CNF pods of ${station} at ${home.id}`).toBeGreaterThan(0);
       expect(pods[0]?.env.VVCU_MEC_ID).toBe(home.id);
       expect(pods[0]?.env.VVCU_HYDRATE_FROM ?? "").toBe("");
-      const placements = (await migrationsAt(home, station)).filter((m) => m.reason === "first-placement");
-      expect(placements).toMatchObject([{ from: home.id, to: home.id, status: "completed" }]);
+      const firstHomes = (await migrationsAt(home, station)).filter((m) => m.reason === "first-placement");
+      expect(firstHomes).toMatchObject([{ from: home.id, to: home.id, status: "completed" }]);
     }
   });
 

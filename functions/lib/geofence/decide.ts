@@ -76,7 +76,7 @@ export interface Fix {
 }
 
 export interface GeofenceContext {
-  /** The twin's home MEC; undefined before its first placement. */
+  /** The twin's home MEC; undefined before it gets its first home. */
   home: string | undefined;
   /** The twin reports itself as migrating. */
   migrating?: boolean;
@@ -126,7 +126,7 @@ export function decide(state: GeofenceState, fix: Fix, context: GeofenceContext)
   const { home, zones, options, nowMs } = context;
   let next: GeofenceState = { ...observeOutcome(state, context), lastFixMs: fix.timeMs };
 
-  if (home === undefined) return firstPlacement(next, position, zones);
+  if (home === undefined) return firstHome(next, position, zones);
 
   if (next.running !== undefined && nowMs - next.running.sinceMs > options.runningTimeoutMs) {
     next = { ...next, running: undefined };
@@ -201,7 +201,7 @@ function observeOutcome(state: GeofenceState, context: GeofenceContext): Geofenc
   return next;
 }
 
-function firstPlacement(state: GeofenceState, position: LatLon, zones: ZoneLookup): DecideResult {
+function firstHome(state: GeofenceState, position: LatLon, zones: ZoneLookup): DecideResult {
   const containing = zones.containing(position)[0];
   if (containing !== undefined) {
     return { state, decision: { kind: "place", mec: containing, why: "containing" } };

@@ -32,16 +32,16 @@ export interface GeofenceServiceOptions {
   sink: EventSink;
   options?: Partial<GeofenceOptions>;
   /**
-   * The twin's home (the placement registry). Without it the MEC named in the twin event is
-   * the home. With it, a twin without a home gets its first placement.
+   * The twin's home (the home registry). Without it the MEC named in the twin event is
+   * the home. With it, a twin without a home gets its first home.
    */
   homeOf?: (twin: string) => string | undefined;
   /**
-   * First placement at the MEC already holding the twin: no migration, just record the home.
+   * First home at the MEC already holding the twin: no migration, just record the home.
    * Without `homeOf` (a cluster), a new twin instead gets a first-placement request to its own
    * MEC, so that the migration function gives it its twin CNF there.
    */
-  onPlace?: (twin: string, mec: string) => void;
+  onFirstHome?: (twin: string, mec: string) => void;
   /** MEC this geofence runs in, for the events' source. */
   mec?: string;
   now?: () => number;
@@ -129,7 +129,7 @@ export class GeofenceService {
     this.states.set(twin.id, state);
     try {
       if (decision.kind === "place") {
-        if (decision.mec === twin.mec) this.config.onPlace?.(twin.id, decision.mec);
+        if (decision.mec === twin.mec) this.config.onFirstHome?.(twin.id, decision.mec);
         else
           await this.requestMigration(
             twin.id,
@@ -161,7 +161,7 @@ export class GeofenceService {
   /**
    * In a cluster the twin function creates a twin at the MEC whose events it got, and only a
    * twin CNF can be a migration's source: ask for one there (from and to the same MEC). Not
-   * marked running: the placement does not move the twin, and a crossing may follow at once.
+   * marked running: deploying it at its first home does not move the twin, and a crossing may follow at once.
    */
   private async placeAtFirstHome(twin: Twin, traceparent: string | undefined): Promise<void> {
     const created = Date.parse(twin.createdAt);

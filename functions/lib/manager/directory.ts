@@ -2,7 +2,7 @@
 
 import type { TwinHistoryData } from "../model/history.ts";
 import type { Twin } from "../model/twin.ts";
-import type { PlacementRegistry } from "../runtime/placement.ts";
+import type { HomeRegistry } from "../runtime/homeRegistry.ts";
 import { compareIds, type TwinFilter } from "../twin/state/twinQuery.ts";
 
 export interface TwinDirectory {
@@ -28,7 +28,7 @@ export interface TwinSource {
 
 /**
  * The twins of every MEC, each once: during a migration source and target both hold the
- * twin. The copy at its home counts (placement registry), else a stable copy over one that is
+ * twin. The copy at its home counts (home registry), else a stable copy over one that is
  * migrating. Twins without a home yet are listed from wherever they are.
  */
 function withoutUndefined(area: { bbox?: TwinFilter["bbox"]; near?: TwinFilter["near"] }) {
@@ -40,10 +40,10 @@ function withoutUndefined(area: { bbox?: TwinFilter["bbox"]; near?: TwinFilter["
 
 export function directoryOverHosts(
   sources: Map<string, TwinSource>,
-  placement?: Pick<PlacementRegistry, "homeOf">,
+  homes?: Pick<HomeRegistry, "homeOf">,
 ): TwinDirectory {
   const rank = (twin: Twin) => {
-    const home = placement?.homeOf(twin.id);
+    const home = homes?.homeOf(twin.id);
     return (home !== undefined && twin.mec === home ? 2 : 0) + (twin.status === "stable" ? 1 : 0);
   };
   const better = (current: Twin | undefined, candidate: Twin | undefined): Twin | undefined => {

@@ -14,8 +14,8 @@ import type { MigrationControl } from "../migration/engine/engine.ts";
 import type { MigrationRequest } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
 import { accessRefusal } from "../runtime/auth.ts";
+import type { HomeRegistry } from "../runtime/homeRegistry.ts";
 import { HttpError, metricsReply, type Reply, type Route, readJson, send } from "../runtime/http.ts";
-import type { PlacementRegistry } from "../runtime/placement.ts";
 import { traceparentOrNew } from "../tracing.ts";
 import { currentHazards } from "../twin/state/hazardQuery.ts";
 import { historyParts } from "../twin/state/history.ts";
@@ -38,7 +38,7 @@ export interface ManagerOptions {
   /** The MECs of the topology, with their zones for the console's map. */
   mecs: { id: string; name?: string; zone?: unknown }[];
   /** Where twins live; without it (a cluster's manager) the MEC in each twin record is its home. */
-  placement?: Pick<PlacementRegistry, "homeOf" | "twinsAt">;
+  homes?: Pick<HomeRegistry, "homeOf" | "twinsAt">;
   migrations: MigrationControl;
   /** When set, every path but /health needs `Authorization: Bearer <token>` (auth.ts). */
   apiToken?: string;
@@ -201,7 +201,7 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
         if (!body.success) throw new HttpError(400, `bad body: ${z.prettifyError(body.error)}`);
         const { target } = body.data;
         if (!mecIds.has(target)) throw new HttpError(400, `unknown target MEC "${target}"`);
-        const from = options.placement?.homeOf(twin.id) ?? twin.mec;
+        const from = options.homes?.homeOf(twin.id) ?? twin.mec;
         if (from === target) throw new HttpError(400, `twin ${twin.id} already lives at ${target}`);
         const request: MigrationRequest = {
           id: newMigrationId(),
@@ -230,8 +230,8 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
   ];
 
   async function membership(listed?: Twin[]): Promise<(mec: string) => string[]> {
-    const placement = options.placement;
-    if (placement !== undefined) return (mec) => placement.twinsAt(mec);
+    const homes = options.homes;
+    if (homes !== undefined) return (mec) => homes.twinsAt(mec);
     const twins = listed ?? (await options.twins.list());
     return (mec) => twins.filter((twin) => twin.mec === mec).map((twin) => twin.id);
   }

@@ -10,7 +10,7 @@ import { componentLogger } from "../log.ts";
 import type { MigrationDriver } from "../model/driver.ts";
 import { httpSink } from "../runtime/emit/httpSink.ts";
 import type { EventSink } from "../runtime/emit/sink.ts";
-import type { PlacementRegistry } from "../runtime/placement.ts";
+import type { HomeRegistry } from "../runtime/homeRegistry.ts";
 import type { Topology } from "../topology.ts";
 import { KubernetesDriver } from "./drivers/kubernetes.ts";
 import type { SharedTwinCnfValues } from "./drivers/kubernetesTwin.ts";
@@ -92,7 +92,7 @@ export function clusterDrivers(
 
 export interface EngineFromConfigOptions {
   topology: Topology;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   drivers: Partial<Record<string, MigrationDriver>>;
   /** Default: K_SINK over HTTP. */
   sink?: EventSink;
@@ -120,7 +120,7 @@ export function migrationEngineFromConfig(config: Config, options: EngineFromCon
   return new MigrationEngine({
     mecs: options.topology.mecs.map((mec) => mec.id),
     driverFor: driverSelector(options.topology, options.drivers),
-    placement: options.placement,
+    homes: options.homes,
     journal: journal ?? new MemoryJournal(),
     sink,
     mec: config.VVCU_MEC_ID ?? "control",

@@ -6,12 +6,12 @@ import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBridge } from "../../../bridges/mqtt/bridge.ts";
 import { eventId, traceparentFor } from "../../../bridges/mqtt/event.ts";
-import { placementFilter } from "../../../bridges/mqtt/filter.ts";
+import { homeFilter } from "../../../bridges/mqtt/filter.ts";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
 import { inProcessTransport } from "../../../functions/lib/runtime/emit/inProcess.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
 import { itsCenterCam, structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
 import { connectClient, startAedes, startSink, waitFor } from "./harness.ts";
@@ -178,15 +178,15 @@ describe("a station whose twin a migration brings here", () => {
     cleanups.push(() => broker.dispose());
     const sink = await startSink();
     cleanups.push(() => sink.close());
-    const placement = new PlacementRegistry();
-    placement.setHome("1001", "mec-a");
-    placement.addGuest("2002", "mec-a");
-    placement.setHome("3003", "mec-b");
+    const homes = new HomeRegistry();
+    homes.setHome("1001", "mec-a");
+    homes.addGuest("2002", "mec-a");
+    homes.setHome("3003", "mec-b");
     const bridge = await startBridge({
       mec: "mec-a",
       mqtt: { url: broker.url },
       sink: httpTransport({ url: sink.url }),
-      shouldForward: placementFilter({ mec: "mec-a", placement, zoneOfPosition: () => undefined }),
+      shouldForward: homeFilter({ mec: "mec-a", homes, zoneOfPosition: () => undefined }),
     });
     cleanups.push(() => bridge.close());
     await waitFor("the bridge to connect", () => bridge.isReady());

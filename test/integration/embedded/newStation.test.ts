@@ -55,6 +55,6 @@ describe("a new station at the MEC border (embedded stack, in process)", { timeo
     });
     expect(atB.mec).toBe("mec-b");
     expect(await mecA?.twins.twin(String(stationId))).toBeUndefined();
-    expect(stack.placement.homeOf(String(stationId))).toBe("mec-b");
+    expect(stack.homes.homeOf(String(stationId))).toBe("mec-b");
   });
 });

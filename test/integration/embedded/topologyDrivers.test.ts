@@ -84,7 +84,7 @@ describe("vvcu start with the osm driver", { timeout: 60_000 }, () => {
     await publishCam(client, STATION, { ...IN_MEC_A, speed: 0, heading: 0, timeMs: Date.now() });
     await client.endAsync();
     await eventually("the twin at mec-a", async () =>
-      stack.placement.homeOf(String(STATION)) === "mec-a" ? true : undefined,
+      stack.homes.homeOf(String(STATION)) === "mec-a" ? true : undefined,
     );
     // The twin CNF stand-in serves the hydrated twin once OSM reports the NS READY.
     await cnf.host.hydrate(snapshotOf(String(STATION), "mec-a"));

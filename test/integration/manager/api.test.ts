@@ -13,7 +13,7 @@ import type { Migration } from "../../../functions/lib/model/migration.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { apiTokenFromConfig } from "../../../functions/lib/runtime/auth.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 
@@ -27,7 +27,7 @@ const MECS = [
 interface Api {
   url: string;
   engine: MigrationEngine;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   open: () => void;
   server: Server;
 }
@@ -45,9 +45,9 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
     candidates: async () => twins,
     history: async () => undefined,
   };
-  const placement = new PlacementRegistry();
-  placement.setHome("42", "mec-a");
-  placement.setHome("7", "mec-b");
+  const homes = new HomeRegistry();
+  homes.setHome("42", "mec-a");
+  homes.setHome("7", "mec-b");
   let open: () => void = () => {};
   const readyGate = options.holdReady
     ? new Promise<void>((resolve) => {
@@ -58,7 +58,7 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
   const engine = new MigrationEngine({
     mecs: MECS.map((mec) => mec.id),
     driverFor: () => driver,
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     logger: silent,
@@ -67,7 +67,7 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
   const handler = createManagerHandler({
     twins: directory,
     mecs: MECS,
-    placement,
+    homes,
     migrations: engine,
     apiToken: options.apiToken,
     newMigrationId: () => `man-${++sequence}`,
@@ -78,7 +78,7 @@ async function startApi(options: { apiToken?: string; holdReady?: boolean } = {}
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, engine, placement, open, server };
+  return { url: `http://127.0.0.1:${port}`, engine, homes, open, server };
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -131,7 +131,7 @@ describe("manager API", () => {
   });
 
   it("POST a migration: 202 running, then listed newest first and filtered by twin", async () => {
-    const { url, engine, placement } = await startApi();
+    const { url, engine, homes } = await startApi();
     const response = await post(`${url}/api/v1/twins/42/migrations`, { target: "mec-b" });
     expect(response.status).toBe(202);
     const migration = (await response.json()) as Migration;
@@ -146,7 +146,7 @@ describe("manager API", () => {
       requestedAt: "2026-11-28T07:00:00.000Z",
     });
     await engine.settled("man-1");
-    expect(placement.homeOf("42")).toBe("mec-b");
+    expect(homes.homeOf("42")).toBe("mec-b");
     expect((await post(`${url}/api/v1/twins/7/migrations`, { target: "mec-a" })).status).toBe(202);
     await engine.settled("man-2");
 

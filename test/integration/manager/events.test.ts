@@ -16,7 +16,7 @@ import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.
 import type { TwinMarker } from "../../../functions/lib/model/liveFeed.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 
@@ -88,13 +88,13 @@ async function readEvents(
 
 async function startManager(apiToken?: string) {
   const twins: Twin[] = [twinAt(-500, 1, { id: "42" }), twinAt(700, 1, { id: "7", mec: "mec-b" })];
-  const placement = new PlacementRegistry();
-  placement.setHome("42", "mec-a");
-  placement.setHome("7", "mec-b");
+  const homes = new HomeRegistry();
+  homes.setHome("42", "mec-a");
+  homes.setHome("7", "mec-b");
   const engine = new MigrationEngine({
     mecs: MECS.map((mec) => mec.id),
     driverFor: () => new FakeDriver("fake"),
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     logger: silent,
@@ -107,7 +107,7 @@ async function startManager(apiToken?: string) {
       history: async () => undefined,
     },
     mecs: MECS,
-    placement,
+    homes,
     migrations: engine,
     apiToken,
     rejectedMessages: () => 4,

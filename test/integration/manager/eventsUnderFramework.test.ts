@@ -13,7 +13,7 @@ import { createManagerHandler, type ManagerHandler } from "../../../functions/li
 import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { twinAt } from "../../unit/geofence/tracks.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
     migrations: new MigrationEngine({
       mecs: ["mec-a", "mec-b"],
       driverFor: () => new FakeDriver("fake"),
-      placement: new PlacementRegistry(),
+      homes: new HomeRegistry(),
       journal: new MemoryJournal(),
       sink: new CollectingSink(),
       logger: silent,

@@ -13,7 +13,7 @@ import { createManagerHandler } from "../../../functions/lib/manager/handler.ts"
 import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
@@ -50,11 +50,11 @@ function at(id: string, metres: number, bearing: number, fields: Parameters<type
 let server: Server;
 let url = "";
 beforeAll(async () => {
-  const placement = new PlacementRegistry();
+  const homes = new HomeRegistry();
   const engine = new MigrationEngine({
     mecs: ["mec-a", "mec-b"],
     driverFor: () => new FakeDriver("fake"),
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     logger: silent,

@@ -5,7 +5,7 @@ import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.
 import { RedisJournal } from "../../../functions/lib/migration/journal/redisJournal.ts";
 import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { type RunningServer, startRedis } from "../../helpers/servers.ts";
 import { FakeDriver } from "../../unit/migration/fakeDriver.ts";
 
@@ -31,18 +31,18 @@ const request = (id: string, twin: string): MigrationRequest => ({
 describe("RedisJournal", () => {
   it("keeps the latest entry per migration in order, and a restarted engine rolls back or finishes", async () => {
     const prefix = `test:${Date.now()}`;
-    const placement = new PlacementRegistry();
+    const homes = new HomeRegistry();
     const present = new Map<string, Set<string>>();
     const stuck = new FakeDriver("fake", { neverReady: true }, present);
     for (const twin of ["1", "2"]) {
-      placement.setHome(twin, "mec-a");
+      homes.setHome(twin, "mec-a");
       stuck.at("mec-a").add(twin);
     }
     const journal = new RedisJournal({ url: redis.url, prefix });
     const crashed = new MigrationEngine({
       mecs: ["mec-a", "mec-b"],
       driverFor: () => stuck,
-      placement,
+      homes,
       journal,
       sink: new CollectingSink(),
       logger: silent,
@@ -61,14 +61,14 @@ describe("RedisJournal", () => {
     const restarted = new MigrationEngine({
       mecs: ["mec-a", "mec-b"],
       driverFor: () => new FakeDriver("fake", {}, present),
-      placement,
+      homes,
       journal: restartedJournal,
       sink: new CollectingSink(),
       logger: silent,
     });
     expect(await restarted.recover()).toEqual({ rolledBack: 2, finished: 0 });
     for (const twin of ["1", "2"]) {
-      expect(placement.receiversOf(twin)).toEqual(["mec-a"]);
+      expect(homes.receiversOf(twin)).toEqual(["mec-a"]);
       expect(present.get("mec-b")?.has(twin)).toBe(false);
     }
     const after = await new RedisJournal({ url: redis.url, prefix }).load();

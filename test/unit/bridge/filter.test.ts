@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { placementFilter } from "../../../bridges/mqtt/filter.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { homeFilter } from "../../../bridges/mqtt/filter.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 
 const zoneOfPosition = (lat: number, _lon: number) =>
   lat >= 40.6 ? "mec-a" : lat >= 40.5 ? "mec-b" : undefined;
 
-describe("placementFilter", () => {
-  const placement = new PlacementRegistry();
-  placement.setHome("here", "mec-a");
-  placement.setHome("there", "mec-b");
-  placement.setHome("moving", "mec-b");
-  placement.addGuest("moving", "mec-a");
-  const shouldForward = placementFilter({ mec: "mec-a", placement, zoneOfPosition });
+describe("homeFilter", () => {
+  const homes = new HomeRegistry();
+  homes.setHome("here", "mec-a");
+  homes.setHome("there", "mec-b");
+  homes.setHome("moving", "mec-b");
+  homes.addGuest("moving", "mec-a");
+  const shouldForward = homeFilter({ mec: "mec-a", homes, zoneOfPosition });
 
   it("forwards a station whose twin lives here, wherever it is", () => {
     expect(shouldForward("here", { lat: 40.55, lon: -8.6 })).toBe(true);
@@ -33,25 +33,25 @@ describe("placementFilter", () => {
     expect(shouldForward("new")).toBe(false);
   });
 
-  it("follows placement changes without being rebuilt", () => {
-    placement.setHome("later", "mec-b");
+  it("follows home changes without being rebuilt", () => {
+    homes.setHome("later", "mec-b");
     expect(shouldForward("later")).toBe(false);
-    placement.setHome("later", "mec-a");
+    homes.setHome("later", "mec-a");
     expect(shouldForward("later")).toBe(true);
   });
 });
 
-describe("placementFilter with first sighting (a registry of this MEC's twins only, as in a cluster)", () => {
+describe("homeFilter with first sighting (a registry of this MEC's twins only, as in a cluster)", () => {
   const inA = { lat: 40.65, lon: -8.6 };
   const inB = { lat: 40.55, lon: -8.6 };
   const setup = () => {
     let now = 0;
-    const placement = new PlacementRegistry();
+    const homes = new HomeRegistry();
     const options = { firstSighting: { forgetAfterMs: 60_000, clock: () => now }, zoneOfPosition };
     return {
-      placement,
-      atA: placementFilter({ mec: "mec-a", placement, ...options }),
-      atB: placementFilter({ mec: "mec-b", placement: new PlacementRegistry(), ...options }),
+      homes,
+      atA: homeFilter({ mec: "mec-a", homes, ...options }),
+      atB: homeFilter({ mec: "mec-b", homes: new HomeRegistry(), ...options }),
       advance: (ms: number) => {
         now += ms;
       },
@@ -74,11 +74,11 @@ describe("placementFilter with first sighting (a registry of this MEC's twins on
   });
 
   it("does not take back a twin that left this MEC when its vehicle returns", () => {
-    const { placement, atA } = setup();
+    const { homes, atA } = setup();
     expect(atA("car", inA)).toBe(true);
-    placement.setHome("car", "mec-a"); // its twin CNF here
+    homes.setHome("car", "mec-a"); // its twin CNF here
     expect(atA("car", inB)).toBe(true);
-    placement.remove("car"); // migrated to B: the twin CNF here is gone
+    homes.remove("car"); // migrated to B: the twin CNF here is gone
     expect(atA("car", inB)).toBe(false);
     expect(atA("car", inA)).toBe(false);
   });
@@ -99,10 +99,10 @@ describe("placementFilter with first sighting (a registry of this MEC's twins on
   });
 
   it("marks the events of a twin a migration brings here arriving, until it lives here", () => {
-    const { placement, atA } = setup();
-    placement.addGuest("car", "mec-a");
+    const { homes, atA } = setup();
+    homes.addGuest("car", "mec-a");
     expect(atA("car", inB)).toBe("arriving");
-    placement.setHome("car", "mec-a");
+    homes.setHome("car", "mec-a");
     expect(atA("car", inB)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { GeofenceService } from "../../../functions/lib/geofence/service.ts";
 import { MigrationEngine } from "../../../functions/lib/migration/engine/engine.ts";
 import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { FakeDriver } from "../migration/fakeDriver.ts";
 import { T0, twinAt, ZONES } from "./tracks.ts";
 
@@ -17,14 +17,14 @@ const silent = pino({ level: "silent" });
 
 describe("geofence and migration engine together", () => {
   it("a vehicle driving across and back moves its twin twice, each once, and requests nothing in between", async () => {
-    const placement = new PlacementRegistry();
-    placement.setHome("42", "mec-a");
+    const homes = new HomeRegistry();
+    homes.setHome("42", "mec-a");
     const driver = new FakeDriver("fake");
     driver.at("mec-a").add("42");
     const engine = new MigrationEngine({
       mecs: ["mec-a", "mec-b"],
       driverFor: () => driver,
-      placement,
+      homes,
       journal: new MemoryJournal(),
       sink: new CollectingSink(),
       logger: silent,
@@ -40,7 +40,7 @@ describe("geofence and migration engine together", () => {
         },
       },
       options: { prediction: false, cooldownMs: 5_000 },
-      homeOf: (twin) => placement.homeOf(twin),
+      homeOf: (twin) => homes.homeOf(twin),
       now: () => now,
       logger: silent,
     });
@@ -52,7 +52,7 @@ describe("geofence and migration engine together", () => {
     ];
     for (const [k, x] of xs.entries()) {
       now = T0 + k * 1000;
-      const twin = twinAt(x, k, { mec: placement.homeOf("42") ?? "mec-a" });
+      const twin = twinAt(x, k, { mec: homes.homeOf("42") ?? "mec-a" });
       await geofence.handle(
         new CloudEvent({ type: "io.vvcu.twin.updated", source: "/test", data: { twin } }),
       );
@@ -64,7 +64,7 @@ describe("geofence and migration engine together", () => {
       ["mec-b", "mec-a", "completed", "geofence", "entered-zone"],
     ]);
     expect(requests).toHaveLength(2);
-    expect(placement.receiversOf("42")).toEqual(["mec-a"]);
+    expect(homes.receiversOf("42")).toEqual(["mec-a"]);
     expect(driver.at("mec-a").has("42")).toBe(true);
     expect(driver.at("mec-b").has("42")).toBe(false);
   });

@@ -121,7 +121,7 @@ describe("geofence decide: scripted tracks", () => {
     expect(placed.home).toBe("mec-a");
   });
 
-  it("first placement: the zone containing the position", () => {
+  it("first home: the zone containing the position", () => {
     const run = drive(trackThrough([[500, 0]]), {}, { home: undefined });
     expect(run.decisions).toEqual([
       { index: 0, decision: { kind: "place", mec: "mec-b", why: "containing" } },

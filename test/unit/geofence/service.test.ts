@@ -6,7 +6,7 @@ import { GeofenceService, geofenceMigrationId } from "../../../functions/lib/geo
 import type { Migration, MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { CollectingSink, type EventSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { T0, twinAt, ZONES } from "./tracks.ts";
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -119,15 +119,15 @@ describe("GeofenceService", () => {
     ]);
   });
 
-  it("first placement: records the home where the twin already is, or asks to move it", async () => {
+  it("first home: records the home where the twin already is, or asks to move it", async () => {
     const sink = new CollectingSink();
-    const placement = new PlacementRegistry();
+    const homes = new HomeRegistry();
     const { geofence } = service(sink, {
-      homeOf: (twin) => placement.homeOf(twin),
-      onPlace: (twin, mec) => placement.setHome(twin, mec),
+      homeOf: (twin) => homes.homeOf(twin),
+      onFirstHome: (twin, mec) => homes.setHome(twin, mec),
     });
     await geofence.handle(twinEvent(twinAt(-500, 1), "io.vvcu.twin.created"));
-    expect(placement.homeOf("42")).toBe("mec-a");
+    expect(homes.homeOf("42")).toBe("mec-a");
     expect(sink.events).toEqual([]);
 
     await geofence.handle(twinEvent(twinAt(700, 1, { id: "7" }), "io.vvcu.twin.created"));
@@ -136,7 +136,7 @@ describe("GeofenceService", () => {
     ]);
   });
 
-  it("in a cluster (no placement registry), asks for a new twin's twin CNF at the MEC it was created in", async () => {
+  it("in a cluster (no home registry), asks for a new twin's twin CNF at the MEC it was created in", async () => {
     const sink = new CollectingSink();
     const { geofence, setNow } = service(sink);
     const created = twinAt(-500, 0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { directoryOverHosts, type TwinSource } from "../../../functions/lib/manager/directory.ts";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
 import { authorized } from "../../../functions/lib/runtime/auth.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { twinAt } from "../geofence/tracks.ts";
 
 describe("authorized", () => {
@@ -36,20 +36,20 @@ describe("directoryOverHosts", () => {
   ]);
 
   it("lists each twin once, the copy at its home", async () => {
-    const placement = new PlacementRegistry();
-    placement.setHome("42", "mec-a");
-    const directory = directoryOverHosts(sources, placement);
+    const homes = new HomeRegistry();
+    homes.setHome("42", "mec-a");
+    const directory = directoryOverHosts(sources, homes);
     expect((await directory.list()).map((twin) => [twin.id, twin.mec])).toEqual([
       ["7", "mec-b"],
       ["42", "mec-a"],
     ]);
     expect((await directory.get("42"))?.mec).toBe("mec-a");
-    placement.setHome("42", "mec-b");
+    homes.setHome("42", "mec-b");
     expect((await directory.get("42"))?.mec).toBe("mec-b");
     expect(await directory.get("nobody")).toBeUndefined();
   });
 
-  it("without a placement registry prefers a stable copy", async () => {
+  it("without a home registry prefers a stable copy", async () => {
     const stableAtB = { ...atB, status: "stable" as const };
     const directory = directoryOverHosts(
       new Map([

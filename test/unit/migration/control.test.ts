@@ -11,7 +11,7 @@ import { MemoryJournal } from "../../../functions/lib/migration/journal/journal.
 import { driverSelector } from "../../../functions/lib/migration/select.ts";
 import type { MigrationRequest } from "../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { FakeDriver } from "./fakeDriver.ts";
 
 const silent = pino({ level: "silent" });
@@ -34,13 +34,13 @@ const request = (overrides: Partial<MigrationRequest> = {}): MigrationRequest =>
 async function start(holdReady = false, apiToken?: string) {
   let open: () => void = () => {};
   const readyGate = holdReady ? new Promise<void>((resolve) => (open = resolve)) : undefined;
-  const placement = new PlacementRegistry();
-  placement.setHome("42", "mec-a");
+  const homes = new HomeRegistry();
+  homes.setHome("42", "mec-a");
   const driver = new FakeDriver("fake", { readyGate });
   const engine = new MigrationEngine({
     mecs: ["mec-a", "mec-b"],
     driverFor: () => driver,
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     logger: silent,

@@ -1,5 +1,9 @@
 /** A scriptable in-memory driver for engine tests: records every call, fails or hangs on request. */
-import type { MigrationDriver, Placement, PlacementRequest } from "../../../functions/lib/model/driver.ts";
+import type {
+  DeploymentRequest,
+  MigrationDriver,
+  TwinDeployment,
+} from "../../../functions/lib/model/driver.ts";
 
 export interface FakeDriverScript {
   placeFails?: boolean;
@@ -12,7 +16,7 @@ export interface FakeDriverScript {
   /** release never resolves. */
   releaseHangs?: boolean;
   /**
-   * Each placement gets its own ref (`<mec>/<twin>#<n>`, as an orchestrator's instance id) and a
+   * Each deployment gets its own ref (`<mec>/<twin>#<n>`, as an orchestrator's instance id) and a
    * release gives back `released:<ref>`, as an orchestrator's operation id.
    */
   ownRefs?: boolean;
@@ -24,7 +28,7 @@ export class FakeDriver implements MigrationDriver {
   readonly calls: string[] = [];
   /** The refs release was called with, in order. */
   readonly releasedRefs: string[] = [];
-  private placements = 0;
+  private deployments = 0;
   /** Twins present per MEC, as the driver sees them. */
   private releaseFailuresLeft: number;
 
@@ -47,17 +51,17 @@ export class FakeDriver implements MigrationDriver {
     return twins;
   }
 
-  async place(request: PlacementRequest, _signal: AbortSignal): Promise<Placement> {
+  async place(request: DeploymentRequest, _signal: AbortSignal): Promise<TwinDeployment> {
     this.calls.push(`place ${request.twin}@${request.mec}`);
     if (this.script.placeFails) throw new Error("target refused the twin");
     this.at(request.mec).add(request.twin);
-    const placement = this.existing(request.twin, request.mec);
-    if (this.script.ownRefs) placement.ref += `#${++this.placements}`;
-    return placement;
+    const deployment = this.existing(request.twin, request.mec);
+    if (this.script.ownRefs) deployment.ref += `#${++this.deployments}`;
+    return deployment;
   }
 
-  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
-    this.calls.push(`wait ${placement.twin}@${placement.mec}`);
+  async waitUntilReady(deployment: TwinDeployment, signal: AbortSignal): Promise<void> {
+    this.calls.push(`wait ${deployment.twin}@${deployment.mec}`);
     if (this.script.readyGate) await this.script.readyGate;
     if (this.script.neverReady) {
       await new Promise<void>((_, reject) => {
@@ -66,22 +70,22 @@ export class FakeDriver implements MigrationDriver {
     }
   }
 
-  async release(placement: Placement, _signal: AbortSignal): Promise<string | undefined> {
-    this.calls.push(`release ${placement.twin}@${placement.mec}`);
-    this.releasedRefs.push(placement.ref);
+  async release(deployment: TwinDeployment, _signal: AbortSignal): Promise<string | undefined> {
+    this.calls.push(`release ${deployment.twin}@${deployment.mec}`);
+    this.releasedRefs.push(deployment.ref);
     if (this.script.releaseHangs) await new Promise<void>(() => {});
     if (this.releaseFailuresLeft > 0) {
       this.releaseFailuresLeft--;
       throw new Error("orchestrator unavailable");
     }
-    this.at(placement.mec).delete(placement.twin);
-    return this.script.ownRefs ? `released:${placement.ref}` : undefined;
+    this.at(deployment.mec).delete(deployment.twin);
+    return this.script.ownRefs ? `released:${deployment.ref}` : undefined;
   }
 
-  /** What the hosts at each MEC recorded of their twins' placements (`<mec>/<twin>` -> ref). */
+  /** What the hosts at each MEC recorded of their twins' deployments (`<mec>/<twin>` -> ref). */
   readonly hostedRefs = new Map<string, string>();
 
-  hosted?: (twin: string, mec: string, signal: AbortSignal) => Promise<Placement | undefined> = async (
+  hosted?: (twin: string, mec: string, signal: AbortSignal) => Promise<TwinDeployment | undefined> = async (
     twin,
     mec,
   ) => {
@@ -91,11 +95,11 @@ export class FakeDriver implements MigrationDriver {
     return ref === undefined ? this.existing(twin, mec) : { ...this.existing(twin, mec), ref };
   };
 
-  async activate(placement: Placement, _signal: AbortSignal): Promise<void> {
-    this.calls.push(`activate ${placement.twin}@${placement.mec}`);
+  async activate(deployment: TwinDeployment, _signal: AbortSignal): Promise<void> {
+    this.calls.push(`activate ${deployment.twin}@${deployment.mec}`);
   }
 
-  existing(twin: string, mec: string): Placement {
+  existing(twin: string, mec: string): TwinDeployment {
     return { driver: this.name, twin, mec, ref: `${mec}/${twin}` };
   }
 }

@@ -12,7 +12,7 @@ import {
   Observable,
   PatchStrategy,
 } from "@kubernetes/client-node";
-import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import type { DeploymentRequest, MigrationDriver, TwinDeployment } from "../../model/driver.ts";
 import { bounded, errorMessage, pollUntil, timedOrchestratorCall } from "../../runtime/timing.ts";
 import { isTwinCnfReady } from "../../twin/remote/client.ts";
 import { type TwinCnfValues, twinCnfName, twinCnfObjects } from "./kubernetesObjects.ts";
@@ -102,29 +102,29 @@ export class KubernetesDriver implements MigrationDriver {
     this.fieldManager = options.fieldManager ?? "vvcu-migration";
   }
 
-  existing(twin: string, mec: string): Placement {
+  existing(twin: string, mec: string): TwinDeployment {
     return { driver: DRIVER, twin, mec, ref: `${this.target(mec).namespace}/${twinCnfName(twin, mec)}` };
   }
 
-  /** The chart values of a placement (the same the OSM driver passes to the chart). */
-  values(request: PlacementRequest): TwinCnfValues {
+  /** The chart values of a twin deployment (the same the OSM driver passes to the chart). */
+  values(request: DeploymentRequest): TwinCnfValues {
     return this.sites.values(request);
   }
 
-  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
-    const placement = this.existing(request.twin, request.mec);
+  async place(request: DeploymentRequest, signal: AbortSignal): Promise<TwinDeployment> {
+    const twinDeployment = this.existing(request.twin, request.mec);
     const { namespace } = this.target(request.mec);
     const { deployment, service } = twinCnfObjects(this.values(request));
     const { apps, core } = this.client(request.mec);
     const apply = PatchStrategy.ServerSideApply;
-    // A first placement finds the twin CNF a migration is already bringing here (the twin function
+    // A first home's deployment finds the twin CNF a migration is already bringing here (the twin function
     // created the twin from the first events the bridge forwarded): re-applying it without the
     // source to hydrate from would restart it empty.
     if (
       request.sourceMec === request.mec &&
       (await this.deploymentExists(request.mec, deployment.metadata.name, signal))
     ) {
-      return placement;
+      return twinDeployment;
     }
     await this.sites.markSourceMigrating(request, signal);
     // The Service first, so the twin is reachable as soon as its Deployment turns ready.
@@ -146,21 +146,21 @@ export class KubernetesDriver implements MigrationDriver {
         callOptions(s, apply),
       ),
     );
-    return placement;
+    return twinDeployment;
   }
 
-  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
-    const { namespace, name } = this.parseRef(placement);
-    const { apps } = this.client(placement.mec);
+  async waitUntilReady(twinDeployment: TwinDeployment, signal: AbortSignal): Promise<void> {
+    const { namespace, name } = this.parseRef(twinDeployment);
+    const { apps } = this.client(twinDeployment.mec);
     const deadline = Date.now() + this.readyTimeoutMs;
     const wait = { intervalMs: this.pollIntervalMs, signal };
     await pollUntil(
-      `deployment ${namespace}/${name} at ${placement.mec}`,
+      `deployment ${namespace}/${name} at ${twinDeployment.mec}`,
       { ...wait, timeoutMs: this.readyTimeoutMs },
       async (s) => {
         let deployment: Awaited<ReturnType<AppsV1Api["readNamespacedDeployment"]>>;
         try {
-          deployment = await this.call(placement.mec, "read-deployment", s, (c) =>
+          deployment = await this.call(twinDeployment.mec, "read-deployment", s, (c) =>
             apps.readNamespacedDeployment({ name, namespace }, callOptions(c)),
           );
         } catch (error) {
@@ -172,7 +172,7 @@ export class KubernetesDriver implements MigrationDriver {
         );
         if (stalled)
           throw new Error(
-            `deployment ${namespace}/${name} at ${placement.mec}: ${stalled.reason}: ${stalled.message}`,
+            `deployment ${namespace}/${name} at ${twinDeployment.mec}: ${stalled.reason}: ${stalled.message}`,
           );
         const ready = deployment.status?.readyReplicas ?? 0;
         const current =
@@ -180,9 +180,9 @@ export class KubernetesDriver implements MigrationDriver {
         return ready >= 1 && current ? { done: true } : { waiting: `readyReplicas ${ready}` };
       },
     );
-    const url = this.sites.twinUrl(placement.twin, placement.mec);
+    const url = this.sites.twinUrl(twinDeployment.twin, twinDeployment.mec);
     await pollUntil(
-      `twin ${placement.twin} /ready at ${url}`,
+      `twin ${twinDeployment.twin} /ready at ${url}`,
       { ...wait, timeoutMs: Math.max(0, deadline - Date.now()) },
       async (s) =>
         (await isTwinCnfReady(url, s, this.callTimeoutMs)) ? { done: true } : { waiting: "not ready" },
@@ -190,27 +190,27 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   /** Deletes the twin CNF; its ref (`namespace/name`) is what the record shows. */
-  async release(placement: Placement, signal: AbortSignal): Promise<undefined> {
-    const { namespace, name } = this.parseRef(placement);
-    const { apps, core } = this.client(placement.mec);
+  async release(twinDeployment: TwinDeployment, signal: AbortSignal): Promise<undefined> {
+    const { namespace, name } = this.parseRef(twinDeployment);
+    const { apps, core } = this.client(twinDeployment.mec);
     const options = { name, namespace, propagationPolicy: "Foreground" };
-    await this.sites.releaseTwin(placement.twin, placement.mec, signal);
+    await this.sites.releaseTwin(twinDeployment.twin, twinDeployment.mec, signal);
     await this.ignoreNotFound(
-      this.call(placement.mec, "delete-deployment", signal, (s) =>
+      this.call(twinDeployment.mec, "delete-deployment", signal, (s) =>
         apps.deleteNamespacedDeployment(options, callOptions(s)),
       ),
     );
     await this.ignoreNotFound(
-      this.call(placement.mec, "delete-service", signal, (s) =>
+      this.call(twinDeployment.mec, "delete-service", signal, (s) =>
         core.deleteNamespacedService(options, callOptions(s)),
       ),
     );
     await pollUntil(
-      `deletion of deployment ${namespace}/${name} at ${placement.mec}`,
+      `deletion of deployment ${namespace}/${name} at ${twinDeployment.mec}`,
       { timeoutMs: this.releaseTimeoutMs, intervalMs: this.pollIntervalMs, signal },
       async (s) => {
         try {
-          await this.call(placement.mec, "read-deployment", s, (c) =>
+          await this.call(twinDeployment.mec, "read-deployment", s, (c) =>
             apps.readNamespacedDeployment({ name, namespace }, callOptions(c)),
           );
           return { waiting: "still terminating" };
@@ -223,11 +223,11 @@ export class KubernetesDriver implements MigrationDriver {
     );
   }
 
-  async activate(placement: Placement, signal: AbortSignal): Promise<void> {
-    await this.sites.activate(placement, signal);
+  async activate(twinDeployment: TwinDeployment, signal: AbortSignal): Promise<void> {
+    await this.sites.activate(twinDeployment, signal);
   }
 
-  hosted(twin: string, mec: string, signal: AbortSignal): Promise<Placement | undefined> {
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<TwinDeployment | undefined> {
     return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
   }
 
@@ -279,9 +279,9 @@ export class KubernetesDriver implements MigrationDriver {
     }
   }
 
-  private parseRef(placement: Placement): { namespace: string; name: string } {
-    const [namespace, name] = placement.ref.split("/");
-    if (!namespace || !name) throw new Error(`not a kubernetes placement ref: "${placement.ref}"`);
+  private parseRef(twinDeployment: TwinDeployment): { namespace: string; name: string } {
+    const [namespace, name] = twinDeployment.ref.split("/");
+    if (!namespace || !name) throw new Error(`not a kubernetes twin deployment ref: "${twinDeployment.ref}"`);
     return { namespace, name };
   }
 

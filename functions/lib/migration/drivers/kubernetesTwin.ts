@@ -1,9 +1,9 @@
 /**
  * What the kubernetes and OSM drivers share about twin CNFs: where each MEC's twins are
- * reached, the chart values of a placement, and the status calls to the twins themselves.
+ * reached, the chart values of a deployment, and the status calls to the twins themselves.
  */
 import { componentLogger } from "../../log.ts";
-import type { Placement, PlacementRequest } from "../../model/driver.ts";
+import type { DeploymentRequest, TwinDeployment } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import { RemoteTwinHost, TWIN_HOST_PATHS, twinHostUrl } from "../../twin/remote/client.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
@@ -61,8 +61,8 @@ export class TwinCnfSites {
       .replace(/\/+$/, "");
   }
 
-  /** The chart values of a placement: the target hydrates from the source twin's snapshot endpoint. */
-  values(request: PlacementRequest): TwinCnfValues {
+  /** The chart values of a deployment: the target hydrates from the source twin's snapshot endpoint. */
+  values(request: DeploymentRequest): TwinCnfValues {
     const site = this.site(request.mec, "twin CNF");
     const fromElsewhere = request.sourceMec !== request.mec && this.has(request.sourceMec);
     return {
@@ -79,7 +79,7 @@ export class TwinCnfSites {
   }
 
   /** Best effort: the source twin shows `migrating` in the API and dashboards meanwhile. */
-  async markSourceMigrating(request: PlacementRequest, signal: AbortSignal): Promise<void> {
+  async markSourceMigrating(request: DeploymentRequest, signal: AbortSignal): Promise<void> {
     if (request.sourceMec === request.mec || !this.has(request.sourceMec)) return;
     try {
       await this.setStatus(request.twin, request.sourceMec, "migrating", signal);
@@ -110,41 +110,41 @@ export class TwinCnfSites {
   }
 
   /**
-   * After the switch: the twin CNF keeps the placement (the driver's ids; `record` false for one
+   * After the switch: the twin CNF keeps the deployment (the driver's ids; `record` false for one
    * without them), so that another MEC's control plane can release it by them later (best
    * effort), and the twin is stable.
    */
-  async activate(placement: Placement, signal: AbortSignal, record = true): Promise<void> {
-    const host = this.host(placement.twin, placement.mec);
+  async activate(deployment: TwinDeployment, signal: AbortSignal, record = true): Promise<void> {
+    const host = this.host(deployment.twin, deployment.mec);
     try {
       if (record)
-        await bounded(`record the placement of ${placement.twin}`, this.callTimeoutMs, signal, () =>
-          host.recordPlacement(placement),
+        await bounded(`record the deployment of ${deployment.twin}`, this.callTimeoutMs, signal, () =>
+          host.recordDeployment(deployment),
         );
     } catch (error) {
       log.warn(
-        { twin: placement.twin, mec: placement.mec, err: errorMessage(error) },
-        "placement not recorded at its twin CNF",
+        { twin: deployment.twin, mec: deployment.mec, err: errorMessage(error) },
+        "deployment not recorded at its twin CNF",
       );
     }
-    await this.setStatus(placement.twin, placement.mec, "stable", signal);
+    await this.setStatus(deployment.twin, deployment.mec, "stable", signal);
   }
 
   /**
-   * The placement of a twin living at a MEC as its twin CNF recorded it (with `existing` filling
+   * The deployment of a twin living at a MEC as its twin CNF recorded it (with `existing` filling
    * in what a restarted twin CNF no longer knows); undefined when no twin CNF there has it ready.
    */
   async hosted(
     twin: string,
     mec: string,
-    existing: Placement,
+    existing: TwinDeployment,
     signal: AbortSignal,
-  ): Promise<Placement | undefined> {
+  ): Promise<TwinDeployment | undefined> {
     if (!this.has(mec)) return undefined;
-    let recorded: Partial<Placement> | undefined;
+    let recorded: Partial<TwinDeployment> | undefined;
     try {
-      recorded = await bounded(`placement of ${twin} at ${mec}`, this.callTimeoutMs, signal, () =>
-        this.host(twin, mec).placementOf(twin),
+      recorded = await bounded(`deployment of ${twin} at ${mec}`, this.callTimeoutMs, signal, () =>
+        this.host(twin, mec).deploymentOf(twin),
       );
     } catch {
       return undefined; // no twin CNF answering there: the twin does not live there

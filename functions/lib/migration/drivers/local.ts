@@ -1,16 +1,16 @@
 /**
  * The local driver: the embedded stack's MEC hosts live in this process. The twin's state
  * really moves: the source's snapshot is hydrated into the target's store, and events that
- * arrive meanwhile reach both (the placement registry makes the target a guest receiver).
+ * arrive meanwhile reach both (the home registry makes the target a guest receiver).
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
-import type { PlacementRegistry } from "../../runtime/placement.ts";
+import type { DeploymentRequest, MigrationDriver, TwinDeployment } from "../../model/driver.ts";
+import type { HomeRegistry } from "../../runtime/homeRegistry.ts";
 import type { TwinHostApi } from "../../twin/remote/host.ts";
 
 export interface LocalDriverOptions {
   hosts: Map<string, TwinHostApi>;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   /** How often waitUntilReady asks the target. */
   pollIntervalMs?: number;
   /**
@@ -27,13 +27,13 @@ export class LocalDriver implements MigrationDriver {
 
   constructor(private readonly options: LocalDriverOptions) {}
 
-  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
+  async place(request: DeploymentRequest, signal: AbortSignal): Promise<TwinDeployment> {
     const source = this.host(request.sourceMec);
     const target = this.host(request.mec);
     await source.setStatus(request.twin, "migrating");
     // Park first, then subscribe: events the target receives from now on wait for the snapshot.
     await target.expect(request.twin);
-    this.options.placement.addGuest(request.twin, request.mec);
+    this.options.homes.addGuest(request.twin, request.mec);
     await this.options.settle?.(request.twin, request.sourceMec);
     signal.throwIfAborted();
     const snapshot = request.snapshot ?? (await source.snapshot(request.twin));
@@ -44,30 +44,30 @@ export class LocalDriver implements MigrationDriver {
     return this.existing(request.twin, request.mec);
   }
 
-  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
-    const target = this.host(placement.mec);
+  async waitUntilReady(deployment: TwinDeployment, signal: AbortSignal): Promise<void> {
+    const target = this.host(deployment.mec);
     const interval = this.options.pollIntervalMs ?? 2;
-    while (!(await target.isReady(placement.twin))) {
+    while (!(await target.isReady(deployment.twin))) {
       signal.throwIfAborted();
       await delay(interval);
     }
   }
 
-  async release(placement: Placement, _signal: AbortSignal): Promise<undefined> {
-    const { placement: registry } = this.options;
-    await this.host(placement.mec).release(placement.twin);
+  async release(deployment: TwinDeployment, _signal: AbortSignal): Promise<undefined> {
+    const { homes: registry } = this.options;
+    await this.host(deployment.mec).release(deployment.twin);
     const isGuest =
-      registry.homeOf(placement.twin) !== placement.mec &&
-      registry.receiversOf(placement.twin).includes(placement.mec);
-    if (isGuest) registry.removeGuest(placement.twin);
+      registry.homeOf(deployment.twin) !== deployment.mec &&
+      registry.receiversOf(deployment.twin).includes(deployment.mec);
+    if (isGuest) registry.removeGuest(deployment.twin);
     return undefined;
   }
 
-  async activate(placement: Placement, _signal: AbortSignal): Promise<void> {
-    await this.host(placement.mec).setStatus(placement.twin, "stable");
+  async activate(deployment: TwinDeployment, _signal: AbortSignal): Promise<void> {
+    await this.host(deployment.mec).setStatus(deployment.twin, "stable");
   }
 
-  existing(twin: string, mec: string): Placement {
+  existing(twin: string, mec: string): TwinDeployment {
     return { driver: this.name, twin, mec, ref: `${mec}/${twin}` };
   }
 

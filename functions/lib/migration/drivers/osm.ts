@@ -4,7 +4,7 @@
  * call; ready = the operation COMPLETED, the NS READY, then the twin's own /ready (never by
  * reaching into the cluster); release = terminate, follow that operation, delete.
  */
-import type { MigrationDriver, Placement, PlacementRequest } from "../../model/driver.ts";
+import type { DeploymentRequest, MigrationDriver, TwinDeployment } from "../../model/driver.ts";
 import { errorMessage, pollUntil } from "../../runtime/timing.ts";
 import { isTwinCnfReady } from "../../twin/remote/client.ts";
 import { type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
@@ -67,7 +67,7 @@ function parseRef(text: string): NsRef {
   const byId = /^ns:([^/]+)(?:\/op:(.+))?$/.exec(text);
   if (byId?.[1]) return { nsId: byId[1], opId: byId[2] };
   if (text.startsWith("name:") && text.length > 5) return { nsName: text.slice(5) };
-  throw new Error(`not an OSM placement ref: "${text}"`);
+  throw new Error(`not an OSM deployment ref: "${text}"`);
 }
 
 /** Worth asking again: no answer, or the NBI was busy. Anything else is a refusal. */
@@ -93,12 +93,12 @@ export class OsmDriver implements MigrationDriver {
     };
   }
 
-  existing(twin: string, mec: string): Placement {
+  existing(twin: string, mec: string): TwinDeployment {
     return { driver: DRIVER, twin, mec, ref: formatRef({ nsName: nsNameOf(twin, mec) }) };
   }
 
-  /** The body of `POST /osm/nslcm/v1/ns_instances_content` for a placement. */
-  instantiation(request: PlacementRequest, nsdId: string, vimAccountId: string) {
+  /** The body of `POST /osm/nslcm/v1/ns_instances_content` for a deployment. */
+  instantiation(request: DeploymentRequest, nsdId: string, vimAccountId: string) {
     const site = this.target(request.mec);
     const values: TwinCnfValues = this.sites.values(request);
     return {
@@ -117,7 +117,7 @@ export class OsmDriver implements MigrationDriver {
     };
   }
 
-  async place(request: PlacementRequest, signal: AbortSignal): Promise<Placement> {
+  async place(request: DeploymentRequest, signal: AbortSignal): Promise<TwinDeployment> {
     const site = this.target(request.mec);
     const nsdId = await this.catalog.nsdId(this.ids.nsd, signal);
     const vimAccountId = await this.catalog.vimAccountId(site.vimAccount, signal);
@@ -146,15 +146,15 @@ export class OsmDriver implements MigrationDriver {
     };
   }
 
-  async waitUntilReady(placement: Placement, signal: AbortSignal): Promise<void> {
+  async waitUntilReady(deployment: TwinDeployment, signal: AbortSignal): Promise<void> {
     const timeoutMs = this.options.readyTimeoutMs ?? 600_000;
     const deadline = Date.now() + timeoutMs;
     const remaining = () => Math.max(0, deadline - Date.now());
-    const ref = parseRef(placement.ref);
+    const ref = parseRef(deployment.ref);
     const nsId = ref.nsId;
     if (nsId === undefined)
-      throw new Error(`no NS instance id recorded for twin ${placement.twin} at ${placement.mec}`);
-    const nsName = nsNameOf(placement.twin, placement.mec);
+      throw new Error(`no NS instance id recorded for twin ${deployment.twin} at ${deployment.mec}`);
+    const nsName = nsNameOf(deployment.twin, deployment.mec);
     if (ref.opId) await this.followOperation(ref.opId, `instantiation of NS ${nsName}`, remaining(), signal);
     await pollUntil(`NS ${nsName} (${nsId}) READY`, this.wait(remaining(), signal), async (s) => {
       const ns = await this.tolerant(() =>
@@ -172,24 +172,24 @@ export class OsmDriver implements MigrationDriver {
       if (nsState === "BROKEN") throw new Error(`OSM NS ${nsName} is BROKEN: ${detail ?? "no detail"}`);
       return { waiting: `nsState ${nsState ?? "unknown"}` };
     });
-    const url = this.sites.twinUrl(placement.twin, placement.mec);
+    const url = this.sites.twinUrl(deployment.twin, deployment.mec);
     const callTimeoutMs = this.options.callTimeoutMs ?? 5_000;
-    await pollUntil(`twin ${placement.twin} /ready at ${url}`, this.wait(remaining(), signal), async (s) =>
+    await pollUntil(`twin ${deployment.twin} /ready at ${url}`, this.wait(remaining(), signal), async (s) =>
       (await isTwinCnfReady(url, s, callTimeoutMs)) ? { done: true } : { waiting: "not ready" },
     );
   }
 
   /**
    * Terminates and deletes the NS instance whose id the journal recorded, and gives back the
-   * termination's ref. A placement without one (a twin no migration placed there, e.g. still in
+   * termination's ref. A deployment without one (a twin no migration placed there, e.g. still in
    * its MEC's twin function) has no NS instance of vvcu's to release: nothing is done by name.
    */
-  async release(placement: Placement, signal: AbortSignal): Promise<string> {
+  async release(deployment: TwinDeployment, signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.releaseTimeoutMs ?? 300_000;
     const deadline = Date.now() + timeoutMs;
-    await this.sites.releaseTwin(placement.twin, placement.mec, signal);
-    const { nsId } = parseRef(placement.ref);
-    if (nsId === undefined) return `${placement.ref} (no NS instance recorded: none terminated)`;
+    await this.sites.releaseTwin(deployment.twin, deployment.mec, signal);
+    const { nsId } = parseRef(deployment.ref);
+    if (nsId === undefined) return `${deployment.ref} (no NS instance recorded: none terminated)`;
     const path = `/osm/nslcm/v1/ns_instances/${encodeURIComponent(nsId)}`;
     const terminate = await this.options.nbi.request<{ id?: string }>({
       operation: "ns-terminate",
@@ -202,7 +202,7 @@ export class OsmDriver implements MigrationDriver {
     if (terminate.status === 404) return formatRef({ nsId }); // already gone: release is idempotent
     const opId = terminate.data?.id;
     if (opId) {
-      const what = `termination of NS ${nsNameOf(placement.twin, placement.mec)} (${nsId})`;
+      const what = `termination of NS ${nsNameOf(deployment.twin, deployment.mec)} (${nsId})`;
       await this.followOperation(opId, what, Math.max(0, deadline - Date.now()), signal);
     }
     await this.options.nbi.request({
@@ -217,7 +217,7 @@ export class OsmDriver implements MigrationDriver {
 
   /** The NS instance id of `request.recorded`, if OSM still has that instance. */
   private async recordedInstance(
-    request: PlacementRequest,
+    request: DeploymentRequest,
     signal: AbortSignal,
   ): Promise<string | undefined> {
     const { recorded } = request;
@@ -236,13 +236,13 @@ export class OsmDriver implements MigrationDriver {
     return answer.status === 200 ? nsId : undefined;
   }
 
-  hosted(twin: string, mec: string, signal: AbortSignal): Promise<Placement | undefined> {
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<TwinDeployment | undefined> {
     return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
   }
 
-  async activate(placement: Placement, signal: AbortSignal): Promise<void> {
-    // A placement known by name only must not replace the ids the twin CNF may hold.
-    await this.sites.activate(placement, signal, parseRef(placement.ref).nsId !== undefined);
+  async activate(deployment: TwinDeployment, signal: AbortSignal): Promise<void> {
+    // A deployment known by name only must not replace the ids the twin CNF may hold.
+    await this.sites.activate(deployment, signal, parseRef(deployment.ref).nsId !== undefined);
   }
 
   private async followOperation(

@@ -10,13 +10,13 @@ import { performance } from "node:perf_hooks";
 import type { CloudEventV1 } from "cloudevents";
 import { EXTENSIONS, parseEventData } from "../../events.ts";
 import { componentLogger, type Logger } from "../../log.ts";
-import type { Placement } from "../../model/driver.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration, MigrationRequest } from "../../model/migration.ts";
 import { migrationLogContext } from "../../tracing.ts";
 import { MigrationHistory } from "./history.ts";
 import {
   admit,
-  isFirstHomePlacement,
+  isFirstHome,
   type JournalEntry,
   type RejectionCode,
   recoveryAction,
@@ -78,17 +78,17 @@ export class MigrationEngine implements MigrationControl {
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
     // Waits only when it must: without a wait, the twin's lock is taken synchronously.
-    let home = this.options.placement.homeOf(request.twin);
+    let home = this.options.homes.homeOf(request.twin);
     let asked = false;
     for (;;) {
       // A twin may cross right after it was created: its move waits for its first twin CNF (the
-      // move's source) instead of being refused while it is placed, also while the placement's
+      // move's source) instead of being refused while it is placed, also while the first home's
       // first journal entry is still being written.
       const placing = this.history.runningFor(request.twin);
-      if (placing !== undefined && placing.id !== request.id && isFirstHomePlacement(placing)) {
+      if (placing !== undefined && placing.id !== request.id && isFirstHome(placing)) {
         await this.history.unlocked(placing.id);
-        home = this.options.placement.homeOf(request.twin);
-      } else if (!asked && home !== undefined && home !== request.from && !isFirstHomePlacement(request)) {
+        home = this.options.homes.homeOf(request.twin);
+      } else if (!asked && home !== undefined && home !== request.from && !isFirstHome(request)) {
         asked = true;
         home = await this.currentHome(request, home);
       } else break;
@@ -140,7 +140,7 @@ export class MigrationEngine implements MigrationControl {
    */
   private async currentHome(request: MigrationRequest, home: string): Promise<string> {
     if (!this.mecs.has(request.from)) return home;
-    let hosted: Placement | undefined;
+    let hosted: TwinDeployment | undefined;
     try {
       hosted = await this.options
         .driverFor(request.from)
@@ -149,7 +149,7 @@ export class MigrationEngine implements MigrationControl {
       return home;
     }
     if (hosted === undefined) return home;
-    this.options.placement.setHome(request.twin, request.from);
+    this.options.homes.setHome(request.twin, request.from);
     return request.from;
   }
 

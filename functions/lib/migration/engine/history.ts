@@ -5,7 +5,7 @@
  * migration seen running always has its journal entry, which a restart finishes or undoes.
  */
 
-import type { Placement } from "../../model/driver.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import type { MigrationJournal } from "../journal/journal.ts";
 import { hasSwitched, type JournalEntry } from "./machine.ts";
@@ -20,8 +20,8 @@ export class MigrationHistory {
   private readonly listeners = new Set<(migration: Migration) => void>();
   /** Migration id -> settles when it lets go of its twin's lock. */
   private readonly unlocks = new Map<string, { unlocked: Promise<void>; resolve: () => void }>();
-  /** Twin -> the placement of its home as the journal recorded it, with the driver's own ids. */
-  private readonly homes = new Map<string, Placement>();
+  /** Twin -> the deployment of its home as the journal recorded it, with the driver's own ids. */
+  private readonly homes = new Map<string, TwinDeployment>();
 
   constructor(
     private readonly journal: MigrationJournal,
@@ -68,12 +68,12 @@ export class MigrationHistory {
   }
 
   /**
-   * The placement a migration recorded for the twin's home at `mec`, if one placed it there
+   * The deployment a migration recorded for the twin's home at `mec`, if one placed it there
    * (undefined for a twin that never moved, or whose home is elsewhere).
    */
-  recordedPlacement(twin: string, mec: string): Placement | undefined {
-    const placement = this.homes.get(twin);
-    return placement?.mec === mec ? placement : undefined;
+  recordedDeployment(twin: string, mec: string): TwinDeployment | undefined {
+    const deployment = this.homes.get(twin);
+    return deployment?.mec === mec ? deployment : undefined;
   }
 
   /** After its switch a migration's target is the twin's home. */

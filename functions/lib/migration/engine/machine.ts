@@ -3,7 +3,7 @@
  * the make-before-break protocol (docs/architecture.md "Flow of one migration"), and what a
  * restarted engine must do with a record it finds running in its journal.
  */
-import type { Placement } from "../../model/driver.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import {
   MIGRATION_STEPS,
   type Migration,
@@ -38,8 +38,8 @@ export function admit(request: MigrationRequest, context: AdmissionContext): Adm
   if (!context.mecs.has(request.to)) {
     return { kind: "rejected", code: "unknown-target", error: `unknown target MEC "${request.to}"` };
   }
-  // A twin created at a MEC from its own events gets its twin CNF there: a placement, no move.
-  if (isFirstHomePlacement(request)) return { kind: "accept", from: request.to };
+  // A twin created at a MEC from its own events gets its twin CNF there: a deployment, no move.
+  if (isFirstHome(request)) return { kind: "accept", from: request.to };
   // The home is the truth; a request's `from` may be stale by the time it arrives.
   const from = context.home ?? request.from;
   if (!context.mecs.has(from)) {
@@ -56,7 +56,7 @@ export function admit(request: MigrationRequest, context: AdmissionContext): Adm
  * holds it until then): the steps place and wait until ready, and release nothing, since the
  * source is the target.
  */
-export function isFirstHomePlacement(request: Pick<MigrationRequest, "from" | "to" | "reason">): boolean {
+export function isFirstHome(request: Pick<MigrationRequest, "from" | "to" | "reason">): boolean {
   return request.reason === "first-placement" && request.from === request.to;
 }
 
@@ -121,10 +121,10 @@ export function recoveryAction(migration: Migration): RecoveryAction {
   return "finish";
 }
 
-/** One journal line: the record as of a step, and the placements needed to undo or finish it. */
+/** One journal line: the record as of a step, and the deployments needed to undo or finish it. */
 export interface JournalEntry {
   migration: Migration;
-  target?: Placement;
-  source?: Placement;
+  target?: TwinDeployment;
+  source?: TwinDeployment;
   traceparent?: string;
 }

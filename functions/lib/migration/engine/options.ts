@@ -2,7 +2,7 @@
 import type { Logger } from "../../log.ts";
 import type { MigrationDriver } from "../../model/driver.ts";
 import type { EventSink } from "../../runtime/emit/sink.ts";
-import type { PlacementRegistry } from "../../runtime/placement.ts";
+import type { HomeRegistry } from "../../runtime/homeRegistry.ts";
 import type { MigrationJournal } from "../journal/journal.ts";
 
 export interface MigrationEngineOptions {
@@ -10,7 +10,7 @@ export interface MigrationEngineOptions {
   mecs: Iterable<string>;
   /** The driver that places at / releases from a MEC (topology: per-MEC `driver`, or the default). */
   driverFor: (mec: string) => MigrationDriver;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   journal: MigrationJournal;
   sink: EventSink;
   /** Where this engine runs, for the events' source. */

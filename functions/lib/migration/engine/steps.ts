@@ -8,14 +8,14 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../../log.ts";
-import type { Placement } from "../../model/driver.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import type { MigrationHistory } from "./history.ts";
 import {
   completed,
   failed,
-  isFirstHomePlacement,
+  isFirstHome,
   type JournalEntry,
   type RecoveryAction,
   rolledBack,
@@ -40,7 +40,7 @@ export class MigrationSteps {
     const { migration } = entry;
     const driver = this.options.driverFor(migration.to);
     const signal = this.signal;
-    const source = await this.sourcePlacement(migration);
+    const source = await this.sourceDeployment(migration);
     try {
       const target = await bounded(
         "place at the target",
@@ -72,26 +72,26 @@ export class MigrationSteps {
     } catch (error) {
       return this.rollBack({ ...entry, source }, errorMessage(error));
     }
-    this.options.placement.setHome(migration.twin, migration.to);
+    this.options.homes.setHome(migration.twin, migration.to);
     entry = { ...entry, migration: stepDone(entry.migration, "switched") };
     await this.history
       .save(entry)
       .catch((error) => this.report.warn(entry, error, "journal write after the switch failed"));
     await this.activate(entry, entry.target);
-    // A first placement's source is its target: nothing to release.
-    if (isFirstHomePlacement(migration)) return this.finish(entry, startedAt);
+    // A first home's source is its target: nothing to release.
+    if (isFirstHome(migration)) return this.finish(entry, startedAt);
     return this.releaseSource(entry, startedAt);
   }
 
   /**
-   * The ids the journal recorded when a migration placed the twin there, else those its host there
-   * keeps (another MEC's control plane placed it); never a guess by name.
+   * The ids the journal recorded when a migration deployed the twin there, else those its host
+   * there keeps (another MEC's control plane deployed it); never a guess by name.
    */
-  private async sourcePlacement(migration: Migration): Promise<Placement> {
-    const recorded = this.history.recordedPlacement(migration.twin, migration.from);
+  private async sourceDeployment(migration: Migration): Promise<TwinDeployment> {
+    const recorded = this.history.recordedDeployment(migration.twin, migration.from);
     if (recorded) return recorded;
     const driver = this.options.driverFor(migration.from);
-    if (isFirstHomePlacement(migration)) return driver.existing(migration.twin, migration.from);
+    if (isFirstHome(migration)) return driver.existing(migration.twin, migration.from);
     const hosted = await driver.hosted?.(migration.twin, migration.from, this.signal).catch(() => undefined);
     return hosted ?? driver.existing(migration.twin, migration.from);
   }
@@ -100,10 +100,10 @@ export class MigrationSteps {
   resume(entry: JournalEntry, action: Exclude<RecoveryAction, "none">): Promise<Migration> {
     const { migration } = entry;
     if (action === "roll-back") return this.rollBack(entry, "interrupted by a restart before the switch");
-    if (this.options.placement.homeOf(migration.twin) !== migration.to) {
-      this.options.placement.setHome(migration.twin, migration.to);
+    if (this.options.homes.homeOf(migration.twin) !== migration.to) {
+      this.options.homes.setHome(migration.twin, migration.to);
     }
-    return action === "finish" || isFirstHomePlacement(migration)
+    return action === "finish" || isFirstHome(migration)
       ? this.finish(entry, undefined)
       : this.releaseSource(entry, undefined);
   }
@@ -111,11 +111,11 @@ export class MigrationSteps {
   private async releaseSource(initial: JournalEntry, startedAt: number | undefined): Promise<Migration> {
     let entry = initial;
     const { migration } = entry;
-    const placement =
+    const deployment =
       entry.source ?? this.options.driverFor(migration.from).existing(migration.twin, migration.from);
     let released: Migration;
     try {
-      released = await this.releaseWithRetries(migration, placement);
+      released = await this.releaseWithRetries(migration, deployment);
     } catch (error) {
       const message = `release of the source at ${migration.from} failed: ${errorMessage(error)}`;
       return this.finishWith({ ...entry, migration: failed(migration, message, new Date().toISOString()) });
@@ -139,9 +139,9 @@ export class MigrationSteps {
     let { migration } = entry;
     const driver = this.options.driverFor(migration.to);
     let error = reason;
-    // A first placement's target is also where the twin lives: its record must stay, so the
-    // driver's release (which deletes it) is not called; a later placement re-applies the same objects.
-    if (isFirstHomePlacement(migration)) {
+    // A first home's target is also where the twin lives: its record must stay, so the
+    // driver's release (which deletes it) is not called; a later deployment re-applies the same objects.
+    if (isFirstHome(migration)) {
       return this.finishWith({ ...entry, migration: rolledBack(migration, error, new Date().toISOString()) });
     }
     try {
@@ -152,8 +152,8 @@ export class MigrationSteps {
     } catch (releaseError) {
       error = `${reason}; the target at ${migration.to} could not be released: ${errorMessage(releaseError)}`;
     }
-    if (this.options.placement.homeOf(migration.twin) !== migration.from) {
-      this.options.placement.setHome(migration.twin, migration.from);
+    if (this.options.homes.homeOf(migration.twin) !== migration.from) {
+      this.options.homes.setHome(migration.twin, migration.from);
     }
     await this.activate(entry, entry.source);
     return this.finishWith({ ...entry, migration: rolledBack(migration, error, new Date().toISOString()) });
@@ -171,8 +171,8 @@ export class MigrationSteps {
   }
 
   /** Releases, and gives back the record with the release's operation. */
-  private async releaseWithRetries(migration: Migration, placement: Placement): Promise<Migration> {
-    const { mec } = placement;
+  private async releaseWithRetries(migration: Migration, deployment: TwinDeployment): Promise<Migration> {
+    const { mec } = deployment;
     const driver = this.options.driverFor(mec);
     const attempts = Math.max(1, this.options.releaseAttempts ?? 5);
     let delayMs = this.options.releaseRetryDelayMs ?? 100;
@@ -184,13 +184,13 @@ export class MigrationSteps {
           `release at ${mec}`,
           stepTimeoutMs(this.options, "release"),
           never,
-          (inner) => driver.release(placement, inner),
+          (inner) => driver.release(deployment, inner),
         );
-        return withOperation(migration, { action: "release", mec, ref: ref || placement.ref });
+        return withOperation(migration, { action: "release", mec, ref: ref || deployment.ref });
       } catch (error) {
         if (attempt >= attempts) throw error;
         this.logger.warn(
-          { twin: placement.twin, mec, attempt, error: errorMessage(error) },
+          { twin: deployment.twin, mec, attempt, error: errorMessage(error) },
           "release failed, retrying",
         );
         await delay(delayMs);
@@ -199,9 +199,9 @@ export class MigrationSteps {
     }
   }
 
-  private async activate(entry: JournalEntry, placement: Placement | undefined): Promise<void> {
-    if (placement === undefined) return;
-    const driver = this.options.driverFor(placement.mec);
+  private async activate(entry: JournalEntry, deployment: TwinDeployment | undefined): Promise<void> {
+    if (deployment === undefined) return;
+    const driver = this.options.driverFor(deployment.mec);
     if (driver.activate === undefined) return;
     try {
       await bounded(
@@ -210,10 +210,10 @@ export class MigrationSteps {
         new AbortController().signal,
         (inner) =>
           // biome-ignore lint/style/noNonNullAssertion: checked just above; TS loses it across the closure
-          driver.activate!(placement, inner),
+          driver.activate!(deployment, inner),
       );
     } catch (error) {
-      this.report.warn(entry, error, `could not mark the twin active at ${placement.mec}`);
+      this.report.warn(entry, error, `could not mark the twin active at ${deployment.mec}`);
     }
   }
 }

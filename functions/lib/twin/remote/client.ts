@@ -3,7 +3,7 @@
  * drivers call it with RemoteTwinHost. Paths, in one place so both sides agree.
  */
 import axios, { type AxiosInstance, isAxiosError } from "axios";
-import { type Placement, PlacementSchema } from "../../model/driver.ts";
+import { type TwinDeployment, TwinDeploymentSchema } from "../../model/driver.ts";
 import { type TwinSnapshot, TwinSnapshotSchema, type TwinStatus } from "../../model/twin.ts";
 import type { TwinHostApi } from "./host.ts";
 
@@ -15,8 +15,8 @@ export const TWIN_HOST_PATHS = {
   snapshot: (twin: string) => `/twins/${encodeURIComponent(twin)}/snapshot`,
   expect: (twin: string) => `/twins/${encodeURIComponent(twin)}/expect`,
   status: (twin: string) => `/twins/${encodeURIComponent(twin)}/status`,
-  /** The placement (driver ref) of a twin CNF's own twin, as the driver that placed it recorded it. */
-  placement: (twin: string) => `/twins/${encodeURIComponent(twin)}/placement`,
+  /** The deployment (driver ref) of a twin CNF's own twin, as the driver that deployed it recorded it. */
+  deployment: (twin: string) => `/twins/${encodeURIComponent(twin)}/deployment`,
   twin: (twin: string) => `/twins/${encodeURIComponent(twin)}`,
   hydrate: "/twins/hydrate",
 } as const;
@@ -98,21 +98,21 @@ export class RemoteTwinHost implements TwinHostApi {
     await this.call("DELETE", TWIN_HOST_PATHS.twin(twinId), [204, 404]);
   }
 
-  /** Records, at the twin CNF hosting it, the placement a driver made of its twin. */
-  async recordPlacement(placement: Placement): Promise<void> {
-    await this.call("PUT", TWIN_HOST_PATHS.placement(placement.twin), [204], placement);
+  /** Records, at the twin CNF hosting it, the deployment a driver made of its twin. */
+  async recordDeployment(deployment: TwinDeployment): Promise<void> {
+    await this.call("PUT", TWIN_HOST_PATHS.deployment(deployment.twin), [204], deployment);
   }
 
   /**
-   * The placement of a twin living at this host, as recorded there (`{}` when the host has the
+   * The deployment of a twin living at this host, as recorded there (`{}` when the host has the
    * twin ready but no record); undefined when the twin does not live there.
    */
-  async placementOf(twinId: string): Promise<Partial<Placement> | undefined> {
-    const answer = await this.call("GET", TWIN_HOST_PATHS.placement(twinId), [200, 404]);
+  async deploymentOf(twinId: string): Promise<Partial<TwinDeployment> | undefined> {
+    const answer = await this.call("GET", TWIN_HOST_PATHS.deployment(twinId), [200, 404]);
     if (answer.status === 404) return undefined;
-    const parsed = PlacementSchema.partial().safeParse(answer.data);
+    const parsed = TwinDeploymentSchema.partial().safeParse(answer.data);
     if (!parsed.success)
-      throw new RemoteTwinHostError(`${this.mec}: placement of ${twinId} is malformed`, answer.status);
+      throw new RemoteTwinHostError(`${this.mec}: deployment of ${twinId} is malformed`, answer.status);
     return parsed.data;
   }
 

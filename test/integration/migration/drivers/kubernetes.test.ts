@@ -2,12 +2,12 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KubernetesDriver } from "../../../../functions/lib/migration/drivers/kubernetes.ts";
 import { twinCnfObjects } from "../../../../functions/lib/migration/drivers/kubernetesObjects.ts";
-import type { PlacementRequest } from "../../../../functions/lib/model/driver.ts";
+import type { DeploymentRequest } from "../../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../../unit/twin/remote/fixtures.ts";
 import { FakeKubeApi, kubeconfigFor } from "./fakeKubeApi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";
 
-const request: PlacementRequest = {
+const request: DeploymentRequest = {
   migrationId: "m-1",
   twin: "42",
   mec: "mec-b",
@@ -57,8 +57,8 @@ afterEach(async () => {
 
 describe("KubernetesDriver.place", () => {
   it("server-side applies the chart's Service and Deployment in the target MEC's cluster", async () => {
-    const placement = await driver.place(request, signal());
-    expect(placement).toEqual({
+    const twinDeployment = await driver.place(request, signal());
+    expect(twinDeployment).toEqual({
       driver: "kubernetes",
       twin: "42",
       mec: "mec-b",
@@ -99,7 +99,7 @@ describe("KubernetesDriver.place", () => {
     ).toBe(2);
   });
 
-  it("a first placement leaves the twin CNF a migration already placed there as it is", async () => {
+  it("a deployment at a first home leaves the twin CNF a migration already placed there as it is", async () => {
     await driver.place(request, signal());
     apiB.requests.length = 0;
     const first = { ...request, migrationId: "p-1", sourceMec: "mec-b", snapshot: undefined };
@@ -109,7 +109,7 @@ describe("KubernetesDriver.place", () => {
     ]);
   });
 
-  it("a first placement applies the twin CNF, fresh, where there is none", async () => {
+  it("a deployment at a first home applies the twin CNF, fresh, where there is none", async () => {
     const first = { ...request, migrationId: "p-1", sourceMec: "mec-b", snapshot: undefined };
     await driver.place(first, signal());
     const calls = apiB.requests.map(({ method, path }) => `${method} ${path}`);
@@ -142,9 +142,9 @@ describe("KubernetesDriver.place", () => {
 
 describe("KubernetesDriver.waitUntilReady", () => {
   it("waits for readyReplicas, then for the twin's own /ready", async () => {
-    const placement = await driver.place(request, signal());
+    const twinDeployment = await driver.place(request, signal());
     let settled = false;
-    const waiting = driver.waitUntilReady(placement, signal()).finally(() => {
+    const waiting = driver.waitUntilReady(twinDeployment, signal()).finally(() => {
       settled = true;
     });
     const reads = () => apiB.requests.filter((r) => r.method === "GET").length;
@@ -159,7 +159,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
   });
 
   it("keeps waiting through a 503 of the API server", async () => {
-    const placement = await driver.place(request, signal());
+    const twinDeployment = await driver.place(request, signal());
     apiB.failures.push({
       method: "GET",
       resource: "deployments",
@@ -169,12 +169,12 @@ describe("KubernetesDriver.waitUntilReady", () => {
     });
     apiB.markReady("twins", "vvcu-twin-42-mec-b");
     await target.host.hydrate(snapshotOf("42", "mec-a"));
-    await driver.waitUntilReady(placement, signal());
+    await driver.waitUntilReady(twinDeployment, signal());
     expect(apiB.requests.filter((r) => r.method === "GET").length).toBe(2);
   });
 
   it("fails with the Deployment's reason when its rollout stalls", async () => {
-    const placement = await driver.place(request, signal());
+    const twinDeployment = await driver.place(request, signal());
     apiB.setStatus("twins", "vvcu-twin-42-mec-b", {
       conditions: [
         {
@@ -185,7 +185,7 @@ describe("KubernetesDriver.waitUntilReady", () => {
         },
       ],
     });
-    await expect(driver.waitUntilReady(placement, signal())).rejects.toThrow(
+    await expect(driver.waitUntilReady(twinDeployment, signal())).rejects.toThrow(
       /deployment twins\/vvcu-twin-42-mec-b at mec-b: ProgressDeadlineExceeded: ReplicaSet/,
     );
   });
@@ -201,16 +201,16 @@ describe("KubernetesDriver.waitUntilReady", () => {
       pollIntervalMs: 5,
       readyTimeoutMs: 100,
     });
-    const placement = await quick.place(request, signal());
-    await expect(quick.waitUntilReady(placement, signal())).rejects.toThrow(
+    const twinDeployment = await quick.place(request, signal());
+    await expect(quick.waitUntilReady(twinDeployment, signal())).rejects.toThrow(
       /deployment twins\/vvcu-twin-42-mec-b at mec-b: not done after 100 ms \(last: readyReplicas 0\)/,
     );
   });
 
   it("stops when the engine aborts", async () => {
-    const placement = await driver.place(request, signal());
+    const twinDeployment = await driver.place(request, signal());
     const controller = new AbortController();
-    const waiting = driver.waitUntilReady(placement, controller.signal);
+    const waiting = driver.waitUntilReady(twinDeployment, controller.signal);
     controller.abort(new Error("migration cancelled"));
     await expect(waiting).rejects.toThrow(/cancelled|aborted/);
   });
@@ -218,10 +218,10 @@ describe("KubernetesDriver.waitUntilReady", () => {
 
 describe("KubernetesDriver.release", () => {
   it("deletes with foreground propagation and waits until the Deployment is gone", async () => {
-    const placement = await driver.place(request, signal());
+    const twinDeployment = await driver.place(request, signal());
     apiB.requests.length = 0;
     apiB.terminatingReads = 2;
-    await driver.release(placement, signal());
+    await driver.release(twinDeployment, signal());
     const calls = apiB.requests.map(({ method, path }) => `${method} ${path}`);
     expect(calls.slice(0, 2)).toEqual([
       "DELETE /apis/apps/v1/namespaces/twins/deployments/vvcu-twin-42-mec-b",

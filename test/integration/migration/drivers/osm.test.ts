@@ -3,12 +3,12 @@ import { metrics } from "../../../../functions/lib/metrics.ts";
 import { TWIN_CNF_DEFAULTS } from "../../../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import { OsmDriver, type OsmDriverOptions } from "../../../../functions/lib/migration/drivers/osm.ts";
 import { NbiClient } from "../../../../functions/lib/migration/drivers/osmNbi.ts";
-import type { PlacementRequest } from "../../../../functions/lib/model/driver.ts";
+import type { DeploymentRequest } from "../../../../functions/lib/model/driver.ts";
 import { snapshotOf } from "../../../unit/twin/remote/fixtures.ts";
 import { FakeOsmNbi } from "./fakeOsmNbi.ts";
 import { eventually, startTwinCnf, type TwinCnf } from "./twinCnf.ts";
 
-const request: PlacementRequest = {
+const request: DeploymentRequest = {
   migrationId: "m-9",
   twin: "42",
   mec: "mec-b",
@@ -56,7 +56,7 @@ afterEach(async () => {
 
 describe("OsmDriver.place", () => {
   it("authenticates, resolves the NSD and VIM account by name, and creates and instantiates in one call", async () => {
-    const placement = await driverWith().place(request, signal());
+    const deployment = await driverWith().place(request, signal());
     expect(nbi.calls()).toEqual([
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
@@ -95,7 +95,7 @@ describe("OsmDriver.place", () => {
       migrationId: "m-9",
       hydrateFrom: `${source.url}/twins/42/snapshot`,
     });
-    expect(placement).toEqual({ driver: "osm", twin: "42", mec: "mec-b", ref: "ns:ns-0002/op:op-0003" });
+    expect(deployment).toEqual({ driver: "osm", twin: "42", mec: "mec-b", ref: "ns:ns-0002/op:op-0003" });
     expect(source.host.calls).toEqual(["setStatus 42 migrating"]);
     const timed = (await metrics.orchestratorCallSeconds.get()).values.filter(
       (value) =>
@@ -112,8 +112,8 @@ describe("OsmDriver.place", () => {
     const driver = driverWith();
     await driver.place(request, signal());
     await driver.place({ ...request, twin: "43" }, signal());
-    const perPlacement = ["POST /osm/nslcm/v1/ns_instances_content"];
-    expect(nbi.calls().filter((call) => !perPlacement.includes(call))).toEqual([
+    const perDeployment = ["POST /osm/nslcm/v1/ns_instances_content"];
+    expect(nbi.calls().filter((call) => !perDeployment.includes(call))).toEqual([
       "POST /osm/admin/v1/tokens",
       "GET /osm/nsd/v1/ns_descriptors",
       "GET /osm/admin/v1/vim_accounts",
@@ -137,8 +137,8 @@ describe("OsmDriver.place", () => {
   it("never adopts an NS instance because it has the twin's name (OSM allows duplicate names)", async () => {
     const driver = driverWith();
     const other = await driver.place({ ...request, migrationId: "m-8" }, signal());
-    const placement = await driver.place(request, signal());
-    expect(placement.ref).not.toBe(other.ref);
+    const deployment = await driver.place(request, signal());
+    expect(deployment.ref).not.toBe(other.ref);
     expect([...nbi.instances.values()].map((ns) => ns.name)).toEqual([
       "vvcu-twin-42-mec-b",
       "vvcu-twin-42-mec-b",
@@ -185,9 +185,9 @@ describe("OsmDriver.waitUntilReady", () => {
     nbi.instantiateStates = ["PROCESSING", "PROCESSING", "COMPLETED"];
     nbi.nsStates = ["BUILDING", "BUILDING", "READY"];
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
+    const deployment = await driver.place(request, signal());
     let settled = false;
-    const waiting = driver.waitUntilReady(placement, signal()).finally(() => {
+    const waiting = driver.waitUntilReady(deployment, signal()).finally(() => {
       settled = true;
     });
     await eventually(() => target.host.calls.includes("isReady 42"), "the driver asks the twin itself");
@@ -209,8 +209,8 @@ describe("OsmDriver.waitUntilReady", () => {
     nbi.instantiateStates = ["PROCESSING", "FAILED"];
     nbi.instantiateDetail = "Deploying KDU vvcu-twin: Error: INSTALLATION FAILED: image pull back-off";
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
-    await expect(driver.waitUntilReady(placement, signal())).rejects.toThrow(
+    const deployment = await driver.place(request, signal());
+    await expect(driver.waitUntilReady(deployment, signal())).rejects.toThrow(
       "OSM instantiation of NS vvcu-twin-42-mec-b FAILED: Deploying KDU vvcu-twin: Error: INSTALLATION FAILED: image pull back-off",
     );
   });
@@ -219,18 +219,18 @@ describe("OsmDriver.waitUntilReady", () => {
     nbi.nsStates = ["BUILDING", "BROKEN"];
     nbi.nsDetail = "KDU vvcu-twin: helm release failed";
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
-    await expect(driver.waitUntilReady(placement, signal())).rejects.toThrow(
+    const deployment = await driver.place(request, signal());
+    await expect(driver.waitUntilReady(deployment, signal())).rejects.toThrow(
       "OSM NS vvcu-twin-42-mec-b is BROKEN: KDU vvcu-twin: helm release failed",
     );
   });
 
   it("authenticates again when the token expired meanwhile", async () => {
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
+    const deployment = await driver.place(request, signal());
     nbi.expireTokens();
     await target.host.hydrate(snapshotOf("42", "mec-a"));
-    await driver.waitUntilReady(placement, signal());
+    await driver.waitUntilReady(deployment, signal());
     expect(nbi.calls().filter((call) => call === "POST /osm/admin/v1/tokens")).toHaveLength(2);
     const refused = nbi.requests.findIndex(
       (r) => r.authorization === "Bearer token-0001" && r.path.includes("op_occs"),
@@ -241,7 +241,7 @@ describe("OsmDriver.waitUntilReady", () => {
 
   it("keeps waiting through a 503 while polling", async () => {
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
+    const deployment = await driver.place(request, signal());
     nbi.failures.push({
       method: "GET",
       path: "/osm/nslcm/v1/ns_lcm_op_occs",
@@ -250,15 +250,15 @@ describe("OsmDriver.waitUntilReady", () => {
       detail: "busy",
     });
     await target.host.hydrate(snapshotOf("42", "mec-a"));
-    await driver.waitUntilReady(placement, signal());
+    await driver.waitUntilReady(deployment, signal());
     expect(nbi.calls().filter((call) => call.includes("ns_lcm_op_occs"))).toHaveLength(3);
   });
 
   it("times out naming the state it was stuck in", async () => {
     nbi.nsStates = ["BUILDING"];
     const driver = driverWith({ readyTimeoutMs: 150 });
-    const placement = await driver.place(request, signal());
-    await expect(driver.waitUntilReady(placement, signal())).rejects.toThrow(
+    const deployment = await driver.place(request, signal());
+    await expect(driver.waitUntilReady(deployment, signal())).rejects.toThrow(
       /NS vvcu-twin-42-mec-b \(ns-0002\) READY: not done after \d+ ms \(last: nsState BUILDING\)/,
     );
   });
@@ -267,9 +267,9 @@ describe("OsmDriver.waitUntilReady", () => {
 describe("OsmDriver.release", () => {
   it("terminates, follows the operation, then deletes the NS instance", async () => {
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
+    const deployment = await driver.place(request, signal());
     nbi.requests.length = 0;
-    await driver.release(placement, signal());
+    await driver.release(deployment, signal());
     expect(nbi.calls()).toEqual([
       "POST /osm/nslcm/v1/ns_instances/ns-0002/terminate",
       "GET /osm/nslcm/v1/ns_lcm_op_occs/op-0004",
@@ -289,15 +289,15 @@ describe("OsmDriver.release", () => {
   it("releases only the NS instance whose id was recorded, never another of the same name", async () => {
     const driver = driverWith();
     const older = await driver.place({ ...request, migrationId: "m-8" }, signal());
-    const placement = await driver.place(request, signal());
-    const [olderId, id] = [older, placement].map((each) => /^ns:([^/]+)/.exec(each.ref)?.[1]);
+    const deployment = await driver.place(request, signal());
+    const [olderId, id] = [older, deployment].map((each) => /^ns:([^/]+)/.exec(each.ref)?.[1]);
     nbi.requests.length = 0;
-    const released = await driver.release(placement, signal());
+    const released = await driver.release(deployment, signal());
     expect([...nbi.instances.keys()]).toEqual([olderId]);
     expect(released).toMatch(new RegExp(`^ns:${id}/op:op-\\d+$`));
     expect(nbi.calls()[0]).toBe(`POST /osm/nslcm/v1/ns_instances/${id}/terminate`);
     // Idempotent: the instance is gone, OSM answers 404.
-    await driver.release(placement, signal());
+    await driver.release(deployment, signal());
     expect([...nbi.instances.keys()]).toEqual([olderId]);
   });
 
@@ -315,8 +315,8 @@ describe("OsmDriver.release", () => {
   it("fails with the detail when termination FAILED, and leaves the instance", async () => {
     nbi.terminateStates = ["PROCESSING", "FAILED"];
     const driver = driverWith();
-    const placement = await driver.place(request, signal());
-    await expect(driver.release(placement, signal())).rejects.toThrow(
+    const deployment = await driver.place(request, signal());
+    await expect(driver.release(deployment, signal())).rejects.toThrow(
       /OSM termination of NS vvcu-twin-42-mec-b \(ns-0002\) FAILED: terminated/,
     );
     expect(nbi.instances.size).toBe(1);

@@ -10,7 +10,7 @@ import { MigrationEngine } from "../../../../functions/lib/migration/engine/engi
 import { MemoryJournal } from "../../../../functions/lib/migration/journal/journal.ts";
 import type { MigrationRequest } from "../../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../../functions/lib/runtime/homeRegistry.ts";
 import type { TwinHostApi } from "../../../../functions/lib/twin/remote/host.ts";
 import { TwinService } from "../../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../../functions/lib/twin/store/memoryStore.ts";
@@ -20,7 +20,7 @@ import { cam } from "../../twin/messages.ts";
 const silent = pino({ level: "silent" });
 
 function stack(options: { targetNeverReady?: boolean } = {}) {
-  const placement = new PlacementRegistry();
+  const homes = new HomeRegistry();
   const services = new Map(
     ["mec-a", "mec-b"].map((mec) => [
       mec,
@@ -33,11 +33,11 @@ function stack(options: { targetNeverReady?: boolean } = {}) {
     // The real host, except that it never reports ready (e.g. stuck hydrating).
     hosts.set("mec-b", Object.assign(Object.create(target) as TwinService, { isReady: async () => false }));
   }
-  const driver = new LocalDriver({ hosts, placement });
+  const driver = new LocalDriver({ hosts, homes });
   const engine = new MigrationEngine({
     mecs: ["mec-a", "mec-b"],
     driverFor: () => driver,
-    placement,
+    homes,
     journal: new MemoryJournal(),
     sink: new CollectingSink(),
     readyTimeoutMs: 100,
@@ -48,11 +48,9 @@ function stack(options: { targetNeverReady?: boolean } = {}) {
   const publish = async () => {
     sequence++;
     const event = citsEvent(cam("42", sequence * 100, { speed: sequence % 30 }), `ev-${sequence}`);
-    await Promise.all(
-      placement.receiversOf("42").map((mec) => (services.get(mec) as TwinService).handle(event)),
-    );
+    await Promise.all(homes.receiversOf("42").map((mec) => (services.get(mec) as TwinService).handle(event)));
   };
-  return { placement, services, engine, publish, published: () => sequence };
+  return { homes, services, engine, publish, published: () => sequence };
 }
 
 const request: MigrationRequest = {
@@ -67,8 +65,8 @@ const request: MigrationRequest = {
 
 describe("local driver with real twin hosts", () => {
   it("moves the twin's state to the target, losing and doubling no event sent meanwhile", async () => {
-    const { placement, services, engine, publish, published } = stack();
-    placement.setHome("42", "mec-a");
+    const { homes, services, engine, publish, published } = stack();
+    homes.setHome("42", "mec-a");
     for (let i = 0; i < 20; i++) await publish();
 
     const outcome = await engine.request(request);
@@ -91,8 +89,8 @@ describe("local driver with real twin hosts", () => {
 
     expect(migration?.status).toBe("completed");
     expect(migration?.timeUntilReadyMs).toBeGreaterThan(0);
-    expect(placement.homeOf("42")).toBe("mec-b");
-    expect(placement.receiversOf("42")).toEqual(["mec-b"]);
+    expect(homes.homeOf("42")).toBe("mec-b");
+    expect(homes.receiversOf("42")).toEqual(["mec-b"]);
     expect(await source.twin("42")).toBeUndefined();
     const moved = await target.twin("42");
     expect(moved?.mec).toBe("mec-b");
@@ -102,14 +100,14 @@ describe("local driver with real twin hosts", () => {
   });
 
   it("rolls back when the target never gets ready: the twin stays at the source, stable and serving", async () => {
-    const { placement, services, engine, publish } = stack({ targetNeverReady: true });
-    placement.setHome("42", "mec-a");
+    const { homes, services, engine, publish } = stack({ targetNeverReady: true });
+    homes.setHome("42", "mec-a");
     for (let i = 0; i < 5; i++) await publish();
     await engine.request(request);
     const migration = await engine.settled("m-1");
     expect(migration?.status).toBe("rolled-back");
     expect(migration?.error).toMatch(/timed out after 100 ms/);
-    expect(placement.receiversOf("42")).toEqual(["mec-a"]);
+    expect(homes.receiversOf("42")).toEqual(["mec-a"]);
     const source = services.get("mec-a") as TwinService;
     expect(await (services.get("mec-b") as TwinService).twin("42")).toBeUndefined();
     expect((await source.twin("42"))?.status).toBe("stable");
@@ -119,13 +117,13 @@ describe("local driver with real twin hosts", () => {
     expect((await source.twin("42"))?.messages.cam).toBe(8);
   });
 
-  it("fails the placement clearly for a twin the source does not have, and rolls back", async () => {
-    const { placement, engine } = stack();
-    placement.setHome("42", "mec-a");
+  it("fails the deployment clearly for a twin the source does not have, and rolls back", async () => {
+    const { homes, engine } = stack();
+    homes.setHome("42", "mec-a");
     await engine.request(request);
     const migration = await engine.settled("m-1");
     expect(migration?.status).toBe("rolled-back");
     expect(migration?.error).toBe("twin 42 has no state at mec-a to migrate");
-    expect(placement.receiversOf("42")).toEqual(["mec-a"]);
+    expect(homes.receiversOf("42")).toEqual(["mec-a"]);
   });
 });

@@ -12,7 +12,7 @@ import { FileJournal } from "../../../../functions/lib/migration/journal/fileJou
 import { MemoryJournal, type MigrationJournal } from "../../../../functions/lib/migration/journal/journal.ts";
 import type { MigrationRequest } from "../../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../../functions/lib/runtime/homeRegistry.ts";
 import { FakeDriver, type FakeDriverScript } from "../fakeDriver.ts";
 
 const MECS = ["mec-a", "mec-b", "mec-c"];
@@ -34,7 +34,7 @@ function request(overrides: Partial<MigrationRequest> = {}): MigrationRequest {
 interface World {
   engine: MigrationEngine;
   driver: FakeDriver;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   sink: CollectingSink;
   journal: MigrationJournal;
 }
@@ -42,12 +42,12 @@ interface World {
 function world(
   script: FakeDriverScript = {},
   options: Partial<MigrationEngineOptions> = {},
-  shared?: { placement: PlacementRegistry; present: Map<string, Set<string>> },
+  shared?: { homes: HomeRegistry; present: Map<string, Set<string>> },
 ): World {
-  const placement = shared?.placement ?? new PlacementRegistry();
+  const homes = shared?.homes ?? new HomeRegistry();
   const driver = new FakeDriver("fake", script, shared?.present);
   if (shared === undefined) {
-    placement.setHome("42", "mec-a");
+    homes.setHome("42", "mec-a");
     driver.at("mec-a").add("42");
   }
   const sink = new CollectingSink();
@@ -56,20 +56,20 @@ function world(
   const engine = new MigrationEngine({
     mecs: MECS,
     driverFor: () => driver,
-    placement,
+    homes,
     journal,
     sink,
     mec: "mec-a",
     releaseRetryDelayMs: 1,
     ...options,
   });
-  return { engine, driver, placement, sink, journal };
+  return { engine, driver, homes, sink, journal };
 }
 
 /** Never two homes, never none: exactly one receiver and it is the home. */
-function expectSingleHome(placement: PlacementRegistry, twin: string, mec: string): void {
-  expect(placement.homeOf(twin)).toBe(mec);
-  expect(placement.receiversOf(twin)).toEqual([mec]);
+function expectSingleHome(homes: HomeRegistry, twin: string, mec: string): void {
+  expect(homes.homeOf(twin)).toBe(mec);
+  expect(homes.receiversOf(twin)).toEqual([mec]);
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -90,7 +90,7 @@ afterEach(async () => {
 
 describe("MigrationEngine", () => {
   it("completes a migration through every step, with timings, events and journal", async () => {
-    const { engine, driver, placement, sink, journal } = world();
+    const { engine, driver, homes, sink, journal } = world();
     const outcome = await engine.request(request(), { traceparent: TRACEPARENT });
     expect(outcome.kind).toBe("started");
     if (outcome.kind !== "started") return;
@@ -107,7 +107,7 @@ describe("MigrationEngine", () => {
     expect(done?.timeUntilReadyMs).toBeGreaterThan(0);
     expect(done?.timeUntilDoneMs).toBeGreaterThanOrEqual(done?.timeUntilReadyMs ?? Number.POSITIVE_INFINITY);
     expect(done?.finishedAt).toBeDefined();
-    expectSingleHome(placement, "42", "mec-b");
+    expectSingleHome(homes, "42", "mec-b");
     expect(driver.at("mec-a").has("42")).toBe(false);
     expect(driver.at("mec-b").has("42")).toBe(true);
     expect(driver.calls).toEqual([
@@ -135,13 +135,13 @@ describe("MigrationEngine", () => {
   });
 
   it("rolls back when the target never becomes ready: the twin stays at the source", async () => {
-    const { engine, driver, placement, sink } = world({ neverReady: true }, { readyTimeoutMs: 30 });
+    const { engine, driver, homes, sink } = world({ neverReady: true }, { readyTimeoutMs: 30 });
     await engine.request(request());
     const done = await engine.settled("m-1");
     expect(done?.status).toBe("rolled-back");
     expect(done?.error).toMatch(/wait until the target is ready timed out after 30 ms/);
     expect(done?.timeUntilReadyMs).toBeUndefined();
-    expectSingleHome(placement, "42", "mec-a");
+    expectSingleHome(homes, "42", "mec-a");
     expect(driver.at("mec-a").has("42")).toBe(true);
     expect(driver.at("mec-b").has("42")).toBe(false);
     expect(driver.calls.at(-1)).toBe("activate 42@mec-a");
@@ -151,32 +151,32 @@ describe("MigrationEngine", () => {
     ]);
   });
 
-  it("rolls back when the placement fails, with the driver's message", async () => {
-    const { engine, placement } = world({ placeFails: true });
+  it("rolls back when deploying the target fails, with the driver's message", async () => {
+    const { engine, homes } = world({ placeFails: true });
     await engine.request(request());
     const done = await engine.settled("m-1");
     expect(done?.status).toBe("rolled-back");
     expect(done?.error).toBe("target refused the twin");
-    expectSingleHome(placement, "42", "mec-a");
+    expectSingleHome(homes, "42", "mec-a");
   });
 
   it("retries a failed release of the source until it succeeds", async () => {
-    const { engine, driver, placement } = world({ releaseFailures: 2 }, { releaseAttempts: 5 });
+    const { engine, driver, homes } = world({ releaseFailures: 2 }, { releaseAttempts: 5 });
     await engine.request(request());
     const done = await engine.settled("m-1");
     expect(done?.status).toBe("completed");
     expect(driver.calls.filter((call) => call === "release 42@mec-a")).toHaveLength(3);
     expect(driver.at("mec-a").has("42")).toBe(false);
-    expectSingleHome(placement, "42", "mec-b");
+    expectSingleHome(homes, "42", "mec-b");
   });
 
   it("records a failure when the release never succeeds, with the twin at the target only", async () => {
-    const { engine, placement, sink } = world({ releaseFailures: 10 }, { releaseAttempts: 2 });
+    const { engine, homes, sink } = world({ releaseFailures: 10 }, { releaseAttempts: 2 });
     await engine.request(request());
     const done = await engine.settled("m-1");
     expect(done?.status).toBe("failed");
     expect(done?.error).toBe("release of the source at mec-a failed: orchestrator unavailable");
-    expectSingleHome(placement, "42", "mec-b");
+    expectSingleHome(homes, "42", "mec-b");
     expect(sink.events.at(-1)?.type).toBe("io.vvcu.migration.failed");
   });
 
@@ -222,7 +222,7 @@ describe("MigrationEngine", () => {
   });
 
   it("places a twin created at a MEC at that MEC (its first home) and releases nothing", async () => {
-    const { engine, driver, placement } = world();
+    const { engine, driver, homes } = world();
     const first = request({
       id: "p-7",
       twin: "7",
@@ -241,7 +241,7 @@ describe("MigrationEngine", () => {
     });
     expect(driver.calls).toEqual(["place 7@mec-b", "wait 7@mec-b", "activate 7@mec-b"]);
     expect(driver.at("mec-b").has("7")).toBe(true);
-    expectSingleHome(placement, "7", "mec-b");
+    expectSingleHome(homes, "7", "mec-b");
     // The twin can then move on from its first home.
     expect((await engine.request(request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c" }))).kind).toBe(
       "started",
@@ -250,7 +250,7 @@ describe("MigrationEngine", () => {
     expect(driver.calls.slice(3)).toContain("release 7@mec-b");
   });
 
-  it("a move asked for while the twin's first placement runs waits for it, then starts", async () => {
+  it("a move asked for while the migration to the twin's first home runs waits for it, then starts", async () => {
     let open: () => void = () => {};
     const readyGate = new Promise<void>((resolve) => {
       open = resolve;
@@ -272,7 +272,7 @@ describe("MigrationEngine", () => {
     expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
   });
 
-  it("a move asked for while the first placement's first journal entry is written waits for it too", async () => {
+  it("a move asked for while the first home's first journal entry is written waits for it too", async () => {
     let open: () => void = () => {};
     const journalGate = new Promise<void>((resolve) => {
       open = resolve;
@@ -305,10 +305,10 @@ describe("MigrationEngine", () => {
 
   it("admits a move from where another MEC's control plane brought the twin back, and releases it by its host's ids", async () => {
     // This engine moved twin 42 from mec-a to mec-b; mec-b's engine (not this one) brought it back.
-    const { engine, driver, placement } = world({ hosts: true, ownRefs: true });
+    const { engine, driver, homes } = world({ hosts: true, ownRefs: true });
     await engine.request(request({ id: "m-1", from: "mec-a", to: "mec-b" }));
     expect(await engine.settled("m-1")).toMatchObject({ status: "completed" });
-    expect(placement.homeOf("42")).toBe("mec-b");
+    expect(homes.homeOf("42")).toBe("mec-b");
     driver.at("mec-b").delete("42");
     driver.at("mec-a").add("42");
     driver.hostedRefs.set("mec-a/42", "mec-a/42#back-from-b");
@@ -316,7 +316,7 @@ describe("MigrationEngine", () => {
     expect(again.kind).toBe("started");
     expect(await engine.settled("m-2")).toMatchObject({ status: "completed", from: "mec-a", to: "mec-b" });
     expect(driver.releasedRefs.at(-1)).toBe("mec-a/42#back-from-b");
-    expect(placement.homeOf("42")).toBe("mec-b");
+    expect(homes.homeOf("42")).toBe("mec-b");
   });
 
   it("refuses a late move from where the twin no longer lives", async () => {
@@ -329,7 +329,7 @@ describe("MigrationEngine", () => {
     expect(driver.calls.filter((call) => call === "place 42@mec-b")).toHaveLength(1);
   });
 
-  it("a first placement that fails leaves the twin where it lives, its record untouched", async () => {
+  it("a migration to a first home that fails leaves the twin where it lives, its record untouched", async () => {
     const { engine, driver } = world({ placeFails: true });
     const first = request({
       id: "p-7",
@@ -363,12 +363,12 @@ describe("MigrationEngine", () => {
   });
 
   it("rolls back a running migration on close", async () => {
-    const { engine, placement } = world({ neverReady: true });
+    const { engine, homes } = world({ neverReady: true });
     await engine.request(request());
     await engine.close();
     expect(engine.get("m-1")?.status).toBe("rolled-back");
     expect(engine.get("m-1")?.error).toMatch(/shutting down/);
-    expectSingleHome(placement, "42", "mec-a");
+    expectSingleHome(homes, "42", "mec-a");
   });
 });
 
@@ -379,17 +379,17 @@ describe("MigrationEngine after a restart", () => {
     await crashed.engine.request(request());
     await until(() => crashed.engine.get("m-1")?.step === "placed");
 
-    // A new process: same world (placement, twins), a fresh engine reading the same journal.
+    // A new process: same world (homes, twins), a fresh engine reading the same journal.
     const restarted = world(
       {},
       { journal: new FileJournal({ file }) },
-      { placement: crashed.placement, present: crashed.driver.present },
+      { homes: crashed.homes, present: crashed.driver.present },
     );
     expect(await restarted.engine.recover()).toEqual({ rolledBack: 1, finished: 0 });
     const record = restarted.engine.get("m-1");
     expect(record?.status).toBe("rolled-back");
     expect(record?.error).toMatch(/interrupted by a restart/);
-    expectSingleHome(restarted.placement, "42", "mec-a");
+    expectSingleHome(restarted.homes, "42", "mec-a");
     expect(restarted.driver.at("mec-b").has("42")).toBe(false);
     expect(restarted.driver.at("mec-a").has("42")).toBe(true);
     expect(restarted.sink.events.map((event) => event.type)).toEqual(["io.vvcu.migration.rolledback"]);
@@ -408,13 +408,13 @@ describe("MigrationEngine after a restart", () => {
     const restarted = world(
       {},
       { journal: new FileJournal({ file }) },
-      { placement: crashed.placement, present: crashed.driver.present },
+      { homes: crashed.homes, present: crashed.driver.present },
     );
     expect(await restarted.engine.recover()).toEqual({ rolledBack: 0, finished: 1 });
     const record = restarted.engine.get("m-1");
     expect(record?.status).toBe("completed");
     expect(record?.timeUntilReadyMs).toBeGreaterThan(0);
-    expectSingleHome(restarted.placement, "42", "mec-b");
+    expectSingleHome(restarted.homes, "42", "mec-b");
     expect(restarted.driver.at("mec-a").has("42")).toBe(false);
     expect(restarted.driver.at("mec-b").has("42")).toBe(true);
     expect(restarted.engine.list().map((migration) => migration.id)).toEqual(["m-1"]);
@@ -425,11 +425,11 @@ describe("MigrationEngine after a restart", () => {
     const crashed = world({ releaseHangs: true }, { journal: new FileJournal({ file }) });
     await crashed.engine.request(request());
     await until(() => crashed.driver.calls.includes("release 42@mec-a"));
-    const emptyRegistry = new PlacementRegistry();
+    const emptyRegistry = new HomeRegistry();
     const restarted = world(
       {},
       { journal: new FileJournal({ file }) },
-      { placement: emptyRegistry, present: crashed.driver.present },
+      { homes: emptyRegistry, present: crashed.driver.present },
     );
     await restarted.engine.recover();
     expectSingleHome(emptyRegistry, "42", "mec-b");
@@ -437,7 +437,7 @@ describe("MigrationEngine after a restart", () => {
 });
 
 describe("MigrationEngine and the drivers' own ids", () => {
-  it("releases a source by the placement a migration recorded there, and shows the drivers' refs", async () => {
+  it("releases a source by the deployment a migration recorded there, and shows the drivers' refs", async () => {
     const { engine, driver } = world({ ownRefs: true });
     await engine.request(request());
     await engine.settled("m-1");
@@ -454,7 +454,7 @@ describe("MigrationEngine and the drivers' own ids", () => {
     ]);
   });
 
-  it("after a restart, still releases by the placement the journal recorded", async () => {
+  it("after a restart, still releases by the deployment the journal recorded", async () => {
     const file = await tempFile();
     const first = world({ ownRefs: true }, { journal: new FileJournal({ file }) });
     await first.engine.request(request());
@@ -463,7 +463,7 @@ describe("MigrationEngine and the drivers' own ids", () => {
     const restarted = world(
       { ownRefs: true },
       { journal: new FileJournal({ file }) },
-      { placement: first.placement, present: first.driver.present },
+      { homes: first.homes, present: first.driver.present },
     );
     await restarted.engine.recover();
     await restarted.engine.request(request({ id: "m-2", from: "mec-b", to: "mec-a" }));
@@ -517,10 +517,10 @@ describe("MigrationEngine with many migrations at once", () => {
       const readyGate = new Promise<void>((resolve) => {
         open = resolve;
       });
-      const { engine, placement, driver } = world({ readyGate });
+      const { engine, homes, driver } = world({ readyGate });
       const twins = Array.from({ length: 20 }, (_, index) => `t${index}`);
       for (const twin of twins) {
-        placement.setHome(twin, "mec-a");
+        homes.setHome(twin, "mec-a");
         driver.at("mec-a").add(twin);
       }
       for (const [index, twin] of twins.entries()) {

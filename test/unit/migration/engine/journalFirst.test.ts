@@ -7,7 +7,7 @@ import { MigrationEngine } from "../../../../functions/lib/migration/engine/engi
 import type { JournalEntry } from "../../../../functions/lib/migration/engine/machine.ts";
 import { MemoryJournal } from "../../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../../functions/lib/runtime/homeRegistry.ts";
 import { FakeDriver } from "../fakeDriver.ts";
 
 /** A journal whose writes wait until the test lets them through, like a slow disk. */
@@ -25,14 +25,14 @@ class HeldJournal extends MemoryJournal {
 }
 
 function engineWith(journal: HeldJournal): MigrationEngine {
-  const placement = new PlacementRegistry();
-  placement.setHome("42", "mec-a");
+  const homes = new HomeRegistry();
+  homes.setHome("42", "mec-a");
   const driver = new FakeDriver("fake", {});
   driver.at("mec-a").add("42");
   return new MigrationEngine({
     mecs: ["mec-a", "mec-b"],
     driverFor: () => driver,
-    placement,
+    homes,
     journal,
     sink: new CollectingSink(),
     releaseRetryDelayMs: 1,

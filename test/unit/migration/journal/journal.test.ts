@@ -12,7 +12,7 @@ import {
 import { FileJournal } from "../../../../functions/lib/migration/journal/fileJournal.ts";
 import type { Migration } from "../../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";
-import { PlacementRegistry } from "../../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../../functions/lib/runtime/homeRegistry.ts";
 import { FakeDriver } from "../fakeDriver.ts";
 
 const tempDirs: string[] = [];
@@ -177,16 +177,16 @@ describe("FileJournal compaction while running", () => {
   it("lets recover() finish or undo every unfinished migration after a long run", async () => {
     const file = await journalFile();
     const running = journal(file, { keepFinished: 5, compactMinLines: 30, compactRatio: 2 });
-    const placement = new PlacementRegistry();
+    const homes = new HomeRegistry();
     const driver = new FakeDriver("fake");
     const unfinished: number[] = [];
     let appended = 0;
     for (let index = 1; index <= 200; index++) {
-      placement.setHome(`twin-${index}`, "mec-a");
+      homes.setHome(`twin-${index}`, "mec-a");
       driver.at("mec-a").add(`twin-${index}`);
       const stop = interruptedAt(index);
       if (stop !== undefined) unfinished.push(index);
-      if (stop === 4) placement.setHome(`twin-${index}`, "mec-b"); // it had switched
+      if (stop === 4) homes.setHome(`twin-${index}`, "mec-b"); // it had switched
       for (const entry of stepsWritten(index)) {
         await running.append(entry);
         appended++;
@@ -197,7 +197,7 @@ describe("FileJournal compaction while running", () => {
     const engine = new MigrationEngine({
       mecs: ["mec-a", "mec-b"],
       driverFor: () => driver,
-      placement,
+      homes,
       journal: journal(file, { keepFinished: 5 }),
       sink: new CollectingSink(),
       releaseRetryDelayMs: 1,
@@ -210,7 +210,7 @@ describe("FileJournal compaction while running", () => {
     for (const index of unfinished) {
       const migration = engine.get(`m-${index}`);
       expect(migration?.status).toBe(interruptedAt(index) === 2 ? "rolled-back" : "completed");
-      expect(placement.homeOf(`twin-${index}`)).toBe(interruptedAt(index) === 2 ? "mec-a" : "mec-b");
+      expect(homes.homeOf(`twin-${index}`)).toBe(interruptedAt(index) === 2 ? "mec-a" : "mec-b");
     }
     await engine.close();
   });

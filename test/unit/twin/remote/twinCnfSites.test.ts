@@ -7,10 +7,10 @@ import {
 import { TwinCnfSites } from "../../../../functions/lib/migration/drivers/kubernetesTwin.ts";
 import type { OsmDriver } from "../../../../functions/lib/migration/drivers/osm.ts";
 import { clusterDrivers } from "../../../../functions/lib/migration/fromConfig.ts";
-import type { PlacementRequest } from "../../../../functions/lib/model/driver.ts";
+import type { DeploymentRequest } from "../../../../functions/lib/model/driver.ts";
 import { parseTopology } from "../../../../functions/lib/topology.ts";
 
-const request: PlacementRequest = {
+const request: DeploymentRequest = {
   migrationId: "m-1",
   twin: "42",
   mec: "mec-b",

@@ -1,5 +1,5 @@
 /**
- * The placement informer against a local HTTP server that answers the Kubernetes API's real
+ * The home informer against a local HTTP server that answers the Kubernetes API's real
  * list and watch paths with the real shapes (a DeploymentList, then watch lines).
  */
 import http from "node:http";
@@ -8,12 +8,12 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isArrivingDeployment,
-  startPlacementInformer,
+  startHomeInformer,
   TWIN_SELECTOR,
   twinOfDeployment,
-} from "../../../bridges/mqtt/placementInformer.ts";
+} from "../../../bridges/mqtt/homeInformer.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
-import { PlacementRegistry } from "../../../functions/lib/runtime/placement.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { waitFor } from "./harness.ts";
 
 const NAMESPACE = "vvcu-mec-a";
@@ -136,48 +136,48 @@ describe("twinOfDeployment", () => {
   });
 });
 
-describe("placement informer", () => {
+describe("home informer", () => {
   it("lists the twins placed here, then follows added and deleted twin Deployments", async () => {
     const api = await startFakeApi([
       deployment("twin-1001", "1001", "90"),
       deployment("twin-1002", "1002", "95"),
     ]);
     cleanups.push(() => api.close());
-    const placement = new PlacementRegistry();
-    placement.setHome("2001", "mec-b");
-    const informer = await startPlacementInformer({
+    const homes = new HomeRegistry();
+    homes.setHome("2001", "mec-b");
+    const informer = await startHomeInformer({
       kubeConfig: kubeConfigFor(api.url),
       namespace: NAMESPACE,
       mec: "mec-a",
-      placement,
+      homes,
       logger: componentLogger("test"),
       restartDelayMs: 100,
     });
     cleanups.push(() => informer.close());
 
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["1001", "1002"]);
-    expect(placement.homeOf("2001")).toBe("mec-b");
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["1001", "1002"]);
+    expect(homes.homeOf("2001")).toBe("mec-b");
     await waitFor("the watch", () => api.watchers() === 1);
     const watch = api.requests.find((url) => url.searchParams.get("watch") === "true");
     expect(watch?.searchParams.get("resourceVersion")).toBe("100");
 
     // A migration places twin 2001 here (make-before-break): it starts flowing at once.
     api.send("ADDED", deployment("twin-2001", "2001", "101"));
-    await waitFor("twin 2001 here", () => placement.homeOf("2001") === "mec-a");
+    await waitFor("twin 2001 here", () => homes.homeOf("2001") === "mec-a");
     api.send("DELETED", deployment("twin-1001", "1001", "102"));
-    await waitFor("twin 1001 gone", () => placement.homeOf("1001") === undefined);
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["1002", "2001"]);
+    await waitFor("twin 1001 gone", () => homes.homeOf("1001") === undefined);
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["1002", "2001"]);
   });
 
   it("has a migration's target receive the twin as arriving until its twin CNF is ready", async () => {
     const api = await startFakeApi([]);
     cleanups.push(() => api.close());
-    const placement = new PlacementRegistry();
-    const informer = await startPlacementInformer({
+    const homes = new HomeRegistry();
+    const informer = await startHomeInformer({
       kubeConfig: kubeConfigFor(api.url),
       namespace: NAMESPACE,
       mec: "mec-a",
-      placement,
+      homes,
       logger: componentLogger("test"),
       restartDelayMs: 100,
     });
@@ -187,34 +187,34 @@ describe("placement informer", () => {
     const env = [{ name: "VVCU_HYDRATE_FROM", value: "http://mec-b/twins/3001/snapshot" }];
     arriving.spec.template.spec.containers = [{ name: "twin", env }] as never[];
     api.send("ADDED", arriving);
-    await waitFor("twin 3001 received here", () => placement.receiversOf("3001").includes("mec-a"));
-    expect(placement.homeOf("3001")).toBeUndefined();
+    await waitFor("twin 3001 received here", () => homes.receiversOf("3001").includes("mec-a"));
+    expect(homes.homeOf("3001")).toBeUndefined();
     expect(isArrivingDeployment(arriving)).toBe(true);
     const ready = { ...arriving, status: { readyReplicas: 1 } };
     expect(isArrivingDeployment(ready)).toBe(false);
     api.send("MODIFIED", { ...ready, metadata: { ...arriving.metadata, resourceVersion: "102" } });
-    await waitFor("twin 3001 lives here", () => placement.homeOf("3001") === "mec-a");
+    await waitFor("twin 3001 lives here", () => homes.homeOf("3001") === "mec-a");
     // A rolled-back target: its twin CNF goes before it turned ready.
     const other = deployment("twin-3002", "3002", "103");
     other.spec.template.spec.containers = [{ name: "twin", env }] as never[];
     api.send("ADDED", other);
-    await waitFor("twin 3002 received here", () => placement.receiversOf("3002").includes("mec-a"));
+    await waitFor("twin 3002 received here", () => homes.receiversOf("3002").includes("mec-a"));
     api.send("DELETED", { ...other, metadata: { ...other.metadata, resourceVersion: "104" } });
-    await waitFor("twin 3002 gone", () => placement.receiversOf("3002").length === 0);
-    // A first placement (nothing to hydrate from) lives here at once.
+    await waitFor("twin 3002 gone", () => homes.receiversOf("3002").length === 0);
+    // A first homes (nothing to hydrate from) lives here at once.
     api.send("ADDED", deployment("twin-3003", "3003", "105"));
-    await waitFor("twin 3003 lives here", () => placement.homeOf("3003") === "mec-a");
+    await waitFor("twin 3003 lives here", () => homes.homeOf("3003") === "mec-a");
   });
 
   it("watches again after the API server ends the watch or fails", async () => {
     const api = await startFakeApi([]);
     cleanups.push(() => api.close());
-    const placement = new PlacementRegistry();
-    const informer = await startPlacementInformer({
+    const homes = new HomeRegistry();
+    const informer = await startHomeInformer({
       kubeConfig: kubeConfigFor(api.url),
       namespace: NAMESPACE,
       mec: "mec-a",
-      placement,
+      homes,
       logger: componentLogger("test"),
       restartDelayMs: 100,
     });
@@ -222,13 +222,13 @@ describe("placement informer", () => {
     const watchRequests = () => api.requests.filter((url) => url.searchParams.get("watch") === "true").length;
     await waitFor("the watch", () => api.watchers() === 1);
     api.send("ADDED", deployment("twin-5", "5", "101"));
-    await waitFor("twin 5", () => placement.homeOf("5") === "mec-a");
+    await waitFor("twin 5", () => homes.homeOf("5") === "mec-a");
 
     api.failWatches(2);
     api.dropWatches();
     await waitFor("a new watch after two failures", () => api.watchers() === 1 && watchRequests() === 4);
     api.send("ADDED", deployment("twin-6", "6", "102"));
-    await waitFor("twin 6", () => placement.homeOf("6") === "mec-a");
-    expect(placement.twinsAt("mec-a").sort()).toEqual(["5", "6"]);
+    await waitFor("twin 6", () => homes.homeOf("6") === "mec-a");
+    expect(homes.twinsAt("mec-a").sort()).toEqual(["5", "6"]);
   });
 });

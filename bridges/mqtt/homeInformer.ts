@@ -1,7 +1,7 @@
 /**
  * In a cluster the twin CNF objects are the record of which twins live in this MEC: a Deployment
  * per twin (charts/vvcu-twin), labelled app.kubernetes.io/name=vvcu-twin and vvcu.io/twin=<station>.
- * An informer on them keeps a PlacementRegistry current, so a twin that OSM or the kubernetes
+ * An informer on them keeps a HomeRegistry current, so a twin that OSM or the kubernetes
  * driver places here starts flowing through the bridge without a restart.
  */
 import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
@@ -11,7 +11,7 @@ import {
   TWIN_CNF_LABELS,
   TWIN_CNF_NAME,
 } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
-import type { PlacementRegistry } from "../../functions/lib/runtime/placement.ts";
+import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 
 // The labels are the twin chart's (one definition, shared with the kubernetes driver).
 export const TWIN_APP_LABEL = TWIN_CNF_LABELS.name;
@@ -46,23 +46,23 @@ export function isArrivingDeployment(deployment: V1Deployment): boolean {
   );
 }
 
-export interface PlacementInformerOptions {
+export interface HomeInformerOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   /** The MEC this cluster is: every twin Deployment seen here lives here. */
   mec: string;
-  placement: PlacementRegistry;
+  homes: HomeRegistry;
   logger: Logger;
   /** Wait before watching again after an error. */
   restartDelayMs?: number;
 }
 
-export interface PlacementInformer {
+export interface HomeInformer {
   close(): Promise<void>;
 }
 
-export async function startPlacementInformer(options: PlacementInformerOptions): Promise<PlacementInformer> {
-  const { kubeConfig, namespace, mec, placement, logger } = options;
+export async function startHomeInformer(options: HomeInformerOptions): Promise<HomeInformer> {
+  const { kubeConfig, namespace, mec, homes, logger } = options;
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const informer = makeInformer<V1Deployment>(
     kubeConfig,
@@ -80,8 +80,8 @@ export async function startPlacementInformer(options: PlacementInformerOptions):
     const twin = twinsByName.get(name);
     twinsByName.delete(name);
     if (twin === undefined || [...twinsByName.values()].includes(twin)) return;
-    if (placement.homeOf(twin) === mec) placement.remove(twin);
-    else if (placement.receiversOf(twin).includes(mec)) placement.removeGuest(twin);
+    if (homes.homeOf(twin) === mec) homes.remove(twin);
+    else if (homes.receiversOf(twin).includes(mec)) homes.removeGuest(twin);
   };
   const upsert = (deployment: V1Deployment) => {
     const name = deployment.metadata?.name ?? "";
@@ -91,9 +91,8 @@ export async function startPlacementInformer(options: PlacementInformerOptions):
     twinsByName.set(name, twin);
     // A migration's target receives the twin's events as a guest (marked arriving) until ready.
     if (isArrivingDeployment(deployment)) {
-      if (placement.homeOf(twin) !== mec && !placement.receiversOf(twin).includes(mec))
-        placement.addGuest(twin, mec);
-    } else if (placement.homeOf(twin) !== mec) placement.setHome(twin, mec);
+      if (homes.homeOf(twin) !== mec && !homes.receiversOf(twin).includes(mec)) homes.addGuest(twin, mec);
+    } else if (homes.homeOf(twin) !== mec) homes.setHome(twin, mec);
   };
 
   informer.on("add", upsert);

@@ -3,7 +3,7 @@
  * filter, the geofence and the migration engine. Embedded: in memory. In a cluster the
  * twin CNF objects are the record and an informer keeps a registry like this one current.
  */
-export interface PlacementChange {
+export interface HomeChange {
   twin: string;
   /** Undefined when the twin was removed. */
   mec: string | undefined;
@@ -11,11 +11,11 @@ export interface PlacementChange {
   receivers: string[];
 }
 
-export class PlacementRegistry {
+export class HomeRegistry {
   private readonly homes = new Map<string, string>();
   /** Extra receivers while a migration is running: the target subscribes before the switch. */
   private readonly guests = new Map<string, string>();
-  private readonly listeners = new Set<(change: PlacementChange) => void>();
+  private readonly listeners = new Set<(change: HomeChange) => void>();
 
   homeOf(twin: string): string | undefined {
     return this.homes.get(twin);
@@ -57,7 +57,7 @@ export class PlacementRegistry {
     this.notify(twin);
   }
 
-  onChange(listener: (change: PlacementChange) => void): () => void {
+  onChange(listener: (change: HomeChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
