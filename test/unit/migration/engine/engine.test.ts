@@ -313,10 +313,41 @@ describe("MigrationEngine", () => {
     driver.at("mec-a").add("42");
     driver.hostedRefs.set("mec-a/42", "mec-a/42#back-from-b");
     const again = await engine.request(request({ id: "m-2", from: "mec-a", to: "mec-b" }));
-    expect(again.kind).toBe("started");
+    expect(again).toMatchObject({ kind: "started" });
     expect(await engine.settled("m-2")).toMatchObject({ status: "completed", from: "mec-a", to: "mec-b" });
     expect(driver.releasedRefs.at(-1)).toBe("mec-a/42#back-from-b");
     expect(homes.homeOf("42")).toBe("mec-b");
+  });
+
+  it("refuses a move that comes before the twin's first home was asked for, so that it is delivered again", async () => {
+    const { engine, driver } = world({ hosts: true });
+    const move = request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c", trigger: "geofence" });
+    expect(await engine.request(move)).toMatchObject({ kind: "rejected", code: "source-not-deployed" });
+    const event = new CloudEvent({
+      type: "io.vvcu.migration.requested",
+      source: "/test",
+      data: move,
+      traceparent: TRACEPARENT,
+    });
+    await expect(engine.handleEvent(event)).rejects.toThrow(/twin 7 has no twin CNF at mec-b yet/);
+    expect(engine.list()).toEqual([]);
+    await engine.request(
+      request({
+        id: "p-7",
+        twin: "7",
+        from: "mec-b",
+        to: "mec-b",
+        trigger: "geofence",
+        reason: "first-placement",
+      }),
+    );
+    expect(await engine.settled("p-7")).toMatchObject({ status: "completed" });
+    expect((await engine.handleEvent(event))?.kind).toBe("started");
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+    expect(driver.calls.filter((call) => call.startsWith("hosted"))).toEqual([
+      "hosted 7@mec-b",
+      "hosted 7@mec-b",
+    ]);
   });
 
   it("refuses a late move from where the twin no longer lives", async () => {
