@@ -9,7 +9,7 @@
  * An import may only go to the same layer or one below; nothing in the product imports tests or tools.
  */
 const DOMAIN =
-  "^functions/lib/(cits|geo|model)/|^functions/lib/(events|topics|topology|config|conforms)\\.ts$|^functions/lib/twin/state/|^functions/lib/geofence/decide\\.ts$|^functions/lib/migration/engine/machine\\.ts$";
+  "^functions/lib/(cits|geo|model)/|^functions/lib/(events|topics|topology|config|conforms)\\.ts$|^functions/lib/twin/state/|^functions/lib/geofence/decide\\.ts$|^functions/lib/migration/engine/(machine|record)\\.ts$";
 const OBSERVABILITY = "^functions/lib/(log|metrics|tracing)\\.ts$";
 const RUNTIME =
   "^functions/lib/runtime/|^bridges/|^functions/lib/twin/store/|^functions/lib/twin/remote/|^functions/lib/migration/(journal|drivers)/";

@@ -1,6 +1,7 @@
 /**
  * Start-up and shutdown helpers of the embedded stack: the API socket that claims its port
- * first, topology errors worded for `vvcu start`, and a shutdown that no step can block.
+ * first, topology errors worded for `vvcu start`, and a shutdown in reverse order of start that
+ * no step can block.
  */
 import http from "node:http";
 import https from "node:https";
@@ -27,6 +28,37 @@ export async function closeAll(steps: [string, () => Promise<unknown>][], timeou
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * What the stack has started, each with how to stop it, closed in reverse order: on `close()`, or
+ * at once when the start-up fails.
+ */
+export class ShutdownSteps {
+  private readonly steps: [string, () => Promise<unknown>][] = [];
+
+  add(name: string, step: () => Promise<unknown>): void {
+    this.steps.push([name, step]);
+  }
+
+  /** A place in the order, for a step that must run after everything started from here on. */
+  mark(): number {
+    return this.steps.length;
+  }
+
+  insert(at: number, name: string, step: () => Promise<unknown>): void {
+    this.steps.splice(at, 0, [name, step]);
+  }
+
+  close(): Promise<void> {
+    return closeAll([...this.steps].reverse(), 2_000);
+  }
+
+  /** Stops what started so far, then throws `error`. */
+  readonly fail = async (error: unknown): Promise<never> => {
+    await this.close();
+    throw error;
+  };
 }
 
 export function loadTopologyOrExplain(file: string | undefined): Topology {

@@ -2,7 +2,7 @@
 import axios, { type AxiosInstance } from "axios";
 import { z } from "zod";
 import type { MigrationControl, RequestOutcome } from "../migration/engine/engine.ts";
-import { REJECTION_CODES } from "../migration/engine/machine.ts";
+import { REJECTION_CODES } from "../migration/engine/record.ts";
 import { MigrationSchema } from "../model/migration.ts";
 
 const OutcomeSchema = z.discriminatedUnion("kind", [

@@ -1,9 +1,10 @@
 /**
  * The migration engine: the make-before-break protocol (docs/architecture.md "Flow of one
  * migration") over one MigrationDriver per MEC. One migration per twin at a time, idempotent
- * by id, every step journaled before the next one starts, `migration.*` events at each step. The decisions are in machine.ts; this
- * is the shell that admits requests and recovers after a restart. The steps of a migration
- * are in engineSteps.ts, the bookkeeping in engineHistory.ts, what it reports in engineReport.ts.
+ * by id, every step journaled before the next one starts, `migration.*` events at each step.
+ * This is the shell that admits requests (record.ts decides) and recovers after a restart; the
+ * protocol is the state machine of machine.ts, which executor.ts runs. The bookkeeping is in
+ * history.ts, what it reports in report.ts.
  */
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
@@ -13,19 +14,12 @@ import { componentLogger, type Logger } from "../../log.ts";
 import type { MigrationDriver, TwinDeployment } from "../../model/driver.ts";
 import type { Migration, MigrationRequest } from "../../model/migration.ts";
 import { migrationLogContext } from "../../tracing.ts";
+import { MigrationExecutor } from "./executor.ts";
 import { MigrationHistory } from "./history.ts";
-import {
-  admit,
-  isFirstHome,
-  type JournalEntry,
-  type RejectionCode,
-  recoveryAction,
-  reserve,
-} from "./machine.ts";
+import { recoveryAction } from "./machine.ts";
 import type { MigrationEngineOptions } from "./options.ts";
-import { initMigrationMetrics } from "./outcome.ts";
-import { MigrationReporter } from "./report.ts";
-import { MigrationSteps } from "./steps.ts";
+import { admit, isFirstHome, type JournalEntry, type RejectionCode, reserve } from "./record.ts";
+import { initMigrationMetrics, MigrationReporter } from "./report.ts";
 
 export type { MigrationEngineOptions } from "./options.ts";
 
@@ -52,7 +46,7 @@ export class MigrationEngine implements MigrationControl {
   private readonly mecs: ReadonlySet<string>;
   private readonly history: MigrationHistory;
   private readonly report: MigrationReporter;
-  private readonly steps: MigrationSteps;
+  private readonly executor: MigrationExecutor;
   private readonly shutdown = new AbortController();
   private readonly logger: Logger;
 
@@ -64,7 +58,13 @@ export class MigrationEngine implements MigrationControl {
     // Each running migration's step deadline listens for the shutdown (and stops listening when the
     // step ends): dozens at once in dense traffic, which is no leak but made Node warn of one.
     setMaxListeners(0, this.shutdown.signal);
-    this.steps = new MigrationSteps(options, this.history, this.report, this.logger, this.shutdown.signal);
+    this.executor = new MigrationExecutor(
+      options,
+      this.history,
+      this.report,
+      this.logger,
+      this.shutdown.signal,
+    );
     initMigrationMetrics(this.driverNames());
   }
 
@@ -141,7 +141,7 @@ export class MigrationEngine implements MigrationControl {
       throw error;
     }
     await this.report.emit("io.vvcu.migration.started", entry);
-    this.history.track(migration.id, this.steps.run(entry, startedAt));
+    this.history.track(migration.id, this.executor.run(entry, startedAt));
     return { kind: "started", migration };
   }
 
@@ -249,7 +249,7 @@ export class MigrationEngine implements MigrationControl {
       );
       if (action === "roll-back") rolledBackCount++;
       else finishedCount++;
-      const recovery = this.steps.resume(entry, action);
+      const recovery = this.executor.resume(entry, action);
       this.history.track(migration.id, recovery);
       recoveries.push(recovery);
     }

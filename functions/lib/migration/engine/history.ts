@@ -8,7 +8,7 @@
 import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import type { MigrationJournal } from "../journal/journal.ts";
-import { hasSwitched, type JournalEntry } from "./machine.ts";
+import { hasSwitched, type JournalEntry } from "./record.ts";
 
 export class MigrationHistory {
   /** Insertion order is request order. */

@@ -1,124 +1,115 @@
 /**
- * The migration state machine, pure: admission of a request, the record after each step of
- * the make-before-break protocol (docs/architecture.md "Flow of one migration"), and what a
- * restarted engine must do with a record it finds running in its journal.
+ * The migration state machine, pure: the make-before-break protocol of docs/architecture.md
+ * "Flow of one migration" as phases. Each transition takes the phase and what the last command
+ * gave, and returns the next phase with the record as of it, the effects to perform in order,
+ * then at most one command whose result is the next event. The executor (executor.ts) performs
+ * them; nothing here calls a driver, writes the journal or reads a clock.
+ *
+ *   placing ─placed→ journaling-placed ─journaled→ readying ─ready→ journaling-ready
+ *     ─journaled→ (home := target) journaling-switched → activating-target
+ *     → releasing-source ─released→ journaling-released → journaling-outcome (completed)
+ *   Before the switch a failure rolls back: rolling-back (release the target, home := source)
+ *     → activating-source → journaling-outcome (rolled-back).
+ *   After the switch it only finishes: a failed journal write or activation is warned of, a
+ *     failed release of the source ends the migration failed. A first home releases nothing.
  */
-import type { TwinDeployment } from "../../model/driver.ts";
+import type { DeploymentRequest, TwinDeployment } from "../../model/driver.ts";
+import type { Migration } from "../../model/migration.ts";
 import {
-  MIGRATION_STEPS,
-  type Migration,
-  type MigrationOperation,
-  type MigrationRequest,
-  type MigrationStep,
-} from "../../model/migration.ts";
+  completed,
+  failed,
+  hasSwitched,
+  isFirstHome,
+  type JournalEntry,
+  rolledBack,
+  stepDone,
+  withOperation,
+} from "./record.ts";
 
-/** What the engine knows when a request arrives. */
-export interface AdmissionContext {
-  /** MEC ids of the topology. */
-  mecs: ReadonlySet<string>;
-  /** The twin's home now; undefined when it has none yet. */
-  home: string | undefined;
-  /** A migration with the request's id, if one was seen already. */
-  sameId: Migration | undefined;
-  /** The migration of this twin that is running, if any. */
-  runningForTwin: Migration | undefined;
+export type Phase =
+  | "placing"
+  | "journaling-placed"
+  | "readying"
+  | "journaling-ready"
+  | "journaling-switched"
+  | "activating-target"
+  | "releasing-source"
+  | "journaling-released"
+  | "rolling-back"
+  | "activating-source"
+  | "journaling-outcome"
+  | "finished";
+
+export interface MachineState {
+  phase: Phase;
+  /** The record as of the last step, with the deployments to undo or finish it. */
+  entry: JournalEntry;
+  /** The source's deployment as the journal recorded it or its driver names it; undefined after a restart. */
+  source: TwinDeployment | undefined;
+  /** Monotonic ms at the request; undefined after a restart, when no time is measured. */
+  startedAt: number | undefined;
+  /** Why the migration rolls back (rolling-back, activating-source). */
+  error?: string;
 }
 
-/** Why a request is refused; `source-not-deployed` passes (the twin's first home may be on its way). */
-export const REJECTION_CODES = [
-  "unknown-target",
-  "same-target",
-  "unknown-source",
-  "source-not-deployed",
-] as const;
-export type RejectionCode = (typeof REJECTION_CODES)[number];
+/** What the last command gave. */
+export type MachineEvent =
+  | { type: "placed"; target: TwinDeployment }
+  | { type: "ready" }
+  | { type: "journaled" }
+  | { type: "activated" }
+  | { type: "released"; mec: string; ref: string }
+  | { type: "failed"; error: string };
 
-export type Admission =
-  | { kind: "accept"; from: string }
-  | { kind: "duplicate"; migration: Migration }
-  | { kind: "conflict"; migration: Migration }
-  | { kind: "rejected"; code: RejectionCode; error: string };
-
-export function admit(request: MigrationRequest, context: AdmissionContext): Admission {
-  if (context.sameId !== undefined) return { kind: "duplicate", migration: context.sameId };
-  if (context.runningForTwin !== undefined) return { kind: "conflict", migration: context.runningForTwin };
-  if (!context.mecs.has(request.to)) {
-    return { kind: "rejected", code: "unknown-target", error: `unknown target MEC "${request.to}"` };
-  }
-  // A twin created at a MEC from its own events gets its twin CNF there: a deployment, no move.
-  if (isFirstHome(request)) return { kind: "accept", from: request.to };
-  // The home is the truth; a request's `from` may be stale by the time it arrives.
-  const from = context.home ?? request.from;
-  if (!context.mecs.has(from)) {
-    return { kind: "rejected", code: "unknown-source", error: `twin ${request.twin} is at no known MEC` };
-  }
-  if (from === request.to) {
-    return { kind: "rejected", code: "same-target", error: `twin ${request.twin} already lives at ${from}` };
-  }
-  return { kind: "accept", from };
+/** When an event happened: monotonic ms for durations, wall time for the record. */
+export interface Clock {
+  now: number;
+  at: string;
 }
 
-/**
- * A request to give a twin its twin CNF at the MEC it was created in (a cluster's twin function
- * holds it until then): the steps place and wait until ready, and release nothing, since the
- * source is the target.
- */
-export function isFirstHome(request: Pick<MigrationRequest, "from" | "to" | "reason">): boolean {
-  return request.reason === "first-placement" && request.from === request.to;
-}
+/** Performed in order, they give no event. */
+export type Effect =
+  | { kind: "emit"; type: "io.vvcu.migration.ready"; entry: JournalEntry }
+  | { kind: "set-home"; twin: string; mec: string }
+  | { kind: "warn"; entry: JournalEntry; error: string; message: string }
+  /** The outcome is journaled: unlock the twin and report the outcome. */
+  | { kind: "finish"; entry: JournalEntry };
 
-export function reserve(request: MigrationRequest, from: string, driver: string): Migration {
-  return {
-    id: request.id,
-    twin: request.twin,
-    from,
-    to: request.to,
-    trigger: request.trigger,
-    reason: request.reason,
-    status: "running",
-    step: "reserved",
-    driver,
-    requestedAt: request.requestedAt,
-  };
-}
+/** Performed after the effects, its result (or failure) is the next event. */
+export type Command =
+  | { kind: "place"; request: DeploymentRequest }
+  | { kind: "wait-until-ready"; target: TwinDeployment }
+  | { kind: "journal"; entry: JournalEntry }
+  | { kind: "activate"; deployment: TwinDeployment }
+  /** Release the twin at `mec`: by the recorded deployment, else by the one its driver names. */
+  | { kind: "release"; twin: string; mec: string; recorded: TwinDeployment | undefined };
 
-export function stepDone(migration: Migration, step: MigrationStep, timing: Partial<Timing> = {}): Migration {
-  if (MIGRATION_STEPS.indexOf(step) < MIGRATION_STEPS.indexOf(migration.step)) {
-    throw new Error(`migration ${migration.id}: step ${step} after ${migration.step}`);
-  }
-  return { ...migration, step, ...timing };
-}
-
-/** The record with one more orchestrator action, for the API to show the driver's ids. */
-export function withOperation(migration: Migration, operation: MigrationOperation): Migration {
-  return { ...migration, operations: [...(migration.operations ?? []), operation] };
-}
-
-interface Timing {
-  timeUntilReadyMs: number;
-  timeUntilDoneMs: number;
-}
-
-export function completed(migration: Migration, finishedAt: string, timeUntilDoneMs?: number): Migration {
-  const done: Migration = { ...migration, status: "completed", step: "done", finishedAt };
-  return timeUntilDoneMs === undefined ? done : { ...done, timeUntilDoneMs };
-}
-
-/** Failed before the switch and undone: the twin stays at the source. */
-export function rolledBack(migration: Migration, error: string, finishedAt: string): Migration {
-  return { ...migration, status: "rolled-back", error, finishedAt };
-}
-
-/** Failed after the switch: the twin lives at the target, the source could not be released. */
-export function failed(migration: Migration, error: string, finishedAt: string): Migration {
-  return { ...migration, status: "failed", error, finishedAt };
-}
-
-export function hasSwitched(migration: Migration): boolean {
-  return MIGRATION_STEPS.indexOf(migration.step) >= MIGRATION_STEPS.indexOf("switched");
+/** No command once finished. */
+export interface Transition {
+  state: MachineState;
+  effects: Effect[];
+  command?: Command;
 }
 
 export type RecoveryAction = "none" | "roll-back" | "release-source" | "finish";
+
+/** A migration whose reservation is journaled: place the twin at the target. */
+export function start(entry: JournalEntry, source: TwinDeployment, startedAt: number): Transition {
+  const { migration } = entry;
+  const request: DeploymentRequest = {
+    migrationId: migration.id,
+    recorded: entry.target,
+    twin: migration.twin,
+    mec: migration.to,
+    snapshot: undefined,
+    sourceMec: migration.from,
+  };
+  return {
+    state: { phase: "placing", entry, source, startedAt },
+    effects: [],
+    command: { kind: "place", request },
+  };
+}
 
 /** What to do with a journal record after a restart: before the switch undo, after it finish. */
 export function recoveryAction(migration: Migration): RecoveryAction {
@@ -128,10 +119,181 @@ export function recoveryAction(migration: Migration): RecoveryAction {
   return "finish";
 }
 
-/** One journal line: the record as of a step, and the deployments needed to undo or finish it. */
-export interface JournalEntry {
-  migration: Migration;
-  target?: TwinDeployment;
-  source?: TwinDeployment;
-  traceparent?: string;
+/** Picks up a journaled migration a restart interrupted. */
+export function resume(
+  entry: JournalEntry,
+  action: Exclude<RecoveryAction, "none">,
+  clock: Clock,
+): Transition {
+  // Each way on sets its own phase; no time is measured across a restart.
+  const state: MachineState = { phase: "rolling-back", entry, source: undefined, startedAt: undefined };
+  if (action === "roll-back") return rollBack(state, "interrupted by a restart before the switch", clock);
+  const { migration } = entry;
+  const next = action === "finish" || isFirstHome(migration) ? complete(state, clock) : releaseSource(state);
+  return before([{ kind: "set-home", twin: migration.twin, mec: migration.to }], next);
+}
+
+export function transition(state: MachineState, event: MachineEvent, clock: Clock): Transition {
+  const { phase, entry } = state;
+  const { migration } = entry;
+  const failure = event.type === "failed" ? event.error : undefined;
+  const beforeSwitch = ["placing", "journaling-placed", "readying", "journaling-ready"].includes(phase);
+  if (failure !== undefined && beforeSwitch) return rollBack(state, failure, clock);
+  const settles = (type: MachineEvent["type"]) => event.type === type || failure !== undefined;
+  switch (phase) {
+    case "placing": {
+      if (event.type !== "placed") break;
+      const { target } = event;
+      const placed = withOperation(migration, { action: "place", mec: target.mec, ref: target.ref });
+      const next = { ...entry, target, source: state.source, migration: stepDone(placed, "placed") };
+      return journal({ ...state, phase: "journaling-placed" }, next);
+    }
+    case "journaling-placed": {
+      if (event.type !== "journaled" || entry.target === undefined) break;
+      const command: Command = { kind: "wait-until-ready", target: entry.target };
+      return { state: { ...state, phase: "readying" }, effects: [], command };
+    }
+    case "readying": {
+      if (event.type !== "ready") break;
+      const timing = state.startedAt === undefined ? {} : { timeUntilReadyMs: clock.now - state.startedAt };
+      const ready = { ...entry, migration: stepDone(migration, "ready", timing) };
+      return journal({ ...state, phase: "journaling-ready" }, ready);
+    }
+    case "journaling-ready": {
+      if (event.type !== "journaled") break;
+      const switched = { ...entry, migration: stepDone(migration, "switched") };
+      return before(
+        [
+          { kind: "emit", type: "io.vvcu.migration.ready", entry },
+          { kind: "set-home", twin: migration.twin, mec: migration.to },
+        ],
+        journal({ ...state, phase: "journaling-switched" }, switched),
+      );
+    }
+    case "journaling-switched":
+      if (!settles("journaled")) break;
+      return warnedOf(failure, "journal write after the switch failed", state, () =>
+        activate({ ...state, phase: "activating-target" }, entry.target, () => afterSwitch(state, clock)),
+      );
+    case "activating-target":
+      if (!settles("activated")) break;
+      return warnedOf(failure, `could not mark the twin active at ${entry.target?.mec}`, state, () =>
+        afterSwitch(state, clock),
+      );
+    case "releasing-source": {
+      if (failure !== undefined) {
+        const message = `release of the source at ${migration.from} failed: ${failure}`;
+        return outcome(state, failed(migration, message, clock.at));
+      }
+      if (event.type !== "released") break;
+      const released = { ...entry, migration: stepDone(withRelease(migration, event), "released") };
+      return journal({ ...state, phase: "journaling-released" }, released);
+    }
+    case "journaling-released":
+      if (!settles("journaled")) break;
+      return warnedOf(failure, "journal write after the release failed", state, () => complete(state, clock));
+    case "rolling-back": {
+      if (!settles("released")) break;
+      const back: MachineState =
+        event.type === "released"
+          ? { ...state, entry: { ...entry, migration: withRelease(migration, event) } }
+          : {
+              ...state,
+              error: `${state.error}; the target at ${migration.to} could not be released: ${failure}`,
+            };
+      return before(
+        [{ kind: "set-home", twin: migration.twin, mec: migration.from }],
+        activate({ ...back, phase: "activating-source" }, entry.source, () => rolledBackOutcome(back, clock)),
+      );
+    }
+    case "activating-source":
+      if (!settles("activated")) break;
+      return warnedOf(failure, `could not mark the twin active at ${entry.source?.mec}`, state, () =>
+        rolledBackOutcome(state, clock),
+      );
+    case "journaling-outcome":
+      if (!settles("journaled")) break;
+      return warnedOf(failure, "journal write of the outcome failed", state, () => ({
+        state: { ...state, phase: "finished" },
+        effects: [{ kind: "finish", entry }],
+      }));
+    case "finished":
+      break;
+  }
+  throw new Error(`migration ${migration.id}: no transition from ${phase} on ${event.type}`);
+}
+
+/** Before the switch: release the target and stay at the source. A first home's target is its home: kept. */
+function rollBack(state: MachineState, error: string, clock: Clock): Transition {
+  const entry = state.source === undefined ? state.entry : { ...state.entry, source: state.source };
+  const { migration } = entry;
+  // The driver's release would delete the twin's only record; a later deployment re-applies the same objects.
+  if (isFirstHome(migration)) return outcome({ ...state, entry }, rolledBack(migration, error, clock.at));
+  return {
+    state: { ...state, phase: "rolling-back", entry, error },
+    effects: [],
+    command: { kind: "release", twin: migration.twin, mec: migration.to, recorded: entry.target },
+  };
+}
+
+function rolledBackOutcome(state: MachineState, clock: Clock): Transition {
+  return outcome(state, rolledBack(state.entry.migration, state.error ?? "", clock.at));
+}
+
+/** After the switch and the target's activation: release the source, unless it is the target. */
+function afterSwitch(state: MachineState, clock: Clock): Transition {
+  return isFirstHome(state.entry.migration) ? complete(state, clock) : releaseSource(state);
+}
+
+function releaseSource(state: MachineState): Transition {
+  const { migration, source } = state.entry;
+  return {
+    state: { ...state, phase: "releasing-source" },
+    effects: [],
+    command: { kind: "release", twin: migration.twin, mec: migration.from, recorded: source },
+  };
+}
+
+function complete(state: MachineState, clock: Clock): Transition {
+  const timeUntilDoneMs = state.startedAt === undefined ? undefined : clock.now - state.startedAt;
+  return outcome(state, completed(state.entry.migration, clock.at, timeUntilDoneMs));
+}
+
+function outcome(state: MachineState, migration: Migration): Transition {
+  return journal({ ...state, phase: "journaling-outcome" }, { ...state.entry, migration });
+}
+
+function journal(state: MachineState, entry: JournalEntry): Transition {
+  return { state: { ...state, entry }, effects: [], command: { kind: "journal", entry } };
+}
+
+/** Activates a deployment that is known; without one, goes on at once. */
+function activate(
+  state: MachineState,
+  deployment: TwinDeployment | undefined,
+  then: () => Transition,
+): Transition {
+  if (deployment === undefined) return then();
+  return { state, effects: [], command: { kind: "activate", deployment } };
+}
+
+function before(effects: Effect[], next: Transition): Transition {
+  return { ...next, effects: [...effects, ...next.effects] };
+}
+
+/** After the switch a failure is only reported: the migration goes on. */
+function warnedOf(
+  failure: string | undefined,
+  message: string,
+  state: MachineState,
+  then: () => Transition,
+): Transition {
+  const next = then();
+  return failure === undefined
+    ? next
+    : before([{ kind: "warn", entry: state.entry, error: failure, message }], next);
+}
+
+function withRelease(migration: Migration, released: { mec: string; ref: string }): Migration {
+  return withOperation(migration, { action: "release", mec: released.mec, ref: released.ref });
 }

@@ -2,7 +2,7 @@
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../log.ts";
-import type { JournalEntry } from "../engine/machine.ts";
+import type { JournalEntry } from "../engine/record.ts";
 import type { MigrationJournal } from "./journal.ts";
 import { latestPerMigration, parseJournalLine } from "./journalEntry.ts";
 

@@ -4,7 +4,7 @@
  * in a file (the embedded stack: fileJournal.ts), Redis (a cluster: redisJournal.ts).
  */
 
-import type { JournalEntry } from "../engine/machine.ts";
+import type { JournalEntry } from "../engine/record.ts";
 import { latestPerMigration } from "./journalEntry.ts";
 
 export { JournalEntrySchema } from "./journalEntry.ts";

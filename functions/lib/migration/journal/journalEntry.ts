@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { TwinDeploymentSchema } from "../../model/driver.ts";
 import { MigrationSchema } from "../../model/migration.ts";
-import type { JournalEntry } from "../engine/machine.ts";
+import type { JournalEntry } from "../engine/record.ts";
 
 export const JournalEntrySchema = z.object({
   migration: MigrationSchema,

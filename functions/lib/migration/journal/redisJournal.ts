@@ -4,7 +4,7 @@
  * sorted set. One MULTI per append, so a crash never leaves one without the other.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { JournalEntry } from "../engine/machine.ts";
+import type { JournalEntry } from "../engine/record.ts";
 import type { MigrationJournal } from "./journal.ts";
 import { JournalEntrySchema } from "./journal.ts";
 

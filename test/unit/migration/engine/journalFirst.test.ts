@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { MigrationEngine } from "../../../../functions/lib/migration/engine/engine.ts";
-import type { JournalEntry } from "../../../../functions/lib/migration/engine/machine.ts";
+import type { JournalEntry } from "../../../../functions/lib/migration/engine/record.ts";
 import { MemoryJournal } from "../../../../functions/lib/migration/journal/journal.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";
 import { HomeRegistry } from "../../../../functions/lib/runtime/homeRegistry.ts";

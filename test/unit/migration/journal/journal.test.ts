@@ -8,7 +8,7 @@ import {
   type JournalEntry,
   reserve,
   stepDone,
-} from "../../../../functions/lib/migration/engine/machine.ts";
+} from "../../../../functions/lib/migration/engine/record.ts";
 import { FileJournal } from "../../../../functions/lib/migration/journal/fileJournal.ts";
 import type { Migration } from "../../../../functions/lib/model/migration.ts";
 import { CollectingSink } from "../../../../functions/lib/runtime/emit/sink.ts";

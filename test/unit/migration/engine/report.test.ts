@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { metrics, registry } from "../../../../functions/lib/metrics.ts";
-import { initMigrationMetrics, recordFinished } from "../../../../functions/lib/migration/engine/outcome.ts";
+import { initMigrationMetrics, recordFinished } from "../../../../functions/lib/migration/engine/report.ts";
 
 async function values(metric: {
   get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }>;
