@@ -1,8 +1,9 @@
 /**
  * `query`: the read API's geo queries and the twins' history (issue 20).
- * - `near` (500 m) and `bbox` (1 km square) over 10,000 twins answered from the spatial index
- *   (candidates from NeighbourIndex, then the same exact selection), beside a scan of every twin
- *   through that selection, in the same run; both answers are checked to be the same.
+ * - `near` (500 m) and `bbox` (1 km square) over 10,000 twins answered from the spatial index,
+ *   beside a plain loop over every twin with the same exact test, in the same run; the twins found
+ *   are checked to be the same. Then the API's selection on top (filters, order, page), from the
+ *   index's twins and from every twin.
  * - History: what recording a sample costs per CAM (10 Hz CAMs, 1 Hz samples), beside applying
  *   the CAM to its twin (the reducer) on the same CAMs.
  * - Memory of one twin's full history (10 minutes at the default density).
@@ -11,190 +12,15 @@
 import { readFileSync } from "node:fs";
 import { decode } from "../../functions/lib/cits/decode.ts";
 import type { CamMessage } from "../../functions/lib/cits/types.ts";
-import { destinationPoint, distanceM } from "../../functions/lib/geo/sphere.ts";
 import { componentLogger } from "../../functions/lib/log.ts";
 import type { Twin } from "../../functions/lib/model/twin.ts";
-import { twinsInBox, twinsWithin } from "../../functions/lib/twin/areaQuery.ts";
 import { HistoryBook } from "../../functions/lib/twin/historyBook.ts";
-import { NeighbourIndex } from "../../functions/lib/twin/neighbours.ts";
 import { historyCapacity, TwinHistory } from "../../functions/lib/twin/state/history.ts";
 import { DEFAULT_TWIN_OPTIONS } from "../../functions/lib/twin/state/options.ts";
 import type { TwinRecord } from "../../functions/lib/twin/state/records.ts";
 import { type ApplyContext, applyEvent } from "../../functions/lib/twin/state/reducer.ts";
-import { selectTwins, type TwinQuery } from "../../functions/lib/twin/state/twinQuery.ts";
+import { areaFigures, CENTRE, cpuSeconds } from "./queryAreas.ts";
 import { type BenchFigure, type Benchmark, SAMPLE_CAM_FIXTURE } from "./types.ts";
-
-const TWINS = 10_000;
-const CENTRE = { lat: 40.64, lon: -8.65 };
-/** The twins spread over a square this wide around CENTRE: a dense town (about 280 twins per km²). */
-const SPREAD_M = 6_000;
-
-const cpuSeconds = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
-
-/** CPU milliseconds per call of fn, over `count` calls after as many to warm up (the JIT's tiers). */
-function cpuMsPerCall(fn: (i: number) => void, count: number): number {
-  for (let i = 0; i < count; i++) fn(i);
-  const start = cpuSeconds();
-  for (let i = 0; i < count; i++) fn(i);
-  return ((cpuSeconds() - start) * 1000) / count;
-}
-
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-function town(): { twins: Twin[]; byId: Map<string, Twin>; index: NeighbourIndex } {
-  const next = random(20);
-  const index = new NeighbourIndex(DEFAULT_TWIN_OPTIONS.neighbourRadiusM, DEFAULT_TWIN_OPTIONS.maxNeighbours);
-  const twins: Twin[] = [];
-  for (let i = 0; i < TWINS; i++) {
-    const east = destinationPoint(CENTRE, 90, (next() - 0.5) * SPREAD_M);
-    const position = destinationPoint(east, 0, (next() - 0.5) * SPREAD_M);
-    const twin: Twin = {
-      id: String(100_000 + i),
-      stationType: i % 10 === 0 ? "bus" : "passengerCar",
-      mec: i % 2 === 0 ? "mec-a" : "mec-b",
-      status: "stable",
-      liveness: "live",
-      position,
-      speed: 10,
-      heading: 90,
-      lastSeen: "2026-12-03T10:00:00.000Z",
-      createdAt: "2026-12-03T09:00:00.000Z",
-      messages: { cam: 1, cpm: 0, denm: 0, vam: 0, logs: 0 },
-      messageRates: { cam: 10 },
-      trajectory: [],
-      distanceM: 0,
-      averageSpeed: 10,
-      maxSpeed: 10,
-      perceivedObjects: [],
-      hazards: [],
-      network: {},
-      neighbours: [],
-      sequence: 1,
-      version: 1,
-    };
-    twins.push(twin);
-    index.upsert(twin.id, { lat: position.lat, lon: position.lon, speed: 10 });
-  }
-  return { twins, byId: new Map(twins.map((twin) => [twin.id, twin])), index };
-}
-
-function areaFigures(quick: boolean): BenchFigure[] {
-  const { twins, byId, index } = town();
-  const next = random(7);
-  const points = Array.from({ length: 64 }, () =>
-    destinationPoint(
-      destinationPoint(CENTRE, 90, (next() - 0.5) * SPREAD_M * 0.8),
-      0,
-      (next() - 0.5) * SPREAD_M * 0.8,
-    ),
-  );
-  const nearQuery = (i: number): TwinQuery => ({
-    order: "distance",
-    near: { ...(points[i % 64] as typeof CENTRE), radiusM: 500 },
-  });
-  const boxQuery = (i: number): TwinQuery => {
-    const south = points[i % 64] as typeof CENTRE;
-    const corner = destinationPoint(destinationPoint(south, 0, 1_000), 90, 1_000);
-    return { order: "id", bbox: { west: south.lon, south: south.lat, east: corner.lon, north: corner.lat } };
-  };
-  const fromIndex = (query: TwinQuery) => {
-    const hits = query.near
-      ? twinsWithin(index, query.near)
-      : twinsInBox(index, query.bbox as NonNullable<TwinQuery["bbox"]>);
-    const candidates: Twin[] = [];
-    for (const hit of hits) candidates.push(byId.get(hit.id) as Twin);
-    return selectTwins(candidates, query);
-  };
-  const scan = (query: TwinQuery) => selectTwins(twins, query);
-  let answered = 0;
-  for (let i = 0; i < 64; i++) {
-    for (const query of [nearQuery(i), boxQuery(i)]) {
-      const expected = JSON.stringify(scan(query).twins.map((twin) => twin.id));
-      if (JSON.stringify(fromIndex(query).twins.map((twin) => twin.id)) !== expected) {
-        throw new Error(`the index and the scan answer differently at point ${i}`);
-      }
-      answered += query.near ? fromIndex(query).twins.length : 0;
-    }
-  }
-  const calls = quick ? 2_000 : 20_000;
-  const scanCalls = quick ? 100 : 500;
-  // The lookup alone: the twins in the area with the exact check, from the index or from every twin.
-  const positions = twins.map((twin) => ({ id: twin.id, position: twin.position as typeof CENTRE }));
-  const scanWithin = (circle: NonNullable<TwinQuery["near"]>) => {
-    const hits: { id: string; distanceM: number }[] = [];
-    for (const { id, position } of positions) {
-      const distance = distanceM(circle, position);
-      if (distance <= circle.radiusM) hits.push({ id, distanceM: distance });
-    }
-    return hits;
-  };
-  const scanBox = (box: NonNullable<TwinQuery["bbox"]>) =>
-    positions.filter(
-      ({ position: p }) => p.lat >= box.south && p.lat <= box.north && p.lon >= box.west && p.lon <= box.east,
-    );
-  const nearIndexed = cpuMsPerCall(
-    (i) => twinsWithin(index, nearQuery(i).near as NonNullable<TwinQuery["near"]>),
-    calls,
-  );
-  const nearScan = cpuMsPerCall(
-    (i) => scanWithin(nearQuery(i).near as NonNullable<TwinQuery["near"]>),
-    scanCalls,
-  );
-  const boxIndexed = cpuMsPerCall(
-    (i) => twinsInBox(index, boxQuery(i).bbox as NonNullable<TwinQuery["bbox"]>),
-    calls,
-  );
-  const boxScan = cpuMsPerCall((i) => scanBox(boxQuery(i).bbox as NonNullable<TwinQuery["bbox"]>), scanCalls);
-  // The whole selection of GET /api/v1/twins (filters, order, page) on top, both ways.
-  const nearApi = cpuMsPerCall((i) => fromIndex(nearQuery(i)), calls / 4);
-  const nearApiScan = cpuMsPerCall((i) => scan(nearQuery(i)), scanCalls);
-  const boxApi = cpuMsPerCall((i) => fromIndex(boxQuery(i)), calls / 4);
-  const boxApiScan = cpuMsPerCall((i) => scan(boxQuery(i)), scanCalls);
-  const ms = (value: number) => `${value.toPrecision(3)} ms`;
-  const figure = (
-    name: string,
-    indexed: number,
-    scanned: number,
-    aim: string,
-    met: boolean,
-    notes: string,
-  ): BenchFigure => ({
-    name,
-    value: indexed,
-    unit: "ms/query",
-    baseline: { name: "scan of all 10,000 twins, same exact check", value: scanned, unit: "ms/query" },
-    aim,
-    met,
-    notes: `${(scanned / indexed).toFixed(0)}x faster than the scan; ${notes}`,
-  });
-  return [
-    figure(
-      `twins within 500 m (near) of ${TWINS.toLocaleString("en-US")}, from the spatial index, per CPU`,
-      nearIndexed,
-      nearScan,
-      ">= 20x faster than the scan and < 1 ms",
-      nearScan / nearIndexed >= 20 && nearIndexed < 1,
-      `${Math.round(answered / 64)} twins within on average (${TWINS} over ${SPREAD_M / 1000} km x ${SPREAD_M / 1000} km); with the API's selection on top (order by distance, page): ${ms(nearApi)} against ${ms(nearApiScan)} by a scan`,
-    ),
-    figure(
-      `twins in a 1 km x 1 km box (bbox) of ${TWINS.toLocaleString("en-US")}, from the spatial index, per CPU`,
-      boxIndexed,
-      boxScan,
-      ">= 20x faster than the scan",
-      boxScan / boxIndexed >= 20,
-      `the same twins as the scan, checked; with the API's selection on top (order by id, page): ${ms(boxApi)} against ${ms(boxApiScan)} by a scan`,
-    ),
-  ];
-}
 
 /** Per CAM: recording history (a sample a second of 10 Hz CAMs) beside applying the CAM (reducer). */
 function historyFigures(quick: boolean): BenchFigure[] {

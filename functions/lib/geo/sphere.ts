@@ -12,9 +12,14 @@ const DEG = 180 / Math.PI;
 
 /** Great-circle distance in metres (haversine, stable for short distances). */
 export function distanceM(a: LatLon, b: LatLon): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLon = (b.lon - a.lon) * RAD;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLon / 2) ** 2;
+  return distanceBetweenM(a.lat, a.lon, b.lat, b.lon);
+}
+
+/** distanceM of two points given as numbers (for positions kept in typed arrays: no object per call). */
+export function distanceBetweenM(latA: number, lonA: number, latB: number, lonB: number): number {
+  const dLat = (latB - latA) * RAD;
+  const dLon = (lonB - lonA) * RAD;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(latA * RAD) * Math.cos(latB * RAD) * Math.sin(dLon / 2) ** 2;
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 

@@ -104,7 +104,8 @@ export function createManagerHandler(options: ManagerOptions): ManagerHandler {
       handle: async (_match, _req, url) => {
         if (url.search === "") return json(await options.twins.list());
         const query = twinQueryOf(url.searchParams);
-        const page = selectTwins(await options.twins.candidates(query), query);
+        const neighbours = query.fields === undefined || query.fields.includes("neighbours");
+        const page = selectTwins(await options.twins.candidates(query, { neighbours }), query);
         return page.next === undefined
           ? json(page.twins)
           : { ...json(page.twins), headers: nextPage(url, page.next) };

@@ -1,75 +1,135 @@
 /**
  * Twins in an area, answered from a MEC's NeighbourIndex (the grid that finds neighbours): a
- * circle (`near`) or a box of latitudes and longitudes (`bbox`). Only the cells that overlap the
- * area are visited; where the grid cannot serve (near a pole, across the antimeridian, an area
- * wider than there are twins) every twin is looked at. Either way the answer is exact: each
- * candidate is checked against the area itself (great-circle distance for a circle).
+ * circle (`near`) or a box of latitudes and longitudes (`bbox`). The answer is exact, the twins'
+ * ids in no particular order.
+ *
+ * Only the cells that overlap the area are visited. A cell wholly inside the area is taken
+ * whole, without looking at its points; one wholly outside a circle is dropped the same way.
+ * Points of the cells cut by a circle's edge are measured on a flat-earth approximation first,
+ * which settles all but those within a hair of the edge; those get the great-circle distance.
+ * Where the grid cannot serve (near a pole, across the antimeridian, an area wider than there
+ * are twins, a radius beyond FLAT_MAX_REACH_M) every point is measured on the great circle.
  */
-import { distanceM } from "../geo/sphere.ts";
+import { distanceBetweenM, EARTH_RADIUS_M } from "../geo/sphere.ts";
 import type { BBox } from "../geo/types.ts";
-import type { NeighbourIndex, Visit } from "./neighbours.ts";
+import { type Cell, type CellVisit, EDGE_DEG, GRID_MAX_ABS_LAT, STRIDE } from "./cellGrid.ts";
+import type { NeighbourIndex } from "./neighbours.ts";
 import type { Circle } from "./state/twinQuery.ts";
 
 export type { Circle };
 
-export interface AreaHit {
-  id: string;
-  /** Great-circle metres from the circle's centre; absent for a box. */
-  distanceM?: number;
-}
-
 const METRES_PER_DEGREE = 111_320;
-/** The flat box around a circle is widened by this, as the sphere's degrees are not quite flat. */
+/** The box of latitudes and longitudes around a circle is widened by this (degrees are not quite flat). */
 const BOX_SLACK = 1.02;
-/** Beyond this latitude the grid's cells are capped in width; a scan is simpler and exact. */
-const GRID_MAX_ABS_LAT = 85;
 const FLAT_MAX_REACH_M = 10_000;
+/** Metres: the rounding of distances near zero, where ratios mean nothing. */
+const ROUNDING_M = 0.001;
+/**
+ * Flat metres over great-circle metres, or the other way round, is at most FLAT_SLACK_BASE plus
+ * tan(latitude) times radius over the Earth's radius, within FLAT_MAX_REACH_M below
+ * GRID_MAX_ABS_LAT: 111,320 m a degree is 0.11% more than a degree of the great circle, the
+ * cosine of the centre's latitude stands for that of the points' (which differ by at most
+ * tan(latitude) * radius / 2R, relatively), and the rest (curvature) is below 0.01%.
+ */
+const FLAT_SLACK_BASE = 1.0022;
+const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
 
-/** The twins whose great-circle distance from the centre is at most the radius (unordered). */
-export function twinsWithin(index: NeighbourIndex, circle: Circle): AreaHit[] {
-  const hits: AreaHit[] = [];
-  const centre = { lat: circle.lat, lon: circle.lon };
-  const point = { lat: 0, lon: 0 };
-  // Flat metres first: the cells' corners beyond the radius are dropped without the great circle.
-  const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos((circle.lat * Math.PI) / 180);
-  const flatReach = (circle.radiusM * BOX_SLACK) ** 2;
-  // Flat and great-circle metres agree within 1% up to 10 km from the centre below 85 degrees.
-  const flatUsable = circle.radiusM <= FLAT_MAX_REACH_M && Math.abs(circle.lat) < GRID_MAX_ABS_LAT;
-  const visit: Visit = (id, lat, lon) => {
-    const dy = (lat - centre.lat) * METRES_PER_DEGREE;
-    const dx = (lon - centre.lon) * metresPerDegreeLon;
-    if (flatUsable && dx * dx + dy * dy > flatReach) return;
-    point.lat = lat;
-    point.lon = lon;
-    const distance = distanceM(centre, point);
-    if (distance <= circle.radiusM) hits.push({ id, distanceM: distance });
+/** The twins whose great-circle distance from the centre is at most the radius. */
+export function twinsWithin(index: NeighbourIndex, circle: Circle): string[] {
+  const { lat, lon, radiusM } = circle;
+  const ids: string[] = [];
+  const latDeg = (radiusM * BOX_SLACK) / METRES_PER_DEGREE;
+  const poleward = Math.abs(lat) + latDeg;
+  const lonDeg = latDeg / Math.cos(toRadians(Math.min(poleward, GRID_MAX_ABS_LAT)));
+  const west = lon - lonDeg;
+  const east = lon + lonDeg;
+  if (radiusM > FLAT_MAX_REACH_M || poleward >= GRID_MAX_ABS_LAT || west < -180 || east > 180) {
+    index.grid.forEachCell((cell) => takeOnGreatCircle(cell, circle, ids));
+    return ids;
+  }
+  const slack = FLAT_SLACK_BASE + (Math.tan(toRadians(poleward)) * radiusM) / EARTH_RADIUS_M;
+  // Flat within `inner`: on the great circle within the radius; beyond `outer`: beyond it.
+  const inner = (radiusM - ROUNDING_M) / slack;
+  const outer = (radiusM + ROUNDING_M) * slack;
+  const innerSquared = inner > 0 ? inner * inner : -1;
+  const outerSquared = outer * outer;
+  const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos(toRadians(lat));
+  const visit: CellVisit = (cell, south, cellWest, north, cellEast) => {
+    const dySouth = (south - EDGE_DEG - lat) * METRES_PER_DEGREE;
+    const dyNorth = (north + EDGE_DEG - lat) * METRES_PER_DEGREE;
+    const dxWest = (cellWest - EDGE_DEG - lon) * metresPerDegreeLon;
+    const dxEast = (cellEast + EDGE_DEG - lon) * metresPerDegreeLon;
+    const farY = Math.max(-dySouth, dyNorth);
+    const farX = Math.max(-dxWest, dxEast);
+    if (farX * farX + farY * farY <= innerSquared) {
+      takeAll(cell, ids);
+      return;
+    }
+    const nearY = dySouth > 0 ? dySouth : dyNorth < 0 ? -dyNorth : 0;
+    const nearX = dxWest > 0 ? dxWest : dxEast < 0 ? -dxEast : 0;
+    if (nearX * nearX + nearY * nearY > outerSquared) return;
+    const { points, ids: cellIds, count } = cell;
+    for (let i = 0; i < count; i++) {
+      const pointLat = points[i * STRIDE] as number;
+      const pointLon = points[i * STRIDE + 1] as number;
+      const dy = (pointLat - lat) * METRES_PER_DEGREE;
+      const dx = (pointLon - lon) * metresPerDegreeLon;
+      const squared = dx * dx + dy * dy;
+      if (squared > outerSquared) continue;
+      if (squared <= innerSquared || distanceBetweenM(lat, lon, pointLat, pointLon) <= radiusM) {
+        ids.push(cellIds[i] as string);
+      }
+    }
   };
-  const latDeg = (circle.radiusM * BOX_SLACK) / METRES_PER_DEGREE;
-  const poleward = Math.abs(circle.lat) + latDeg;
-  if (poleward >= GRID_MAX_ABS_LAT) {
-    index.forEach(visit);
-    return hits;
+  if (!index.grid.forEachCellIn(lat - latDeg, west, lat + latDeg, east, visit)) {
+    index.grid.forEachCell(visit);
   }
-  const lonDeg = latDeg / Math.cos((poleward * Math.PI) / 180);
-  const west = circle.lon - lonDeg;
-  const east = circle.lon + lonDeg;
-  if (
-    west < -180 ||
-    east > 180 ||
-    !index.forEachInCells(circle.lat - latDeg, west, circle.lat + latDeg, east, visit)
-  ) {
-    index.forEach(visit);
-  }
-  return hits;
+  return ids;
 }
 
-/** The twins inside the box, edges included (unordered). The box must not wrap: west <= east. */
-export function twinsInBox(index: NeighbourIndex, box: BBox): AreaHit[] {
-  const hits: AreaHit[] = [];
-  const visit: Visit = (id, lat, lon) => {
-    if (lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east) hits.push({ id });
+/** The twins inside the box, edges included. The box must not wrap: west <= east. */
+export function twinsInBox(index: NeighbourIndex, box: BBox): string[] {
+  const ids: string[] = [];
+  const visit: CellVisit = (cell, south, west, north, east) => {
+    if (
+      south - EDGE_DEG >= box.south &&
+      north + EDGE_DEG <= box.north &&
+      west - EDGE_DEG >= box.west &&
+      east + EDGE_DEG <= box.east
+    ) {
+      takeAll(cell, ids);
+      return;
+    }
+    const { points, ids: cellIds, count } = cell;
+    for (let i = 0; i < count; i++) {
+      const lat = points[i * STRIDE] as number;
+      const lon = points[i * STRIDE + 1] as number;
+      if (lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east) {
+        ids.push(cellIds[i] as string);
+      }
+    }
   };
   const usable = Math.max(Math.abs(box.south), Math.abs(box.north)) < GRID_MAX_ABS_LAT;
-  if (!usable || !index.forEachInCells(box.south, box.west, box.north, box.east, visit)) index.forEach(visit);
-  return hits;
+  if (!usable || !index.grid.forEachCellIn(box.south, box.west, box.north, box.east, visit)) {
+    index.grid.forEachCell(visit);
+  }
+  return ids;
+}
+
+function takeAll(cell: Cell, ids: string[]): void {
+  const { ids: cellIds, count } = cell;
+  for (let i = 0; i < count; i++) ids.push(cellIds[i] as string);
+}
+
+function takeOnGreatCircle(cell: Cell, circle: Circle, ids: string[]): void {
+  const { points, ids: cellIds, count } = cell;
+  for (let i = 0; i < count; i++) {
+    const at = i * STRIDE;
+    if (
+      distanceBetweenM(circle.lat, circle.lon, points[at] as number, points[at + 1] as number) <=
+      circle.radiusM
+    ) {
+      ids.push(cellIds[i] as string);
+    }
+  }
 }

@@ -8,8 +8,9 @@
  * a flat-earth approximation first; the great-circle distance is computed only for the twins
  * that can make the list.
  */
-import { distanceM } from "../geo/sphere.ts";
+import { distanceBetweenM } from "../geo/sphere.ts";
 import type { Neighbour } from "../model/twin.ts";
+import { type Cell, CellGrid, GRID_MAX_ABS_LAT, type Member, STRIDE } from "./cellGrid.ts";
 import { sortNearestFirst } from "./neighbourOrder.ts";
 
 export interface KnownPosition {
@@ -19,18 +20,15 @@ export interface KnownPosition {
   speed: number;
 }
 
-interface Entry extends KnownPosition {
-  id: string;
-  row: number;
-  column: number;
-  /** The cell's members; `slot` is this entry's index in it (removal swaps the last one in). */
-  cell: Entry[];
-  slot: number;
+/** Where `near` stands: the twin asked about, read once from its cell. */
+interface Self {
+  member: Member;
+  lat: number;
+  lon: number;
+  speed: number;
 }
 
 const METRES_PER_DEGREE = 111_320;
-/** Beyond this latitude cells would get too wide to help; fall back to a full scan. */
-const GRID_MAX_ABS_LAT = 85;
 /**
  * The flat-earth distance (metres per degree of longitude taken at the twin's latitude) is
  * within 1% of the great-circle one wherever the grid is used (a reach of at most
@@ -40,24 +38,24 @@ const FLAT_SLACK = 1.01;
 /** Metres: covers the rounding of both distances where they are near zero and ratios mean nothing. */
 const ROUNDING_M = 0.001;
 const FLAT_MAX_REACH_M = 10_000;
-/** Cells per radius: rings of quarter-radius cells find the nearest few dozen early in dense traffic. */
-const CELLS_PER_RADIUS = 4;
+/**
+ * Cells per radius: rings of half-radius cells still find the nearest few dozen early in dense
+ * traffic, and an area query (areaQuery.ts) reads a few dozen well-filled cells rather than
+ * hundreds holding a twin or two each (reading a cell costs about as much as several of its points).
+ */
+const CELLS_PER_RADIUS = 2;
 const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
 
-/** What area queries (areaQuery.ts) are shown of each twin. */
-export type Visit = (id: string, lat: number, lon: number) => void;
-
 export class NeighbourIndex {
-  private readonly entries = new Map<string, Entry>();
-  /** Row, then column, to the cell's members (numbers as keys: no key strings per lookup). */
-  private readonly rows = new Map<number, Map<number, Entry[]>>();
+  /** The twins by cell; areaQuery.ts reads it too. */
+  readonly grid: CellGrid;
   private readonly cellM: number;
-  private readonly cellLatDeg: number;
   private readonly reachM: number;
   private readonly gridUsable: boolean;
-  // Scratch reused by every `near` (one call at a time): the candidates seen, their squared
-  // flat distances, and a max-heap of the `maxNeighbours` smallest of those.
-  private candidates: Entry[] = [];
+  // Scratch reused by every `near` (one call at a time): the candidates seen (cell and slot),
+  // their squared flat distances, and a max-heap of the `maxNeighbours` smallest of those.
+  private candidateCells: Cell[] = [];
+  private candidateSlots = new Int32Array(256);
   private candidateSquares = new Float64Array(256);
   private candidateCount = 0;
   private readonly nearest: Float64Array;
@@ -76,63 +74,36 @@ export class NeighbourIndex {
     if (!(Number.isInteger(maxNeighbours) || maxNeighbours === Number.POSITIVE_INFINITY) || maxNeighbours < 0)
       throw new Error(`maxNeighbours must be a whole number, got ${maxNeighbours}`);
     this.cellM = radiusM / CELLS_PER_RADIUS;
-    this.cellLatDeg = this.cellM / METRES_PER_DEGREE;
+    this.grid = new CellGrid(this.cellM);
     this.reachM = radiusM * FLAT_SLACK;
     this.gridUsable = this.reachM <= FLAT_MAX_REACH_M;
     this.nearest = new Float64Array(Number.isFinite(maxNeighbours) ? Math.max(1, maxNeighbours) : 0);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.grid.size;
   }
 
   upsert(id: string, position: KnownPosition): void {
-    const row = Math.floor(position.lat / this.cellLatDeg);
-    const column = Math.floor(position.lon / this.cellLonDeg(row));
-    const previous = this.entries.get(id);
-    if (previous && previous.row === row && previous.column === column) {
-      // Same cell (the common case: a few metres per message): update in place, no new objects.
-      previous.lat = position.lat;
-      previous.lon = position.lon;
-      previous.speed = position.speed;
-      return;
-    }
-    if (previous) this.leave(previous);
-    let columns = this.rows.get(row);
-    if (!columns) {
-      columns = new Map();
-      this.rows.set(row, columns);
-    }
-    let cell = columns.get(column);
-    if (!cell) {
-      cell = [];
-      columns.set(column, cell);
-    }
-    const entry: Entry = {
-      id,
-      lat: position.lat,
-      lon: position.lon,
-      speed: position.speed,
-      row,
-      column,
-      cell,
-      slot: cell.length,
-    };
-    cell.push(entry);
-    this.entries.set(id, entry);
+    this.grid.put(id, position.lat, position.lon, position.speed);
   }
 
   remove(id: string): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    this.entries.delete(id);
-    this.leave(entry);
+    this.grid.remove(id);
   }
 
   /** The other twins within the radius, nearest first (equal distances by id), at most `maxNeighbours`. */
   near(id: string): Neighbour[] {
-    const self = this.entries.get(id);
-    if (!self) return [];
+    const member = this.grid.member(id);
+    if (member === undefined) return [];
+    const at = member.slot * STRIDE;
+    const { points } = member.cell;
+    const self: Self = {
+      member,
+      lat: points[at] as number,
+      lon: points[at + 1] as number,
+      speed: points[at + 2] as number,
+    };
     const metresPerDegreeLon = METRES_PER_DEGREE * Math.cos(toRadians(self.lat));
     const reachLatDeg = this.reachM / METRES_PER_DEGREE;
     const reachLonDeg =
@@ -161,13 +132,13 @@ export class NeighbourIndex {
   }
 
   /** Takes the candidates in the cells within halfM of self and not within insideM (0: none walked yet). */
-  private walk(self: Entry, halfM: number, insideM: number, metresPerDegreeLon: number): void {
+  private walk(self: Self, halfM: number, insideM: number, metresPerDegreeLon: number): void {
     const box = this.box(self, halfM);
     const inner = insideM > 0 ? this.box(self, insideM) : undefined;
     for (let row = box.firstRow; row <= box.lastRow; row++) {
-      const columns = this.rows.get(row);
-      if (!columns) continue;
-      const width = this.cellLonDeg(row);
+      const columns = this.grid.columnsOf(row);
+      if (columns === undefined) continue;
+      const width = this.grid.widthOf(row);
       const first = Math.floor(box.west / width);
       const last = Math.floor(box.east / width);
       if (inner && row >= inner.firstRow && row <= inner.lastRow) {
@@ -189,36 +160,42 @@ export class NeighbourIndex {
    * The rows, and the longitudes, of every point within halfM of self (flat): degrees of
    * longitude are taken at the box's poleward edge, where they are shortest, so it is never too narrow.
    */
-  private box(self: KnownPosition, halfM: number) {
+  private box(self: Self, halfM: number) {
     const latDeg = halfM / METRES_PER_DEGREE;
     const lonDeg = halfM / (METRES_PER_DEGREE * Math.cos(toRadians(Math.abs(self.lat) + latDeg)));
     return {
-      firstRow: Math.floor((self.lat - latDeg) / this.cellLatDeg),
-      lastRow: Math.floor((self.lat + latDeg) / this.cellLatDeg),
+      firstRow: this.grid.rowOf(self.lat - latDeg),
+      lastRow: this.grid.rowOf(self.lat + latDeg),
       west: self.lon - lonDeg,
       east: self.lon + lonDeg,
     };
   }
 
-  private take(self: Entry, cell: Entry[] | undefined, metresPerDegreeLon: number): void {
+  private take(self: Self, cell: Cell | undefined, metresPerDegreeLon: number): void {
     if (cell === undefined) return;
     const reachSquared = this.reachM * this.reachM;
-    for (let i = 0; i < cell.length; i++) {
-      const other = cell[i] as Entry;
-      if (other === self) continue;
-      const dy = (other.lat - self.lat) * METRES_PER_DEGREE;
-      const dx = (other.lon - self.lon) * metresPerDegreeLon;
+    const { points, count } = cell;
+    for (let i = 0; i < count; i++) {
+      const dy = ((points[i * STRIDE] as number) - self.lat) * METRES_PER_DEGREE;
+      const dx = ((points[i * STRIDE + 1] as number) - self.lon) * metresPerDegreeLon;
       const squared = dx * dx + dy * dy;
       if (squared > reachSquared) continue;
-      if (this.candidateCount === this.candidateSquares.length) {
-        const grown = new Float64Array(this.candidateSquares.length * 2);
-        grown.set(this.candidateSquares);
-        this.candidateSquares = grown;
-      }
-      this.candidates[this.candidateCount] = other;
+      if (cell === self.member.cell && i === self.member.slot) continue;
+      if (this.candidateCount === this.candidateSquares.length) this.growCandidates();
+      this.candidateCells[this.candidateCount] = cell;
+      this.candidateSlots[this.candidateCount] = i;
       this.candidateSquares[this.candidateCount++] = squared;
       this.keepIfNearest(squared);
     }
+  }
+
+  private growCandidates(): void {
+    const squares = new Float64Array(this.candidateSquares.length * 2);
+    squares.set(this.candidateSquares);
+    this.candidateSquares = squares;
+    const slots = new Int32Array(this.candidateSlots.length * 2);
+    slots.set(this.candidateSlots);
+    this.candidateSlots = slots;
   }
 
   /** Max-heap of the smallest squared distances seen, at most maxNeighbours of them. */
@@ -256,7 +233,7 @@ export class NeighbourIndex {
    * smallest flat distance d: those twins are within d * FLAT_SLACK on the sphere, so a twin
    * flat-farther than d * FLAT_SLACK² cannot be nearer than all of them and is skipped unmeasured.
    */
-  private pick(self: Entry): Neighbour[] {
+  private pick(self: Self): Neighbour[] {
     const full = this.nearestCount === this.nearest.length && this.nearestCount > 0;
     const cutoffM = full
       ? Math.sqrt(this.nearest[0] as number) * FLAT_SLACK * FLAT_SLACK + 2 * ROUNDING_M
@@ -265,22 +242,29 @@ export class NeighbourIndex {
     const neighbours: Neighbour[] = [];
     for (let i = 0; i < this.candidateCount; i++) {
       if ((this.candidateSquares[i] as number) > cutoff) continue;
-      this.measure(self, this.candidates[i] as Entry, neighbours);
+      this.measure(self, this.candidateCells[i] as Cell, this.candidateSlots[i] as number, neighbours);
     }
     return this.nearestFirst(neighbours);
   }
 
   /** Exact and slow: for positions the grid does not serve (near a pole or the antimeridian, huge radii). */
-  private nearByFullScan(self: Entry): Neighbour[] {
+  private nearByFullScan(self: Self): Neighbour[] {
     const neighbours: Neighbour[] = [];
-    for (const other of this.entries.values()) if (other !== self) this.measure(self, other, neighbours);
+    this.grid.forEachCell((cell) => {
+      for (let i = 0; i < cell.count; i++) {
+        if (cell !== self.member.cell || i !== self.member.slot) this.measure(self, cell, i, neighbours);
+      }
+    });
     return this.nearestFirst(neighbours);
   }
 
-  private measure(self: Entry, other: Entry, into: Neighbour[]): void {
-    const distance = distanceM(self, other);
+  private measure(self: Self, cell: Cell, slot: number, into: Neighbour[]): void {
+    const at = slot * STRIDE;
+    const { points } = cell;
+    const distance = distanceBetweenM(self.lat, self.lon, points[at] as number, points[at + 1] as number);
     if (distance <= this.radiusM) {
-      into.push({ id: other.id, distanceM: distance, relativeSpeed: other.speed - self.speed });
+      const id = cell.ids[slot] as string;
+      into.push({ id, distanceM: distance, relativeSpeed: (points[at + 2] as number) - self.speed });
     }
   }
 
@@ -288,63 +272,5 @@ export class NeighbourIndex {
     sortNearestFirst(neighbours);
     if (neighbours.length > this.maxNeighbours) neighbours.length = this.maxNeighbours;
     return neighbours;
-  }
-
-  private leave(entry: Entry): void {
-    const { cell, slot } = entry;
-    const last = cell.pop() as Entry;
-    if (last !== entry) {
-      cell[slot] = last;
-      last.slot = slot;
-    }
-    if (cell.length === 0) {
-      const columns = this.rows.get(entry.row);
-      columns?.delete(entry.column);
-      if (columns?.size === 0) this.rows.delete(entry.row);
-    }
-  }
-
-  /**
-   * Visits the twins in the cells that overlap a box of latitudes and longitudes (no wrap at the
-   * antimeridian: west <= east), and answers false without visiting when the box spans more
-   * cells than there are twins: a scan of all (`forEach`) is then cheaper. Visited twins may lie
-   * outside the box (cells are coarser); callers check the exact bounds.
-   */
-  forEachInCells(south: number, west: number, north: number, east: number, visit: Visit): boolean {
-    const firstRow = Math.floor(south / this.cellLatDeg);
-    const lastRow = Math.floor(north / this.cellLatDeg);
-    let cells = 0;
-    for (let row = firstRow; row <= lastRow; row++) {
-      const width = this.cellLonDeg(row);
-      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
-      if (cells > this.entries.size) return false;
-    }
-    for (let row = firstRow; row <= lastRow; row++) {
-      const columns = this.rows.get(row);
-      if (!columns) continue;
-      const width = this.cellLonDeg(row);
-      const last = Math.floor(east / width);
-      for (let column = Math.floor(west / width); column <= last; column++) {
-        const cell = columns.get(column);
-        if (cell === undefined) continue;
-        for (let i = 0; i < cell.length; i++) {
-          const entry = cell[i] as Entry;
-          visit(entry.id, entry.lat, entry.lon);
-        }
-      }
-    }
-    return true;
-  }
-
-  /** Visits every twin with a known position. */
-  forEach(visit: Visit): void {
-    for (const entry of this.entries.values()) visit(entry.id, entry.lat, entry.lon);
-  }
-
-  /** Cells are about cellM wide (at their row's poleward edge); any width would be correct. */
-  private cellLonDeg(row: number): number {
-    const polewardEdge = Math.max(Math.abs(row), Math.abs(row + 1)) * this.cellLatDeg;
-    const latitude = Math.min(GRID_MAX_ABS_LAT, polewardEdge);
-    return this.cellM / (METRES_PER_DEGREE * Math.cos(toRadians(latitude)));
   }
 }

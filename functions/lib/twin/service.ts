@@ -155,9 +155,12 @@ export class TwinService implements TwinHostApi {
     return record ? this.events.withNeighbours(record.twin) : undefined;
   }
 
-  /** The twins in the area, from the spatial index: a `near` or `bbox` query's candidates. */
-  async twinsInArea(area: { bbox?: BBox; near?: Circle }): Promise<Twin[]> {
-    return this.events.inArea(area);
+  /** The twins in the area, from the spatial index: a `near` or `bbox` query's candidates (TwinEvents.inArea). */
+  async twinsInArea(
+    area: { bbox?: BBox; near?: Circle },
+    options?: { neighbours?: boolean },
+  ): Promise<Twin[]> {
+    return this.events.inArea(area, options);
   }
 
   /** The twin's history between the times (ms), within the history's duration; undefined when none. */

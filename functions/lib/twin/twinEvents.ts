@@ -17,7 +17,7 @@ import { metrics } from "../metrics.ts";
 import type { Twin, TwinStatus } from "../model/twin.ts";
 import type { EventSink } from "../runtime/emit/sink.ts";
 import { traceIdOf } from "../tracing.ts";
-import { type AreaHit, type Circle, twinsInBox, twinsWithin } from "./areaQuery.ts";
+import { type Circle, twinsInBox, twinsWithin } from "./areaQuery.ts";
 import { Coalescer } from "./coalescer.ts";
 import { NeighbourIndex } from "./neighbours.ts";
 import { copyTwin } from "./state/copyTwin.ts";
@@ -114,16 +114,20 @@ export class TwinEvents {
     this.statuses.delete(twinId);
   }
 
-  /** The latest state of the twins in the area, from the spatial index (with neighbours). */
-  inArea(area: { bbox?: BBox; near?: Circle }): Twin[] {
-    let hits: AreaHit[];
-    if (area.near) hits = twinsWithin(this.positions, area.near);
-    else if (area.bbox) hits = twinsInBox(this.positions, area.bbox);
-    else hits = [...this.latest.keys()].map((id) => ({ id }));
+  /**
+   * The latest state of the twins in the area, from the spatial index: copies with their
+   * neighbours, or (`neighbours: false`, for an answer that does not show them) the states as
+   * kept, neighbours not worked out, to be read and not changed.
+   */
+  inArea(area: { bbox?: BBox; near?: Circle }, { neighbours = true }: { neighbours?: boolean } = {}): Twin[] {
+    let ids: Iterable<string>;
+    if (area.near) ids = twinsWithin(this.positions, area.near);
+    else if (area.bbox) ids = twinsInBox(this.positions, area.bbox);
+    else ids = this.latest.keys();
     const twins: Twin[] = [];
-    for (const { id } of hits) {
+    for (const id of ids) {
       const latest = this.latest.get(id);
-      if (latest) twins.push(this.withNeighbours(latest.twin));
+      if (latest) twins.push(neighbours ? this.withNeighbours(latest.twin) : latest.twin);
     }
     return twins;
   }

@@ -97,6 +97,26 @@ describe("GET /api/v1/twins with a query", () => {
     ]);
   });
 
+  it("works out the neighbours of the twins in an area when the answer shows them", async () => {
+    // Neighbours are those of the twin's own MEC: 1 and 2 are on mec-a, 250 m apart.
+    const near = `near=${P.lat},${P.lon}&radius=300&mec=mec-a`;
+    const withNeighbours = [
+      { id: "1", neighbours: [{ id: "2", distanceM: expect.closeTo(250, 3), relativeSpeed: 0 }] },
+      { id: "2", neighbours: [{ id: "1", distanceM: expect.closeTo(250, 3), relativeSpeed: 0 }] },
+    ];
+    const asked = await get(`/api/v1/twins?${near}&fields=id,neighbours`);
+    expect(await asked.json()).toEqual(
+      withNeighbours.map((twin) => ({ ...twin, distanceFromPointM: expect.any(Number) })),
+    );
+    const whole = (await (await get(`/api/v1/twins?${near}`)).json()) as Record<string, unknown>[];
+    expect(whole.map(({ id, neighbours }) => ({ id, neighbours }))).toEqual(withNeighbours);
+    const box = `bbox=${P.lon - 0.0001},${P.lat - 0.0001},${destinationPoint(P, 90, 1_000).lon},${P.lat + 0.0001}`;
+    expect(await (await get(`/api/v1/twins?${box}&fields=id,mec`)).json()).toEqual([
+      { id: "1", mec: "mec-a" },
+      { id: "2", mec: "mec-a" },
+    ]);
+  });
+
   it("bbox, mec, stationType and their combinations", async () => {
     const north = destinationPoint(P, 0, 1_000).lat;
     const east = destinationPoint(P, 90, 1_000).lon;

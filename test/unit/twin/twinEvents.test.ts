@@ -41,4 +41,23 @@ describe("twin events: neighbours", () => {
     // the middle of the queue: one each side, both 20 m away
     expect((await twins.twin("car-3"))?.neighbours.map((n) => n.id).sort()).toEqual(["car-2", "car-4"]);
   });
+
+  it("answers an area's twins with their neighbours, or as kept when the answer will not show them", async () => {
+    const twins = new TwinService({
+      mec: "mec-a",
+      store: new MemoryTwinStore(),
+      sink: new CollectingSink(),
+      clock: () => T0,
+      options: { neighbourRadiusM: 300 },
+    });
+    await twins.handle(citsEvent(cam("a", 0, { position: { lat: 40.64, lon: -8.65 }, speed: 10 }), "e1"));
+    await twins.handle(citsEvent(cam("b", 0, { position: { lat: 40.6409, lon: -8.65 }, speed: 12 }), "e2"));
+    const area = { near: { lat: 40.64, lon: -8.65, radiusM: 50 } };
+    const shown = await twins.twinsInArea(area);
+    expect(shown.map((twin) => [twin.id, twin.neighbours])).toEqual([
+      ["a", [{ id: "b", distanceM: expect.closeTo(100, 0), relativeSpeed: 2 }]],
+    ]);
+    const kept = await twins.twinsInArea(area, { neighbours: false });
+    expect(kept.map((twin) => [twin.id, twin.neighbours])).toEqual([["a", []]]);
+  });
 });

@@ -122,6 +122,26 @@ describe("selectTwins", () => {
     }
     expect(ids).toEqual(["1", "3", "2", "10", "20"]);
   });
+
+  it("pages by distance through twins at the same distance: by id, each once", () => {
+    // Five twins on one spot 200 m north, one nearer; pages of two split the five.
+    const tied = ["9", "10", "car-b", "11", "car-a"].map((id) => placed(id, 200, 0));
+    const twins = [placed("5", 50, 0), ...tied];
+    const ids: string[] = [];
+    let after: TwinQuery["after"];
+    for (let page = 0; page < 6; page++) {
+      const answer = selectTwins(twins, {
+        ...near(300),
+        order: "distance",
+        limit: 2,
+        ...(after ? { after } : {}),
+      });
+      ids.push(...answer.twins.map((twin) => twin.id));
+      if (answer.next === undefined) break;
+      after = decodeCursor(answer.next) as TwinQuery["after"];
+    }
+    expect(ids).toEqual(["5", "9", "10", "11", "car-a", "car-b"]);
+  });
 });
 
 describe("pages while twins move", () => {
