@@ -18,7 +18,7 @@ import { connectableHost } from "../listen.ts";
 import { listenError } from "../startupErrors.ts";
 import { BridgeFanOut, type InProcessSource } from "./fanOut.ts";
 import type { BrokerThreadData, FromBroker, ToBroker } from "./protocol.ts";
-import { startWorker } from "./workerStart.ts";
+import { startWorker, stopWorker } from "./workerStart.ts";
 
 export type { InProcessSource } from "./fanOut.ts";
 
@@ -97,12 +97,7 @@ class BrokerThread implements EmbeddedBroker {
     this.fanOut.close();
     const worker = this.worker;
     this.worker = undefined;
-    if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    worker.postMessage({ kind: "close" } satisfies ToBroker);
-    const timer = setTimeout(() => void worker.terminate(), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (worker !== undefined) await stopWorker(worker, timeoutMs);
   }
 
   get source(): InProcessSource {

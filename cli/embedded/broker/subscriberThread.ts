@@ -14,7 +14,7 @@ import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.
 import type { MqttConnection } from "../../../functions/lib/runtime/mqttConnect.ts";
 import { BridgeFanOut, type InProcessSource } from "./fanOut.ts";
 import { type FromBroker, MAX_AHEAD, type SubscriberThreadData, type ToBroker } from "./protocol.ts";
-import { startWorker } from "./workerStart.ts";
+import { startWorker, stopWorker } from "./workerStart.ts";
 
 const ENTRY = new URL("./subscriberWorker.ts", import.meta.url).href;
 const RESTART_DELAY_MS = 1_000;
@@ -108,12 +108,7 @@ class SubscriberThread implements ExternalSubscription {
     const worker = this.worker;
     this.fanOut.close();
     this.worker = undefined;
-    if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    worker.postMessage({ kind: "close" } satisfies ToBroker);
-    const timer = setTimeout(() => void worker.terminate(), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (worker !== undefined) await stopWorker(worker, timeoutMs);
   }
 
   private tell(message: ToBroker, transfer?: ArrayBuffer[]): void {

@@ -1,10 +1,10 @@
 /**
  * Starting a worker thread that says when it is ready (or why it cannot be) in its first
- * messages: the embedded broker's (brokerWorker.ts) and the external broker's subscriber
- * (subscriberWorker.ts).
+ * messages, and stopping it: the embedded broker's (brokerWorker.ts) and the external broker's
+ * subscriber (subscriberWorker.ts).
  */
 import { Worker } from "node:worker_threads";
-import type { FromBroker } from "./protocol.ts";
+import type { FromBroker, ToBroker } from "./protocol.ts";
 
 const BOOTSTRAP = new URL("../workerBootstrap.mjs", import.meta.url);
 
@@ -57,4 +57,16 @@ export function startWorker<T>(start: WorkerStart<T>): { worker: Worker; ready: 
     worker.on("message", onMessage).once("error", onError).once("exit", onExit);
   });
   return { worker, ready };
+}
+
+/**
+ * Asks the worker to close (it finishes its broker session cleanly) and terminates it if it has
+ * not exited within `timeoutMs`.
+ */
+export async function stopWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  worker.postMessage({ kind: "close" } satisfies ToBroker);
+  const timer = setTimeout(() => void worker.terminate(), timeoutMs);
+  await exited;
+  clearTimeout(timer);
 }
