@@ -162,14 +162,9 @@ export class CellGrid {
    * twins: going through every cell (`forEachCell`) is then cheaper.
    */
   forEachCellIn(south: number, west: number, north: number, east: number, visit: CellVisit): boolean {
+    if (this.spansMoreCellsThanTwins(south, west, north, east)) return false;
     const firstRow = Math.floor(south / this.cellLatDeg);
     const lastRow = Math.floor(north / this.cellLatDeg);
-    let cells = 0;
-    for (let row = firstRow; row <= lastRow; row++) {
-      const width = this.widthOf(row);
-      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
-      if (cells > this.members.size) return false;
-    }
     for (let row = firstRow; row <= lastRow; row++) {
       const columns = this.rows.get(row);
       if (columns === undefined) continue;
@@ -183,6 +178,18 @@ export class CellGrid {
       }
     }
     return true;
+  }
+
+  /** Whether a box (west <= east, no wrap) spans more cells than there are twins: visiting every cell is then cheaper. */
+  spansMoreCellsThanTwins(south: number, west: number, north: number, east: number): boolean {
+    const lastRow = Math.floor(north / this.cellLatDeg);
+    let cells = 0;
+    for (let row = Math.floor(south / this.cellLatDeg); row <= lastRow; row++) {
+      const width = this.widthOf(row);
+      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
+      if (cells > this.members.size) return true;
+    }
+    return false;
   }
 
   /** Visits every cell that holds twins. */
