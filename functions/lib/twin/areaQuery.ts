@@ -12,7 +12,15 @@
  */
 import { distanceBetweenM, EARTH_RADIUS_M } from "../geo/sphere.ts";
 import type { BBox } from "../geo/types.ts";
-import { type Cell, type CellGrid, type CellVisit, EDGE_DEG, GRID_MAX_ABS_LAT, STRIDE } from "./cellGrid.ts";
+import {
+  type Cell,
+  type CellGrid,
+  type CellVisit,
+  EDGE_DEG,
+  GRID_MAX_ABS_LAT,
+  type Row,
+  STRIDE,
+} from "./cellGrid.ts";
 import type { NeighbourIndex } from "./neighbours.ts";
 import type { Circle } from "./state/twinQuery.ts";
 
@@ -68,8 +76,9 @@ export function twinsWithin(index: NeighbourIndex, circle: Circle): string[] {
     const nearY = dySouth > 0 ? dySouth : dyNorth < 0 ? -dyNorth : 0;
     const nearX = dxWest > 0 ? dxWest : dxEast < 0 ? -dxEast : 0;
     if (nearX * nearX + nearY * nearY > outerSquared) return;
-    const { points, ids: cellIds, count } = cell;
-    for (let i = 0; i < count; i++) {
+    const { points, ids: cellIds, start } = cell;
+    const end = start + cell.count;
+    for (let i = start; i < end; i++) {
       const pointLat = points[i * STRIDE] as number;
       const pointLon = points[i * STRIDE + 1] as number;
       const dy = (pointLat - lat) * METRES_PER_DEGREE;
@@ -98,7 +107,7 @@ export function twinsInBox(index: NeighbourIndex, box: BBox): string[] {
     const ids = new Array<string>(grid.size);
     let taken = 0;
     grid.forEachCell((cell) => {
-      taken = takeInBox(cell, taken, box, ids);
+      taken = takeInBox(cell.line, cell.start, cell.start + cell.count, taken, box, ids);
     });
     ids.length = taken;
     return ids;
@@ -107,10 +116,11 @@ export function twinsInBox(index: NeighbourIndex, box: BBox): string[] {
 }
 
 /**
- * The cells overlapping the box, walked row by row without a callback per cell (a call per cell
- * cost more than reading its points). The answer is sized first (the cells' counts), then
- * written by index: a point inside advances the end by one, one outside is overwritten by the
- * next, so an edge cell's points are settled without a branch the CPU would mispredict.
+ * The cells overlapping the box: in each row one run of slots, read front to back. In a row
+ * wholly inside the box only the westmost and eastmost columns need their points looked at;
+ * the run between is taken whole. The answer is sized first (the runs' lengths), then written
+ * by index: a point inside advances the end by one, one outside is overwritten by the next, so
+ * points are settled without a branch the CPU would mispredict.
  */
 function twinsInBoxFromCells(grid: CellGrid, box: BBox): string[] {
   const { south, west, north, east } = box;
@@ -118,65 +128,74 @@ function twinsInBoxFromCells(grid: CellGrid, box: BBox): string[] {
   const lastRow = grid.rowOf(north);
   let bound = 0;
   for (let row = firstRow; row <= lastRow; row++) {
-    const columns = grid.columnsOf(row);
-    if (columns === undefined) continue;
+    const line = grid.rowAt(row);
+    if (line === undefined) continue;
     const width = grid.widthOf(row);
-    const last = Math.floor(east / width);
-    for (let column = Math.floor(west / width); column <= last; column++) {
-      bound += columns.get(column)?.count ?? 0;
-    }
+    bound +=
+      line.startOf(line.firstCellFrom(Math.floor(east / width) + 1)) -
+      line.startOf(line.firstCellFrom(Math.floor(west / width)));
   }
   const ids = new Array<string>(bound);
   let taken = 0;
   for (let row = firstRow; row <= lastRow; row++) {
-    const columns = grid.columnsOf(row);
-    if (columns === undefined) continue;
+    const line = grid.rowAt(row);
+    if (line === undefined) continue;
     const width = grid.widthOf(row);
+    const westColumn = Math.floor(west / width);
+    const eastColumn = Math.floor(east / width);
+    const first = line.firstCellFrom(westColumn);
+    const after = line.firstCellFrom(eastColumn + 1);
+    const start = line.startOf(first);
+    const end = line.startOf(after);
     const rowInside =
       row * grid.cellLatDeg - EDGE_DEG >= south && (row + 1) * grid.cellLatDeg + EDGE_DEG <= north;
-    const last = Math.floor(east / width);
-    for (let column = Math.floor(west / width); column <= last; column++) {
-      const cell = columns.get(column);
-      if (cell === undefined) continue;
-      const inside =
-        rowInside && column * width - EDGE_DEG >= west && (column + 1) * width + EDGE_DEG <= east;
-      taken = inside ? takeAll(cell, taken, ids) : takeInBox(cell, taken, box, ids);
+    if (!rowInside || eastColumn - westColumn < 2) {
+      taken = takeInBox(line, start, end, taken, box, ids);
+      continue;
     }
+    // The westmost and eastmost columns are cut by the box's edges (or just touch them): looked at point by point.
+    const inner = line.columns[first] === westColumn ? line.startOf(first + 1) : start;
+    const innerEnd = after > first && line.columns[after - 1] === eastColumn ? line.startOf(after - 1) : end;
+    taken = takeInBox(line, start, inner, taken, box, ids);
+    taken = takeAll(line, inner, innerEnd, taken, ids);
+    taken = takeInBox(line, innerEnd, end, taken, box, ids);
   }
   ids.length = taken;
   return ids;
 }
 
-/** Writes the cell's ids from `at` on; answers the next free index. */
-function takeAll(cell: Cell, at: number, ids: string[]): number {
-  const { ids: cellIds, count } = cell;
+/** Writes the ids of the slots from start to end - 1 from `at` on; answers the next free index. */
+function takeAll(line: Row, start: number, end: number, at: number, ids: string[]): number {
+  const lineIds = line.ids;
   let next = at;
-  for (let i = 0; i < count; i++) ids[next++] = cellIds[i] as string;
+  for (let i = start; i < end; i++) ids[next++] = lineIds[i] as string;
   return next;
 }
 
-/** Writes the ids of the cell's points inside the box from `at` on; answers the next free index. */
-function takeInBox(cell: Cell, at: number, box: BBox, ids: string[]): number {
+/** Writes the ids of the slots from start to end - 1 inside the box from `at` on; answers the next free index. */
+function takeInBox(line: Row, start: number, end: number, at: number, box: BBox, ids: string[]): number {
   const { south, west, north, east } = box;
-  const { points, ids: cellIds, count } = cell;
+  const { points, ids: lineIds } = line;
   let next = at;
-  for (let i = 0; i < count; i++) {
+  for (let i = start; i < end; i++) {
     const lat = points[i * STRIDE] as number;
     const lon = points[i * STRIDE + 1] as number;
-    ids[next] = cellIds[i] as string;
+    ids[next] = lineIds[i] as string;
     next += +(lat >= south) & +(lat <= north) & +(lon >= west) & +(lon <= east);
   }
   return next;
 }
 
 function pushAll(cell: Cell, ids: string[]): void {
-  const { ids: cellIds, count } = cell;
-  for (let i = 0; i < count; i++) ids.push(cellIds[i] as string);
+  const { ids: cellIds, start } = cell;
+  const end = start + cell.count;
+  for (let i = start; i < end; i++) ids.push(cellIds[i] as string);
 }
 
 function takeOnGreatCircle(cell: Cell, circle: Circle, ids: string[]): void {
-  const { points, ids: cellIds, count } = cell;
-  for (let i = 0; i < count; i++) {
+  const { points, ids: cellIds, start } = cell;
+  const end = start + cell.count;
+  for (let i = start; i < end; i++) {
     const at = i * STRIDE;
     if (
       distanceBetweenM(circle.lat, circle.lon, points[at] as number, points[at + 1] as number) <=

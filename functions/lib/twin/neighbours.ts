@@ -174,8 +174,9 @@ export class NeighbourIndex {
   private take(self: Self, cell: Cell | undefined, metresPerDegreeLon: number): void {
     if (cell === undefined) return;
     const reachSquared = this.reachM * this.reachM;
-    const { points, count } = cell;
-    for (let i = 0; i < count; i++) {
+    const { points, start } = cell;
+    const end = start + cell.count;
+    for (let i = start; i < end; i++) {
       const dy = ((points[i * STRIDE] as number) - self.lat) * METRES_PER_DEGREE;
       const dx = ((points[i * STRIDE + 1] as number) - self.lon) * metresPerDegreeLon;
       const squared = dx * dx + dy * dy;
@@ -251,7 +252,7 @@ export class NeighbourIndex {
   private nearByFullScan(self: Self): Neighbour[] {
     const neighbours: Neighbour[] = [];
     this.grid.forEachCell((cell) => {
-      for (let i = 0; i < cell.count; i++) {
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
         if (cell !== self.member.cell || i !== self.member.slot) this.measure(self, cell, i, neighbours);
       }
     });
