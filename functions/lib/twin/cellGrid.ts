@@ -222,7 +222,12 @@ export class CellGrid {
     if (member !== undefined) {
       const cell = member.cell;
       if (cell.row === row && cell.column === column) {
-        cell.line.set(member.slot, lat, lon, speed);
+        // Through the cell's own reference to its row's points: one hop fewer on every update.
+        const { points } = cell;
+        const at = member.slot * STRIDE;
+        points[at] = lat;
+        points[at + 1] = lon;
+        points[at + 2] = speed;
         return;
       }
       this.leave(member);
