@@ -5,14 +5,18 @@
  * Each row of the grid keeps the positions of all its twins side by side in one array of
  * numbers (latitude, longitude, speed of each; V8 stores such an array as unboxed doubles) and
  * their ids in another, cell after cell in column order: a cell is a run of slots in its row's
- * arrays. A query over a box reads, in each row, one contiguous block of memory that the CPU
- * streams in, instead of one block per cell found at random on the heap (a box query spent most
- * of its time waiting for those). Keeping the runs in order costs a twin that changes cell one
- * slot moved per cell between its old and its new place (`Row.open`, `Row.close`); an update
- * within a cell writes in place as before. Cells are found by row, then column (small integers
+ * arrays (gridRow.ts). A query over a box reads, in each row, one contiguous block of memory
+ * that the CPU streams in, instead of one block per cell found at random on the heap (waiting
+ * for those costs a box query more than reading its points). Keeping the runs in order costs a
+ * twin that changes cell one slot moved per cell between its old and its new place; an update
+ * within a cell writes in place. Cells are found by row, then column (small integers
  * as map keys); a cell's bounds follow from its row and column, so a query can take or drop a
  * whole cell without looking at its points.
  */
+
+import { type Cell, type Member, Row, STRIDE } from "./gridRow.ts";
+
+export { Cell, type Member, Row, STRIDE } from "./gridRow.ts";
 
 const METRES_PER_DEGREE = 111_320;
 /** Cells poleward of this are as wide (in degrees) as at this latitude, so that they stay finite. */
@@ -20,160 +24,6 @@ export const GRID_MAX_ABS_LAT = 85;
 /** Degrees (about 0.1 mm): more than the rounding of a cell's bounds against its points' placing. */
 export const EDGE_DEG = 1e-9;
 const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
-
-/** One twin's place: its cell and its slot in the cell's row (slots move as other twins come and go). */
-export interface Member {
-  cell: Cell;
-  slot: number;
-}
-
-/** Numbers kept per point in `Row.points`: latitude, longitude, speed. */
-export const STRIDE = 3;
-
-/** One row of the grid: its twins, cell after cell in column order. */
-export class Row {
-  /** Slot i's latitude, longitude (degrees) and speed (m/s; 0 when unknown) at i * STRIDE. */
-  readonly points: number[] = [];
-  /** Slot i's twin id. */
-  readonly ids: string[] = [];
-  /** Slot i's member, to follow a twin whose slot moves. */
-  readonly members: Member[] = [];
-  /** The cells holding twins, by column, west to east. */
-  readonly cells: Cell[] = [];
-  /** Their columns, side by side: searched without reading a cell. */
-  readonly columns: number[] = [];
-  readonly byColumn = new Map<number, Cell>();
-
-  constructor(readonly row: number) {}
-
-  /** The index in `cells` of the first cell at or east of the column. */
-  firstCellFrom(column: number): number {
-    const { columns } = this;
-    let low = 0;
-    let high = columns.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((columns[middle] as number) < column) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  }
-
-  /** The first slot of the cell at the index in `cells`; past the last cell, the row's end. */
-  startOf(index: number): number {
-    return index < this.cells.length ? (this.cells[index] as Cell).start : this.ids.length;
-  }
-
-  /** The cell at the column, made (empty) if there is none. */
-  cellAt(column: number): Cell {
-    const found = this.byColumn.get(column);
-    if (found !== undefined) return found;
-    const at = this.firstCellFrom(column);
-    const next = this.cells[at];
-    const cell = new Cell(this, column, next === undefined ? this.ids.length : next.start);
-    this.cells.splice(at, 0, cell);
-    this.columns.splice(at, 0, column);
-    this.byColumn.set(column, cell);
-    return cell;
-  }
-
-  /** Writes the point at the end of the cell's run; the slot is the member's. */
-  add(cell: Cell, member: Member, id: string, lat: number, lon: number, speed: number): void {
-    const slot = this.open(cell, member);
-    this.write(slot, member, id);
-    this.set(slot, lat, lon, speed);
-    cell.count++;
-    member.cell = cell;
-  }
-
-  set(slot: number, lat: number, lon: number, speed: number): void {
-    const at = slot * STRIDE;
-    this.points[at] = lat;
-    this.points[at + 1] = lon;
-    this.points[at + 2] = speed;
-  }
-
-  /** Empties the member's slot; a cell left empty leaves the row. */
-  delete(member: Member): void {
-    const cell = member.cell;
-    const last = cell.start + cell.count - 1;
-    if (member.slot !== last) this.move(last, member.slot);
-    cell.count--;
-    this.close(cell, last);
-    if (cell.count === 0) {
-      const at = this.firstCellFrom(cell.column);
-      this.cells.splice(at, 1);
-      this.columns.splice(at, 1);
-      this.byColumn.delete(cell.column);
-    }
-  }
-
-  /**
-   * A free slot right after the cell's run: each later cell moves its first point to just past
-   * its last, from the row's end back, and starts one slot later.
-   */
-  private open(cell: Cell, member: Member): number {
-    let free = this.ids.length;
-    this.points.push(0, 0, 0);
-    this.ids.push("");
-    this.members.push(member);
-    for (let i = this.cells.length - 1; i >= 0; i--) {
-      const later = this.cells[i] as Cell;
-      if (later === cell) break;
-      if (later.count > 0) this.move(later.start, free);
-      free = later.start;
-      later.start++;
-    }
-    return free;
-  }
-
-  /** Closes the free slot at `free` (just past the cell's run): each later cell moves its last point to just before its first. */
-  private close(cell: Cell, free: number): void {
-    let gap = free;
-    for (let i = this.firstCellFrom(cell.column) + 1; i < this.cells.length; i++) {
-      const later = this.cells[i] as Cell;
-      const last = later.start + later.count - 1;
-      this.move(last, gap);
-      later.start--;
-      gap = last;
-    }
-    this.points.length -= STRIDE;
-    this.ids.pop();
-    this.members.pop();
-  }
-
-  private move(from: number, to: number): void {
-    const at = from * STRIDE;
-    this.set(to, this.points[at] as number, this.points[at + 1] as number, this.points[at + 2] as number);
-    const member = this.members[from] as Member;
-    this.write(to, member, this.ids[from] as string);
-  }
-
-  private write(slot: number, member: Member, id: string): void {
-    this.ids[slot] = id;
-    this.members[slot] = member;
-    member.slot = slot;
-  }
-}
-
-/** A run of slots in its row: `count` twins from `start` on. */
-export class Cell {
-  count = 0;
-  /** The row's arrays (shared by its cells): the cell's twins are slots start to start + count - 1. */
-  readonly points: number[];
-  readonly ids: string[];
-  readonly row: number;
-
-  constructor(
-    readonly line: Row,
-    readonly column: number,
-    public start: number,
-  ) {
-    this.points = line.points;
-    this.ids = line.ids;
-    this.row = line.row;
-  }
-}
 
 /**
  * Called with a cell and its bounds in degrees: its points lie within them, give or take the
