@@ -14,7 +14,7 @@
  * whole cell without looking at its points.
  */
 
-import { type Cell, type Member, Row, STRIDE } from "./gridRow.ts";
+import { type Cell, type Member, Row } from "./gridRow.ts";
 
 export { Cell, type Member, Row, STRIDE } from "./gridRow.ts";
 
@@ -72,12 +72,7 @@ export class CellGrid {
     if (member !== undefined) {
       const cell = member.cell;
       if (cell.row === row && cell.column === column) {
-        // Through the cell's own reference to its row's points: one hop fewer on every update.
-        const { points } = cell;
-        const at = member.slot * STRIDE;
-        points[at] = lat;
-        points[at + 1] = lon;
-        points[at + 2] = speed;
+        cell.set(member.slot, lat, lon, speed);
         return;
       }
       this.leave(member);
