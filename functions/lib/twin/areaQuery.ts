@@ -12,15 +12,8 @@
  */
 import { distanceBetweenM, EARTH_RADIUS_M } from "../geo/sphere.ts";
 import type { BBox } from "../geo/types.ts";
-import {
-  type Cell,
-  type CellGrid,
-  type CellVisit,
-  EDGE_DEG,
-  GRID_MAX_ABS_LAT,
-  type Row,
-  STRIDE,
-} from "./cellGrid.ts";
+import { type CellGrid, type CellVisit, EDGE_DEG, GRID_MAX_ABS_LAT } from "./cellGrid.ts";
+import { type Cell, type Row, STRIDE } from "./gridRow.ts";
 import type { NeighbourIndex } from "./neighbours.ts";
 import type { Circle } from "./state/twinQuery.ts";
 

@@ -16,8 +16,6 @@
 
 import { type Cell, type Member, Row } from "./gridRow.ts";
 
-export { Cell, type Member, Row, STRIDE } from "./gridRow.ts";
-
 const METRES_PER_DEGREE = 111_320;
 /** Cells poleward of this are as wide (in degrees) as at this latitude, so that they stay finite. */
 export const GRID_MAX_ABS_LAT = 85;

@@ -10,7 +10,8 @@
  */
 import { distanceBetweenM } from "../geo/sphere.ts";
 import type { Neighbour } from "../model/twin.ts";
-import { type Cell, CellGrid, GRID_MAX_ABS_LAT, type Member, STRIDE } from "./cellGrid.ts";
+import { CellGrid, GRID_MAX_ABS_LAT } from "./cellGrid.ts";
+import { type Cell, type Member, STRIDE } from "./gridRow.ts";
 import { sortNearestFirst } from "./neighbourOrder.ts";
 
 export interface KnownPosition {

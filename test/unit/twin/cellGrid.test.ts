@@ -1,13 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  type Cell,
-  CellGrid,
-  EDGE_DEG,
-  type Member,
-  type Row,
-  STRIDE,
-} from "../../../functions/lib/twin/cellGrid.ts";
+import { CellGrid, EDGE_DEG } from "../../../functions/lib/twin/cellGrid.ts";
+import { type Cell, type Member, type Row, STRIDE } from "../../../functions/lib/twin/gridRow.ts";
 
 /** The twin's latitude, longitude and speed as its cell holds them. */
 function pointOf(grid: CellGrid, id: string): [number, number, number] | undefined {
