@@ -28,6 +28,16 @@ export interface MqttSourceOptions extends SourceHandlers {
   connectTimeoutMs?: number;
 }
 
+/** A session's source also publishes at QoS 0 and retained (the embedded stack's dashboards). */
+export interface MqttMessageSource extends MessageSource {
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    timeoutMs?: number,
+    options?: { qos: 0 | 1; retain: boolean },
+  ): Promise<void>;
+}
+
 /** mqtt.js goes on reading packets after this, without sending its own PUBACK (handlers/publish.js). */
 const ACK_DEFERRED = new Error("PUBACK deferred until the message is delivered");
 
@@ -50,7 +60,7 @@ function userPropertiesOf(packet: IPublishPacket): UserProperties | undefined {
   return properties === undefined ? undefined : (properties as UserProperties);
 }
 
-export function startMqttSource(options: MqttSourceOptions): MessageSource {
+export function startMqttSource(options: MqttSourceOptions): MqttMessageSource {
   const { logger } = options;
   const protocolVersion = options.protocolVersion ?? 5;
   const clientOptions: IClientOptions = {
@@ -194,13 +204,13 @@ export function startMqttSource(options: MqttSourceOptions): MessageSource {
 
   return {
     isConnected: () => client.connected,
-    publish(topic, payload, timeoutMs = 10_000) {
+    publish(topic, payload, timeoutMs = 10_000, publishOptions = { qos: 1, retain: false }) {
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`publish to ${topic} not acknowledged in ${timeoutMs} ms`)),
           timeoutMs,
         );
-        client.publish(topic, payload, { qos: 1 }, (error) => {
+        client.publish(topic, payload, publishOptions, (error) => {
           clearTimeout(timer);
           if (error) reject(error);
           else resolve();

@@ -1,7 +1,7 @@
 /**
  * One MEC of the embedded stack: its broker stand-in (router over knative/triggers.yaml), its
- * twin store and twin function, and its own MQTT bridge that forwards the stations this MEC
- * hosts (home filter) into the router, in process.
+ * twin store and twin function, and its own MQTT bridge that reads the stack's shared subscription
+ * and forwards the stations this MEC hosts (home filter) into the router, in process.
  */
 import { type RunningBridge, startBridge } from "../../bridges/mqtt/bridge.ts";
 import { homeFilter } from "../../bridges/mqtt/filter.ts";
@@ -15,9 +15,7 @@ import { TwinService } from "../../functions/lib/twin/service.ts";
 import type { TwinOptions } from "../../functions/lib/twin/state/options.ts";
 import { MemoryTwinStore } from "../../functions/lib/twin/store/memoryStore.ts";
 import { RedisTwinStore } from "../../functions/lib/twin/store/redisStore.ts";
-import type { InProcessSource } from "./broker/brokerThread.ts";
-import type { DecoderThread } from "./decoder/decoderThread.ts";
-import { decodingAhead } from "./decoder/decodingAhead.ts";
+import type { InProcessSource } from "./broker/fanOut.ts";
 import type { StationFlow } from "./flow.ts";
 import { homeOnFirstMessage } from "./policy.ts";
 
@@ -28,19 +26,16 @@ export interface MecHostOptions {
   /** The MEC whose zone holds a position. */
   zoneOfPosition: (lat: number, lon: number) => string | undefined;
   flow: StationFlow;
+  /** The broker, as the bridge's logs name it. */
   mqtt: MqttConnection & { protocolVersion?: 4 | 5 };
-  /** Subscribes inside the embedded broker instead of connecting to `mqtt.url`. */
-  source?: InProcessSource;
-  /** With an MQTT session of its own: decodes its messages on this thread first. */
-  decoder?: DecoderThread;
+  /** The stack's shared subscription (embedded broker, or the one session at MQTT_URL). */
+  source: InProcessSource;
   deadLetterTopic: string;
   /** How far ahead of the receiver's clock a station's time may be (VVCU_MAX_CLOCK_AHEAD_S). */
   maxClockAheadMs?: number;
   twinOptions?: Partial<TwinOptions>;
   /** Keeps the twins in Redis (REDIS_URL), which outlives the process; default in memory. */
   redisUrl?: string;
-  /** Prefix of the bridges' MQTT client ids (one persistent session per MEC bridge). */
-  clientIdPrefix: string;
 }
 
 export interface MecHost {
@@ -78,25 +73,13 @@ export async function startMecHost(options: MecHostOptions): Promise<MecHost> {
     homes: options.homes,
     zoneOfPosition: options.zoneOfPosition,
   });
-  const { url, username, password, ca, protocolVersion } = options.mqtt;
   let bridge: RunningBridge;
   try {
     bridge = await startBridge({
       mec,
-      mqtt: {
-        url,
-        clientId: `${options.clientIdPrefix}-bridge-${mec}`,
-        ...(username === undefined ? {} : { username }),
-        ...(password === undefined ? {} : { password }),
-        ...(ca === undefined ? {} : { ca }),
-        ...(protocolVersion === undefined ? {} : { protocolVersion }),
-      },
-      ...(options.source === undefined
-        ? {}
-        : { source: options.source.start, claimRejection: options.source.claimRejection }),
-      ...(options.source === undefined && options.decoder !== undefined
-        ? { wrapSource: decodingAhead(options.decoder) }
-        : {}),
+      mqtt: { url: options.mqtt.url },
+      source: options.source.start,
+      claimRejection: options.source.claimRejection,
       sink: inProcessTransport(router.ingress()),
       deadLetterTopic: options.deadLetterTopic,
       ...(options.maxClockAheadMs === undefined ? {} : { maxClockAheadMs: options.maxClockAheadMs }),

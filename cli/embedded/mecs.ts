@@ -36,14 +36,11 @@ export async function startMecHosts(options: MecHostsOptions, shutdown: Shutdown
       homes: options.homes,
       zoneOfPosition: options.zoneOfPosition,
       flow: options.flow,
-      // Inside the embedded broker, the bridges subscribe in process; an external broker gets
-      // an MQTT 5 session per bridge, as in a cluster.
       mqtt: mqtt.connection,
-      ...(mqtt.broker ? { source: mqtt.broker.source } : { decoder: mqtt.decoder }),
+      source: mqtt.source,
       deadLetterTopic: config.VVCU_DEADLETTER_TOPIC,
       maxClockAheadMs: config.VVCU_MAX_CLOCK_AHEAD_S * 1000,
       ...(config.REDIS_URL === undefined ? {} : { redisUrl: config.REDIS_URL }),
-      clientIdPrefix: mqtt.broker ? "vvcu-embedded" : `vvcu-embedded-${process.pid}`,
       twinOptions: { ...EMBEDDED_TWIN_OPTIONS, ...twinOverridesFromConfig(config), ...options.twinOptions },
     });
     hosts.push(host);

@@ -1,7 +1,8 @@
 /**
  * The MQTT side of `vvcu start`: the embedded broker (Aedes on its own thread) unless MQTT_URL
- * names one, the stack's own client, the thread that decodes ahead of the bridges, and the
- * broker the dashboard proxy publishes to.
+ * names one, the stack's own client, the bridges' shared subscription (inside the embedded broker,
+ * or the stack's one session at MQTT_URL on a thread of its own), and the broker the dashboard
+ * proxy publishes to.
  */
 import type { MqttClient } from "mqtt";
 import type { Config } from "../../functions/lib/config.ts";
@@ -9,9 +10,11 @@ import { componentLogger } from "../../functions/lib/log.ts";
 import { MqttDashboardPublisher } from "../../functions/lib/proxy/mqttPublisher.ts";
 import type { DashboardPublisher } from "../../functions/lib/proxy/publisher.ts";
 import { connectMqtt, type MqttConnection, mqttConnection } from "../../functions/lib/runtime/mqttConnect.ts";
+import { DEFAULT_INPUT_TOPICS } from "../../functions/lib/topics.ts";
 import type { StackAccess } from "./access.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker/brokerThread.ts";
-import { DecoderThread } from "./decoder/decoderThread.ts";
+import type { InProcessSource } from "./broker/fanOut.ts";
+import { type ExternalSubscription, startExternalSubscription } from "./broker/subscriberThread.ts";
 import type { ShutdownSteps } from "./lifecycle.ts";
 import { StartupError } from "./startupErrors.ts";
 
@@ -20,8 +23,10 @@ export interface StackMqtt {
   broker: EmbeddedBroker | undefined;
   connection: MqttConnection & { protocolVersion?: 4 | 5 };
   client: MqttClient;
-  /** Decodes ahead of the bridges when they have MQTT sessions of their own (MQTT_URL). */
-  decoder: DecoderThread | undefined;
+  /** The stack's one session with the broker at MQTT_URL; undefined with the embedded broker. */
+  external: ExternalSubscription | undefined;
+  /** What every MEC's bridge reads: one shared, decoded copy of each message. */
+  source: InProcessSource;
   /** The broker's URL as a client on this machine uses it. */
   url: string;
 }
@@ -77,25 +82,31 @@ export async function startStackMqtt(options: StackMqttOptions, shutdown: Shutdo
   const connected = client;
   shutdown.add("MQTT client", () => connected.endAsync());
 
-  // The embedded broker's thread decodes the messages ahead of the bridges, which subscribe inside
-  // it and share each message. With MQTT_URL each bridge has its own session, and a thread of
-  // its own decodes ahead of them.
-  let decoder: DecoderThread | undefined;
+  // The bridges read one shared subscription, decoded on its own thread: inside the embedded
+  // broker, or the stack's one session with the broker at MQTT_URL.
+  let external: ExternalSubscription | undefined;
   if (!broker) {
     try {
-      decoder = await DecoderThread.start(componentLogger("decoder"));
+      external = await startExternalSubscription({
+        connection,
+        clientId: `vvcu-embedded-${process.pid}-subscriber`,
+        topics: DEFAULT_INPUT_TOPICS,
+        connectTimeoutMs: options.mqttTimeoutMs ?? 5_000,
+        logger: componentLogger("mqtt-subscriber"),
+      });
     } catch (error) {
-      throw new StartupError(`cannot start the decoder thread: ${(error as Error).message}`);
+      throw new StartupError(`cannot subscribe at MQTT_URL: ${(error as Error).message}`);
     }
-    const started = decoder;
-    shutdown.add("decoder thread", () => started.close());
+    const started = external;
+    shutdown.add("MQTT subscriber", () => started.close());
   }
-  return { broker, connection, client, decoder, url: broker ? broker.url : connection.url };
+  const source = (broker ?? (external as ExternalSubscription)).source;
+  return { broker, connection, client, external, source, url: broker ? broker.url : connection.url };
 }
 
 /**
- * Where the dashboard proxy publishes: VVCU_DASHBOARD_MQTT_URL, else the stack's broker (in
- * process when that is the embedded one).
+ * Where the dashboard proxy publishes: VVCU_DASHBOARD_MQTT_URL, else the stack's broker (through
+ * the thread that holds the stack's subscription).
  */
 export async function dashboardPublisher(
   options: StackMqttOptions,
@@ -103,16 +114,13 @@ export async function dashboardPublisher(
 ): Promise<DashboardPublisher> {
   const { config } = options;
   const dashboardUrl = config.VVCU_DASHBOARD_MQTT_URL;
-  if (dashboardUrl === undefined && mqtt.broker) return mqtt.broker.publisher;
+  if (dashboardUrl === undefined) return (mqtt.broker ?? (mqtt.external as ExternalSubscription)).publisher;
   try {
-    const proxyClient = await connectMqtt(
-      dashboardUrl === undefined ? mqtt.connection : mqttConnection(dashboardUrl, config),
-      {
-        clientId: `vvcu-proxy-${process.pid}`,
-        timeoutMs: options.mqttTimeoutMs ?? 5_000,
-        variable: dashboardUrl === undefined ? "MQTT_URL" : "VVCU_DASHBOARD_MQTT_URL",
-      },
-    );
+    const proxyClient = await connectMqtt(mqttConnection(dashboardUrl, config), {
+      clientId: `vvcu-proxy-${process.pid}`,
+      timeoutMs: options.mqttTimeoutMs ?? 5_000,
+      variable: "VVCU_DASHBOARD_MQTT_URL",
+    });
     return new MqttDashboardPublisher(proxyClient);
   } catch (error) {
     throw new StartupError((error as Error).message);

@@ -23,8 +23,17 @@ import { connect, getJson, type StackProcess, startStackProcess } from "../e2e/h
 import { backlog, floorProbe, type Latencies, maxPerMec, probe } from "../e2e/probes.ts";
 import { type RunningServer, startMosquitto } from "../helpers/servers.ts";
 import { type ConsoleClient, connectConsoleClient, consoleClientWanted } from "./consoleClient.ts";
-import { type LevelResult, levelFigures, RATE_HZ, sorted, sustained } from "./e2eFigures.ts";
-import { type PlannedTick, planLoad, planningMs } from "./plannedLoad.ts";
+import {
+  AIM_VEHICLES,
+  jsonParseFloorUs,
+  type LevelResult,
+  levelFigures,
+  RATE_HZ,
+  sorted,
+  stackNodeArgs,
+  sustained,
+} from "./e2eFigures.ts";
+import { flushed, PlannedLoadDriver, planLoad, planningMs } from "./plannedLoad.ts";
 import { shares, threadTimes } from "./schedstat.ts";
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
@@ -47,30 +56,28 @@ const QUICK: Timing = { warmUpS: 1, measureS: 4, drainMs: 5_000, migrationsMs: 5
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels,
+ * For working on the stack's speed: VVCU_BENCH_E2E_LEVELS=1000 (or 500,1000) runs only those levels
+ * of the embedded stack; "mosquitto" in the list (VVCU_BENCH_E2E_LEVELS=mosquitto, or 1000,mosquitto)
+ * adds the level through Mosquitto, which a chosen list otherwise leaves out.
  * VVCU_BENCH_E2E_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts the stack with those flags,
  * VVCU_BENCH_E2E_CONSOLE=1 keeps a console client on /api/v1/events through every level (compare with
  * a run without: what an open console costs the stack).
  */
-function chosenLevels(): number[] | undefined {
+interface ChosenLevels {
+  embedded: number[];
+  mosquitto: boolean;
+}
+
+function chosenLevels(): ChosenLevels | undefined {
   const text = process.env.VVCU_BENCH_E2E_LEVELS;
   if (text === undefined || text.trim() === "") return undefined;
-  const levels = text.split(",").map((part) => Number(part.trim()));
-  if (levels.some((vehicles) => !Number.isInteger(vehicles) || vehicles < 1 || vehicles > 5_000))
-    throw new Error(`VVCU_BENCH_E2E_LEVELS: vehicles per level, 1 to 5000, comma-separated; got "${text}"`);
-  return levels;
-}
-
-function stackNodeArgs(): string[] {
-  return (process.env.VVCU_BENCH_E2E_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-}
-
-/** Waits until the client's socket has written everything, at most `ms`; resolves with the bytes left. */
-async function flushed(client: MqttClient, ms: number): Promise<number> {
-  const stream = client.stream as { writableLength?: number };
-  const deadline = Date.now() + ms;
-  while ((stream.writableLength ?? 0) > 0 && Date.now() < deadline) await sleep(2);
-  return stream.writableLength ?? 0;
+  const parts = text.split(",").map((part) => part.trim());
+  const embedded = parts.filter((part) => part !== "mosquitto").map(Number);
+  if (embedded.some((vehicles) => !Number.isInteger(vehicles) || vehicles < 1 || vehicles > 5_000))
+    throw new Error(
+      `VVCU_BENCH_E2E_LEVELS: vehicles per level, 1 to 5000, and "mosquitto", comma-separated; got "${text}"`,
+    );
+  return { embedded, mosquitto: parts.includes("mosquitto") };
 }
 
 async function runLevel(
@@ -99,39 +106,20 @@ async function runLevel(
     borderLeadS: [0.5, ((timing.warmUpS + seconds) * vehicles) / 100],
   });
   const plan = planLoad(simulation, startMs, startMs + plannedMs);
+  const samplePayloads = plan.slice(0, 200).map((tick) => tick.firstPayload);
   // Read while no load runs (the level before has drained): what "drained" is counted from below.
   const receivedAtLevelStart = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const load = await connect(stack.brokerUrl);
   const probeClients = await Promise.all(Array.from({ length: PROBES + 1 }, () => connect(stack.brokerUrl)));
-  const published = new Map<number, number>();
-  let publishedTotal = 0;
-  const unsentBytes = () => (load.stream as { writableLength?: number }).writableLength ?? 0;
-  let nextTick = 0;
-  const drive = async (untilMs: number) => {
-    while (Date.now() < untilMs && nextTick < plan.length) {
-      const tick = plan[nextTick] as PlannedTick;
-      const earlyMs = tick.atMs - Date.now();
-      if (earlyMs > 0) {
-        await sleep(Math.min(earlyMs, untilMs - Date.now()));
-        continue;
-      }
-      nextTick++;
-      // Whole QoS 0 PUBLISH packets into the client's connection, as stations publish CAMs: they
-      // need nothing of the client but the connection. A loss anywhere shows in the counts below.
-      load.stream.write(tick.packets);
-      for (const station of tick.stations) published.set(station, (published.get(station) ?? 0) + 1);
-      publishedTotal += tick.stations.length;
-      // A broker that cannot take more holds the load back (TCP): the offered rate shows it.
-      if (unsentBytes() > 1024 * 1024) await flushed(load, 5_000);
-    }
-  };
-  await drive(startMs + timing.warmUpS * 1000);
+  const driver = new PlannedLoadDriver(load, plan);
+  const { published } = driver;
+  await driver.drive(startMs + timing.warmUpS * 1000);
   const measuredFrom = Date.now();
   const until = measuredFrom + seconds * 1000;
-  const publishedBefore = publishedTotal;
+  const publishedBefore = driver.publishedTotal;
   // The load runs on while the bench reads the stack's counters: a load generator that paused for
   // them would send the missed ticks in one burst when it went on, a burst no fleet of stations makes.
-  const driving = drive(until);
+  const driving = driver.drive(until);
   const receivedBefore = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
   const stackCpuBefore = await maxPerMec(stack.apiUrl, STACK_CPU_METRIC);
   const loadCpuBefore = process.cpuUsage();
@@ -154,7 +142,7 @@ async function runLevel(
   await Promise.all(probes);
   // Drained: every message arrived at the bridges (probes included) and no queue holds anything.
   const probeMessages = latencies.api.length + latencies.apiMissed;
-  const goal = receivedAtLevelStart + publishedTotal + probeMessages;
+  const goal = receivedAtLevelStart + driver.publishedTotal + probeMessages;
   let drained = false;
   while (!drained && performance.now() - stoppedAt < timing.drainMs) {
     const received = await maxPerMec(stack.apiUrl, "vvcu_bridge_messages_received_total");
@@ -208,7 +196,7 @@ async function runLevel(
   await Promise.all([load, ...probeClients].map((client) => client.endAsync(true)));
   return {
     vehicles,
-    offeredPerS: (publishedTotal - publishedBefore) / elapsedS,
+    offeredPerS: (driver.publishedTotal - publishedBefore) / elapsedS,
     receivedPerS: (receivedAtStop - receivedBefore) / elapsedS,
     stackCpuUsPerMessage: (stackCpuS * 1e6) / Math.max(1, receivedAtStop - receivedBefore),
     loadCpuShare: loadCpuS / elapsedS,
@@ -226,6 +214,7 @@ async function runLevel(
     publishedToMigrated,
     lost,
     duplicated,
+    samplePayloads,
   };
 }
 
@@ -234,65 +223,79 @@ export const benchmark: Benchmark = {
   title: "End to end (embedded stack)",
   async run({ quick }) {
     const chosen = chosenLevels();
-    const levels = chosen ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000]);
+    const levels = chosen?.embedded ?? (quick ? [100] : [100, 500, 600, 700, 850, 1_000, AIM_VEHICLES]);
     const timing = quick ? QUICK : FULL;
-    const withConsole = consoleClientWanted();
-    const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
-    const results: LevelResult[] = [];
-    let consoleClient: ConsoleClient | undefined;
-    try {
-      if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
-      for (const [index, vehicles] of levels.entries()) {
-        results.push(await runLevel(stack, vehicles, timing, index));
-      }
-    } finally {
-      if (consoleClient !== undefined) {
-        console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
-        await consoleClient.close();
-      }
-      await stack.stop();
-    }
-    const figures = results.flatMap((result) => levelFigures(result, result.vehicles === 1_000));
-    const kept = results.filter(sustained);
-    const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
-    const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
-    figures.push({
-      name: "highest rate sustained (offered >= 95% of asked, received >= 95% of offered, drained within 2 s)",
-      value: best,
-      unit: "msg/s",
-      baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
-      aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
-      met: best >= 9_500,
-    });
-    const ready = sorted(results.flatMap((r) => r.readyMs));
-    figures.push({
-      name: `migration time until ready, p50 / p99 (local driver, ${ready.length} migrations under the load above)`,
-      value: percentile(ready, 0.5),
-      unit: "ms",
-      baseline: { name: "p99", value: percentile(ready, 0.99), unit: "ms" },
-    });
-    // Counted only where the stack drained: a twin still catching up is late, not lossy.
-    const counted = results.filter((r) => r.drained);
-    const migrated = counted.reduce((sum, r) => sum + r.migratedTwins, 0);
-    const migrations = counted.reduce((sum, r) => sum + r.migrations, 0);
-    const sent = counted.reduce((sum, r) => sum + r.publishedToMigrated, 0);
-    const lost = counted.reduce((sum, r) => sum + r.lost, 0);
-    const duplicated = counted.reduce((sum, r) => sum + r.duplicated, 0);
-    const levelsCounted = counted.map((r) => r.vehicles.toLocaleString("en-US")).join(", ") || "none";
-    figures.push({
-      name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations; levels ${levelsCounted})`,
-      value: lost,
-      unit: "lost",
-      baseline: { name: "CAMs published to those twins", value: sent, unit: "CAMs" },
-      aim: "0 lost, 0 duplicated",
-      met: lost === 0 && duplicated === 0 && migrated > 0,
-      notes: `${duplicated} counted twice`,
-    });
-    if (chosen === undefined) figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
+    const figures = levels.length === 0 ? [] : await embeddedLevels(levels, timing);
+    if (chosen === undefined || chosen.mosquitto)
+      figures.push(...(await throughMosquitto(quick ? 100 : 1_000, timing)));
     else console.error("e2e: levels chosen by VVCU_BENCH_E2E_LEVELS; the MQTT_URL level is left out");
     return figures;
   },
 };
+
+/** The levels on the stack's own broker, one stack for all of them, lightest first. */
+async function embeddedLevels(levels: number[], timing: Timing): Promise<BenchFigure[]> {
+  const withConsole = consoleClientWanted();
+  const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
+  const results: LevelResult[] = [];
+  let consoleClient: ConsoleClient | undefined;
+  try {
+    if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
+    for (const [index, vehicles] of levels.entries()) {
+      results.push(await runLevel(stack, vehicles, timing, index));
+    }
+  } finally {
+    if (consoleClient !== undefined) {
+      console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
+      await consoleClient.close();
+    }
+    await stack.stop();
+  }
+  const jsonParseUs = jsonParseFloorUs(results.flatMap((result) => result.samplePayloads));
+  const figures = results.flatMap((result) => levelFigures(result, jsonParseUs));
+  figures.push({
+    name: "floor: JSON.parse of one CAM of the load (from its bytes), CPU time per message",
+    value: jsonParseUs,
+    unit: "µs",
+    notes: "in the bench process on the same machine, the levels' own payloads",
+  });
+  const kept = results.filter(sustained);
+  const best = kept.reduce((max, r) => Math.max(max, r.offeredPerS), 0);
+  const highestAsked = Math.max(...results.map((r) => r.vehicles * RATE_HZ));
+  figures.push({
+    name: "highest rate sustained (offered >= 95% of asked, received >= 95% of offered, drained within 2 s)",
+    value: best,
+    unit: "msg/s",
+    baseline: { name: "highest asked", value: highestAsked, unit: "msg/s" },
+    aim: ">= 10,000 msg/s (1,000 vehicles at 10 Hz)",
+    met: best >= 9_500,
+  });
+  const ready = sorted(results.flatMap((r) => r.readyMs));
+  figures.push({
+    name: `migration time until ready, p50 / p99 (local driver, ${ready.length} migrations under the load above)`,
+    value: percentile(ready, 0.5),
+    unit: "ms",
+    baseline: { name: "p99", value: percentile(ready, 0.99), unit: "ms" },
+  });
+  // Counted only where the stack drained: a twin still catching up is late, not lossy.
+  const counted = results.filter((r) => r.drained);
+  const migrated = counted.reduce((sum, r) => sum + r.migratedTwins, 0);
+  const migrations = counted.reduce((sum, r) => sum + r.migrations, 0);
+  const sent = counted.reduce((sum, r) => sum + r.publishedToMigrated, 0);
+  const lost = counted.reduce((sum, r) => sum + r.lost, 0);
+  const duplicated = counted.reduce((sum, r) => sum + r.duplicated, 0);
+  const levelsCounted = counted.map((r) => r.vehicles.toLocaleString("en-US")).join(", ") || "none";
+  figures.push({
+    name: `CAMs lost / counted twice, twins that migrated (${migrated} twins, ${migrations} migrations; levels ${levelsCounted})`,
+    value: lost,
+    unit: "lost",
+    baseline: { name: "CAMs published to those twins", value: sent, unit: "CAMs" },
+    aim: "0 lost, 0 duplicated",
+    met: lost === 0 && duplicated === 0 && migrated > 0,
+    notes: `${duplicated} counted twice`,
+  });
+  return figures;
+}
 
 /**
  * The same load with MQTT_URL: the stack behind a real Mosquitto, each bridge with an MQTT 5
@@ -307,7 +310,7 @@ async function throughMosquitto(vehicles: number, timing: Timing): Promise<Bench
     return [];
   }
   try {
-    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url });
+    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url }, stackNodeArgs());
     let result: LevelResult;
     try {
       result = { ...(await runLevel(stack, vehicles, timing, MOSQUITTO_LEVEL)), broker: "through Mosquitto" };
@@ -315,7 +318,7 @@ async function throughMosquitto(vehicles: number, timing: Timing): Promise<Bench
       await stack.stop();
     }
     return [
-      ...levelFigures(result, false),
+      ...levelFigures(result),
       {
         name: `CAMs lost / counted twice, twins that migrated (${vehicles.toLocaleString("en-US")} vehicles through Mosquitto: ${result.migratedTwins} twins)`,
         value: result.lost,

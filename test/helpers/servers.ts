@@ -109,8 +109,11 @@ async function managed(
   };
 }
 
-/** Mosquitto with persistence on, so a restart keeps QoS 1 sessions and queued messages. */
-export async function startMosquitto(): Promise<RunningServer> {
+/**
+ * Mosquitto with persistence on, so a restart keeps QoS 1 sessions and queued messages.
+ * `extraConfig`: more lines of mosquitto.conf (e.g. "sys_interval 1" for its $SYS figures).
+ */
+export async function startMosquitto(extraConfig: string[] = []): Promise<RunningServer> {
   const binary = findBinary("mosquitto");
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-mosquitto-"));
@@ -128,6 +131,7 @@ export async function startMosquitto(): Promise<RunningServer> {
       "autosave_interval 1",
       "max_queued_messages 100000",
       "log_dest none",
+      ...extraConfig,
     ].join("\n"),
   );
   return managed("mosquitto", port, dir, `mqtt://127.0.0.1:${port}`, () =>

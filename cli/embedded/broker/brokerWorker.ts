@@ -3,15 +3,13 @@
  * bridges, the twins, the control plane and the API. Reading and parsing the stations' MQTT packets
  * was a seventh of the main thread's work at 1,000 vehicles.
  *
- * Messages on the topics the bridges read are decoded here, with their CloudEvent ids (the
- * bridges' own code uses the answers, classify.ts), and sent to the main thread in batches, one
- * per turn of this thread's event loop, their payloads in one transferred buffer. Publications from
- * the main thread (dead letters, dashboards) come the other way, also in batches.
+ * Messages on the topics the bridges read are decoded here and sent to the main thread in
+ * batches (batchOut.ts). Publications from the main thread (dead letters, dashboards) come the
+ * other way, also in batches.
  *
- * Back-pressure: the main thread says how many messages the bridges have taken. While MAX_AHEAD
- * are on their way, a client's next publication to a topic the bridges read waits before the
- * broker takes it, which stops the broker reading from that client alone; other clients and
- * other topics go on.
+ * Back-pressure: while the main thread has not taken enough of what was sent (batchOut.ts), a
+ * client's next publication to a topic the bridges read waits before the broker takes it, which
+ * stops the broker reading from that client alone; other clients and other topics go on.
  *
  * Clients that would hold everyone up are closed: a subscriber whose socket is full and stays
  * full for SLOW_CONSUMER_DRAIN_MS (it stopped reading), and a client that declares a packet over
@@ -21,29 +19,17 @@ import net from "node:net";
 import tls from "node:tls";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { Aedes, type AedesPublishPacket } from "aedes";
-import { payloadMightBeCloudEvent } from "../../../bridges/mqtt/classify.ts";
-import { decode } from "../../../functions/lib/cits/decode.ts";
 import { topicMatches } from "../../../functions/lib/topics.ts";
-import { MAX_AHEAD } from "../decoder/decodeQueue.ts";
-import type { DecodedMessage } from "../decoder/decoderThread.ts";
-import { KeptDecodings } from "../decoder/keptDecodings.ts";
+import { BatchOut, PublishedAnswers } from "./batchOut.ts";
 import { authenticateWith } from "./credentials.ts";
 import { PacketSizeGate } from "./packetSizeGate.ts";
-import type { BrokerThreadData, FromBroker, MessageBatch, Publication, ToBroker } from "./protocol.ts";
+import type { BrokerThreadData, FromBroker, ToBroker } from "./protocol.ts";
+import { unpackPublications } from "./publications.ts";
 
 if (isMainThread || parentPort === null) throw new Error("brokerWorker.ts runs as a worker thread");
 const port = parentPort;
 const config = workerData as BrokerThreadData;
 const send = (message: FromBroker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
-
-/** Messages per batch sent to the main thread. */
-const MAX_BATCH = 1_024;
-
-interface Received {
-  topic: string;
-  payload: Buffer;
-  receivedAtMs: number;
-}
 
 /**
  * How long a delivery waits for a subscriber whose socket buffers are full (the kernel's and
@@ -98,14 +84,9 @@ broker.on("clientError", (client, error) => {
 });
 
 // One decoding per message: both bridges share it on the main thread.
-const decodings = new KeptDecodings(decode);
+const out = new BatchOut(send);
 const filters = new Map<string, number>();
 const readByBridges = new Map<string, boolean>();
-let outbox: Received[] = [];
-let flushScheduled = false;
-/** Messages sent (or about to be) that the bridges have not taken yet. */
-let ahead = 0;
-let roomWaiters: (() => void)[] = [];
 let lastPacket: AedesPublishPacket | undefined;
 
 function readByAnyBridge(topic: string): boolean {
@@ -123,8 +104,8 @@ const authorize = broker.authorizePublish;
 broker.authorizePublish = (client, packet, callback) => {
   authorize.call(broker, client, packet, (error) => {
     if (error) return callback(error);
-    if (ahead < MAX_AHEAD || !readByAnyBridge(packet.topic)) return callback(null);
-    roomWaiters.push(() => callback(null));
+    if (out.hasRoom || !readByAnyBridge(packet.topic)) return callback(null);
+    out.whenRoom(() => callback(null));
   });
 };
 
@@ -133,76 +114,18 @@ function onPacket(packet: AedesPublishPacket, done: () => void): void {
   if (packet !== lastPacket) {
     lastPacket = packet;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    outbox.push({ topic: packet.topic, payload, receivedAtMs: Date.now() });
-    ahead++;
-    if (outbox.length >= MAX_BATCH) flush();
-    else if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    out.push({ topic: packet.topic, payload, receivedAtMs: Date.now() });
   }
   done();
 }
 
-function flush(): void {
-  flushScheduled = false;
-  const batch = outbox;
-  outbox = [];
-  if (batch.length === 0) return;
-  let bytes = 0;
-  for (const message of batch) bytes += message.payload.byteLength;
-  const buffer = Buffer.allocUnsafeSlow(bytes);
-  const work: MessageBatch = {
-    kind: "messages",
-    topics: [],
-    ends: [],
-    receivedAtMs: [],
-    buffer: buffer.buffer as ArrayBuffer,
-    answers: [],
-  };
-  let offset = 0;
-  for (const { topic, payload, receivedAtMs } of batch) {
-    payload.copy(buffer, offset);
-    offset += payload.byteLength;
-    work.topics.push(topic);
-    work.ends.push(offset);
-    work.receivedAtMs.push(receivedAtMs);
-    // A structured-mode CloudEvent is the bridge's to recognise: no answer, so classify.ts looks.
-    const answer: DecodedMessage = payloadMightBeCloudEvent(payload)
-      ? {}
-      : decodings.answer(topic, payload, receivedAtMs, 1);
-    work.answers.push(answer);
-  }
-  send(work, [work.buffer]);
-}
+const answers = new PublishedAnswers(send);
 
-function taken(count: number): void {
-  ahead = Math.max(0, ahead - count);
-  if (ahead >= MAX_AHEAD || roomWaiters.length === 0) return;
-  const waiters = roomWaiters;
-  roomWaiters = [];
-  for (const resume of waiters) resume();
-}
-
-let acks: { ids: number[]; errors: (string | undefined)[] } = { ids: [], errors: [] };
-let acksScheduled = false;
-function acknowledge(id: number, error: Error | undefined | null): void {
-  acks.ids.push(id);
-  acks.errors.push(error ? error.message : undefined);
-  if (acksScheduled) return;
-  acksScheduled = true;
-  setImmediate(() => {
-    acksScheduled = false;
-    const batch = acks;
-    acks = { ids: [], errors: [] };
-    send({ kind: "published", ...batch });
-  });
-}
-
-function publish({ id, topic, payload, qos, retain }: Publication): void {
-  const body = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
+function publish({ id, topic, payload, qos, retain }: ReturnType<typeof unpackPublications>[number]): void {
+  // Aedes keeps retained and QoS 1 payloads: a copy, so that they do not hold the whole batch's buffer.
+  const body = retain || qos > 0 ? Buffer.from(payload) : payload;
   broker.publish({ cmd: "publish", topic, payload: body, qos, retain, dup: false }, (error) =>
-    acknowledge(id, error),
+    answers.answer(id, error),
   );
 }
 
@@ -229,7 +152,7 @@ function unsubscribe(list: string[]): void {
 async function close(): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const socket of sockets) socket.destroy();
-  taken(Number.POSITIVE_INFINITY);
+  out.taken(Number.POSITIVE_INFINITY);
   await new Promise<void>((resolve) => broker.close(() => resolve()));
   await closed;
   send({ kind: "closed" });
@@ -243,9 +166,11 @@ port.on("message", (message: ToBroker) => {
     case "unsubscribe":
       return unsubscribe(message.filters);
     case "taken":
-      return taken(message.count);
+      return out.taken(message.count);
+    case "done":
+      return;
     case "publish":
-      for (const publication of message.publications) publish(publication);
+      for (const publication of unpackPublications(message)) publish(publication);
       return;
     case "close":
       return void close();

@@ -45,11 +45,6 @@ export class Coalescer {
     this.pending.set(key, timer);
   }
 
-  /** Records a send made elsewhere (e.g. a `created` event), so the interval starts from it. */
-  sent(key: string): void {
-    this.lastSent.set(key, this.now());
-  }
-
   /** Forgets a key, dropping its trailing send. */
   cancel(key: string): void {
     const timer = this.pending.get(key);

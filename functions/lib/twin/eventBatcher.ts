@@ -29,9 +29,10 @@ export interface EventBatcherOptions {
 
 /**
  * Events applied in one store write. A larger batch held everything else on the thread up for as
- * long as it took (in memory, about 40 µs an event); the next batch waits for the event loop.
+ * long as it took (in memory, about 40 µs an event, several times that for new twins on a stack
+ * that has just started); the next batch waits for the event loop.
  */
-const MAX_BATCH_EVENTS = 512;
+const MAX_BATCH_EVENTS = 128;
 
 export class EventBatcher {
   private readonly mec: string;

@@ -29,6 +29,8 @@ export class TwinEvents {
   /** The last state seen of each twin and the trace it came with: what a trailing update sends. */
   private readonly latest = new Map<string, { twin: Twin; traceparent: string | undefined }>();
   private readonly coalescer: Coalescer;
+  /** Twins seen for the first time whose `twin.created` waits for its turn (coalescer.ts). */
+  private readonly unannounced = new Set<string>();
   private readonly sending = new Set<Promise<void>>();
   private readonly source: string;
 
@@ -56,16 +58,15 @@ export class TwinEvents {
     return this.latest.get(twinId)?.traceparent;
   }
 
-  /** A twin seen for the first time: `twin.created` at once (and the update interval starts). */
+  /**
+   * A twin seen for the first time: `twin.created`, in the coalescer's turns like the updates, so
+   * that a thousand stations appearing at once are announced over a few turns of the event loop,
+   * not in one run that holds the API up; a change before it goes out is carried by it.
+   */
   created(twin: Twin, traceparent: string | undefined): void {
     this.remember(twin, traceparent);
-    this.coalescer.sent(twin.id);
-    this.emit(
-      "io.vvcu.twin.created",
-      twin.id,
-      markOwnEventData("io.vvcu.twin.created", { twin: this.withNeighbours(twin) }),
-      traceparent,
-    );
+    this.unannounced.add(twin.id);
+    this.coalescer.touch(twin.id);
   }
 
   /** A twin changed: `twin.updated`, coalesced. */
@@ -107,6 +108,7 @@ export class TwinEvents {
   /** Drops a twin (released or expired), with any update still pending for it. */
   forget(twinId: string): void {
     this.coalescer.cancel(twinId);
+    this.unannounced.delete(twinId);
     this.latest.delete(twinId);
     this.positions.remove(twinId);
     const status = this.statuses.get(twinId);
@@ -147,10 +149,11 @@ export class TwinEvents {
   private sendLatest(twinId: string): void {
     const latest = this.latest.get(twinId);
     if (!latest) return;
+    const type = this.unannounced.delete(twinId) ? "io.vvcu.twin.created" : "io.vvcu.twin.updated";
     this.emit(
-      "io.vvcu.twin.updated",
+      type,
       twinId,
-      markOwnEventData("io.vvcu.twin.updated", { twin: this.withNeighbours(latest.twin) }),
+      markOwnEventData(type, { twin: this.withNeighbours(latest.twin) }),
       latest.traceparent,
     );
   }

@@ -61,3 +61,50 @@ describe("twin events: neighbours", () => {
     expect(kept.map((twin) => [twin.id, twin.neighbours])).toEqual([["a", []]]);
   });
 });
+
+describe("twin events: many new twins at once", () => {
+  it("announces a thousand stations appearing together a few dozen per turn of the event loop, each once with its latest state", async () => {
+    // Which turn of the event loop each twin.created went out in: one long run of a thousand
+    // announcements (neighbours, event, proxy and geofence behind it) held the API up for a second.
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const created: { subject: string; turn: number; twin: Twin }[] = [];
+    const twins = new TwinService({
+      mec: "mec-a",
+      store: new MemoryTwinStore(),
+      sink: {
+        emit: async (event) => {
+          if (event.type === "io.vvcu.twin.created")
+            created.push({ subject: event.subject as string, turn, twin: twinOf(event) });
+        },
+      },
+      clock: () => T0,
+      options: {},
+    });
+    const stations = Array.from({ length: 1_000 }, (_, i) => `new-${i}`);
+    const position = (i: number) => ({
+      lat: 40.6 + (i % 100) * 0.0005,
+      lon: -8.65 + Math.floor(i / 100) * 0.0005,
+    });
+    await Promise.all(
+      stations.map((id, i) =>
+        twins.handle(citsEvent(cam(id, 0, { position: position(i), speed: 1 }), `a-${id}`)),
+      ),
+    );
+    // A second CAM of the last station, before its announcement goes out: the announcement carries it.
+    await twins.handle(citsEvent(cam("new-999", 1, { position: position(999), speed: 7 }), "again"));
+    // Not drain(): it sends whatever waits at once, as at a shutdown.
+    while (created.length < stations.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    ticking = false;
+    expect(created.map((entry) => entry.subject).sort()).toEqual([...stations].sort());
+    const perTurn = new Map<number, number>();
+    for (const entry of created) perTurn.set(entry.turn, (perTurn.get(entry.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(64);
+    expect(created.find((entry) => entry.subject === "new-999")?.twin.speed).toBe(7);
+  });
+});

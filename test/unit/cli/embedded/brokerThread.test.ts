@@ -3,10 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InboundMessage } from "../../../../bridges/mqtt/classify.ts";
 import { eventId } from "../../../../bridges/mqtt/event.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../../../../cli/embedded/broker/brokerThread.ts";
-import { MAX_AHEAD } from "../../../../cli/embedded/decoder/decodeQueue.ts";
+import { MAX_AHEAD } from "../../../../cli/embedded/broker/protocol.ts";
 import { decode } from "../../../../functions/lib/cits/decode.ts";
 import { connect } from "../../../e2e/harness.ts";
-import { camOf, logger, stationOf, until } from "./decoderFixtures.ts";
+import { camOf, logger, stationOf, until } from "./threadFixtures.ts";
 
 const TOPICS = ["vanetza/out/+"];
 

@@ -1,9 +1,7 @@
-/** What the decoder thread's tests share: a CAM to send, and a way to wait for the answers. */
+/** What the broker and subscriber threads' tests share: a CAM to send, and a way to wait for the answers. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach } from "vitest";
 import type { InboundMessage } from "../../../../bridges/mqtt/classify.ts";
-import { DecoderThread } from "../../../../cli/embedded/decoder/decoderThread.ts";
 import { componentLogger } from "../../../../functions/lib/log.ts";
 
 export const logger = componentLogger("test");
@@ -21,16 +19,4 @@ export const stationOf = (message: InboundMessage): string =>
 
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
-
-/** A decoder thread for each test of the calling `describe`, closed after it. */
-export function withDecoderThread(): { thread: DecoderThread } {
-  const fixture = {} as { thread: DecoderThread };
-  beforeEach(async () => {
-    fixture.thread = await DecoderThread.start(logger);
-  });
-  afterEach(async () => {
-    await fixture.thread.close();
-  });
-  return fixture;
 }
