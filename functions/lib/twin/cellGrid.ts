@@ -69,8 +69,9 @@ export class CellGrid {
     let member = this.members.get(id);
     if (member !== undefined) {
       const cell = member.cell;
-      if (cell.row === row && cell.column === column) {
-        cell.set(member.slot, lat, lon, speed);
+      if (cell.row === row) {
+        if (cell.column === column) cell.set(member.slot, lat, lon, speed);
+        else cell.line.shift(member, cell.line.cellAt(column), lat, lon, speed);
         return;
       }
       this.leave(member);

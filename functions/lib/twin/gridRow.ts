@@ -82,12 +82,59 @@ export class Row {
     if (member.slot !== last) this.move(last, member.slot);
     cell.count--;
     this.close(cell, last);
-    if (cell.count === 0) {
-      const at = this.firstCellFrom(cell.column);
-      this.cells.splice(at, 1);
-      this.columns.splice(at, 1);
-      this.byColumn.delete(cell.column);
+    this.dropIfEmpty(cell);
+  }
+
+  /**
+   * Moves the member to another cell of this row: only the cells between the two shift, by one
+   * slot each (a twin crossing into the next column moves no other cell), where leaving and
+   * joining would shift every cell east of either.
+   */
+  shift(member: Member, target: Cell, lat: number, lon: number, speed: number): void {
+    const from = member.cell;
+    const id = this.ids[member.slot] as string;
+    const fromIndex = this.firstCellFrom(from.column);
+    const targetIndex = this.firstCellFrom(target.column);
+    let free: number;
+    if (targetIndex > fromIndex) {
+      // East: the member's slot goes to the end of its run, the cells between move one slot west.
+      free = from.start + from.count - 1;
+      if (member.slot !== free) this.move(free, member.slot);
+      from.count--;
+      for (let i = fromIndex + 1; i < targetIndex; i++) {
+        const between = this.cells[i] as Cell;
+        const last = between.start + between.count - 1;
+        if (between.count > 0) this.move(last, free);
+        between.start--;
+        free = between.count > 0 ? last : between.start;
+      }
+      target.start--;
+    } else {
+      // West: the member's slot goes to the start of its run, the cells between move one slot east.
+      free = from.start;
+      if (member.slot !== free) this.move(free, member.slot);
+      from.start++;
+      from.count--;
+      for (let i = fromIndex - 1; i > targetIndex; i--) {
+        const between = this.cells[i] as Cell;
+        if (between.count > 0) this.move(between.start, free);
+        free = between.start;
+        between.start++;
+      }
     }
+    this.write(free, member, id);
+    this.set(free, lat, lon, speed);
+    target.count++;
+    member.cell = target;
+    this.dropIfEmpty(from);
+  }
+
+  private dropIfEmpty(cell: Cell): void {
+    if (cell.count > 0) return;
+    const at = this.firstCellFrom(cell.column);
+    this.cells.splice(at, 1);
+    this.columns.splice(at, 1);
+    this.byColumn.delete(cell.column);
   }
 
   /**

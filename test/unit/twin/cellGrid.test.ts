@@ -160,32 +160,44 @@ describe("CellGrid", () => {
       [3, 1],
     ]);
     expect(line.points.slice(2 * STRIDE)).toEqual([40.64001, lonOf(1, 0), 2, 40.64001, lonOf(2, 0), 3]);
-    // west leaves for the east cell: its slot takes west2, the later cells move one slot west.
+    // west moves east along its row: west2 takes its slot, the middle cell moves one slot west
+    // and west joins the east cell at the front of its run; the east cell's other twin stays put.
     grid.put("west", 40.64001, lonOf(2, 1), 5);
-    expect(line.ids).toEqual(["west2", "middle", "east", "west"]);
+    expect(line.ids).toEqual(["west2", "middle", "west", "east"]);
     expect(line.cells.map((cell) => [cell.start, cell.count])).toEqual([
       [0, 1],
       [1, 1],
       [2, 2],
     ]);
     expect(pointOf(grid, "west")).toEqual([40.64001, lonOf(2, 1), 5]);
-    expect(grid.member("east")?.slot).toBe(2);
+    expect(grid.member("east")?.slot).toBe(3);
+    expectRowsPacked(grid);
+    // And back west: it joins the west cell at the end of its run, the middle cell moves one slot east.
+    grid.put("west", 40.64001, lonOf(0, 2), 6);
+    expect(line.ids).toEqual(["west2", "west", "middle", "east"]);
+    expect(line.cells.map((cell) => [cell.start, cell.count])).toEqual([
+      [0, 2],
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(pointOf(grid, "west")).toEqual([40.64001, lonOf(0, 2), 6]);
+    expectRowsPacked(grid);
     // The middle cell empties: it leaves the row, the east cell moves into its place.
     grid.remove("middle");
     expect(line.ids).toEqual(["west2", "west", "east"]);
     const westColumn = line.columns[0] as number;
     expect(line.columns).toEqual([westColumn, westColumn + 2]);
     expect(line.cells.map((cell) => [cell.column - westColumn, cell.start, cell.count])).toEqual([
-      [0, 0, 1],
-      [2, 1, 2],
+      [0, 0, 2],
+      [2, 2, 1],
     ]);
     expect(line.points).toEqual([
       40.64001,
       lonOf(0, 1),
       4,
       40.64001,
-      lonOf(2, 1),
-      5,
+      lonOf(0, 2),
+      6,
       40.64001,
       lonOf(2, 0),
       3,

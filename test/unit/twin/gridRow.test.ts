@@ -57,6 +57,38 @@ describe("Row", () => {
     expect(line.members[0] === b && line.members[1] === d).toBe(true);
   });
 
+  it("shifts a twin to another cell of the row, new or not, moving only the cells between", () => {
+    const line = new Row(0);
+    const a = addAt(line, 1, "a", 1);
+    const b = addAt(line, 1, "b", 2);
+    const c = addAt(line, 3, "c", 3);
+    const d = addAt(line, 8, "d", 4);
+    // a goes east into a new cell at column 5, between c's and d's: d does not move.
+    line.shift(a, line.cellAt(5), 9, 5, 90);
+    expect(line.ids).toEqual(["b", "c", "a", "d"]);
+    expect(runs(line)).toEqual([
+      [1, 0, 1],
+      [3, 1, 1],
+      [5, 2, 1],
+      [8, 3, 1],
+    ]);
+    expect([a, b, c, d].map((member) => member.slot)).toEqual([2, 0, 1, 3]);
+    expect(line.points.slice(2 * STRIDE, 3 * STRIDE)).toEqual([9, 5, 90]);
+    // d goes west into a new cell at column 0: every cell between moves one slot east; column 8 empties and leaves.
+    line.shift(d, line.cellAt(0), 7, 0, 70);
+    expect(line.ids).toEqual(["d", "b", "c", "a"]);
+    expect(runs(line)).toEqual([
+      [0, 0, 1],
+      [1, 1, 1],
+      [3, 2, 1],
+      [5, 3, 1],
+    ]);
+    expect(line.byColumn.has(8)).toBe(false);
+    expect([a, b, c, d].map((member) => member.slot)).toEqual([3, 1, 2, 0]);
+    expect(d.cell.column).toBe(0);
+    expect(line.points).toEqual([7, 0, 70, 2, 1, 20, 3, 3, 30, 9, 5, 90]);
+  });
+
   it("finds the first cell at or east of a column, and where its run starts", () => {
     const line = new Row(0);
     addAt(line, -4, "a", 1);
