@@ -8,8 +8,8 @@
  * arrays (gridRow.ts). A query over a box reads, in each row, one contiguous block of memory
  * that the CPU streams in, instead of one block per cell found at random on the heap (waiting
  * for those costs a box query more than reading its points). Keeping the runs in order costs a
- * twin that changes cell one slot moved per cell between its old and its new place; an update
- * within a cell writes in place. Cells are found by row, then column (small integers
+ * twin that changes cell one slot moved per cell between its old and its new cell in the row
+ * (per cell east of each, when it changes row); an update within a cell writes in place. Cells are found by row, then column (small integers
  * as map keys); a cell's bounds follow from its row and column, so a query can take or drop a
  * whole cell without looking at its points.
  */
