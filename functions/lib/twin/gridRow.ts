@@ -53,8 +53,8 @@ export class Row {
     const at = this.firstCellFrom(column);
     const next = this.cells[at];
     const cell = new Cell(this, column, next === undefined ? this.ids.length : next.start);
-    this.cells.splice(at, 0, cell);
-    this.columns.splice(at, 0, column);
+    insertAt(this.cells, at, cell);
+    insertAt(this.columns, at, column);
     this.byColumn.set(column, cell);
     return cell;
   }
@@ -132,8 +132,8 @@ export class Row {
   private dropIfEmpty(cell: Cell): void {
     if (cell.count > 0) return;
     const at = this.firstCellFrom(cell.column);
-    this.cells.splice(at, 1);
-    this.columns.splice(at, 1);
+    removeAt(this.cells, at);
+    removeAt(this.columns, at);
     this.byColumn.delete(cell.column);
   }
 
@@ -213,4 +213,16 @@ export class Cell {
     this.points[at + 1] = lon;
     this.points[at + 2] = speed;
   }
+}
+
+// By hand rather than with splice, which makes an array of what it removes on every call.
+function insertAt<T>(items: T[], at: number, item: T): void {
+  items.push(item);
+  for (let i = items.length - 1; i > at; i--) items[i] = items[i - 1] as T;
+  items[at] = item;
+}
+
+function removeAt<T>(items: T[], at: number): void {
+  for (let i = at; i < items.length - 1; i++) items[i] = items[i + 1] as T;
+  items.pop();
 }
