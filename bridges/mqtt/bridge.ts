@@ -17,6 +17,7 @@ import { BridgeCounts } from "./bridgeCounts.ts";
 import type { BridgeOptions, BridgeStats, RunningBridge } from "./bridgeOptions.ts";
 import { classify, type InboundMessage } from "./classify.ts";
 import { type DeadLetterCode, deadLetter } from "./deadLetter.ts";
+import { markedArriving } from "./event.ts";
 import { forwardAll } from "./filter.ts";
 import { startMqttSource } from "./mqttSource.ts";
 import { startBridgeServer } from "./server.ts";
@@ -182,7 +183,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       return undefined;
     }
     counts.received(outcome.messageType);
-    if (!shouldForward(outcome.stationId, outcome.position)) {
+    const forwarding = shouldForward(outcome.stationId, outcome.position);
+    if (forwarding === false) {
       stats.filtered++;
       counts.filtered++;
       ack();
@@ -192,7 +194,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const dropped = message.decoded?.ok === true ? message.decoded.dropped : undefined;
     if (dropped !== undefined)
       for (const part of dropped) metrics.bridgePartsDropped.inc({ mec, code: part.code });
-    queue.push(outcome.stationId, { event: outcome.event, message, messageType: outcome.messageType, ack });
+    const event = forwarding === "arriving" ? markedArriving(outcome.event) : outcome.event;
+    queue.push(outcome.stationId, { event, message, messageType: outcome.messageType, ack });
     if (queue.size < capacity) return undefined;
     return new Promise<void>((resolve) => roomWaiters.push(resolve));
   }

@@ -83,3 +83,8 @@ export function citsCloudEvent(message: CitsMessage, context: EventContext): Clo
     ...extensions,
   });
 }
+
+/** The event with the `arriving` extension: its twin is on its way here by migration (filter.ts). */
+export function markedArriving<T>(event: CloudEvent<T>): CloudEvent<T> {
+  return event.cloneWith({ [EXTENSIONS.arriving]: "true" } as Partial<CloudEvent<T>>, false);
+}

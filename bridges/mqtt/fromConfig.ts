@@ -11,6 +11,7 @@ import { apiTokenFromConfig } from "../../functions/lib/runtime/auth.ts";
 import { httpTransport, parseCeOverrides } from "../../functions/lib/runtime/emit/httpTransport.ts";
 import { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
+import { twinOptionsFromConfig } from "../../functions/lib/twin/state/options.ts";
 import type { BridgeOptions } from "./bridge.ts";
 import { homeFilter, type ShouldForward } from "./filter.ts";
 import { startHomeInformer } from "./homeInformer.ts";
@@ -59,6 +60,8 @@ async function homeFilterFromCluster(
     mec,
     homes,
     zoneOfPosition: zoneOfPositionFor(mec, config.VVCU_TOPOLOGY),
+    // The informer knows this cluster's twins only: another MEC's are told apart by first sighting.
+    firstSighting: { forgetAfterMs: twinOptionsFromConfig(config).expireAfterMs },
   });
   return { shouldForward, close: () => informer.close() };
 }

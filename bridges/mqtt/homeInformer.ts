@@ -6,7 +6,11 @@
  */
 import { AppsV1Api, type KubeConfig, makeInformer, type V1Deployment } from "@kubernetes/client-node";
 import type { Logger } from "../../functions/lib/log.ts";
-import { TWIN_CNF_LABELS, TWIN_CNF_NAME } from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
+import {
+  TWIN_CNF_ENV,
+  TWIN_CNF_LABELS,
+  TWIN_CNF_NAME,
+} from "../../functions/lib/migration/drivers/kubernetesObjects.ts";
 import type { HomeRegistry } from "../../functions/lib/runtime/homeRegistry.ts";
 
 // The labels are the twin chart's (one definition, shared with the kubernetes driver).
@@ -27,6 +31,19 @@ export function twinOfDeployment(deployment: V1Deployment, mec?: string): string
   if (mec !== undefined && ownMec !== undefined && ownMec !== mec) return undefined;
   const twin = labels[TWIN_ID_LABEL];
   return twin === undefined || twin === "" ? undefined : twin;
+}
+
+/**
+ * Whether a twin Deployment is a migration's target that has not turned ready yet: its twin CNF
+ * hydrates from another MEC (TWIN_CNF_ENV.hydrateFrom) and may not have marked the twin arriving
+ * in this MEC's store. Ready means hydrated (the chart's readiness probe is the twin's /ready).
+ */
+export function isArrivingDeployment(deployment: V1Deployment): boolean {
+  if ((deployment.status?.readyReplicas ?? 0) >= 1) return false;
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  return containers.some((container) =>
+    (container.env ?? []).some((variable) => variable.name === TWIN_CNF_ENV.hydrateFrom && !!variable.value),
+  );
 }
 
 export interface HomeInformerOptions {
@@ -62,9 +79,9 @@ export async function startHomeInformer(options: HomeInformerOptions): Promise<H
   const release = (name: string) => {
     const twin = twinsByName.get(name);
     twinsByName.delete(name);
-    if (twin !== undefined && homes.homeOf(twin) === mec && ![...twinsByName.values()].includes(twin)) {
-      homes.remove(twin);
-    }
+    if (twin === undefined || [...twinsByName.values()].includes(twin)) return;
+    if (homes.homeOf(twin) === mec) homes.remove(twin);
+    else if (homes.receiversOf(twin).includes(mec)) homes.removeGuest(twin);
   };
   const upsert = (deployment: V1Deployment) => {
     const name = deployment.metadata?.name ?? "";
@@ -72,7 +89,10 @@ export async function startHomeInformer(options: HomeInformerOptions): Promise<H
     if (twinsByName.get(name) !== twin) release(name);
     if (twin === undefined) return;
     twinsByName.set(name, twin);
-    if (homes.homeOf(twin) !== mec) homes.setHome(twin, mec);
+    // A migration's target receives the twin's events as a guest (marked arriving) until ready.
+    if (isArrivingDeployment(deployment)) {
+      if (homes.homeOf(twin) !== mec && !homes.receiversOf(twin).includes(mec)) homes.addGuest(twin, mec);
+    } else if (homes.homeOf(twin) !== mec) homes.setHome(twin, mec);
   };
 
   informer.on("add", upsert);

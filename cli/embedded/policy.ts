@@ -51,8 +51,8 @@ export function homeOnFirstMessage(
 ): ShouldForward {
   return (stationId, position) => {
     const forwarded = forward(stationId, position);
-    if (forwarded && homes.homeOf(stationId) === undefined) homes.setHome(stationId, mec);
-    flow.seen(mec, stationId, forwarded);
+    if (forwarded !== false && homes.homeOf(stationId) === undefined) homes.setHome(stationId, mec);
+    flow.seen(mec, stationId, forwarded !== false);
     return forwarded;
   };
 }

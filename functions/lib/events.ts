@@ -31,6 +31,11 @@ export const EXTENSIONS = {
   migration: "vvcumigration",
   /** W3C trace context (CloudEvents distributed-tracing extension). */
   traceparent: "traceparent",
+  /**
+   * "true" on a C-ITS event the bridge forwards because a migration is bringing the station's twin
+   * to its MEC (the twin CNF is not hydrated yet): the twin function parks it, never creates the twin.
+   */
+  arriving: "vvcuarriving",
 } as const;
 
 const TwinEventDataSchema = z.object({ twin: TwinSchema });
@@ -182,7 +187,7 @@ export const EVENT_EXTENSIONS = Object.fromEntries(
   EVENT_TYPES.map((type): [EventType, readonly ExtensionKey[]] => [
     type,
     type.startsWith(`${EVENT_TYPE_PREFIX}.cits.`)
-      ? ["messageType", "quadkey", "mec", "traceparent"]
+      ? ["messageType", "quadkey", "mec", "traceparent", "arriving"]
       : type.startsWith(`${EVENT_TYPE_PREFIX}.migration.`)
         ? ["migration", "mec", "traceparent"]
         : ["mec", "traceparent"],

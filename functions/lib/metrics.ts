@@ -95,6 +95,12 @@ export const metrics = {
     labelNames: ["mec", "type"] as const,
     registers: [registry],
   }),
+  twinEventsParked: new client.Counter({
+    name: "vvcu_twin_events_parked_total",
+    help: "C-ITS events kept for a twin arriving by migration; its host applies them when it hydrates",
+    labelNames: ["mec", "type"] as const,
+    registers: [registry],
+  }),
   twinEventsIgnored: new client.Counter({
     name: "vvcu_twin_events_ignored_total",
     help: "Events not applied: duplicate id or older than the twin's state",

@@ -34,6 +34,8 @@ export interface AppProcess {
   /** The last output, for failure messages. */
   output(): string;
   exited(): boolean;
+  /** Settles when the process has exited, however. */
+  ended: Promise<void>;
   /** SIGTERM (what the kubelet sends), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -67,6 +69,7 @@ export function startProcess(
     pid: child.pid,
     output: () => tail,
     exited: () => child.exitCode !== null || child.signalCode !== null,
+    ended: exit,
     async stop(graceMs = 5_000) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

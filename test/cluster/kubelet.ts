@@ -28,6 +28,9 @@ interface Pod {
   probe: NodeJS.Timeout;
 }
 
+/** Starts of one pod's container before it is left down (a CrashLoopBackOff, without the waits). */
+const MAX_POD_STARTS = 5;
+
 export interface KubeletOptions {
   /** The cluster's own address (127.0.0.x). */
   host: string;
@@ -81,20 +84,52 @@ export class Cluster {
     const template = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } })
       .template;
     const container = (template as unknown as { spec: { containers: Container[] } }).spec.containers[0];
-    const port = await freePort();
     const env: Record<string, string> = {};
     for (const variable of container?.env ?? []) env[variable.name] = this.resolve(variable.value ?? "");
-    env.PORT = String(port);
+    await this.startPod(
+      key,
+      namespace,
+      deployment.metadata.name,
+      generation,
+      template.metadata.labels,
+      env,
+      1,
+    );
+  }
+
+  /**
+   * Runs the pod's container; one that exits by itself is started again, as the kubelet restarts
+   * a container, here on a new port (a port picked free may be taken before the process binds it).
+   */
+  private async startPod(
+    key: string,
+    namespace: string,
+    name: string,
+    generation: number,
+    labels: Record<string, string>,
+    containerEnv: Record<string, string>,
+    attempt: number,
+  ): Promise<void> {
+    const port = await freePort();
+    const env = { ...containerEnv, PORT: String(port) };
     this.started.push({ deployment: key, env });
     const process = startProcess(
-      `pod-${this.options.host}-${deployment.metadata.name}-${generation}`,
+      `pod-${this.options.host}-${name}-${generation}${attempt > 1 ? `-restart-${attempt - 1}` : ""}`,
       this.options.image,
       this.options.image.entrypoint,
       env,
       this.options.logDir,
     );
-    const probe = setInterval(() => void this.probe(namespace, deployment.metadata.name, port), 200);
-    this.pods.set(key, { process, port, generation, labels: template.metadata.labels, probe });
+    const probe = setInterval(() => void this.probe(namespace, name, port), 200);
+    const pod: Pod = { process, port, generation, labels, probe };
+    this.pods.set(key, pod);
+    void process.ended.then(async () => {
+      if (this.pods.get(key) !== pod || attempt >= MAX_POD_STARTS) return;
+      clearInterval(pod.probe);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (this.pods.get(key) === pod)
+        await this.startPod(key, namespace, name, generation, labels, containerEnv, attempt + 1);
+    });
   }
 
   /** The readiness probe of the chart (/ready); the first success is what the controller reports. */

@@ -28,10 +28,6 @@ afterAll(async () => {
 
 describe("two clusters, kubernetes driver", () => {
   twoClusterScenario({
-    blocked: {
-      counts:
-        'the twin functions\' vvcu_twin_events_applied_total{type="cam"} adds up to half the CAMs the broker delivered (375 of 750 in the last run); the cause is not found yet',
-    },
     system: () => system,
     broker: () => broker,
     twinPods: (mec, station) => mec.cluster.started.filter((pod) => pod.env.VVCU_TWIN_ID === station),

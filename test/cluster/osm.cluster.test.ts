@@ -36,18 +36,8 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const TARGET_RESTARTED_EMPTY =
-  "while a migration brings a twin here, the bridge forwards its CAMs as soon as the twin CNF's Deployment exists, so this MEC's twin function creates the twin before the target twin CNF parks it; that twin.created asks for a first home here, and the OSM driver (which must not look NS instances up by name) instantiates a second NS whose twin CNF restarts the target empty, so the twin ends up nowhere (the kubernetes driver finds its Deployment and leaves it)";
-
 describe("two clusters, OSM driver", () => {
   twoClusterScenario({
-    blocked: {
-      geofence:
-        "passes in some runs only: in one, a twin's move was never recorded after its first home at the source took 4.5 s (the move's request waits for it), and the twin was created afresh at the target when its vehicle entered that zone; not diagnosed yet",
-      counts: TARGET_RESTARTED_EMPTY,
-      manual: `no twin to move (${TARGET_RESTARTED_EMPTY})`,
-      "dashboard-homes": `no twin to show (${TARGET_RESTARTED_EMPTY})`,
-    },
     system: () => system,
     broker: () => broker,
     twinPods: (mec, station) => mec.cluster.started.filter((pod) => pod.env.VVCU_TWIN_ID === station),

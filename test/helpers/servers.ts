@@ -3,18 +3,55 @@
  * packages, each started on a free port in a temporary directory and stopped after.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
+/**
+ * A port free now, for a server started next. Chosen below the kernel's ephemeral range where
+ * there is room: a port from that range (what binding port 0 gives) may be taken by any outgoing
+ * connection's local end before the server binds it, and busy test machines make many.
+ */
 export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  if (ephemeralLow > FIXED_PORTS_FROM + 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (ephemeralLow - FIXED_PORTS_FROM));
+      if (await canListen(port)) return port;
+    }
+  }
+  return listenOnce(0);
+}
+
+/** Below this, ports belong to well-known services. */
+const FIXED_PORTS_FROM = 20_000;
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    return [Number(low), Number(high)];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** Free on every interface (servers here listen on all of them or on a 127.0.0.x address). */
+async function canListen(port: number): Promise<boolean> {
+  try {
+    return (await listenOnce(port)) === port;
+  } catch {
+    return false;
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, () => {
       const address = server.address();
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });

@@ -2,6 +2,7 @@
 import axios, { type AxiosInstance } from "axios";
 import { z } from "zod";
 import type { MigrationControl, RequestOutcome } from "../migration/engine/engine.ts";
+import { REJECTION_CODES } from "../migration/engine/record.ts";
 import { MigrationSchema } from "../model/migration.ts";
 
 const OutcomeSchema = z.discriminatedUnion("kind", [
@@ -10,7 +11,7 @@ const OutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("conflict"), migration: MigrationSchema }),
   z.object({
     kind: z.literal("rejected"),
-    code: z.enum(["unknown-target", "same-target", "unknown-source"]),
+    code: z.enum(REJECTION_CODES),
     error: z.string(),
   }),
 ]);

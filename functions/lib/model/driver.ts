@@ -3,6 +3,7 @@
  * The engine (functions/lib/migration/engine.ts) runs the protocol of docs/architecture.md
  * "Flow of one migration" over this.
  */
+import { z } from "zod";
 import type { TwinSnapshot } from "./twin.ts";
 
 export interface DeploymentRequest {
@@ -21,12 +22,13 @@ export interface DeploymentRequest {
 }
 
 /** Opaque handle a driver gives back for a deployment (e.g. OSM NS instance id). */
-export interface TwinDeployment {
-  driver: string;
-  twin: string;
-  mec: string;
-  ref: string;
-}
+export const TwinDeploymentSchema = z.object({
+  driver: z.string(),
+  twin: z.string(),
+  mec: z.string(),
+  ref: z.string(),
+});
+export type TwinDeployment = z.infer<typeof TwinDeploymentSchema>;
 
 export interface MigrationDriver {
   readonly name: string;
@@ -46,4 +48,10 @@ export interface MigrationDriver {
    * after a rollback at the source), e.g. to mark it stable. Failures are logged, not fatal.
    */
   activate?(deployment: TwinDeployment, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: the deployment of a twin living at a MEC as its host there reports it, for a twin
+   * another MEC's control plane deployed there (this journal has no record of it); undefined when
+   * the twin does not live there.
+   */
+  hosted?(twin: string, mec: string, signal: AbortSignal): Promise<TwinDeployment | undefined>;
 }

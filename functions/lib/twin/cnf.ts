@@ -28,7 +28,9 @@ export function startTwinCnf(
   options: HydrateFromUrlOptions = {},
 ): Pick<TwinCnf, "handler" | "started"> {
   const log = componentLogger("twin-cnf", { twin: station, mec: host.mec });
-  const handler = twinHostHandler(host, { station });
+  // In memory: a restarted twin CNF answers with no record, and its driver falls back to what it
+  // can find without one.
+  const handler = twinHostHandler(host, { station, deployment: { value: undefined } });
   if (!hydrateFrom) return { handler, started: Promise.resolve("fresh") };
   const started = hydrateFromUrl(host, station, hydrateFrom, options).then(
     (snapshot) => {

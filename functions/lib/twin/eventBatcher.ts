@@ -106,6 +106,7 @@ export class EventBatcher {
         requeued = true;
       } else {
         if (outcome.value === "parked-overflow") this.ignore("parked-overflow", pending.id);
+        metrics.twinEventsParked.inc({ mec: this.mec, type: pending.message.type });
         pending.done("parked");
       }
     });

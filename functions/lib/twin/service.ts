@@ -130,8 +130,19 @@ export class TwinService implements TwinHostApi {
       message = parsed.data as CitsMessage;
     }
     const traceparent = event[EXTENSIONS.traceparent] as string | undefined;
+    if (event[EXTENSIONS.arriving] === "true") {
+      // Came before the twin CNF marked its twin arriving: mark it here, so the event is parked
+      // for the hydration instead of creating the twin (which would then ask for a first placement).
+      return this.store
+        .expectUnlessPresent(message.stationId)
+        .then(() => this.enqueue(message, event.id, traceparent));
+    }
+    return this.enqueue(message, event.id, traceparent);
+  }
+
+  private enqueue(message: CitsMessage, eventId: string, traceparent: string | undefined) {
     return new Promise<HandleOutcome>((done, failed) => {
-      this.batcher.add(pendingEvent(message, event.id, traceparent, done, failed));
+      this.batcher.add(pendingEvent(message, eventId, traceparent, done, failed));
     });
   }
 

@@ -6,10 +6,12 @@ import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBridge } from "../../../bridges/mqtt/bridge.ts";
 import { eventId, traceparentFor } from "../../../bridges/mqtt/event.ts";
+import { homeFilter } from "../../../bridges/mqtt/filter.ts";
 import type { CitsMessage } from "../../../functions/lib/cits/types.ts";
 import { httpTransport } from "../../../functions/lib/runtime/emit/httpTransport.ts";
 import { inProcessTransport } from "../../../functions/lib/runtime/emit/inProcess.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
+import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { startMosquitto } from "../../helpers/servers.ts";
 import { itsCenterCam, structuredCloudEvent, vanetzaCam } from "../../unit/bridge/samples.ts";
 import { connectClient, startAedes, startSink, waitFor } from "./harness.ts";
@@ -167,5 +169,40 @@ describe("in-process delivery (embedded stack, Aedes, MQTT 3.1.1)", () => {
       subject: "rsu-42",
       type: "io.vvcu.cits.logs.received",
     });
+  });
+});
+
+describe("a station whose twin a migration brings here", () => {
+  it("is forwarded with the arriving extension; others as they are, or not at all", async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.dispose());
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    const homes = new HomeRegistry();
+    homes.setHome("1001", "mec-a");
+    homes.addGuest("2002", "mec-a");
+    homes.setHome("3003", "mec-b");
+    const bridge = await startBridge({
+      mec: "mec-a",
+      mqtt: { url: broker.url },
+      sink: httpTransport({ url: sink.url }),
+      shouldForward: homeFilter({ mec: "mec-a", homes, zoneOfPosition: () => undefined }),
+    });
+    cleanups.push(() => bridge.close());
+    await waitFor("the bridge to connect", () => bridge.isReady());
+    const publisher: MqttClient = await connectClient(broker.url, { protocolVersion: 5 });
+    cleanups.push(() => publisher.endAsync());
+    for (const station of [3003, 1001, 2002])
+      await publisher.publishAsync("vanetza/out/cam", vanetzaCam(station, 1, 40.63, -8.66), { qos: 1 });
+    await waitFor("two events", () => sink.received.length === 2);
+    const bySubject = new Map(sink.received.map((r) => [r.event.subject, r]));
+    expect(bySubject.get("1001")?.headers["ce-vvcuarriving"]).toBeUndefined();
+    expect(bySubject.get("2002")?.headers["ce-vvcuarriving"]).toBe("true");
+    expect(bySubject.get("2002")?.event).toMatchObject({
+      id: eventId("vanetza/out/cam", Buffer.from(vanetzaCam(2002, 1, 40.63, -8.66))),
+      vvcuarriving: "true",
+      vvcumec: "mec-a",
+    });
+    expect(bySubject.has("3003")).toBe(false);
   });
 });

@@ -6,7 +6,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { startHomeInformer, TWIN_SELECTOR, twinOfDeployment } from "../../../bridges/mqtt/homeInformer.ts";
+import {
+  isArrivingDeployment,
+  startHomeInformer,
+  TWIN_SELECTOR,
+  twinOfDeployment,
+} from "../../../bridges/mqtt/homeInformer.ts";
 import { componentLogger } from "../../../functions/lib/log.ts";
 import { HomeRegistry } from "../../../functions/lib/runtime/homeRegistry.ts";
 import { waitFor } from "./harness.ts";
@@ -162,6 +167,43 @@ describe("home informer", () => {
     api.send("DELETED", deployment("twin-1001", "1001", "102"));
     await waitFor("twin 1001 gone", () => homes.homeOf("1001") === undefined);
     expect(homes.twinsAt("mec-a").sort()).toEqual(["1002", "2001"]);
+  });
+
+  it("has a migration's target receive the twin as arriving until its twin CNF is ready", async () => {
+    const api = await startFakeApi([]);
+    cleanups.push(() => api.close());
+    const homes = new HomeRegistry();
+    const informer = await startHomeInformer({
+      kubeConfig: kubeConfigFor(api.url),
+      namespace: NAMESPACE,
+      mec: "mec-a",
+      homes,
+      logger: componentLogger("test"),
+      restartDelayMs: 100,
+    });
+    cleanups.push(() => informer.close());
+    await waitFor("the watch", () => api.watchers() === 1);
+    const arriving = deployment("twin-3001", "3001", "101");
+    const env = [{ name: "VVCU_HYDRATE_FROM", value: "http://mec-b/twins/3001/snapshot" }];
+    arriving.spec.template.spec.containers = [{ name: "twin", env }] as never[];
+    api.send("ADDED", arriving);
+    await waitFor("twin 3001 received here", () => homes.receiversOf("3001").includes("mec-a"));
+    expect(homes.homeOf("3001")).toBeUndefined();
+    expect(isArrivingDeployment(arriving)).toBe(true);
+    const ready = { ...arriving, status: { readyReplicas: 1 } };
+    expect(isArrivingDeployment(ready)).toBe(false);
+    api.send("MODIFIED", { ...ready, metadata: { ...arriving.metadata, resourceVersion: "102" } });
+    await waitFor("twin 3001 lives here", () => homes.homeOf("3001") === "mec-a");
+    // A rolled-back target: its twin CNF goes before it turned ready.
+    const other = deployment("twin-3002", "3002", "103");
+    other.spec.template.spec.containers = [{ name: "twin", env }] as never[];
+    api.send("ADDED", other);
+    await waitFor("twin 3002 received here", () => homes.receiversOf("3002").includes("mec-a"));
+    api.send("DELETED", { ...other, metadata: { ...other.metadata, resourceVersion: "104" } });
+    await waitFor("twin 3002 gone", () => homes.receiversOf("3002").length === 0);
+    // A first homes (nothing to hydrate from) lives here at once.
+    api.send("ADDED", deployment("twin-3003", "3003", "105"));
+    await waitFor("twin 3003 lives here", () => homes.homeOf("3003") === "mec-a");
   });
 
   it("watches again after the API server ends the watch or fails", async () => {

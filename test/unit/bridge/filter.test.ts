@@ -18,8 +18,8 @@ describe("homeFilter", () => {
     expect(shouldForward("here")).toBe(true);
   });
 
-  it("forwards a station migrating here (this MEC is a receiver)", () => {
-    expect(shouldForward("moving", { lat: 40.55, lon: -8.6 })).toBe(true);
+  it("forwards a station migrating here (this MEC is a receiver), marked arriving", () => {
+    expect(shouldForward("moving", { lat: 40.55, lon: -8.6 })).toBe("arriving");
   });
 
   it("does not forward a station hosted elsewhere, even in this zone", () => {
@@ -38,5 +38,71 @@ describe("homeFilter", () => {
     expect(shouldForward("later")).toBe(false);
     homes.setHome("later", "mec-a");
     expect(shouldForward("later")).toBe(true);
+  });
+});
+
+describe("homeFilter with first sighting (a registry of this MEC's twins only, as in a cluster)", () => {
+  const inA = { lat: 40.65, lon: -8.6 };
+  const inB = { lat: 40.55, lon: -8.6 };
+  const setup = () => {
+    let now = 0;
+    const homes = new HomeRegistry();
+    const options = { firstSighting: { forgetAfterMs: 60_000, clock: () => now }, zoneOfPosition };
+    return {
+      homes,
+      atA: homeFilter({ mec: "mec-a", homes, ...options }),
+      atB: homeFilter({ mec: "mec-b", homes: new HomeRegistry(), ...options }),
+      advance: (ms: number) => {
+        now += ms;
+      },
+    };
+  };
+
+  it("keeps a new station with the MEC it was first seen in, while its first twin CNF is placed", () => {
+    const { atA, atB } = setup();
+    expect(atA("car", inA)).toBe(true);
+    expect(atB("car", inA)).toBe(false);
+    // It drives into B's zone before A's twin CNF exists: A still has its twin, B makes none.
+    expect(atA("car", inB)).toBe(true);
+    expect(atB("car", inB)).toBe(false);
+  });
+
+  it("forwards a station first seen elsewhere only once a migration brings it here", () => {
+    const { atB } = setup();
+    expect(atB("car", inA)).toBe(false);
+    expect(atB("car", inB)).toBe(false);
+  });
+
+  it("does not take back a twin that left this MEC when its vehicle returns", () => {
+    const { homes, atA } = setup();
+    expect(atA("car", inA)).toBe(true);
+    homes.setHome("car", "mec-a"); // its twin CNF here
+    expect(atA("car", inB)).toBe(true);
+    homes.remove("car"); // migrated to B: the twin CNF here is gone
+    expect(atA("car", inB)).toBe(false);
+    expect(atA("car", inA)).toBe(false);
+  });
+
+  it("treats a station silent for longer than a twin lives as new", () => {
+    const { atA, atB, advance } = setup();
+    expect(atB("car", inA)).toBe(false);
+    advance(60_001);
+    expect(atB("car", inB)).toBe(true);
+    expect(atA("car", inB)).toBe(false);
+  });
+
+  it("waits for a position inside a zone before deciding", () => {
+    const { atA } = setup();
+    expect(atA("car")).toBe(false);
+    expect(atA("car", { lat: 10, lon: 10 })).toBe(false);
+    expect(atA("car", inA)).toBe(true);
+  });
+
+  it("marks the events of a twin a migration brings here arriving, until it lives here", () => {
+    const { homes, atA } = setup();
+    homes.addGuest("car", "mec-a");
+    expect(atA("car", inB)).toBe("arriving");
+    homes.setHome("car", "mec-a");
+    expect(atA("car", inB)).toBe(true);
   });
 });

@@ -20,6 +20,8 @@ export interface FakeDriverScript {
    * release gives back `released:<ref>`, as an orchestrator's operation id.
    */
   ownRefs?: boolean;
+  /** The driver answers `hosted` (as the kubernetes and OSM drivers do): from `present` and `hostedRefs`. */
+  hosts?: boolean;
 }
 
 export class FakeDriver implements MigrationDriver {
@@ -37,6 +39,7 @@ export class FakeDriver implements MigrationDriver {
     readonly present = new Map<string, Set<string>>(),
   ) {
     this.releaseFailuresLeft = script.releaseFailures ?? 0;
+    if (!script.hosts) this.hosted = undefined;
   }
 
   at(mec: string): Set<string> {
@@ -78,6 +81,19 @@ export class FakeDriver implements MigrationDriver {
     this.at(deployment.mec).delete(deployment.twin);
     return this.script.ownRefs ? `released:${deployment.ref}` : undefined;
   }
+
+  /** What the hosts at each MEC recorded of their twins' deployments (`<mec>/<twin>` -> ref). */
+  readonly hostedRefs = new Map<string, string>();
+
+  hosted?: (twin: string, mec: string, signal: AbortSignal) => Promise<TwinDeployment | undefined> = async (
+    twin,
+    mec,
+  ) => {
+    this.calls.push(`hosted ${twin}@${mec}`);
+    if (!this.at(mec).has(twin)) return undefined;
+    const ref = this.hostedRefs.get(`${mec}/${twin}`);
+    return ref === undefined ? this.existing(twin, mec) : { ...this.existing(twin, mec), ref };
+  };
 
   async activate(deployment: TwinDeployment, _signal: AbortSignal): Promise<void> {
     this.calls.push(`activate ${deployment.twin}@${deployment.mec}`);

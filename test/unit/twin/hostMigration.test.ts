@@ -3,6 +3,7 @@
  * the cut reach the target's twin exactly once, and the source lets go cleanly.
  */
 import { describe, expect, it } from "vitest";
+import { EXTENSIONS } from "../../../functions/lib/events.ts";
 import { CollectingSink } from "../../../functions/lib/runtime/emit/sink.ts";
 import { TwinService } from "../../../functions/lib/twin/service.ts";
 import { MemoryTwinStore } from "../../../functions/lib/twin/store/memoryStore.ts";
@@ -97,5 +98,40 @@ describe("migration between two twin hosts", () => {
     expect((await target.twin("car-1"))?.mec).toBe("mec-b");
     expect((await target.twin("car-1"))?.messages.cam).toBe(1);
     expect(await target.handle(event(1))).toBe("duplicate");
+  });
+
+  it("parks an event marked arriving that comes before the target expects the twin, creating nothing", async () => {
+    const source = host("mec-a");
+    const target = host("mec-b");
+    const sink = new CollectingSink();
+    const watched = new TwinService({ mec: "mec-b", store: new MemoryTwinStore(), sink, clock: () => now });
+    for (let i = 1; i <= 3; i++) await source.handle(event(i));
+    // The bridge forwards as soon as the twin CNF's Deployment exists; the twin CNF starts later.
+    const arriving = (i: number) => event(i).cloneWith({ [EXTENSIONS.arriving]: "true" }, false);
+    expect(await target.handle(arriving(4))).toBe("parked");
+    expect(await watched.handle(arriving(4))).toBe("parked");
+    expect(await target.twin("car-1")).toBeUndefined();
+    await target.expect("car-1"); // the twin CNF's start keeps what was parked
+    expect(await target.handle(arriving(5))).toBe("parked");
+    await source.handle(event(4));
+    await source.handle(event(5));
+    const snapshot = await source.snapshot("car-1");
+    if (!snapshot) throw new Error("no snapshot");
+    await target.hydrate(snapshot);
+    // Still marked until the Deployment turns ready: applied now, not parked again.
+    expect(await target.handle(arriving(6))).toBe("applied");
+    expect((await target.twin("car-1"))?.messages.cam).toBe(6);
+    await watched.drain();
+    expect(sink.events.filter((e) => e.type === "io.vvcu.twin.created")).toEqual([]);
+  });
+
+  it("applies an event marked arriving to a twin already here, and refuses it for one released here", async () => {
+    const target = host("mec-b");
+    const arriving = (i: number) => event(i).cloneWith({ [EXTENSIONS.arriving]: "true" }, false);
+    expect(await target.handle(event(1))).toBe("applied");
+    expect(await target.handle(arriving(2))).toBe("applied");
+    await target.release("car-1");
+    expect(await target.handle(arriving(3))).toBe("released");
+    expect(await target.isReady("car-1")).toBe(false);
   });
 });

@@ -224,7 +224,11 @@ export class KubernetesDriver implements MigrationDriver {
   }
 
   async activate(twinDeployment: TwinDeployment, signal: AbortSignal): Promise<void> {
-    await this.sites.setStatus(twinDeployment.twin, twinDeployment.mec, "stable", signal);
+    await this.sites.activate(twinDeployment, signal);
+  }
+
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<TwinDeployment | undefined> {
+    return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
   }
 
   private async deploymentExists(mec: string, name: string, signal: AbortSignal): Promise<boolean> {

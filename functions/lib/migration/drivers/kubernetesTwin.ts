@@ -3,7 +3,7 @@
  * reached, the chart values of a deployment, and the status calls to the twins themselves.
  */
 import { componentLogger } from "../../log.ts";
-import type { DeploymentRequest } from "../../model/driver.ts";
+import type { DeploymentRequest, TwinDeployment } from "../../model/driver.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import { RemoteTwinHost, TWIN_HOST_PATHS, twinHostUrl } from "../../twin/remote/client.ts";
 import { TWIN_CNF_DEFAULTS, TWIN_CNF_PORT, type TwinCnfValues, twinCnfName } from "./kubernetesObjects.ts";
@@ -98,7 +98,7 @@ export class TwinCnfSites {
    * that no longer answers (a release retried after its deletion) must not hold the release up.
    */
   async releaseTwin(twin: string, mec: string, signal: AbortSignal): Promise<void> {
-    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    const host = this.host(twin, mec);
     try {
       await bounded(`release twin ${twin} at ${mec}`, this.callTimeoutMs, signal, () => host.release(twin));
     } catch (error) {
@@ -109,15 +109,64 @@ export class TwinCnfSites {
     }
   }
 
+  /**
+   * After the switch: the twin CNF keeps the deployment (the driver's ids; `record` false for one
+   * without them), so that another MEC's control plane can release it by them later (best
+   * effort), and the twin is stable.
+   */
+  async activate(deployment: TwinDeployment, signal: AbortSignal, record = true): Promise<void> {
+    const host = this.host(deployment.twin, deployment.mec);
+    try {
+      if (record)
+        await bounded(`record the deployment of ${deployment.twin}`, this.callTimeoutMs, signal, () =>
+          host.recordDeployment(deployment),
+        );
+    } catch (error) {
+      log.warn(
+        { twin: deployment.twin, mec: deployment.mec, err: errorMessage(error) },
+        "deployment not recorded at its twin CNF",
+      );
+    }
+    await this.setStatus(deployment.twin, deployment.mec, "stable", signal);
+  }
+
+  /**
+   * The deployment of a twin living at a MEC as its twin CNF recorded it (with `existing` filling
+   * in what a restarted twin CNF no longer knows); undefined when no twin CNF there has it ready.
+   */
+  async hosted(
+    twin: string,
+    mec: string,
+    existing: TwinDeployment,
+    signal: AbortSignal,
+  ): Promise<TwinDeployment | undefined> {
+    if (!this.has(mec)) return undefined;
+    let recorded: Partial<TwinDeployment> | undefined;
+    try {
+      recorded = await bounded(`deployment of ${twin} at ${mec}`, this.callTimeoutMs, signal, () =>
+        this.host(twin, mec).deploymentOf(twin),
+      );
+    } catch {
+      return undefined; // no twin CNF answering there: the twin does not live there
+    }
+    if (recorded === undefined) return undefined;
+    const own = recorded.driver === existing.driver && recorded.twin === twin && recorded.mec === mec;
+    return own && recorded.ref ? { ...existing, ref: recorded.ref } : existing;
+  }
+
   async setStatus(
     twin: string,
     mec: string,
     status: "stable" | "migrating",
     signal: AbortSignal,
   ): Promise<void> {
-    const host = new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
+    const host = this.host(twin, mec);
     await bounded(`mark twin ${twin} ${status} at ${mec}`, this.callTimeoutMs, signal, () =>
       host.setStatus(twin, status),
     );
+  }
+
+  private host(twin: string, mec: string): RemoteTwinHost {
+    return new RemoteTwinHost(mec, { baseUrl: this.twinUrl(twin, mec), timeoutMs: this.callTimeoutMs });
   }
 }

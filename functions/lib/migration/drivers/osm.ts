@@ -236,8 +236,13 @@ export class OsmDriver implements MigrationDriver {
     return answer.status === 200 ? nsId : undefined;
   }
 
+  hosted(twin: string, mec: string, signal: AbortSignal): Promise<TwinDeployment | undefined> {
+    return this.sites.hosted(twin, mec, this.existing(twin, mec), signal);
+  }
+
   async activate(deployment: TwinDeployment, signal: AbortSignal): Promise<void> {
-    await this.sites.setStatus(deployment.twin, deployment.mec, "stable", signal);
+    // A deployment known by name only must not replace the ids the twin CNF may hold.
+    await this.sites.activate(deployment, signal, parseRef(deployment.ref).nsId !== undefined);
   }
 
   private async followOperation(

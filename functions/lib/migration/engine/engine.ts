@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import type { CloudEventV1 } from "cloudevents";
 import { EXTENSIONS, parseEventData } from "../../events.ts";
 import { componentLogger, type Logger } from "../../log.ts";
+import type { MigrationDriver, TwinDeployment } from "../../model/driver.ts";
 import type { Migration, MigrationRequest } from "../../model/migration.ts";
 import { migrationLogContext } from "../../tracing.ts";
 import { MigrationExecutor } from "./executor.ts";
@@ -21,6 +22,12 @@ import { admit, isFirstHome, type JournalEntry, type RejectionCode, reserve } fr
 import { initMigrationMetrics, MigrationReporter } from "./report.ts";
 
 export type { MigrationEngineOptions } from "./options.ts";
+
+/** What the source's host said: where the twin lives, and whether it has a twin CNF there. */
+interface SourceCheck {
+  home: string | undefined;
+  deployed: boolean;
+}
 
 export type RequestOutcome =
   | { kind: "started"; migration: Migration }
@@ -76,16 +83,32 @@ export class MigrationEngine implements MigrationControl {
 
   /** Admits or refuses at once (the per-twin lock is taken synchronously); the protocol then runs on. */
   async request(request: MigrationRequest, context: { traceparent?: string } = {}): Promise<RequestOutcome> {
-    const placing = this.history.runningFor(request.twin);
-    if (placing !== undefined && placing.id !== request.id && isFirstHome(placing)) {
-      // A twin may cross right after it was created: its move waits for its first twin CNF
-      // (the move's source) instead of being refused while it is placed.
-      await this.settled(placing.id);
+    // Waits only when it must: without a wait, the twin's lock is taken synchronously.
+    let home = this.options.homes.homeOf(request.twin);
+    let source: SourceCheck | undefined;
+    for (;;) {
+      // A twin may cross right after it was created: its move waits for its first twin CNF (the
+      // move's source) instead of being refused while it is placed, also while the first home's
+      // first journal entry is still being written.
+      const placing = this.history.runningFor(request.twin);
+      if (placing !== undefined && placing.id !== request.id && isFirstHome(placing)) {
+        await this.history.unlocked(placing.id);
+        home = this.options.homes.homeOf(request.twin);
+        source = undefined;
+      } else if (source === undefined && this.needsSourceCheck(request, home)) {
+        source = await this.checkSource(request, home);
+        home = source.home;
+      } else break;
+    }
+    if (source?.deployed === false && this.history.known(request.id) === undefined) {
+      const error = `twin ${request.twin} has no twin CNF at ${source.home ?? request.from} yet`;
+      this.logger.info({ ...migrationLogContext(request, context.traceparent), error }, "migration refused");
+      return { kind: "rejected", code: "source-not-deployed", error };
     }
     const startedAt = performance.now();
     const admission = admit(request, {
       mecs: this.mecs,
-      home: this.options.homes.homeOf(request.twin),
+      home,
       sameId: this.history.known(request.id),
       runningForTwin: this.history.runningFor(request.twin),
     });
@@ -122,6 +145,50 @@ export class MigrationEngine implements MigrationControl {
     return { kind: "started", migration };
   }
 
+  /**
+   * Whether to ask the source's host before admitting a move (drivers whose twins have hosts of
+   * their own, in a cluster): the registry disagrees with the request, or no journal entry of this
+   * engine deployed the twin at its source. Not for duplicates and conflicts, which need no source.
+   */
+  private needsSourceCheck(request: MigrationRequest, home: string | undefined): boolean {
+    if (isFirstHome(request) || this.history.known(request.id) || this.history.runningFor(request.twin))
+      return false;
+    if (!this.mecs.has(request.from) || request.from === request.to) return false;
+    if (this.hostedFn(request.from) === undefined) return false;
+    if (home !== undefined) return home !== request.from;
+    return this.history.recordedDeployment(request.twin, request.from) === undefined;
+  }
+
+  /**
+   * Asks the host at the request's source whether the twin lives there. In a cluster each MEC's
+   * engine hears only of its own migrations: after another MEC's control plane brought the twin
+   * back, this registry still names where this engine sent it (the host there says otherwise);
+   * and a move asked for before the twin's first home was even requested finds no host there.
+   */
+  private async checkSource(request: MigrationRequest, home: string | undefined): Promise<SourceCheck> {
+    let hosted: TwinDeployment | undefined;
+    try {
+      hosted = await this.hostedFn(request.from)?.(request.twin, request.from, this.shutdown.signal);
+    } catch {
+      hosted = undefined;
+    }
+    if (hosted !== undefined) {
+      if (home !== request.from) this.options.homes.setHome(request.twin, request.from);
+      return { home: request.from, deployed: true };
+    }
+    // The registry's own knowledge stands; without any, there is nothing to move from yet.
+    return home !== undefined ? { home, deployed: true } : { home, deployed: false };
+  }
+
+  private hostedFn(mec: string): MigrationDriver["hosted"] {
+    try {
+      const driver = this.options.driverFor(mec);
+      return driver.hosted?.bind(driver);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The `migration.requested` entry point: duplicates and conflicts are dropped, never thrown. */
   async handleEvent(event: CloudEventV1<unknown>): Promise<RequestOutcome | undefined> {
     if (event.type !== "io.vvcu.migration.requested") return undefined;
@@ -133,6 +200,9 @@ export class MigrationEngine implements MigrationControl {
     const given = event[EXTENSIONS.traceparent];
     const traceparent = typeof given === "string" ? given : undefined;
     const outcome = await this.request(parsed.data, { traceparent });
+    // Failing the delivery has the Broker deliver it again (its retries), by when the first home
+    // asked for before it has been admitted, and the move waits for it.
+    if (outcome.kind === "rejected" && outcome.code === "source-not-deployed") throw new Error(outcome.error);
     if (outcome.kind === "duplicate" || outcome.kind === "conflict") {
       this.logger.debug(
         { ...migrationLogContext(parsed.data, traceparent), outcome: outcome.kind },

@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../../log.ts";
+import type { TwinDeployment } from "../../model/driver.ts";
 import type { Migration } from "../../model/migration.ts";
 import { bounded, errorMessage } from "../../runtime/timing.ts";
 import type { MigrationHistory } from "./history.ts";
@@ -21,7 +22,7 @@ import {
   transition,
 } from "./machine.ts";
 import { type MigrationEngineOptions, stepTimeoutMs } from "./options.ts";
-import type { JournalEntry } from "./record.ts";
+import { isFirstHome, type JournalEntry } from "./record.ts";
 import type { MigrationReporter } from "./report.ts";
 
 export class MigrationExecutor {
@@ -36,12 +37,21 @@ export class MigrationExecutor {
 
   /** A migration whose reservation is journaled, from placing to its outcome. */
   async run(entry: JournalEntry, startedAt: number): Promise<Migration> {
-    const { migration } = entry;
-    // The ids the journal recorded when a migration placed the twin there; never a guess by name.
-    const source =
-      this.history.recordedDeployment(migration.twin, migration.from) ??
-      this.options.driverFor(migration.from).existing(migration.twin, migration.from);
+    const source = await this.sourceDeployment(entry.migration);
     return this.drive(start(entry, source, startedAt));
+  }
+
+  /**
+   * The ids the journal recorded when a migration deployed the twin there, else those its host
+   * there keeps (another MEC's control plane deployed it); never a guess by name.
+   */
+  private async sourceDeployment(migration: Migration): Promise<TwinDeployment> {
+    const recorded = this.history.recordedDeployment(migration.twin, migration.from);
+    if (recorded) return recorded;
+    const driver = this.options.driverFor(migration.from);
+    if (isFirstHome(migration)) return driver.existing(migration.twin, migration.from);
+    const hosted = await driver.hosted?.(migration.twin, migration.from, this.signal).catch(() => undefined);
+    return hosted ?? driver.existing(migration.twin, migration.from);
   }
 
   /** A journaled migration a restart interrupted: undone before its switch, finished after. */

@@ -18,6 +18,8 @@ export class MigrationHistory {
   private readonly reserved = new Map<string, Migration>();
   private readonly tasks = new Map<string, Promise<Migration>>();
   private readonly listeners = new Set<(migration: Migration) => void>();
+  /** Migration id -> settles when it lets go of its twin's lock. */
+  private readonly unlocks = new Map<string, { unlocked: Promise<void>; resolve: () => void }>();
   /** Twin -> the deployment of its home as the journal recorded it, with the driver's own ids. */
   private readonly homes = new Map<string, TwinDeployment>();
 
@@ -83,10 +85,27 @@ export class MigrationHistory {
   lock(migration: Migration): void {
     this.runningByTwin.set(migration.twin, migration.id);
     if (!this.records.has(migration.id)) this.reserved.set(migration.id, migration);
+    if (!this.unlocks.has(migration.id)) {
+      let resolve = () => {};
+      const unlocked = new Promise<void>((done) => {
+        resolve = done;
+      });
+      this.unlocks.set(migration.id, { unlocked, resolve });
+    }
   }
 
   unlock(migration: Migration): void {
     if (this.runningByTwin.get(migration.twin) === migration.id) this.runningByTwin.delete(migration.twin);
+    this.unlocks.get(migration.id)?.resolve();
+    this.unlocks.delete(migration.id);
+  }
+
+  /**
+   * Resolves when the migration lets go of its twin's lock (at once when it holds none): from its
+   * admission on, also while its first journal entry is being written, before its run is tracked.
+   */
+  async unlocked(id: string): Promise<void> {
+    await this.unlocks.get(id)?.unlocked;
   }
 
   /** Undoes a reservation that could not be journaled. */

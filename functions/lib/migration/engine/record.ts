@@ -32,7 +32,14 @@ export interface AdmissionContext {
   runningForTwin: Migration | undefined;
 }
 
-export type RejectionCode = "unknown-target" | "same-target" | "unknown-source";
+/** Why a request is refused; `source-not-deployed` passes (the twin's first home may be on its way). */
+export const REJECTION_CODES = [
+  "unknown-target",
+  "same-target",
+  "unknown-source",
+  "source-not-deployed",
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 export type Admission =
   | { kind: "accept"; from: string }

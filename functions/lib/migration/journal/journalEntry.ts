@@ -1,14 +1,9 @@
 /** One journal line: its schema, how a line is read, and the latest entry of each migration. */
 import { z } from "zod";
+import { TwinDeploymentSchema } from "../../model/driver.ts";
 import { MigrationSchema } from "../../model/migration.ts";
 import type { JournalEntry } from "../engine/record.ts";
 
-const TwinDeploymentSchema = z.object({
-  driver: z.string(),
-  twin: z.string(),
-  mec: z.string(),
-  ref: z.string(),
-});
 export const JournalEntrySchema = z.object({
   migration: MigrationSchema,
   target: TwinDeploymentSchema.optional(),

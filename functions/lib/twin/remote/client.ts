@@ -3,6 +3,7 @@
  * drivers call it with RemoteTwinHost. Paths, in one place so both sides agree.
  */
 import axios, { type AxiosInstance, isAxiosError } from "axios";
+import { type TwinDeployment, TwinDeploymentSchema } from "../../model/driver.ts";
 import { type TwinSnapshot, TwinSnapshotSchema, type TwinStatus } from "../../model/twin.ts";
 import type { TwinHostApi } from "./host.ts";
 
@@ -14,6 +15,8 @@ export const TWIN_HOST_PATHS = {
   snapshot: (twin: string) => `/twins/${encodeURIComponent(twin)}/snapshot`,
   expect: (twin: string) => `/twins/${encodeURIComponent(twin)}/expect`,
   status: (twin: string) => `/twins/${encodeURIComponent(twin)}/status`,
+  /** The deployment (driver ref) of a twin CNF's own twin, as the driver that deployed it recorded it. */
+  deployment: (twin: string) => `/twins/${encodeURIComponent(twin)}/deployment`,
   twin: (twin: string) => `/twins/${encodeURIComponent(twin)}`,
   hydrate: "/twins/hydrate",
 } as const;
@@ -93,6 +96,24 @@ export class RemoteTwinHost implements TwinHostApi {
 
   async release(twinId: string): Promise<void> {
     await this.call("DELETE", TWIN_HOST_PATHS.twin(twinId), [204, 404]);
+  }
+
+  /** Records, at the twin CNF hosting it, the deployment a driver made of its twin. */
+  async recordDeployment(deployment: TwinDeployment): Promise<void> {
+    await this.call("PUT", TWIN_HOST_PATHS.deployment(deployment.twin), [204], deployment);
+  }
+
+  /**
+   * The deployment of a twin living at this host, as recorded there (`{}` when the host has the
+   * twin ready but no record); undefined when the twin does not live there.
+   */
+  async deploymentOf(twinId: string): Promise<Partial<TwinDeployment> | undefined> {
+    const answer = await this.call("GET", TWIN_HOST_PATHS.deployment(twinId), [200, 404]);
+    if (answer.status === 404) return undefined;
+    const parsed = TwinDeploymentSchema.partial().safeParse(answer.data);
+    if (!parsed.success)
+      throw new RemoteTwinHostError(`${this.mec}: deployment of ${twinId} is malformed`, answer.status);
+    return parsed.data;
   }
 
   private async call(method: string, url: string, expected: number[], data?: unknown) {

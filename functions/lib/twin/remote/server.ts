@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { type TwinDeployment, TwinDeploymentSchema } from "../../model/driver.ts";
 import { TWIN_STATUSES, TwinSnapshotSchema } from "../../model/twin.ts";
 import { HttpError, readJson, send, sendError } from "../../runtime/http.ts";
 import { TWIN_HOST_PATHS } from "./client.ts";
@@ -16,6 +17,11 @@ export interface TwinHostHandlerOptions {
   token?: string;
   /** Largest request body accepted (a snapshot with a long trajectory fits easily). */
   maxBodyBytes?: number;
+  /**
+   * Where the CNF keeps the deployment the driver recorded of its own station (`station`), for a
+   * later migration run by another MEC's control plane, whose journal does not have it.
+   */
+  deployment?: { value: TwinDeployment | undefined };
 }
 
 const StatusBodySchema = z.object({ status: z.enum(TWIN_STATUSES) });
@@ -78,6 +84,23 @@ export function twinHostHandler(api: TwinHostApi, options: TwinHostHandlerOption
       const { status } = parse(StatusBodySchema, await readJson(request, "a JSON object", maxBodyBytes));
       await api.setStatus(twin, status);
       return reply(response, 204);
+    }
+    if (action === "deployment" && options.deployment !== undefined && twin === options.station) {
+      if (method === "PUT") {
+        const deployment = parse(
+          TwinDeploymentSchema,
+          await readJson(request, "a JSON object", maxBodyBytes),
+        );
+        if (deployment.twin !== twin)
+          throw new HttpError(400, `a deployment of ${deployment.twin}, not ${twin}`);
+        options.deployment.value = deployment;
+        return reply(response, 204);
+      }
+      // Only while the twin lives here: a released or not yet hydrated twin has no deployment.
+      if (method === "GET")
+        return (await api.isReady(twin))
+          ? reply(response, 200, options.deployment.value ?? {})
+          : reply(response, 404, { error: `twin ${twin} does not live here` });
     }
     if (method === "DELETE" && action === undefined) {
       await api.release(twin);

@@ -76,6 +76,12 @@ export class MemoryTwinStore implements TwinStore {
     if (!this.parking.has(id)) this.parking.set(id, []);
   }
 
+  async expectUnlessPresent(id: string): Promise<boolean> {
+    if (this.records.has(id) || this.isReleased(id)) return false;
+    if (!this.parking.has(id)) this.parking.set(id, []);
+    return true;
+  }
+
   async isArriving(id: string): Promise<boolean> {
     return this.parking.has(id);
   }

@@ -25,12 +25,20 @@ redis.call('DEL', KEYS[2])
 return parked
 `;
 
+/** KEYS: arriving set, the twin's hash; ARGV: twin id. Marks arriving unless the hash exists: 1 marked, 0 not. */
+const EXPECT_UNLESS = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+`;
+
 const PARK_OUTCOMES: Record<number, ParkOutcome> = { 0: "not-arriving", 1: "parked", 2: "parked-overflow" };
 
 /** ioredis adds commands defined with defineCommand at run time; this type says what it added. */
 type ParkingClient = Redis & {
   vvcuTwinPark(keyCount: number, ...args: string[]): Promise<number>;
   vvcuTwinTakeParked(keyCount: number, ...args: string[]): Promise<string[]>;
+  vvcuTwinExpectUnless(keyCount: number, ...args: string[]): Promise<number>;
 };
 
 export class RedisParking {
@@ -44,6 +52,7 @@ export class RedisParking {
   ) {
     client.defineCommand("vvcuTwinPark", { lua: PARK });
     client.defineCommand("vvcuTwinTakeParked", { lua: TAKE_PARKED });
+    client.defineCommand("vvcuTwinExpectUnless", { lua: EXPECT_UNLESS });
     this.redis = client as ParkingClient;
   }
 
@@ -54,6 +63,11 @@ export class RedisParking {
   /** Adds marking the twin arriving to a MULTI (the store ends its tombstone in the same one). */
   expectIn(multi: ChainableCommander, id: string): ChainableCommander {
     return multi.sadd(this.arrivingKey, id);
+  }
+
+  /** Marks the twin arriving unless `presentKey` (its record or tombstone) exists; answers whether it marked. */
+  async expectUnless(presentKey: string, id: string): Promise<boolean> {
+    return (await this.redis.vvcuTwinExpectUnless(2, this.arrivingKey, presentKey, id)) === 1;
   }
 
   async isArriving(id: string): Promise<boolean> {

@@ -221,6 +221,11 @@ export class RedisTwinStore implements TwinStore {
     await execAll(this.parking.expectIn(multi, id), `expect ${id}`);
   }
 
+  expectUnlessPresent(id: string): Promise<boolean> {
+    // The twin's hash is its record or its tombstone: either one means present.
+    return this.parking.expectUnless(this.io.key(id), id);
+  }
+
   isArriving(id: string): Promise<boolean> {
     return this.parking.isArriving(id);
   }

@@ -62,6 +62,13 @@ export interface TwinStore {
    * answers the parked events, at once.
    */
   expect(id: string): Promise<void>;
+  /**
+   * `expect`, unless the store holds the twin or its tombstone; answers whether it marked. In a
+   * cluster the bridge forwards an arriving twin's events as soon as the twin CNF's Deployment
+   * exists, which may be before the twin CNF's own `expect`: such an event must be parked, not
+   * create the twin. Atomic, so a twin hydrated meanwhile is not marked again.
+   */
+  expectUnlessPresent(id: string): Promise<boolean>;
   isArriving(id: string): Promise<boolean>;
   park(id: string, event: ParkedEvent, limit: number): Promise<ParkOutcome>;
   takeParked(id: string): Promise<ParkedEvent[]>;

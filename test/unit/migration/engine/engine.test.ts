@@ -272,6 +272,94 @@ describe("MigrationEngine", () => {
     expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
   });
 
+  it("a move asked for while the first home's first journal entry is written waits for it too", async () => {
+    let open: () => void = () => {};
+    const journalGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const journal = new MemoryJournal();
+    const append = journal.append.bind(journal);
+    journal.append = async (entry) => {
+      if (entry.migration.id === "p-7" && entry.migration.step === "reserved") await journalGate;
+      await append(entry);
+    };
+    const { engine } = world({}, { journal });
+    const placing = engine.request(
+      request({
+        id: "p-7",
+        twin: "7",
+        from: "mec-b",
+        to: "mec-b",
+        trigger: "geofence",
+        reason: "first-placement",
+      }),
+    );
+    const move = engine.request(request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c" }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    open();
+    expect((await placing).kind).toBe("started");
+    expect((await move).kind).toBe("started");
+    expect(await engine.settled("p-7")).toMatchObject({ status: "completed" });
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+  });
+
+  it("admits a move from where another MEC's control plane brought the twin back, and releases it by its host's ids", async () => {
+    // This engine moved twin 42 from mec-a to mec-b; mec-b's engine (not this one) brought it back.
+    const { engine, driver, homes } = world({ hosts: true, ownRefs: true });
+    await engine.request(request({ id: "m-1", from: "mec-a", to: "mec-b" }));
+    expect(await engine.settled("m-1")).toMatchObject({ status: "completed" });
+    expect(homes.homeOf("42")).toBe("mec-b");
+    driver.at("mec-b").delete("42");
+    driver.at("mec-a").add("42");
+    driver.hostedRefs.set("mec-a/42", "mec-a/42#back-from-b");
+    const again = await engine.request(request({ id: "m-2", from: "mec-a", to: "mec-b" }));
+    expect(again).toMatchObject({ kind: "started" });
+    expect(await engine.settled("m-2")).toMatchObject({ status: "completed", from: "mec-a", to: "mec-b" });
+    expect(driver.releasedRefs.at(-1)).toBe("mec-a/42#back-from-b");
+    expect(homes.homeOf("42")).toBe("mec-b");
+  });
+
+  it("refuses a move that comes before the twin's first home was asked for, so that it is delivered again", async () => {
+    const { engine, driver } = world({ hosts: true });
+    const move = request({ id: "m-7", twin: "7", from: "mec-b", to: "mec-c", trigger: "geofence" });
+    expect(await engine.request(move)).toMatchObject({ kind: "rejected", code: "source-not-deployed" });
+    const event = new CloudEvent({
+      type: "io.vvcu.migration.requested",
+      source: "/test",
+      data: move,
+      traceparent: TRACEPARENT,
+    });
+    await expect(engine.handleEvent(event)).rejects.toThrow(/twin 7 has no twin CNF at mec-b yet/);
+    expect(engine.list()).toEqual([]);
+    await engine.request(
+      request({
+        id: "p-7",
+        twin: "7",
+        from: "mec-b",
+        to: "mec-b",
+        trigger: "geofence",
+        reason: "first-placement",
+      }),
+    );
+    expect(await engine.settled("p-7")).toMatchObject({ status: "completed" });
+    expect((await engine.handleEvent(event))?.kind).toBe("started");
+    expect(await engine.settled("m-7")).toMatchObject({ status: "completed", from: "mec-b", to: "mec-c" });
+    expect(driver.calls.filter((call) => call.startsWith("hosted"))).toEqual([
+      "hosted 7@mec-b",
+      "hosted 7@mec-b",
+    ]);
+  });
+
+  it("refuses a late move from where the twin no longer lives", async () => {
+    const { engine, driver } = world({ hosts: true });
+    await engine.request(request({ id: "m-1", from: "mec-a", to: "mec-b" }));
+    expect(await engine.settled("m-1")).toMatchObject({ status: "completed" });
+    const late = await engine.request(request({ id: "m-late", from: "mec-a", to: "mec-b" }));
+    expect(late).toMatchObject({ kind: "rejected", code: "same-target" });
+    expect(driver.calls).toContain("hosted 42@mec-a");
+    expect(driver.calls.filter((call) => call === "place 42@mec-b")).toHaveLength(1);
+  });
+
   it("a migration to a first home that fails leaves the twin where it lives, its record untouched", async () => {
     const { engine, driver } = world({ placeFails: true });
     const first = request({

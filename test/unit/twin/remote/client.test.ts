@@ -154,3 +154,37 @@ describe("a twin CNF behind an ingress path", () => {
     expect((await remote.snapshot("42"))?.twin.id).toBe("42");
   });
 });
+
+describe("the deployment a twin CNF keeps of its own twin", () => {
+  const recorded = { driver: "osm", twin: "42", mec: "mec-b", ref: "ns:ns-7/op:op-9" };
+
+  it("is kept when the driver records it and answered only while the twin lives there", async () => {
+    await serve({ station: "42", deployment: { value: undefined } });
+    const remote = new RemoteTwinHost("mec-b", { baseUrl });
+    expect(await remote.deploymentOf("42")).toBeUndefined(); // not hydrated yet
+    await host.hydrate(snapshotOf("42", "mec-a"));
+    expect(await remote.deploymentOf("42")).toEqual({}); // lives here, nothing recorded (a restart)
+    await remote.recordDeployment(recorded);
+    expect(await remote.deploymentOf("42")).toEqual(recorded);
+    await remote.release("42");
+    expect(await remote.deploymentOf("42")).toBeUndefined();
+  });
+
+  it("refuses a deployment of another twin or a malformed one, and serves none for another station", async () => {
+    await serve({ station: "42", deployment: { value: undefined } });
+    const wrongTwin = await axios.put(
+      `${baseUrl}/twins/42/deployment`,
+      { ...recorded, twin: "43" },
+      { validateStatus: () => true },
+    );
+    expect(wrongTwin.status).toBe(400);
+    const malformed = await axios.put(
+      `${baseUrl}/twins/42/deployment`,
+      { ref: 1 },
+      { validateStatus: () => true },
+    );
+    expect(malformed.status).toBe(400);
+    const other = await axios.get(`${baseUrl}/twins/43/deployment`, { validateStatus: () => true });
+    expect(other.status).toBe(405);
+  });
+});

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../../functions/lib/config.ts";
 import {
@@ -7,8 +9,10 @@ import {
 import { TwinCnfSites } from "../../../../functions/lib/migration/drivers/kubernetesTwin.ts";
 import type { OsmDriver } from "../../../../functions/lib/migration/drivers/osm.ts";
 import { clusterDrivers } from "../../../../functions/lib/migration/fromConfig.ts";
-import type { DeploymentRequest } from "../../../../functions/lib/model/driver.ts";
+import type { DeploymentRequest, TwinDeployment } from "../../../../functions/lib/model/driver.ts";
 import { parseTopology } from "../../../../functions/lib/topology.ts";
+import { twinHostHandler } from "../../../../functions/lib/twin/remote/server.ts";
+import { MemoryTwinHost, snapshotOf } from "./fixtures.ts";
 
 const request: DeploymentRequest = {
   migrationId: "m-1",
@@ -78,5 +82,39 @@ mecs:
     const values = body.additionalParamsForVnf[0]?.additionalParamsForKdu[0]?.additionalParams;
     expect(values?.hydrateFrom).toBe("https://mec-a.example.org/twins/vvcu-twin-42-mec-a/twins/42/snapshot");
     expect(values?.mecId).toBe("mec-b");
+  });
+});
+
+describe("the deployment a twin CNF keeps, for another MEC's control plane", () => {
+  it("is recorded when the driver activates the twin, and answered while the twin lives there", async () => {
+    const host = new MemoryTwinHost("mec-b");
+    const kept = { value: undefined as TwinDeployment | undefined };
+    const server = http.createServer(twinHostHandler(host, { station: "42", deployment: kept }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const sites = new TwinCnfSites({
+        "mec-a": { namespace: "vvcu", twinUrl: "http://127.0.0.1:1/{name}" },
+        "mec-b": { namespace: "vvcu", twinUrl: baseUrl },
+      });
+      const signal = new AbortController().signal;
+      const existing = { driver: "osm", twin: "42", mec: "mec-b", ref: "name:vvcu-twin-42-mec-b" };
+      const deployed = { ...existing, ref: "ns:ns-7/op:op-9" };
+      await host.hydrate(snapshotOf("42", "mec-a"));
+      await sites.activate(deployed, signal);
+      expect(kept.value).toEqual(deployed);
+      expect(host.twins.get("42")?.twin.status).toBe("stable");
+      expect(await sites.hosted("42", "mec-b", existing, signal)).toEqual(deployed);
+      // Known by name only: not recorded over the ids.
+      await sites.activate(existing, signal, false);
+      expect(kept.value).toEqual(deployed);
+      // No twin CNF answering at mec-a, and none of an unknown MEC: the twin lives at neither.
+      expect(await sites.hosted("42", "mec-a", { ...existing, mec: "mec-a" }, signal)).toBeUndefined();
+      expect(await sites.hosted("42", "mec-c", { ...existing, mec: "mec-c" }, signal)).toBeUndefined();
+      await host.release("42");
+      expect(await sites.hosted("42", "mec-b", existing, signal)).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -205,6 +205,31 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect(await replica.park("car", parkedCam("car", 5), 10)).toBe("not-arriving");
     });
 
+    it("expectUnlessPresent marks a twin arriving only when neither it nor its tombstone is here", async () => {
+      const store = await client();
+      const replica = await client();
+      expect(await replica.expectUnlessPresent("car")).toBe(true);
+      expect(await store.park("car", parkedCam("car", 1), 10)).toBe("parked");
+      await store.expect("car"); // the twin CNF's own mark keeps what was parked
+      expect(await replica.expectUnlessPresent("car")).toBe(true);
+      const snapshot = {
+        twin: recordAt("car", 2).twin,
+        appliedEventIds: ["car-2"],
+        takenAt: new Date(T0).toISOString(),
+      };
+      await store.hydrate(snapshot);
+      expect(await store.takeParked("car")).toEqual([parkedCam("car", 1)]);
+      // hydrated: not marked again
+      expect(await replica.expectUnlessPresent("car")).toBe(false);
+      expect(await replica.isArriving("car")).toBe(false);
+      await store.release("car");
+      expect(await replica.expectUnlessPresent("car")).toBe(false);
+      expect(await replica.isArriving("car")).toBe(false);
+      const updates: TwinUpdate[] = [{ id: "car", updater: applyCam("car", 3, "c3") }];
+      expect(await replica.updateMany(updates)).toEqual([undefined]);
+      expect(updates[0]?.released).toBe(true);
+    });
+
     it("bounds the parked events of a twin, dropping the oldest", async () => {
       const store = await client();
       await store.expect("car");
