@@ -12,7 +12,8 @@
  */
 import { distanceBetweenM, EARTH_RADIUS_M } from "../geo/sphere.ts";
 import type { BBox } from "../geo/types.ts";
-import { type Cell, type CellVisit, EDGE_DEG, GRID_MAX_ABS_LAT, STRIDE } from "./cellGrid.ts";
+import { type CellGrid, type CellVisit, EDGE_DEG, GRID_MAX_ABS_LAT } from "./cellGrid.ts";
+import { type Cell, type Row, STRIDE } from "./gridRow.ts";
 import type { NeighbourIndex } from "./neighbours.ts";
 import type { Circle } from "./state/twinQuery.ts";
 
@@ -62,14 +63,15 @@ export function twinsWithin(index: NeighbourIndex, circle: Circle): string[] {
     const farY = Math.max(-dySouth, dyNorth);
     const farX = Math.max(-dxWest, dxEast);
     if (farX * farX + farY * farY <= innerSquared) {
-      takeAll(cell, ids);
+      pushAll(cell, ids);
       return;
     }
     const nearY = dySouth > 0 ? dySouth : dyNorth < 0 ? -dyNorth : 0;
     const nearX = dxWest > 0 ? dxWest : dxEast < 0 ? -dxEast : 0;
     if (nearX * nearX + nearY * nearY > outerSquared) return;
-    const { points, ids: cellIds, count } = cell;
-    for (let i = 0; i < count; i++) {
+    const { points, ids: cellIds, start } = cell;
+    const end = start + cell.count;
+    for (let i = start; i < end; i++) {
       const pointLat = points[i * STRIDE] as number;
       const pointLon = points[i * STRIDE + 1] as number;
       const dy = (pointLat - lat) * METRES_PER_DEGREE;
@@ -89,41 +91,104 @@ export function twinsWithin(index: NeighbourIndex, circle: Circle): string[] {
 
 /** The twins inside the box, edges included. The box must not wrap: west <= east. */
 export function twinsInBox(index: NeighbourIndex, box: BBox): string[] {
-  const ids: string[] = [];
-  const visit: CellVisit = (cell, south, west, north, east) => {
-    if (
-      south - EDGE_DEG >= box.south &&
-      north + EDGE_DEG <= box.north &&
-      west - EDGE_DEG >= box.west &&
-      east + EDGE_DEG <= box.east
-    ) {
-      takeAll(cell, ids);
-      return;
-    }
-    const { points, ids: cellIds, count } = cell;
-    for (let i = 0; i < count; i++) {
-      const lat = points[i * STRIDE] as number;
-      const lon = points[i * STRIDE + 1] as number;
-      if (lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east) {
-        ids.push(cellIds[i] as string);
-      }
-    }
-  };
-  const usable = Math.max(Math.abs(box.south), Math.abs(box.north)) < GRID_MAX_ABS_LAT;
-  if (!usable || !index.grid.forEachCellIn(box.south, box.west, box.north, box.east, visit)) {
-    index.grid.forEachCell(visit);
+  const { grid } = index;
+  const { south, west, north, east } = box;
+  if (
+    Math.max(Math.abs(south), Math.abs(north)) >= GRID_MAX_ABS_LAT ||
+    grid.spansMoreCellsThanTwins(south, west, north, east)
+  ) {
+    const ids = new Array<string>(grid.size);
+    let taken = 0;
+    grid.forEachCell((cell) => {
+      taken = takeInBox(cell.line, cell.start, cell.start + cell.count, taken, box, ids);
+    });
+    ids.length = taken;
+    return ids;
   }
+  return twinsInBoxFromCells(grid, box);
+}
+
+/**
+ * The cells overlapping the box: in each row one run of slots, read front to back. In a row
+ * wholly inside the box only the westmost and eastmost columns need their points looked at;
+ * the run between is taken whole. The answer is sized first (the runs' lengths), then written
+ * by index: a point inside advances the end by one, one outside is overwritten by the next, so
+ * points are settled without a branch the CPU would mispredict.
+ */
+function twinsInBoxFromCells(grid: CellGrid, box: BBox): string[] {
+  const { south, west, north, east } = box;
+  const firstRow = grid.rowOf(south);
+  const lastRow = grid.rowOf(north);
+  let bound = 0;
+  for (let row = firstRow; row <= lastRow; row++) {
+    const line = grid.rowAt(row);
+    if (line === undefined) continue;
+    const width = grid.widthOf(row);
+    bound +=
+      line.startOf(line.firstCellFrom(Math.floor(east / width) + 1)) -
+      line.startOf(line.firstCellFrom(Math.floor(west / width)));
+  }
+  const ids = new Array<string>(bound);
+  let taken = 0;
+  for (let row = firstRow; row <= lastRow; row++) {
+    const line = grid.rowAt(row);
+    if (line === undefined) continue;
+    const width = grid.widthOf(row);
+    const westColumn = Math.floor(west / width);
+    const eastColumn = Math.floor(east / width);
+    const first = line.firstCellFrom(westColumn);
+    const after = line.firstCellFrom(eastColumn + 1);
+    const start = line.startOf(first);
+    const end = line.startOf(after);
+    const rowInside =
+      row * grid.cellLatDeg - EDGE_DEG >= south && (row + 1) * grid.cellLatDeg + EDGE_DEG <= north;
+    if (!rowInside || eastColumn - westColumn < 2) {
+      taken = takeInBox(line, start, end, taken, box, ids);
+      continue;
+    }
+    // The westmost and eastmost columns are cut by the box's edges (or just touch them): looked at point by point.
+    const inner = line.columns[first] === westColumn ? line.startOf(first + 1) : start;
+    const innerEnd = after > first && line.columns[after - 1] === eastColumn ? line.startOf(after - 1) : end;
+    taken = takeInBox(line, start, inner, taken, box, ids);
+    taken = takeAll(line, inner, innerEnd, taken, ids);
+    taken = takeInBox(line, innerEnd, end, taken, box, ids);
+  }
+  ids.length = taken;
   return ids;
 }
 
-function takeAll(cell: Cell, ids: string[]): void {
-  const { ids: cellIds, count } = cell;
-  for (let i = 0; i < count; i++) ids.push(cellIds[i] as string);
+/** Writes the ids of the slots from start to end - 1 from `at` on; answers the next free index. */
+function takeAll(line: Row, start: number, end: number, at: number, ids: string[]): number {
+  const lineIds = line.ids;
+  let next = at;
+  for (let i = start; i < end; i++) ids[next++] = lineIds[i] as string;
+  return next;
+}
+
+/** Writes the ids of the slots from start to end - 1 inside the box from `at` on; answers the next free index. */
+function takeInBox(line: Row, start: number, end: number, at: number, box: BBox, ids: string[]): number {
+  const { south, west, north, east } = box;
+  const { points, ids: lineIds } = line;
+  let next = at;
+  for (let i = start; i < end; i++) {
+    const lat = points[i * STRIDE] as number;
+    const lon = points[i * STRIDE + 1] as number;
+    ids[next] = lineIds[i] as string;
+    next += +(lat >= south) & +(lat <= north) & +(lon >= west) & +(lon <= east);
+  }
+  return next;
+}
+
+function pushAll(cell: Cell, ids: string[]): void {
+  const { ids: cellIds, start } = cell;
+  const end = start + cell.count;
+  for (let i = start; i < end; i++) ids.push(cellIds[i] as string);
 }
 
 function takeOnGreatCircle(cell: Cell, circle: Circle, ids: string[]): void {
-  const { points, ids: cellIds, count } = cell;
-  for (let i = 0; i < count; i++) {
+  const { points, ids: cellIds, start } = cell;
+  const end = start + cell.count;
+  for (let i = start; i < end; i++) {
     const at = i * STRIDE;
     if (
       distanceBetweenM(circle.lat, circle.lon, points[at] as number, points[at + 1] as number) <=

@@ -2,14 +2,19 @@
  * Where twins are, by cell of a grid of latitudes and longitudes about `cellM` wide: the storage
  * under NeighbourIndex (neighbours) and areaQuery.ts (near, bbox).
  *
- * Each cell keeps its twins' positions side by side in one array of numbers (latitude,
- * longitude, speed of each; V8 stores such an array as unboxed doubles) and their ids in another,
- * so a query reads a cell's points from two contiguous blocks of memory instead of following one
- * pointer per twin to objects spread over the heap. (A Float64Array per cell was no faster to
- * read and slower to update: its memory lies outside the heap, one more hop away.) Cells are
- * found by row, then column (small integers as map keys); a cell's bounds follow from its row and
- * column, so a query can take or drop a whole cell without looking at its points.
+ * Each row of the grid keeps the positions of all its twins side by side in one array of
+ * numbers (latitude, longitude, speed of each; V8 stores such an array as unboxed doubles) and
+ * their ids in another, cell after cell in column order: a cell is a run of slots in its row's
+ * arrays (gridRow.ts). A query over a box reads, in each row, one contiguous block of memory
+ * that the CPU streams in, instead of one block per cell found at random on the heap (waiting
+ * for those costs a box query more than reading its points). Keeping the runs in order costs a
+ * twin that changes cell one slot moved per cell between its old and its new cell in the row
+ * (per cell east of each, when it changes row); an update within a cell writes in place. Cells are found by row, then column (small integers
+ * as map keys); a cell's bounds follow from its row and column, so a query can take or drop a
+ * whole cell without looking at its points.
  */
+
+import { type Cell, type Member, Row } from "./gridRow.ts";
 
 const METRES_PER_DEGREE = 111_320;
 /** Cells poleward of this are as wide (in degrees) as at this latitude, so that they stay finite. */
@@ -17,56 +22,6 @@ export const GRID_MAX_ABS_LAT = 85;
 /** Degrees (about 0.1 mm): more than the rounding of a cell's bounds against its points' placing. */
 export const EDGE_DEG = 1e-9;
 const toRadians = (degrees: number): number => (degrees * Math.PI) / 180;
-
-/** One twin's place: its cell and its slot there (removal moves the cell's last twin into the slot). */
-export interface Member {
-  cell: Cell;
-  slot: number;
-}
-
-/** Numbers kept per point in `Cell.points`: latitude, longitude, speed. */
-export const STRIDE = 3;
-
-export class Cell {
-  count = 0;
-  /** Slot i's latitude, longitude (degrees) and speed (m/s; 0 when unknown) at i * STRIDE. */
-  readonly points: number[] = [];
-  /** Slot i's twin id; slots 0 to count - 1 are the twins in the cell. */
-  readonly ids: string[] = [];
-
-  constructor(
-    readonly row: number,
-    readonly column: number,
-  ) {}
-
-  /** The slot the point takes. */
-  add(id: string, lat: number, lon: number, speed: number): number {
-    const slot = this.count++;
-    this.points.push(lat, lon, speed);
-    this.ids.push(id);
-    return slot;
-  }
-
-  set(slot: number, lat: number, lon: number, speed: number): void {
-    const at = slot * STRIDE;
-    this.points[at] = lat;
-    this.points[at + 1] = lon;
-    this.points[at + 2] = speed;
-  }
-
-  /** Empties the slot: the last point moves into it; answers that point's id (undefined if none moved). */
-  delete(slot: number): string | undefined {
-    const last = --this.count;
-    const movedId = this.ids.pop() as string;
-    const speed = this.points.pop() as number;
-    const lon = this.points.pop() as number;
-    const lat = this.points.pop() as number;
-    if (slot === last) return undefined;
-    this.set(slot, lat, lon, speed);
-    this.ids[slot] = movedId;
-    return movedId;
-  }
-}
 
 /**
  * Called with a cell and its bounds in degrees: its points lie within them, give or take the
@@ -78,8 +33,8 @@ export class CellGrid {
   /** Degrees of latitude per row. */
   readonly cellLatDeg: number;
   private readonly members = new Map<string, Member>();
-  /** Row, then column, to the cell (a row's map exists only while it holds a cell). */
-  private readonly rows = new Map<number, Map<number, Cell>>();
+  /** The rows that hold twins. */
+  private readonly rows = new Map<number, Row>();
 
   constructor(readonly cellM: number) {
     if (!(cellM > 0 && Number.isFinite(cellM)))
@@ -111,32 +66,27 @@ export class CellGrid {
   put(id: string, lat: number, lon: number, speed: number): void {
     const row = Math.floor(lat / this.cellLatDeg);
     const column = Math.floor(lon / this.widthOf(row));
-    const member = this.members.get(id);
+    let member = this.members.get(id);
     if (member !== undefined) {
       const cell = member.cell;
-      if (cell.row === row && cell.column === column) {
-        cell.set(member.slot, lat, lon, speed);
+      if (cell.row === row) {
+        if (cell.column === column) cell.set(member.slot, lat, lon, speed);
+        else cell.line.shift(member, cell.line.cellAt(column), lat, lon, speed);
         return;
       }
       this.leave(member);
     }
-    let columns = this.rows.get(row);
-    if (columns === undefined) {
-      columns = new Map();
-      this.rows.set(row, columns);
+    let line = this.rows.get(row);
+    if (line === undefined) {
+      line = new Row(row);
+      this.rows.set(row, line);
     }
-    let cell = columns.get(column);
-    if (cell === undefined) {
-      cell = new Cell(row, column);
-      columns.set(column, cell);
-    }
-    const slot = cell.add(id, lat, lon, speed);
+    const cell = line.cellAt(column);
     if (member === undefined) {
-      this.members.set(id, { cell, slot });
-    } else {
-      member.cell = cell;
-      member.slot = slot;
+      member = { cell, slot: 0 };
+      this.members.set(id, member);
     }
+    line.add(cell, member, id, lat, lon, speed);
   }
 
   remove(id: string): void {
@@ -148,38 +98,52 @@ export class CellGrid {
 
   /** The cell at row and column, if it holds a twin. */
   cellAt(row: number, column: number): Cell | undefined {
-    return this.rows.get(row)?.get(column);
+    return this.rows.get(row)?.byColumn.get(column);
   }
 
   /** The columns of a row that hold twins. */
   columnsOf(row: number): Map<number, Cell> | undefined {
+    return this.rows.get(row)?.byColumn;
+  }
+
+  /** The row, if it holds twins. */
+  rowAt(row: number): Row | undefined {
     return this.rows.get(row);
+  }
+
+  /** Whether a box (west <= east, no wrap) spans more cells than there are twins: visiting every cell is then cheaper. */
+  spansMoreCellsThanTwins(south: number, west: number, north: number, east: number): boolean {
+    const lastRow = Math.floor(north / this.cellLatDeg);
+    let cells = 0;
+    for (let row = Math.floor(south / this.cellLatDeg); row <= lastRow; row++) {
+      const width = this.widthOf(row);
+      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
+      if (cells > this.members.size) return true;
+    }
+    return false;
   }
 
   /**
    * Visits the cells that hold twins and overlap a box of latitudes and longitudes (west <= east,
-   * no wrap), or answers false without visiting when the box spans more cells than there are
-   * twins: going through every cell (`forEachCell`) is then cheaper.
+   * no wrap), west to east in each row, or answers false without visiting when the box spans
+   * more cells than there are twins: going through every cell (`forEachCell`) is then cheaper.
    */
   forEachCellIn(south: number, west: number, north: number, east: number, visit: CellVisit): boolean {
-    const firstRow = Math.floor(south / this.cellLatDeg);
+    if (this.spansMoreCellsThanTwins(south, west, north, east)) return false;
     const lastRow = Math.floor(north / this.cellLatDeg);
-    let cells = 0;
-    for (let row = firstRow; row <= lastRow; row++) {
-      const width = this.widthOf(row);
-      cells += Math.floor(east / width) - Math.floor(west / width) + 1;
-      if (cells > this.members.size) return false;
-    }
-    for (let row = firstRow; row <= lastRow; row++) {
-      const columns = this.rows.get(row);
-      if (columns === undefined) continue;
+    for (let row = Math.floor(south / this.cellLatDeg); row <= lastRow; row++) {
+      const line = this.rows.get(row);
+      if (line === undefined) continue;
       const width = this.widthOf(row);
       const rowSouth = row * this.cellLatDeg;
       const rowNorth = (row + 1) * this.cellLatDeg;
       const last = Math.floor(east / width);
-      for (let column = Math.floor(west / width); column <= last; column++) {
-        const cell = columns.get(column);
-        if (cell !== undefined) visit(cell, rowSouth, column * width, rowNorth, (column + 1) * width);
+      const { cells } = line;
+      for (let i = line.firstCellFrom(Math.floor(west / width)); i < cells.length; i++) {
+        const cell = cells[i] as Cell;
+        const column = cell.column;
+        if (column > last) break;
+        visit(cell, rowSouth, column * width, rowNorth, (column + 1) * width);
       }
     }
     return true;
@@ -187,22 +151,18 @@ export class CellGrid {
 
   /** Visits every cell that holds twins. */
   forEachCell(visit: CellVisit): void {
-    for (const [row, columns] of this.rows) {
+    for (const [row, line] of this.rows) {
       const width = this.widthOf(row);
-      for (const [column, cell] of columns) {
+      for (const cell of line.cells) {
+        const column = cell.column;
         visit(cell, row * this.cellLatDeg, column * width, (row + 1) * this.cellLatDeg, (column + 1) * width);
       }
     }
   }
 
   private leave(member: Member): void {
-    const cell = member.cell;
-    const movedId = cell.delete(member.slot);
-    if (movedId !== undefined) (this.members.get(movedId) as Member).slot = member.slot;
-    if (cell.count === 0) {
-      const columns = this.rows.get(cell.row);
-      columns?.delete(cell.column);
-      if (columns?.size === 0) this.rows.delete(cell.row);
-    }
+    const line = member.cell.line;
+    line.delete(member);
+    if (line.cells.length === 0) this.rows.delete(line.row);
   }
 }

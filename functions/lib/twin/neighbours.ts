@@ -10,7 +10,8 @@
  */
 import { distanceBetweenM } from "../geo/sphere.ts";
 import type { Neighbour } from "../model/twin.ts";
-import { type Cell, CellGrid, GRID_MAX_ABS_LAT, type Member, STRIDE } from "./cellGrid.ts";
+import { CellGrid, GRID_MAX_ABS_LAT } from "./cellGrid.ts";
+import { type Cell, type Member, STRIDE } from "./gridRow.ts";
 import { sortNearestFirst } from "./neighbourOrder.ts";
 
 export interface KnownPosition {
@@ -174,8 +175,9 @@ export class NeighbourIndex {
   private take(self: Self, cell: Cell | undefined, metresPerDegreeLon: number): void {
     if (cell === undefined) return;
     const reachSquared = this.reachM * this.reachM;
-    const { points, count } = cell;
-    for (let i = 0; i < count; i++) {
+    const { points, start } = cell;
+    const end = start + cell.count;
+    for (let i = start; i < end; i++) {
       const dy = ((points[i * STRIDE] as number) - self.lat) * METRES_PER_DEGREE;
       const dx = ((points[i * STRIDE + 1] as number) - self.lon) * metresPerDegreeLon;
       const squared = dx * dx + dy * dy;
@@ -251,7 +253,7 @@ export class NeighbourIndex {
   private nearByFullScan(self: Self): Neighbour[] {
     const neighbours: Neighbour[] = [];
     this.grid.forEachCell((cell) => {
-      for (let i = 0; i < cell.count; i++) {
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
         if (cell !== self.member.cell || i !== self.member.slot) this.measure(self, cell, i, neighbours);
       }
     });
