@@ -176,33 +176,45 @@ describe("the image, built from exactly what the Dockerfile copies", { timeout: 
       VVCU_TOPOLOGY: topologyFile,
       K_SINK: sink.url,
     });
-    const request = {
-      id: "m-image-1",
-      twin: "3003",
+    const requestMigration = async (request: object) => {
+      const event = ownCloudEvent({
+        type: "io.vvcu.migration.requested",
+        source: "/vvcu/mec-a/test",
+        subject: "3003",
+        data: { ...request, twin: "3003", requestedAt: new Date().toISOString() },
+      });
+      const message = HTTP.binary(event);
+      return fetch(url, {
+        method: "POST",
+        headers: message.headers as Record<string, string>,
+        body: message.body as string,
+        signal: AbortSignal.timeout(10_000),
+      });
+    };
+    // A move whose source has no twin CNF yet fails its delivery, so the Broker delivers it again
+    // once the twin's first home may have been deployed.
+    const early = await requestMigration({
+      id: "m-image-0",
       from: "mec-a",
       to: "mec-b",
       trigger: "manual",
       reason: "manual",
-      requestedAt: new Date().toISOString(),
-    };
-    const event = ownCloudEvent({
-      type: "io.vvcu.migration.requested",
-      source: "/vvcu/mec-a/test",
-      subject: "3003",
-      data: request,
     });
-    const message = HTTP.binary(event);
-    const answer = await fetch(url, {
-      method: "POST",
-      headers: message.headers as Record<string, string>,
-      body: message.body as string,
-      signal: AbortSignal.timeout(10_000),
+    expect(early.status, outputs.get("migration")).toBe(500);
+    // The twin's first home: the shipped defaults deploy it with the kubernetes driver.
+    const answer = await requestMigration({
+      id: "m-image-1",
+      from: "mec-a",
+      to: "mec-a",
+      trigger: "geofence",
+      reason: "first-placement",
     });
     expect(answer.status, outputs.get("migration")).toBe(202);
     expect(((await answer.json()) as { migration: { driver: string } }).migration.driver).toBe("kubernetes");
     await eventually("migration.started", async () =>
       eventsOf("io.vvcu.migration.started", "3003").length > 0 ? true : undefined,
     );
+    expect(outputs.get("migration")).toContain("has no twin CNF at mec-a yet");
   });
 
   it("proxy: a twin.updated in, the twin's dashboard topic on the broker", async () => {
