@@ -19,23 +19,6 @@ import {
 } from "./observe.ts";
 import type { MecId, TwoMecSystem } from "./system.ts";
 
-/**
- * Steps that cannot pass until a product fault is fixed, with the fault: they are explicit todos
- * (never skipped silently). Remove an entry once its fault is fixed; the step then runs as written.
- */
-export type Blocked = Partial<Record<Step, string>>;
-
-export type Step = "first-twin-cnf" | "geofence" | "counts" | "manual" | "dashboard-homes";
-
-/** A step of the scenario, or its todo with the fault that blocks it. */
-function stepsBlockedBy(blocked: Blocked) {
-  return (name: Step | undefined, title: string, run: () => Promise<void>): void => {
-    const reason = name === undefined ? undefined : blocked[name];
-    if (reason === undefined) it(title, run);
-    else it.todo(`${title} (blocked: ${reason})`);
-  };
-}
-
 export const VEHICLES = 3;
 const SIM_SECONDS = 50;
 const zones = zoneIndexOf(loadTopology());
@@ -48,8 +31,6 @@ export interface ScenarioContext {
   twinPods(mec: Mec, station: string): { env: Record<string, string> }[];
   /** Whether the twin CNF of a station is deployed in a MEC's cluster now. */
   deployedAt(mec: Mec, station: string): boolean;
-  /** Steps this driver cannot pass until a product fault is fixed, with the fault. */
-  blocked?: Blocked;
   /** Extra checks of a completed migration (e.g. the orchestrator's ids). */
   checkMigration?(migration: Migration): void;
 }
@@ -72,7 +53,6 @@ async function allMigrations(system: TwoMecSystem): Promise<Migration[]> {
 }
 
 export function twoClusterScenario(context: ScenarioContext): void {
-  const step = stepsBlockedBy(context.blocked ?? {});
   const stations = () => [...context.broker().camsByStation.keys()].sort();
   let manual: Migration | undefined;
 
@@ -82,26 +62,22 @@ export function twoClusterScenario(context: ScenarioContext): void {
       | { mec: string; lat: number; lon: number }
       | undefined;
 
-  step(
-    undefined,
-    "runs vvcu sim and creates each twin in the MEC of the zone its vehicle starts in",
-    async () => {
-      const system = context.system();
-      await runSimulator(system.mosquitto.url, [
-        ...["--vehicles", String(VEHICLES), "--rate", "5", "--cpm-rate", "0", "--log-interval", "0"],
-        ...["--qos", "1", "--seed", "7", "--duration", String(SIM_SECONDS)],
-      ]);
-      expect(stations()).toHaveLength(VEHICLES);
-      for (const station of stations()) {
-        const first = firstSeen(station);
-        expect(first, `dashboard topic of ${station}`).toBeDefined();
-        expect(zones.containing(first?.lat as number, first?.lon as number)).toContain(first?.mec);
-        expect(Object.keys(system.mecs)).toContain(first?.mec);
-      }
-    },
-  );
+  it("runs vvcu sim and creates each twin in the MEC of the zone its vehicle starts in", async () => {
+    const system = context.system();
+    await runSimulator(system.mosquitto.url, [
+      ...["--vehicles", String(VEHICLES), "--rate", "5", "--cpm-rate", "0", "--log-interval", "0"],
+      ...["--qos", "1", "--seed", "7", "--duration", String(SIM_SECONDS)],
+    ]);
+    expect(stations()).toHaveLength(VEHICLES);
+    for (const station of stations()) {
+      const first = firstSeen(station);
+      expect(first, `dashboard topic of ${station}`).toBeDefined();
+      expect(zones.containing(first?.lat as number, first?.lon as number)).toContain(first?.mec);
+      expect(Object.keys(system.mecs)).toContain(first?.mec);
+    }
+  });
 
-  step("first-twin-cnf", "gives each new twin its twin CNF in the cluster it was created in", async () => {
+  it("gives each new twin its twin CNF in the cluster it was created in", async () => {
     const system = context.system();
     for (const station of stations()) {
       const home = system.mecs[firstSeen(station)?.mec as MecId];
@@ -114,80 +90,72 @@ export function twoClusterScenario(context: ScenarioContext): void {
     }
   });
 
-  step(
-    "geofence",
-    "moves each twin to the other cluster when its vehicle crosses the border (geofence)",
-    async () => {
-      const system = context.system();
-      const migrations = await eventually("every migration finished", async () => {
-        const all = await allMigrations(system);
-        return all.some((m) => m.status === "running") ? undefined : all;
-      });
-      for (const station of stations()) {
-        const completed = migrations.filter(
-          (m) =>
-            m.twin === station &&
-            m.trigger === "geofence" &&
-            m.reason !== "first-placement" &&
-            m.status === "completed",
+  it("moves each twin to the other cluster when its vehicle crosses the border (geofence)", async () => {
+    const system = context.system();
+    const migrations = await eventually("every migration finished", async () => {
+      const all = await allMigrations(system);
+      return all.some((m) => m.status === "running") ? undefined : all;
+    });
+    for (const station of stations()) {
+      const completed = migrations.filter(
+        (m) =>
+          m.twin === station &&
+          m.trigger === "geofence" &&
+          m.reason !== "first-placement" &&
+          m.status === "completed",
+      );
+      expect(
+        completed.length,
+        `completed geofence migrations of ${station}: ${JSON.stringify(migrations.filter((m) => m.twin === station))}`,
+      ).toBeGreaterThan(0);
+      for (const migration of completed) {
+        expect(migration.to).toBe(other(migration.from));
+        expect(migration.timeUntilDoneMs).toBeGreaterThanOrEqual(migration.timeUntilReadyMs as number);
+        // The target hydrated from the source cluster's address (its ingress), not its own.
+        const target = context.twinPods(system.mecs[migration.to as MecId], station);
+        const source = system.mecs[migration.from as MecId];
+        expect(target.some((pod) => pod.env.VVCU_HYDRATE_FROM?.startsWith(source.cluster.ingressUrl))).toBe(
+          true,
         );
-        expect(
-          completed.length,
-          `completed geofence migrations of ${station}: ${JSON.stringify(migrations.filter((m) => m.twin === station))}`,
-        ).toBeGreaterThan(0);
-        for (const migration of completed) {
-          expect(migration.to).toBe(other(migration.from));
-          expect(migration.timeUntilDoneMs).toBeGreaterThanOrEqual(migration.timeUntilReadyMs as number);
-          // The target hydrated from the source cluster's address (its ingress), not its own.
-          const target = context.twinPods(system.mecs[migration.to as MecId], station);
-          const source = system.mecs[migration.from as MecId];
-          expect(target.some((pod) => pod.env.VVCU_HYDRATE_FROM?.startsWith(source.cluster.ingressUrl))).toBe(
-            true,
-          );
-          context.checkMigration?.(migration);
-        }
+        context.checkMigration?.(migration);
       }
-    },
-  );
+    }
+  });
 
-  step(
-    "counts",
-    "counts every CAM the broker delivered exactly once, in the one cluster that hosts the twin",
-    async () => {
-      const system = context.system();
-      for (const station of stations()) {
-        const published = context.broker().camsByStation.get(station) as number;
-        let seen = "nowhere";
-        const found = await eventually(`twin ${station} with its ${published} CAMs`, async () => {
-          const where = await locate(system, station);
-          seen = where.map(({ mec, twin }) => `${mec.id}: ${twin.messages.cam} CAMs`).join(", ") || "nowhere";
-          return where.length === 1 && where[0]?.twin.messages.cam === published ? where : undefined;
-        }).catch((error: Error) => {
-          throw new Error(`${error.message}; last seen: ${seen}`);
-        });
-        const { mec, twin } = found[0] as { mec: Mec; twin: Twin };
-        expect(twin.messages.cam).toBe(published);
-        expect(twin.mec).toBe(mec.id);
-        const position = twin.position as { lat: number; lon: number };
-        expect(zones.containing(position.lat, position.lon)).toContain(twin.mec);
-        for (const candidate of mecsOf(system))
-          expect(context.deployedAt(candidate, station), `${station} at ${candidate.id}`).toBe(
-            candidate === mec,
-          );
-      }
-      // Read once every twin holds its CAMs (before, a busy machine's backlog was still on its
-      // way). A twin function applies a CAM or, while a migration brings the twin to its MEC,
-      // parks it for the twin CNF, which applies it on hydrating (and serves no /metrics): each
-      // CAM is one or the other in at least one MEC.
-      let appliedOrParked = 0;
-      for (const mec of mecsOf(system))
-        for (const name of ["vvcu_twin_events_applied_total", "vvcu_twin_events_parked_total"])
-          appliedOrParked += await metric(mec.metricsUrl("twin"), name, { type: "cam" });
-      expect(appliedOrParked).toBeGreaterThanOrEqual(total(context));
-    },
-  );
+  it("counts every CAM the broker delivered exactly once, in the one cluster that hosts the twin", async () => {
+    const system = context.system();
+    for (const station of stations()) {
+      const published = context.broker().camsByStation.get(station) as number;
+      let seen = "nowhere";
+      const found = await eventually(`twin ${station} with its ${published} CAMs`, async () => {
+        const where = await locate(system, station);
+        seen = where.map(({ mec, twin }) => `${mec.id}: ${twin.messages.cam} CAMs`).join(", ") || "nowhere";
+        return where.length === 1 && where[0]?.twin.messages.cam === published ? where : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; last seen: ${seen}`);
+      });
+      const { mec, twin } = found[0] as { mec: Mec; twin: Twin };
+      expect(twin.messages.cam).toBe(published);
+      expect(twin.mec).toBe(mec.id);
+      const position = twin.position as { lat: number; lon: number };
+      expect(zones.containing(position.lat, position.lon)).toContain(twin.mec);
+      for (const candidate of mecsOf(system))
+        expect(context.deployedAt(candidate, station), `${station} at ${candidate.id}`).toBe(
+          candidate === mec,
+        );
+    }
+    // Read once every twin holds its CAMs (before, a busy machine's backlog was still on its
+    // way). A twin function applies a CAM or, while a migration brings the twin to its MEC,
+    // parks it for the twin CNF, which applies it on hydrating (and serves no /metrics): each
+    // CAM is one or the other in at least one MEC.
+    let appliedOrParked = 0;
+    for (const mec of mecsOf(system))
+      for (const name of ["vvcu_twin_events_applied_total", "vvcu_twin_events_parked_total"])
+        appliedOrParked += await metric(mec.metricsUrl("twin"), name, { type: "cam" });
+    expect(appliedOrParked).toBeGreaterThanOrEqual(total(context));
+  });
 
-  step("manual", "moves a twin by hand through the manager API, with its trajectory and counts", async () => {
+  it("moves a twin by hand through the manager API, with its trajectory and counts", async () => {
     const system = context.system();
     const station = stations()[0] as string;
     const [{ mec, twin: before }] = (await locate(system, station)) as [{ mec: Mec; twin: Twin }];
@@ -209,7 +177,7 @@ export function twoClusterScenario(context: ScenarioContext): void {
     expect(context.deployedAt(mec, station)).toBe(false);
   });
 
-  step(undefined, "publishes each twin's and the system's dashboard topics", async () => {
+  it("publishes each twin's and the system's dashboard topics", async () => {
     const dashboard = context.broker().dashboard;
     for (const station of stations()) {
       const flat = dashboard.get(dashboardTopics.twin(station)) as { id: string; mec: string }[] | undefined;
@@ -220,32 +188,28 @@ export function twoClusterScenario(context: ScenarioContext): void {
     expect(dashboard.get(dashboardTopics.mecs)?.length).toBeGreaterThan(0);
   });
 
-  step(
-    "dashboard-homes",
-    "shows each twin where it lives after the migrations, and each completed migration",
-    async () => {
-      const system = context.system();
-      const dashboard = context.broker().dashboard;
-      const completed = (await allMigrations(system)).filter((m) => m.status === "completed");
-      for (const station of stations()) {
-        const [{ mec }] = (await locate(system, station)) as [{ mec: Mec; twin: Twin }];
-        await eventually(`the dashboard showing ${station} at ${mec.id}`, async () => {
-          const last = dashboard.get(dashboardTopics.twin(station))?.at(-1) as { mec?: string } | undefined;
-          return last?.mec === mec.id ? true : undefined;
-        });
-      }
-      const events = (dashboard.get(dashboardTopics.migrations) ?? []) as { event: string; id: string }[];
-      for (const migration of completed)
-        expect(
-          events.some((e) => e.event === "completed" && e.id === migration.id),
-          migration.id,
-        ).toBe(true);
-      expect(dashboard.get(dashboardTopics.system)?.length).toBeGreaterThan(0);
-      expect(dashboard.get(dashboardTopics.mecs)?.length).toBeGreaterThan(0);
-    },
-  );
+  it("shows each twin where it lives after the migrations, and each completed migration", async () => {
+    const system = context.system();
+    const dashboard = context.broker().dashboard;
+    const completed = (await allMigrations(system)).filter((m) => m.status === "completed");
+    for (const station of stations()) {
+      const [{ mec }] = (await locate(system, station)) as [{ mec: Mec; twin: Twin }];
+      await eventually(`the dashboard showing ${station} at ${mec.id}`, async () => {
+        const last = dashboard.get(dashboardTopics.twin(station))?.at(-1) as { mec?: string } | undefined;
+        return last?.mec === mec.id ? true : undefined;
+      });
+    }
+    const events = (dashboard.get(dashboardTopics.migrations) ?? []) as { event: string; id: string }[];
+    for (const migration of completed)
+      expect(
+        events.some((e) => e.event === "completed" && e.id === migration.id),
+        migration.id,
+      ).toBe(true);
+    expect(dashboard.get(dashboardTopics.system)?.length).toBeGreaterThan(0);
+    expect(dashboard.get(dashboardTopics.mecs)?.length).toBeGreaterThan(0);
+  });
 
-  step(undefined, "exposes the metrics a Prometheus scrapes, agreeing with what happened", async () => {
+  it("exposes the metrics a Prometheus scrapes, agreeing with what happened", async () => {
     const system = context.system();
     const published = total(context);
     const migrations = await eventually("every migration finished", async () => {
