@@ -8,6 +8,25 @@ import { type RunningServer, startRedis } from "../helpers/servers.ts";
 import { connect, eventually, publishCam, startStackProcess, twin } from "./harness.ts";
 
 const STATIONS = [5_101, 5_102, 5_103];
+/** Stations stand 0.001° of latitude apart: 111.19 m on the 6,371 km sphere (π × 6,371,000 / 180 000). */
+const SPACING_M = 111.195;
+
+/**
+ * Whether each twin's neighbours are those of the final positions. The spatial index takes a
+ * twin's position just after its state is written, so a read in between may show the last step's.
+ */
+function neighboursSettled(twins: Twin[]): boolean {
+  return twins.every(
+    (state, index) =>
+      state.neighbours.length === STATIONS.length - 1 &&
+      state.neighbours.every(
+        (neighbour) =>
+          Math.abs(
+            neighbour.distanceM - SPACING_M * Math.abs(STATIONS.indexOf(Number(neighbour.id)) - index),
+          ) < 0.5,
+      ),
+  );
+}
 
 /** What must survive: everything but liveness and receipt-time bookkeeping. */
 function kept(state: Twin) {
@@ -42,7 +61,8 @@ describe("twins in Redis across a kill -9", { timeout: 120_000 }, () => {
     }
     const before = await eventually("every CAM applied", async () => {
       const twins = await Promise.all(STATIONS.map((station) => twin(first.apiUrl, station)));
-      return twins.every((state) => state?.messages.cam === 5) ? (twins as Twin[]) : undefined;
+      if (!twins.every((state) => state?.messages.cam === 5)) return undefined;
+      return neighboursSettled(twins as Twin[]) ? (twins as Twin[]) : undefined;
     });
     await client.endAsync(true);
     process.kill(first.pid as number, "SIGKILL");
