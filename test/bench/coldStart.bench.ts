@@ -12,11 +12,11 @@
  * - Memory: the stack's RSS per live twin ((RSS with the twins - RSS of the empty started stack) / twins,
  *   twins with their defaults: trajectory, history, neighbours) after VVCU_BENCH_MEMORY_S seconds
  *   of traffic (default 60; `--quick`: 10), and the RSS's drift over the run's last two thirds.
- *   VVCU_BENCH_MEMORY_S=600 is the ten-minute flatness run.
+ *   VVCU_BENCH_MEMORY_S=600 is the ten-minute flatness run. Beside them the V8 heap's low points
+ *   (memorySamples.ts): what the twins keep, without the garbage RSS also holds.
  * Aims (issue 19): the API answers every request within 100 ms; each first twin.updated reaches
  * the dashboard within 1 s; RSS flat over ten minutes at 1,000 vehicles.
  */
-import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { MqttClient } from "mqtt";
 import { Simulation } from "../../cli/sim/simulation.ts";
@@ -24,6 +24,7 @@ import { loadTopology, zoneIndexOf } from "../../functions/lib/topology.ts";
 import { connect, getJson, startStackProcess } from "../e2e/harness.ts";
 import { floorProbe, type Latencies } from "../e2e/probes.ts";
 import { RATE_HZ, sorted, stackNodeArgs } from "./e2eFigures.ts";
+import { heapLowPoint, type MemorySample, memorySample } from "./memorySamples.ts";
 import { PlannedLoadDriver, planLoad, planningMs } from "./plannedLoad.ts";
 import { type BenchFigure, type Benchmark, percentile } from "./types.ts";
 
@@ -33,6 +34,8 @@ const FIRST_STATION = 700_000;
 const BURST_WATCH_MS = 5_000;
 /** Planned ahead in one go; the rest of a long run is planned a second at a time. */
 const PLAN_AHEAD_MS = 8_000;
+/** The span whose lowest heap reading stands for what survives: a full collection or two at 1,000 vehicles. */
+const HEAP_SPAN_S = 60;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function memorySeconds(quick: boolean): number {
@@ -42,14 +45,6 @@ function memorySeconds(quick: boolean): number {
   if (!Number.isInteger(seconds) || seconds < 10 || seconds > 3_600)
     throw new Error(`VVCU_BENCH_MEMORY_S: seconds of traffic, 10 to 3600; got "${text}"`);
   return seconds;
-}
-
-/** The process's resident set, bytes (Linux). */
-async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(kb) * 1024;
 }
 
 /** Reads one twin every `everyMs` until `until`: each request's response time. */
@@ -88,7 +83,13 @@ export const benchmark: Benchmark = {
     const pid = stack.pid as number;
     try {
       await sleep(2_000);
-      const emptyRss = await rssBytes(pid);
+      const idle: MemorySample[] = [];
+      for (let reading = 0; reading < 5; reading++) {
+        idle.push(await memorySample(pid, stack.apiUrl, 0));
+        await sleep(200);
+      }
+      const emptyRss = Math.min(...idle.map((sample) => sample.rssBytes));
+      const emptyHeap = heapLowPoint(idle, 0, 0);
       const dashboards = await watchDashboards(stack.brokerUrl);
       // The floor on the started stack before the stations come: what the API answers in when idle.
       const floorClient = await connect(stack.brokerUrl);
@@ -117,8 +118,8 @@ export const benchmark: Benchmark = {
         ),
         driver.drive(watchUntil),
       ]);
-      // The rest of the run, planned a second at a time; RSS sampled every 5 s.
-      const rss: { atS: number; bytes: number }[] = [];
+      // The rest of the run, planned a second at a time; memory sampled every second.
+      const memory: MemorySample[] = [];
       const endMs = startMs + runS * 1000;
       let plannedUntil = startMs + PLAN_AHEAD_MS;
       let nextSample = Date.now();
@@ -128,13 +129,14 @@ export const benchmark: Benchmark = {
           plannedUntil += 1_000;
         }
         if (Date.now() >= nextSample) {
-          rss.push({ atS: (Date.now() - startMs) / 1000, bytes: await rssBytes(pid) });
-          nextSample += 5_000;
+          memory.push(await memorySample(pid, stack.apiUrl, (Date.now() - startMs) / 1000));
+          nextSample += 1_000;
         }
         await driver.drive(Math.min(endMs, Date.now() + 250));
       }
       const twins = (await getJson<unknown[]>(`${stack.apiUrl}/api/v1/twins`)).body.length;
-      const liveRss = await rssBytes(pid);
+      const live = await memorySample(pid, stack.apiUrl, (Date.now() - startMs) / 1000);
+      memory.push(live);
       await Promise.all([load, floorClient, dashboards.client].map((client) => client.endAsync(true)));
       const firstUpdate = sorted(
         [...driver.firstSentAtMs].flatMap(([station, sentAt]) => {
@@ -149,9 +151,10 @@ export const benchmark: Benchmark = {
         missing,
         latencies,
         emptyRss,
-        liveRss,
+        emptyHeap,
+        liveRss: live.rssBytes,
         twins,
-        rss,
+        memory,
         runS,
       });
     } finally {
@@ -166,9 +169,12 @@ interface Measured {
   missing: number;
   latencies: Latencies;
   emptyRss: number;
+  /** The V8 heap in use of the empty started stack (its lowest of five readings). */
+  emptyHeap: number;
   liveRss: number;
   twins: number;
-  rss: { atS: number; bytes: number }[];
+  /** A sample a second from the first CAM on. */
+  memory: MemorySample[];
   runS: number;
 }
 
@@ -183,14 +189,18 @@ function figures(m: Measured): BenchFigure[] {
   const firstMax = m.firstUpdate.at(-1) ?? Number.NaN;
   const label = `${VEHICLES.toLocaleString("en-US")} new stations within 100 ms on a just-started stack`;
   // Drift over the last two thirds: the first third is warm-up (JIT, twins created, buffers sized).
-  const settled = m.rss.filter((sample) => sample.atS >= m.runS / 3);
+  const windowFromS = m.runS / 3;
+  const settled = m.memory.filter((sample) => sample.atS >= windowFromS);
   const driftFrom = settled[0];
   const driftTo = settled.at(-1);
   const driftMb =
     driftFrom === undefined || driftTo === undefined
       ? Number.NaN
-      : (driftTo.bytes - driftFrom.bytes) / 2 ** 20;
+      : (driftTo.rssBytes - driftFrom.rssBytes) / 2 ** 20;
   const minutes = driftFrom === undefined || driftTo === undefined ? 0 : (driftTo.atS - driftFrom.atS) / 60;
+  const endS = driftTo?.atS ?? m.runS;
+  const heapNow = heapLowPoint(m.memory, Math.max(windowFromS, endS - HEAP_SPAN_S), endS);
+  const heapThen = heapLowPoint(m.memory, windowFromS, windowFromS + HEAP_SPAN_S);
   return [
     {
       name: `API response time, largest during the arrival of ${label} (GET /api/v1/twins/ID every 2 ms, ${BURST_WATCH_MS / 1000} s)`,
@@ -218,25 +228,47 @@ function figures(m: Measured): BenchFigure[] {
       notes: `RSS with the twins ${(m.liveRss / 2 ** 20).toFixed(0)} MiB; history fills for 600 s (one sample a second)`,
     },
     {
+      name: `stack V8 heap in use at its low point per live twin (lowest reading of the last ${HEAP_SPAN_S} s, about what survives a full collection; ${m.twins} twins after ${m.runS} s)`,
+      value: (heapNow - m.emptyHeap) / Math.max(1, m.twins) / 1024,
+      unit: "KiB",
+      baseline: { name: "heap in use of the empty started stack", value: m.emptyHeap / 2 ** 20, unit: "MiB" },
+      notes: `low point ${(heapNow / 2 ** 20).toFixed(0)} MiB of RSS ${(m.liveRss / 2 ** 20).toFixed(0)} MiB: RSS also holds garbage not yet collected, the heap's reserve, code and the broker thread`,
+    },
+    ...(endS - windowFromS >= 2 * HEAP_SPAN_S
+      ? [
+          {
+            name: `stack V8 heap low point drift over the last two thirds of ${m.runS} s (lowest of its first ${HEAP_SPAN_S} s against lowest of its last ${HEAP_SPAN_S} s)`,
+            value: (heapNow - heapThen) / 2 ** 20,
+            unit: "MiB",
+            baseline: {
+              name: "low point at the start of that window",
+              value: heapThen / 2 ** 20,
+              unit: "MiB",
+            },
+            notes: `the twins' histories fill for their first 600 s: ${m.twins} twins x one sample a second`,
+          },
+        ]
+      : []),
+    {
       name: `stack RSS drift over the last two thirds of ${m.runS} s at ${VEHICLES.toLocaleString("en-US")} vehicles, 10 Hz`,
       value: driftMb,
       unit: "MiB",
       baseline: {
         name: "RSS at the start of that window",
-        value: (driftFrom?.bytes ?? 0) / 2 ** 20,
+        value: (driftFrom?.rssBytes ?? 0) / 2 ** 20,
         unit: "MiB",
       },
       ...(m.runS >= 600
         ? {
             aim: "flat over 10 minutes (drift < 5% of RSS)",
-            met: driftFrom !== undefined && Math.abs(driftMb) < (0.05 * driftFrom.bytes) / 2 ** 20,
+            met: driftFrom !== undefined && Math.abs(driftMb) < (0.05 * driftFrom.rssBytes) / 2 ** 20,
           }
         : {}),
-      notes: `${(driftMb / Math.max(minutes, 1e-9)).toFixed(1)} MiB/min; samples (every 5 s, at most 12 shown): ${everyNth(
-        m.rss,
-        Math.ceil(m.rss.length / 12),
+      notes: `${(driftMb / Math.max(minutes, 1e-9)).toFixed(1)} MiB/min; samples (every second, at most 12 shown): ${everyNth(
+        m.memory,
+        Math.ceil(m.memory.length / 12),
       )
-        .map((s) => `${Math.round(s.atS)} s ${(s.bytes / 2 ** 20).toFixed(0)}`)
+        .map((s) => `${Math.round(s.atS)} s ${(s.rssBytes / 2 ** 20).toFixed(0)}`)
         .join(", ")} MiB`,
     },
   ];

@@ -233,23 +233,15 @@ export const benchmark: Benchmark = {
   },
 };
 
-/** The levels on the stack's own broker, one stack for all of them, lightest first. */
+/**
+ * The levels on the stack's own broker, lightest first, each on a stack of its own: on one stack
+ * for all, a level also carried the twins of the levels before it until they expired (60 s after
+ * their last CAM), so the 2,000-vehicle level began with the 1,850 twins of the two levels before it.
+ */
 async function embeddedLevels(levels: number[], timing: Timing): Promise<BenchFigure[]> {
-  const withConsole = consoleClientWanted();
-  const stack = await startStackProcess({ LOG_LEVEL: "warn" }, stackNodeArgs());
   const results: LevelResult[] = [];
-  let consoleClient: ConsoleClient | undefined;
-  try {
-    if (withConsole) consoleClient = await connectConsoleClient(stack.apiUrl);
-    for (const [index, vehicles] of levels.entries()) {
-      results.push(await runLevel(stack, vehicles, timing, index));
-    }
-  } finally {
-    if (consoleClient !== undefined) {
-      console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
-      await consoleClient.close();
-    }
-    await stack.stop();
+  for (const [index, vehicles] of levels.entries()) {
+    results.push(await onItsOwnStack({}, (stack) => runLevel(stack, vehicles, timing, index)));
   }
   const jsonParseUs = jsonParseFloorUs(results.flatMap((result) => result.samplePayloads));
   const figures = results.flatMap((result) => levelFigures(result, jsonParseUs));
@@ -297,6 +289,25 @@ async function embeddedLevels(levels: number[], timing: Timing): Promise<BenchFi
   return figures;
 }
 
+/** Runs a level on a stack started for it (with `env`), and a console client on it when one is wanted. */
+async function onItsOwnStack(
+  env: Record<string, string>,
+  level: (stack: StackProcess) => Promise<LevelResult>,
+): Promise<LevelResult> {
+  const stack = await startStackProcess({ LOG_LEVEL: "warn", ...env }, stackNodeArgs());
+  let consoleClient: ConsoleClient | undefined;
+  try {
+    if (consoleClientWanted()) consoleClient = await connectConsoleClient(stack.apiUrl);
+    return await level(stack);
+  } finally {
+    if (consoleClient !== undefined) {
+      console.error(`e2e: console client read ${JSON.stringify(consoleClient.counts())} events`);
+      await consoleClient.close();
+    }
+    await stack.stop();
+  }
+}
+
 /**
  * The same load with MQTT_URL: the stack behind a real Mosquitto, each bridge with an MQTT 5
  * session of its own, as in a cluster. Left out, and said so, where Mosquitto is not installed.
@@ -310,13 +321,12 @@ async function throughMosquitto(vehicles: number, timing: Timing): Promise<Bench
     return [];
   }
   try {
-    const stack = await startStackProcess({ LOG_LEVEL: "warn", MQTT_URL: mosquitto.url }, stackNodeArgs());
-    let result: LevelResult;
-    try {
-      result = { ...(await runLevel(stack, vehicles, timing, MOSQUITTO_LEVEL)), broker: "through Mosquitto" };
-    } finally {
-      await stack.stop();
-    }
+    const result: LevelResult = {
+      ...(await onItsOwnStack({ MQTT_URL: mosquitto.url }, (stack) =>
+        runLevel(stack, vehicles, timing, MOSQUITTO_LEVEL),
+      )),
+      broker: "through Mosquitto",
+    };
     return [
       ...levelFigures(result),
       {
