@@ -134,9 +134,10 @@ export const benchmark: Benchmark = {
         }
         await driver.drive(Math.min(endMs, Date.now() + 250));
       }
-      const twins = (await getJson<unknown[]>(`${stack.apiUrl}/api/v1/twins`)).body.length;
+      // Before the listing, which allocates for every twin it answers with.
       const live = await memorySample(pid, stack.apiUrl, (Date.now() - startMs) / 1000);
       memory.push(live);
+      const twins = (await getJson<unknown[]>(`${stack.apiUrl}/api/v1/twins`)).body.length;
       await Promise.all([load, floorClient, dashboards.client].map((client) => client.endAsync(true)));
       const firstUpdate = sorted(
         [...driver.firstSentAtMs].flatMap(([station, sentAt]) => {
