@@ -1,7 +1,8 @@
 /**
  * Regenerates the docs' generated sections from their one source each: in README.md the
- * configuration (functions/lib/config.ts), metrics (functions/lib/metrics.ts) and MQTT topics
- * (functions/lib/topics.ts); in docs/performance.md the table of a full `vvcu bench` run.
+ * configuration (functions/lib/config.ts) and MQTT topics (functions/lib/topics.ts); in
+ * docs/operations.md the metrics (functions/lib/metrics.ts); in docs/performance.md the table of a
+ * full `vvcu bench` run.
  *
  *   npx tsx scripts/gen-readme.ts [--bench bench-results/bench.md] [--check]
  */
@@ -15,6 +16,7 @@ type Section = "config" | "metrics" | "topics" | "performance";
 
 export const README_PATH = "README.md";
 export const PERFORMANCE_PATH = "docs/performance.md";
+export const OPERATIONS_PATH = "docs/operations.md";
 
 function configTable(): string {
   const rows = ["| variable | meaning | default |", "|---|---|---|"];
@@ -81,9 +83,12 @@ export function sectionOf(document: string, section: Section): string | undefine
 }
 
 export function generateReadme(readme: string): string {
-  let next = replaceSection(readme, README_PATH, "config", configTable());
-  next = replaceSection(next, README_PATH, "metrics", metricsTable());
+  const next = replaceSection(readme, README_PATH, "config", configTable());
   return replaceSection(next, README_PATH, "topics", topicsList());
+}
+
+export function generateOperations(operationsDoc: string): string {
+  return replaceSection(operationsDoc, OPERATIONS_PATH, "metrics", metricsTable());
 }
 
 /**
@@ -107,11 +112,17 @@ function main(): void {
   const { values } = parseArgs({
     options: { bench: { type: "string" }, check: { type: "boolean", default: false } },
   });
-  const readme = readFileSync(README_PATH, "utf8");
-  const next = generateReadme(readme);
+  const generated = [
+    { path: README_PATH, generate: generateReadme },
+    { path: OPERATIONS_PATH, generate: generateOperations },
+  ].map(({ path, generate }) => {
+    const current = readFileSync(path, "utf8");
+    return { path, current, next: generate(current) };
+  });
   if (values.check) {
-    if (next !== readme) {
-      console.error(`${README_PATH} is out of date: run npm run readme`);
+    for (const { path, current, next } of generated) {
+      if (next === current) continue;
+      console.error(`${path} is out of date: run npm run readme`);
       process.exitCode = 1;
     }
     return;
@@ -126,7 +137,7 @@ function main(): void {
       readFileSync(values.bench, "utf8"),
     );
   }
-  writeFileSync(README_PATH, next);
+  for (const { path, next } of generated) writeFileSync(path, next);
   if (performance !== undefined) writeFileSync(PERFORMANCE_PATH, performance);
 }
 

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { METRIC_NAMES } from "../../../functions/lib/metrics.ts";
 import {
+  generateOperations,
   generatePerformance,
   generateReadme,
+  OPERATIONS_PATH,
   PERFORMANCE_PATH,
   README_PATH,
   sectionOf,
@@ -16,14 +18,22 @@ describe("README", () => {
     expect(generateReadme(readme)).toBe(readme);
   });
 
-  it("documents every metric and shows the two commands", () => {
-    for (const name of METRIC_NAMES) expect(readme).toContain(`\`${name}\``);
+  it("shows the two commands", () => {
     expect(readme).toContain("npm install && npm start");
     expect(readme).toContain("npm test");
   });
 
   it("leaves the benchmark table to docs/performance.md", () => {
     expect(sectionOf(readme, "performance")).toBeUndefined();
+  });
+});
+
+describe("docs/operations.md", () => {
+  const doc = readFileSync(OPERATIONS_PATH, "utf8");
+
+  it("has its metrics table up to date (npm run readme) and documents every metric", () => {
+    expect(generateOperations(doc)).toBe(doc);
+    for (const name of METRIC_NAMES) expect(sectionOf(doc, "metrics")).toContain(`\`${name}\``);
   });
 });
 
