@@ -4,8 +4,8 @@
  * until V8 collects it, and V8 lets the old generation grow to a few times what survives before it
  * does; the heap's low points (just after a full collection) show what the twins really keep.
  */
-import { readFile } from "node:fs/promises";
 import { maxPerMec } from "../e2e/probes.ts";
+import { rssBytes } from "../helpers/rss.ts";
 
 /** prom-client's heap gauge, as the stack's registry names it (functions/lib/metrics.ts). */
 const HEAP_USED_METRIC = "vvcu_process_nodejs_heap_size_used_bytes";
@@ -17,17 +17,8 @@ export interface MemorySample {
   heapUsedBytes: number;
 }
 
-/** The process's resident set, bytes (Linux). */
-export async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(kb) * 1024;
-}
-
 export async function memorySample(pid: number, apiUrl: string, atS: number): Promise<MemorySample> {
-  const [rss, heapUsed] = await Promise.all([rssBytes(pid), maxPerMec(apiUrl, HEAP_USED_METRIC)]);
-  return { atS, rssBytes: rss, heapUsedBytes: heapUsed };
+  return { atS, rssBytes: rssBytes(pid), heapUsedBytes: await maxPerMec(apiUrl, HEAP_USED_METRIC) };
 }
 
 /**

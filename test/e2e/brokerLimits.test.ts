@@ -9,6 +9,7 @@ import path from "node:path";
 import type { MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rssBytes } from "../helpers/rss.ts";
 import { connect, eventually, publishCam, type StackProcess, startStackProcess, twin } from "./harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,13 +53,6 @@ async function rawClient(brokerUrl: string, clientId: string, filters: string[] 
     await new Promise<void>((resolve) => socket.once("data", () => resolve()));
   }
   return socket;
-}
-
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8")
-    .split("\n")
-    .find((entry) => entry.startsWith("VmRSS:"));
-  return Number(/(\d+)/.exec(line ?? "")?.[1] ?? Number.NaN) * 1024;
 }
 
 describe("the embedded broker closes clients that would hold it up", { timeout: 120_000 }, () => {

@@ -1,18 +1,15 @@
 /** What the soak reads from the stack (memory, lag, counts) and the misbehaving clients it runs. */
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import type { Twin } from "../../functions/lib/model/twin.ts";
 import { getJson } from "../e2e/harness.ts";
+import { rssBytes } from "../helpers/rss.ts";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8")
-    .split("\n")
-    .find((entry) => entry.startsWith("VmRSS:"));
-  return Number(/(\d+)/.exec(line ?? "")?.[1] ?? Number.NaN) / 1024;
+  return rssBytes(pid) / 2 ** 20;
 }
 
 /** The event-loop lag since the last scrape: one scrape, as each resets prom-client's histogram. */
