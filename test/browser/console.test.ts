@@ -48,17 +48,16 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/`);
     await page.waitForSelector("body[data-ready=true]");
     await page.waitForSelector("#status.ok");
-    // The simulator's stations appear over its first seconds: wait until all have twins.
-    const listed = await eventually(
-      "every simulated station to have a twin",
+    // The simulator's stations (its vehicles, then its RSUs) appear over its first seconds, so the
+    // count to draw is the API's at the time of each look, not one read once.
+    await eventually(
+      "the map to draw every twin the API lists, at least one per simulated vehicle",
       async () => {
         const { body } = await getJson<Twin[]>(`${stack.apiUrl}/api/v1/twins`);
-        return body.length >= VEHICLES ? body.length : undefined;
+        const drawn = (await counts(page)).twins;
+        return body.length >= VEHICLES && drawn === body.length ? true : undefined;
       },
       30_000,
-    );
-    await eventually("the map to draw every twin", async () =>
-      (await counts(page)).twins === listed ? true : undefined,
     );
     expect((await counts(page)).zones).toBe(2);
     // The simulator's routes cross the border between the MECs.
