@@ -110,15 +110,30 @@ describe("TwinHistory", () => {
     expect(copy.append(T0 + 5_000, undefined, 9, undefined, {})).toBe(true);
   });
 
-  it("grows its columns only as samples come", () => {
+  it("takes memory a chunk at a time as samples come, and none once full", () => {
     const history = new TwinHistory({ durationMs: 600_000, intervalMs: 1_000, objectsIntervalMs: 10_000 });
+    // 8 (time) + 4 + 4 (position) + 4 + 4 (speed, heading) + 5 * 4 (rates) bytes a sample
+    const chunkBytes = 64 * 44;
     expect(history.bytes()).toBe(0);
     history.append(T0, { lat: 1, lon: 1 }, 1, 1, rates);
-    const small = history.bytes();
+    expect(history.bytes()).toBe(chunkBytes);
     for (let i = 1; i < 601; i++) history.append(T0 + i * 1_000, { lat: 1, lon: 1 }, 1, 1, rates);
-    // 8 (time) + 4 + 4 (position) + 4 + 4 (speed, heading) + 5 * 4 (rates) bytes a sample
-    expect(history.bytes()).toBe(601 * 44);
-    expect(small).toBe(16 * 44);
+    // 601 samples fill ten chunks (640 slots)
+    expect(history.bytes()).toBe(10 * chunkBytes);
+    const sizes = new Set<number>();
+    for (let i = 601; i < 3_000; i++) {
+      history.append(T0 + i * 1_000, { lat: 1, lon: i / 1e4 }, i, 1, rates);
+      sizes.add(history.bytes());
+    }
+    // a full history moves through eleven chunks at most (the oldest, part dropped, and the newest)
+    expect([...sizes].sort()).toEqual([10 * chunkBytes, 11 * chunkBytes]);
+    const { samples } = history.range(0, Number.POSITIVE_INFINITY);
+    expect(samples).toHaveLength(601);
+    expect(samples[0]?.speed).toBe(2_399);
+    expect(samples.at(-1)?.speed).toBe(2_999);
+    expect(samples.map((sample) => sample.position?.lon)).toEqual(
+      Array.from({ length: 601 }, (_, i) => (2_399 + i) / 1e4),
+    );
   });
 });
 
