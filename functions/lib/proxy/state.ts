@@ -14,6 +14,7 @@ import {
   mecRows,
   systemFigures,
   type TwinMigrations,
+  twinCensus,
 } from "./reshape.ts";
 
 export interface Publication {
@@ -132,15 +133,16 @@ export class ProxyState {
   /** The system-wide topics, from the current state. */
   systemPublications(nowMs: number): Publication[] {
     const twins = [...this.twins.values()];
+    const census = twinCensus(twins);
     const mecs = [...this.mecs].sort();
     return [
       {
         topic: dashboardTopics.system,
-        payload: systemFigures(twins, mecs, this.migrationTotals(), nowMs),
+        payload: systemFigures(census, mecs, this.migrationTotals(), nowMs),
         retain: true,
         kind: "system",
       },
-      { topic: dashboardTopics.mecs, payload: mecRows(twins, mecs), retain: true, kind: "mecs" },
+      { topic: dashboardTopics.mecs, payload: mecRows(census, mecs), retain: true, kind: "mecs" },
       { topic: dashboardTopics.twinsAll, payload: twins.map(dashboardTwin), retain: true, kind: "twins" },
       {
         topic: dashboardTopics.objectsAll,
