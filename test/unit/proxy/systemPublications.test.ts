@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Twin } from "../../../functions/lib/model/twin.ts";
+import { publicationBody } from "../../../functions/lib/proxy/publisher.ts";
 import { ProxyState, type Publication } from "../../../functions/lib/proxy/state.ts";
 import { dashboardTopics } from "../../../functions/lib/topics.ts";
 import { migration } from "./twins.ts";
@@ -121,7 +122,7 @@ function knownState(): ProxyState {
   return state;
 }
 
-const bodyOf = (publication: Publication | undefined): string => JSON.stringify(publication?.payload);
+const bodyOf = (publication: Publication | undefined): string => publicationBody(publication?.payload);
 
 describe("ProxyState.systemPublications", () => {
   const publications = knownState().systemPublications(NOW);
