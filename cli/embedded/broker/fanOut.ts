@@ -11,7 +11,7 @@
  */
 import type { InboundMessage } from "../../../bridges/mqtt/classify.ts";
 import type { MessageSource, SourceFactory } from "../../../bridges/mqtt/source.ts";
-import type { DashboardPublisher } from "../../../functions/lib/proxy/publisher.ts";
+import { type DashboardPublisher, publicationBody } from "../../../functions/lib/proxy/publisher.ts";
 import { topicMatches } from "../../../functions/lib/topics.ts";
 import { HandOnQueue } from "../handOnQueue.ts";
 import { PublicationOutbox } from "./outbox.ts";
@@ -139,7 +139,7 @@ export class BridgeFanOut {
 
   readonly publisher: DashboardPublisher = {
     publish: (topic, payload, { retain }) =>
-      this.publish({ topic, payload: payload === null ? "" : JSON.stringify(payload), qos: 0, retain }),
+      this.publish({ topic, payload: publicationBody(payload), qos: 0, retain }),
   };
 
   /** Resolves when the broker has taken the publication. */

@@ -4,7 +4,7 @@
  * environment); mqtt.js reconnects by itself and queues publications made meanwhile.
  */
 import type { MqttClient } from "mqtt";
-import type { DashboardPublisher } from "./publisher.ts";
+import { type DashboardPublisher, publicationBody } from "./publisher.ts";
 
 export class MqttDashboardPublisher implements DashboardPublisher {
   constructor(
@@ -13,8 +13,10 @@ export class MqttDashboardPublisher implements DashboardPublisher {
   ) {}
 
   async publish(topic: string, payload: unknown, options: { retain: boolean }): Promise<void> {
-    const body = payload === null ? "" : JSON.stringify(payload);
-    await this.client.publishAsync(topic, body, { qos: this.qos, retain: options.retain });
+    await this.client.publishAsync(topic, publicationBody(payload), {
+      qos: this.qos,
+      retain: options.retain,
+    });
   }
 
   async close(): Promise<void> {

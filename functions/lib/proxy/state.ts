@@ -6,6 +6,7 @@
 import type { Migration } from "../model/migration.ts";
 import type { Twin } from "../model/twin.ts";
 import { dashboardTopics } from "../topics.ts";
+import { JsonText } from "./publisher.ts";
 import {
   dashboardMigration,
   dashboardObjects,
@@ -14,11 +15,12 @@ import {
   mecRows,
   systemFigures,
   type TwinMigrations,
+  twinCensus,
 } from "./reshape.ts";
 
 export interface Publication {
   topic: string;
-  /** JSON value; null clears a retained topic (an empty MQTT message). */
+  /** JSON value or JsonText; null clears a retained topic (an empty MQTT message). */
   payload: unknown;
   retain: boolean;
   /** For the published-messages metric. */
@@ -30,8 +32,17 @@ export type MigrationEventType = "started" | "ready" | "completed" | "failed" | 
 /** Distinct migration outcomes remembered so that redelivered events count once. */
 const COUNTED_OUTCOMES_LIMIT = 10_000;
 
+/**
+ * A twin with its dashboard row, serialised once when the twin changes: the list of all twins,
+ * published every second, joins these rows instead of serialising every twin again.
+ */
+interface ShownTwin {
+  twin: Twin;
+  row: JsonText;
+}
+
 export class ProxyState {
-  private readonly twins = new Map<string, Twin>();
+  private readonly twins = new Map<string, ShownTwin>();
   private readonly homes = new Map<string, string>();
   private readonly mecs = new Set<string>();
   private readonly migrations = new Map<string, TwinMigrations>();
@@ -47,7 +58,7 @@ export class ProxyState {
   }
 
   twin(id: string): Twin | undefined {
-    return this.twins.get(id);
+    return this.twins.get(id)?.twin;
   }
 
   /**
@@ -55,13 +66,12 @@ export class ProxyState {
    * reports and anything newer (by sequence) are taken, an older report from elsewhere is not.
    */
   applyTwin(twin: Twin): Publication[] {
-    const known = this.twins.get(twin.id);
+    const known = this.twins.get(twin.id)?.twin;
     const home = this.homes.get(twin.id) ?? twin.mec;
     if (known && twin.mec !== home && twin.sequence <= known.sequence) return [];
     this.homes.set(twin.id, home);
     this.mecs.add(twin.mec);
-    this.twins.set(twin.id, twin);
-    return this.twinPublications(twin);
+    return this.show(twin);
   }
 
   /** A twin.expired: the twin is gone from that MEC; if that was its home, from the dashboards too. */
@@ -112,14 +122,12 @@ export class ProxyState {
     this.mecs.add(migration.from);
     this.mecs.add(migration.to);
     if (type === "completed") this.homes.set(migration.twin, migration.to);
-    const twin = this.twins.get(migration.twin);
+    const twin = this.twins.get(migration.twin)?.twin;
     if (twin) {
       const status = type === "started" || type === "ready" ? "migrating" : "stable";
       const mec = type === "completed" ? migration.to : twin.mec;
       if (status !== twin.status || mec !== twin.mec) {
-        const moved = { ...twin, status, mec } as Twin;
-        this.twins.set(twin.id, moved);
-        publications.push(...this.twinPublications(moved));
+        publications.push(...this.show({ ...twin, status, mec } as Twin));
       }
     }
     return publications;
@@ -131,17 +139,24 @@ export class ProxyState {
 
   /** The system-wide topics, from the current state. */
   systemPublications(nowMs: number): Publication[] {
-    const twins = [...this.twins.values()];
+    const shown = [...this.twins.values()];
+    const twins = shown.map(({ twin }) => twin);
+    const census = twinCensus(twins);
     const mecs = [...this.mecs].sort();
     return [
       {
         topic: dashboardTopics.system,
-        payload: systemFigures(twins, mecs, this.migrationTotals(), nowMs),
+        payload: systemFigures(census, mecs, this.migrationTotals(), nowMs),
         retain: true,
         kind: "system",
       },
-      { topic: dashboardTopics.mecs, payload: mecRows(twins, mecs), retain: true, kind: "mecs" },
-      { topic: dashboardTopics.twinsAll, payload: twins.map(dashboardTwin), retain: true, kind: "twins" },
+      { topic: dashboardTopics.mecs, payload: mecRows(census, mecs), retain: true, kind: "mecs" },
+      {
+        topic: dashboardTopics.twinsAll,
+        payload: new JsonText(`[${shown.map(({ row }) => row.text).join(",")}]`),
+        retain: true,
+        kind: "twins",
+      },
       {
         topic: dashboardTopics.objectsAll,
         payload: twins.flatMap(dashboardObjects),
@@ -151,13 +166,20 @@ export class ProxyState {
     ];
   }
 
+  /** Keeps the twin's latest state and row; answers with its topics. */
+  private show(twin: Twin): Publication[] {
+    const row = new JsonText(JSON.stringify(dashboardTwin(twin)));
+    this.twins.set(twin.id, { twin, row });
+    return this.twinPublications(twin, row);
+  }
+
   /**
    * The twin's topic, and its objects topic unless that already holds the empty list it would get:
    * a twin that perceives nothing sent "[]" with every update, half of the proxy's publications.
    */
-  private twinPublications(twin: Twin): Publication[] {
+  private twinPublications(twin: Twin, row: JsonText): Publication[] {
     const publications: Publication[] = [
-      { topic: dashboardTopics.twin(twin.id), payload: dashboardTwin(twin), retain: true, kind: "twin" },
+      { topic: dashboardTopics.twin(twin.id), payload: row, retain: true, kind: "twin" },
     ];
     const objects = dashboardObjects(twin);
     if (objects.length > 0 || !this.withoutObjects.has(twin.id)) {

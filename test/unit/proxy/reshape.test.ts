@@ -4,6 +4,7 @@ import {
   dashboardTwin,
   mecRows,
   systemFigures,
+  twinCensus,
 } from "../../../functions/lib/proxy/reshape.ts";
 import { cam, cpm, logs, T0 } from "../twin/messages.ts";
 import { twinFrom } from "./twins.ts";
@@ -97,8 +98,9 @@ describe("dashboard reshaping", () => {
     ];
     twins[0] = { ...(twins[0] as (typeof twins)[0]), messageRates: { cam: 10, cpm: 0 } };
     twins[3] = { ...(twins[3] as (typeof twins)[0]), messageRates: { cpm: 1 } };
+    const census = twinCensus(twins);
     const figures = systemFigures(
-      twins,
+      census,
       ["mec-a", "mec-b", "mec-c"],
       { completed: 3, failed: 1, rolledBack: 1, running: 0 },
       T0,
@@ -121,7 +123,7 @@ describe("dashboard reshaping", () => {
       "averageSpeedKmh_mec-b": 18,
       "averageSpeedKmh_mec-c": null,
     });
-    expect(mecRows(twins, ["mec-a", "mec-b"])).toEqual([
+    expect(mecRows(census, ["mec-a", "mec-b"])).toEqual([
       { mec: "mec-a", twins: 2, ids: "a1, a2", averageSpeedKmh: 54 },
       { mec: "mec-b", twins: 2, ids: "b1, rsu", averageSpeedKmh: 18 },
     ]);

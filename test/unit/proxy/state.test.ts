@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { publicationBody } from "../../../functions/lib/proxy/publisher.ts";
 import { ProxyState } from "../../../functions/lib/proxy/state.ts";
 import { dashboardTopics } from "../../../functions/lib/topics.ts";
 import { cam, cpm } from "../twin/messages.ts";
@@ -92,6 +93,16 @@ describe("ProxyState", () => {
     );
     expect(state.migrationTotals()).toEqual({ completed: 1, failed: 0, rolledBack: 1, running: 0 });
     expect(state.twin("car-1")?.mec).toBe("mec-b");
+  });
+
+  it("publishes a twin's row on its topic and in the list of all twins alike, moved as its migration moves it", () => {
+    const state = new ProxyState();
+    state.applyTwin(twinFrom("mec-a", [cam("car-1", 0)]));
+    const moved = state.applyMigration("completed", migration({ status: "completed", step: "done" }));
+    const body = publicationBody(moved.find((p) => p.topic === dashboardTopics.twin("car-1"))?.payload);
+    expect(JSON.parse(body)).toMatchObject({ id: "car-1", mec: "mec-b", status: "stable" });
+    const all = state.systemPublications(0).find((p) => p.topic === dashboardTopics.twinsAll);
+    expect(publicationBody(all?.payload)).toBe(`[${body}]`);
   });
 
   it("clears an expired twin's retained topics when it expired at its home", () => {

@@ -5,6 +5,7 @@ import { eventId } from "../../../../bridges/mqtt/event.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../../../../cli/embedded/broker/brokerThread.ts";
 import { MAX_AHEAD } from "../../../../cli/embedded/broker/protocol.ts";
 import { decode } from "../../../../functions/lib/cits/decode.ts";
+import { JsonText } from "../../../../functions/lib/proxy/publisher.ts";
 import { connect } from "../../../e2e/harness.ts";
 import { camOf, logger, stationOf, until } from "./threadFixtures.ts";
 
@@ -116,6 +117,31 @@ describe("the embedded broker on its own thread", () => {
     );
     await late.subscribeAsync("vvcu/dashboard/test");
     expect(JSON.parse(await retained)).toEqual({ speed: 12 });
+  });
+
+  it("sends the proxy's payloads as their JSON, a JsonText as its text and null as an empty message", async () => {
+    const listener = await client();
+    const received = new Map<string, string>();
+    listener.on("message", (topic, payload) => received.set(topic, payload.toString("utf8")));
+    await listener.subscribeAsync("vvcu/dashboard/#", { qos: 0 });
+    const value = {
+      twin: "1001",
+      speedKmh: 12.5,
+      name: "Aveiro ção",
+      ids: [1, null, "x"],
+      nested: { a: true },
+    };
+    await broker.publisher.publish("vvcu/dashboard/value", value, { retain: false });
+    await broker.publisher.publish("vvcu/dashboard/text", new JsonText('[{"id":"a"},{"id":"b"}]'), {
+      retain: false,
+    });
+    await broker.publisher.publish("vvcu/dashboard/empty", null, { retain: false });
+    await until(() => received.size === 3);
+    expect(Object.fromEntries(received)).toEqual({
+      "vvcu/dashboard/value": JSON.stringify(value),
+      "vvcu/dashboard/text": '[{"id":"a"},{"id":"b"}]',
+      "vvcu/dashboard/empty": "",
+    });
   });
 
   it("waits for a full bridge without reordering, and holds a publishing client once too much waits, not the others", async () => {
