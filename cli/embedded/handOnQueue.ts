@@ -5,6 +5,8 @@
  * API, the twins' deliveries) and with it every message's latency.
  */
 
+import { type LoopTurn, loopTurn } from "../../functions/lib/runtime/loopTurn.ts";
+
 /**
  * Messages handed on before the event loop gets a turn: their work (bridge, twins, control plane)
  * runs in the same turn, so the API waits for all of it. The number adapts to how long the last
@@ -25,6 +27,8 @@ export const TURN_TARGET_MS = 25;
 export const RUN_BUDGET_MS = 10;
 
 export interface HandOnOptions<T> {
+  /** The thread's turn budget, shared with other deferrable work; default `loopTurn`. */
+  loopTurn?: Pick<LoopTurn, "spent">;
   /** Takes the next item; a promise means "full: wait before the next". */
   handOn: (item: T) => Promise<void> | undefined;
   /** Whether the item at the head may be handed on; default: every item is ready when queued. */
@@ -88,6 +92,7 @@ export class HandOnQueue<T> {
     const { handOn, onHanded } = this.options;
     const isReady = this.options.isReady ?? (() => true);
     const clock = this.options.clock ?? (() => performance.now());
+    const turn = this.options.loopTurn ?? loopTurn;
     let handed = 0;
     let turnStartedAt = clock();
     let runStartedAt = turnStartedAt;
@@ -109,7 +114,7 @@ export class HandOnQueue<T> {
           this.head = 0;
         }
         if (this.roomWaiters.length > 0 && this.size < this.options.maxWaiting) this.releaseWaiters();
-        if (handed >= this.perTurn || clock() - runStartedAt >= RUN_BUDGET_MS) {
+        if (handed >= this.perTurn || clock() - runStartedAt >= RUN_BUDGET_MS || turn.spent()) {
           onHanded?.(handed);
           handed = 0;
           await new Promise((resolve) => setImmediate(resolve));

@@ -8,6 +8,8 @@
  * sends that fall due together (keys touched in one burst), and to first changes of many quiet
  * keys at once (the sweep marking hundreds of twins stale in one go).
  */
+import { type LoopTurn, loopTurn } from "../runtime/loopTurn.ts";
+
 const MAX_SENDS_PER_TURN = 64;
 /**
  * A turn's sends also stop once they have taken this long: on a stack just started a send costs
@@ -25,6 +27,8 @@ export interface CoalescerOptions {
   now?: () => number;
   /** Milliseconds for the turn's budget; default `performance.now`. */
   turnClock?: () => number;
+  /** The thread's turn budget: once spent, a turn sends only its first; default `loopTurn`. */
+  loopTurn?: Pick<LoopTurn, "spent">;
 }
 
 export class Coalescer {
@@ -43,10 +47,12 @@ export class Coalescer {
   private turnScheduled = false;
   private readonly now: () => number;
   private readonly turnClock: () => number;
+  private readonly loopTurn: Pick<LoopTurn, "spent">;
 
   constructor(private readonly options: CoalescerOptions) {
     this.now = options.now ?? Date.now;
     this.turnClock = options.turnClock ?? (() => performance.now());
+    this.loopTurn = options.loopTurn ?? loopTurn;
   }
 
   /** Something changed for this key. */
@@ -95,9 +101,16 @@ export class Coalescer {
     this.sendInTurn(key);
   }
 
-  /** Whether this turn may send another: fewer than MAX_SENDS_PER_TURN and within TURN_BUDGET_MS. */
+  /**
+   * Whether this turn may send another: fewer than MAX_SENDS_PER_TURN, within TURN_BUDGET_MS, and
+   * the first or within the thread's turn budget.
+   */
   private mayBeSentInTurn(): boolean {
-    return this.sendsThisTurn < MAX_SENDS_PER_TURN && this.turnSendMs < TURN_BUDGET_MS;
+    return (
+      this.sendsThisTurn < MAX_SENDS_PER_TURN &&
+      this.turnSendMs < TURN_BUDGET_MS &&
+      (this.sendsThisTurn === 0 || !this.loopTurn.spent())
+    );
   }
 
   /** Sends now if this turn may send another, else on one of the next turns. */

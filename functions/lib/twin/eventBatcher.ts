@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../log.ts";
 import { metrics } from "../metrics.ts";
+import { type LoopTurn, loopTurn } from "../runtime/loopTurn.ts";
 import { traceIdOf } from "../tracing.ts";
 import type { HistoryBook } from "./historyBook.ts";
 import type { TwinOptions } from "./state/options.ts";
@@ -25,6 +26,8 @@ export interface EventBatcherOptions {
   log: Logger;
   /** Counts and logs an event not applied. */
   ignore: (reason: string, detail: string) => void;
+  /** The thread's turn budget: a batch after it is spent waits for the next turn; default `loopTurn`. */
+  loopTurn?: Pick<LoopTurn, "spent">;
 }
 
 /**
@@ -58,6 +61,7 @@ export class EventBatcher {
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly ignore: (reason: string, detail: string) => void;
+  private readonly loopTurn: Pick<LoopTurn, "spent">;
   private queue: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
   /** The last batch was full: let the event loop turn before the next. */
@@ -74,6 +78,7 @@ export class EventBatcher {
     this.clock = config.clock;
     this.log = config.log;
     this.ignore = config.ignore;
+    this.loopTurn = config.loopTurn ?? loopTurn;
   }
 
   /** Queues an event for the next batch. */
@@ -132,7 +137,7 @@ export class EventBatcher {
 
   private scheduleFlush(): void {
     if (this.flushing || this.queue.length === 0) return;
-    const wait = this.yieldFirst ? setImmediate : queueMicrotask;
+    const wait = this.yieldFirst || this.loopTurn.spent() ? setImmediate : queueMicrotask;
     this.flushing = new Promise<void>((resolve) => wait(() => resolve()))
       .then(() => this.flush())
       .finally(() => {

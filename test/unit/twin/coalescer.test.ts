@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Coalescer, TURN_BUDGET_MS } from "../../../functions/lib/twin/coalescer.ts";
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** The thread's turn budget never spent: only the coalescer's own limits apply. */
+const neverSpent = { spent: () => false };
 
 /** A coalescer at 2 sends per key and second, on a clock the test moves, recording what it sends. */
 function recording() {
@@ -12,6 +14,7 @@ function recording() {
     send: (key) => sent.push(key),
     now: () => clock.now,
     turnClock: () => 0, // sends take no time: only the number per turn limits them
+    loopTurn: neverSpent,
   });
   return { clock, sent, coalescer };
 }
@@ -74,6 +77,7 @@ describe("Coalescer", () => {
       },
       now: () => 0,
       turnClock: () => turnNow,
+      loopTurn: neverSpent,
     });
     const keys = keysOf("cold-", 20);
     for (const key of keys) coalescer.touch(key);
@@ -83,6 +87,31 @@ describe("Coalescer", () => {
     coalescer.touch("late"); // a key touched while others wait goes after them
     await nextTurn();
     expect(sent).toEqual([...keys, "late"]);
+    coalescer.stop();
+  });
+
+  it("sends only the first of a turn once the thread's turn budget is spent, the rest on the next turns", async () => {
+    const sent: string[] = [];
+    let spent = false;
+    const coalescer = new Coalescer({
+      minIntervalMs: 500,
+      send: (key) => sent.push(key),
+      now: () => 0,
+      turnClock: () => 0,
+      loopTurn: { spent: () => spent },
+    });
+    const keys = keysOf("busy-", 5);
+    coalescer.touch(keys[0] as string);
+    spent = true; // other work of this turn took the thread's budget
+    for (const key of keys.slice(1)) coalescer.touch(key);
+    expect(sent).toEqual(keys.slice(0, 1));
+    await nextTurn();
+    expect(sent).toEqual(keys.slice(0, 2));
+    await nextTurn();
+    expect(sent).toEqual(keys.slice(0, 3));
+    spent = false;
+    await nextTurn();
+    expect(sent).toEqual(keys);
     coalescer.stop();
   });
 

@@ -12,6 +12,7 @@ describe("the ordered hand-on queue", () => {
       },
       onHanded: (count) => reports.push(count),
       maxWaiting: 100,
+      loopTurn: { spent: () => false },
     });
     queue.pushAll([1, 2, 3]);
     queue.pushAll([]);
@@ -35,6 +36,7 @@ describe("the ordered hand-on queue", () => {
       },
       onHanded: (count) => reports.push(count),
       maxWaiting: 100,
+      loopTurn: { spent: () => false },
     });
     queue.pushAll([1, 2, 3]);
     queue.pushAll([4]);
@@ -60,6 +62,7 @@ describe("the ordered hand-on queue", () => {
       onHanded: (count) => reports.push(count),
       maxWaiting: 1_000,
       clock: () => now,
+      loopTurn: { spent: () => false },
     });
     queue.pushAll(Array.from({ length: 25 }, (_, index) => index));
     expect(handed).toHaveLength(RUN_BUDGET_MS);
@@ -69,5 +72,26 @@ describe("the ordered hand-on queue", () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(handed).toEqual(Array.from({ length: 25 }, (_, index) => index));
     expect(reports).toEqual([RUN_BUDGET_MS, RUN_BUDGET_MS, 25 - 2 * RUN_BUDGET_MS]);
+  });
+
+  it("hands on one message a turn while the thread's turn budget is spent", async () => {
+    const handed: number[] = [];
+    let spent = true;
+    const queue = new HandOnQueue<number>({
+      handOn: (item) => {
+        handed.push(item);
+        return undefined;
+      },
+      maxWaiting: 1_000,
+      clock: () => 0,
+      loopTurn: { spent: () => spent },
+    });
+    queue.pushAll([0, 1, 2, 3, 4, 5]);
+    expect(handed).toEqual([0]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).toEqual([0, 1]);
+    spent = false;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
