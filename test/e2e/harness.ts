@@ -3,6 +3,7 @@
  * on free ports with the simulator off, and talks to it the way a user does: MQTT in, HTTP out.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +16,19 @@ import { freePort } from "../helpers/servers.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(repoRoot, "bin", "vvcu.js");
+
+/**
+ * The Node flags of the executable's shebang (`#!/usr/bin/env -S node FLAGS`): the stack under
+ * test runs with them, as `npm start` and `npx vvcu start` do.
+ */
+export function shebangNodeFlags(file: string): string[] {
+  const firstLine = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
+  const words = firstLine.replace(/^#!\S*env\s+(-S\s+)?/, "").split(/\s+/);
+  if (words[0] !== "node") throw new Error(`${file}: the shebang does not run node: ${firstLine}`);
+  return words.slice(1).filter((word) => word.length > 0);
+}
+
+export const STACK_NODE_FLAGS = shebangNodeFlags(CLI);
 
 export interface StackProcess {
   apiUrl: string;
@@ -52,7 +66,7 @@ export async function runCliExpectingExit(
   timeoutMs = 20_000,
   options: { signalAfter?: string; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...STACK_NODE_FLAGS, CLI, ...args], {
     env: { ...process.env, VVCU_SIM: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -86,20 +100,24 @@ export async function startStackProcess(
   const dir = await mkdtemp(path.join(os.tmpdir(), "vvcu-e2e-"));
   const apiPort = await freePort();
   const mqttPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, CLI, "start", ...args], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      VVCU_SIM: "0",
-      VVCU_API_PORT: String(apiPort),
-      MQTT_PORT: String(mqttPort),
-      VVCU_MIGRATION_JOURNAL: path.join(dir, "migrations.jsonl"),
-      VVCU_LOG_FILE: path.join(dir, "vvcu.log"),
-      LOG_LEVEL: "info",
-      ...env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...STACK_NODE_FLAGS, ...nodeArgs, CLI, "start", ...args],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        VVCU_SIM: "0",
+        VVCU_API_PORT: String(apiPort),
+        MQTT_PORT: String(mqttPort),
+        VVCU_MIGRATION_JOURNAL: path.join(dir, "migrations.jsonl"),
+        VVCU_LOG_FILE: path.join(dir, "vvcu.log"),
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
