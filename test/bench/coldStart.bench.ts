@@ -12,7 +12,8 @@
  * - Memory: the stack's RSS per live twin ((RSS with the twins - RSS of the empty started stack) / twins,
  *   twins with their defaults: trajectory, history, neighbours) after VVCU_BENCH_MEMORY_S seconds
  *   of traffic (default 60; `--quick`: 10), and the RSS's drift over the run's last two thirds.
- *   VVCU_BENCH_MEMORY_S=600 is the ten-minute flatness run. Beside them the V8 heap's low points
+ *   VVCU_BENCH_MEMORY_S=1200 is the flatness run: its window (400 to 1,200 s) lies mostly after the
+ *   histories are full (600 s at the defaults). Beside them the V8 heap's low points
  *   (memorySamples.ts): what the twins keep, without the garbage RSS also holds.
  * Aims (issue 19): the API answers every request within 100 ms; each first twin.updated reaches
  * the dashboard within 1 s; RSS flat over ten minutes at 1,000 vehicles.
