@@ -45,7 +45,7 @@ const BURST_WATCH_MS = 5_000;
 const PLAN_AHEAD_MS = 8_000;
 /**
  * The spans at a drift window's two ends that are compared (the heap's lowest reading, the RSS's
- * median): a full collection or two at 1,000 vehicles.
+ * mean): a full collection or two at 1,000 vehicles.
  */
 const END_SPAN_S = 60;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -201,7 +201,8 @@ function figures(m: Measured): BenchFigure[] {
   const apiMax = m.apiTimes.at(-1) ?? Number.NaN;
   const firstMax = m.firstUpdate.at(-1) ?? Number.NaN;
   const label = `${VEHICLES.toLocaleString("en-US")} new stations within 100 ms on a just-started stack`;
-  const window = driftWindow(m.runS, DEFAULT_TWIN_OPTIONS.historyMs / 1000);
+  const historyS = DEFAULT_TWIN_OPTIONS.historyMs / 1000;
+  const window = driftWindow(m.runS, historyS);
   const windowFromS = window.fromS;
   const endS = m.memory.at(-1)?.atS ?? m.runS;
   const drift = rssDrift(m.memory, windowFromS, endS, END_SPAN_S);
@@ -236,7 +237,7 @@ function figures(m: Measured): BenchFigure[] {
       value: (m.liveRss - m.emptyRss) / Math.max(1, m.twins) / 1024,
       unit: "KiB",
       baseline: { name: "RSS of the empty started stack", value: m.emptyRss / 2 ** 20, unit: "MiB" },
-      notes: `RSS with the twins ${(m.liveRss / 2 ** 20).toFixed(0)} MiB; history fills for 600 s (one sample a second)`,
+      notes: `RSS with the twins ${(m.liveRss / 2 ** 20).toFixed(0)} MiB; history fills for ${historyS} s (one sample a second)`,
     },
     {
       name: `stack V8 heap in use at its low point per live twin (lowest reading of the last ${END_SPAN_S} s, about what survives a full collection; ${m.twins} twins after ${m.runS} s)`,
@@ -256,7 +257,7 @@ function figures(m: Measured): BenchFigure[] {
               value: heapThen / 2 ** 20,
               unit: "MiB",
             },
-            notes: `the twins' histories fill for their first 600 s: ${m.twins} twins x one sample a second`,
+            notes: `the twins' histories fill for their first ${historyS} s: ${m.twins} twins x one sample a second`,
           },
         ]
       : []),
